@@ -1,0 +1,1 @@
+"""Adapters: the database (SQLAlchemy mapping and repositories) and the libvirt hypervisor."""

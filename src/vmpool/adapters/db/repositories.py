@@ -1,0 +1,226 @@
+"""Repositories: the only code that queries tables. They never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from vmpool.adapters.db.tables import (
+    ApiTokenRow,
+    EventRow,
+    ForeignDomainRow,
+    HostRow,
+    PoolRow,
+    VmRow,
+)
+from vmpool.errors import NotFound
+
+
+class PoolRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def get(self, pool_id: int) -> PoolRow:
+        row = self._s.get(PoolRow, pool_id)
+        if row is None:
+            raise NotFound(f"pool {pool_id} does not exist", pool_id=pool_id)
+        return row
+
+    def get_for_update(self, pool_id: int) -> PoolRow:
+        """Lock the pool row: placement and claims in one pool happen one at a time.
+
+        On PostgreSQL this is a row lock; SQLite already holds its write lock
+        (BEGIN IMMEDIATE) and ignores FOR UPDATE.
+        """
+        row = self._s.execute(
+            select(PoolRow).where(PoolRow.id == pool_id).with_for_update()
+        ).scalar_one_or_none()
+        if row is None:
+            raise NotFound(f"pool {pool_id} does not exist", pool_id=pool_id)
+        return row
+
+    def by_name(self, name: str) -> PoolRow | None:
+        return self._s.execute(select(PoolRow).where(PoolRow.name == name)).scalar_one_or_none()
+
+    def list(self) -> Sequence[PoolRow]:
+        return self._s.execute(select(PoolRow).order_by(PoolRow.id)).scalars().all()
+
+    def add(self, row: PoolRow) -> PoolRow:
+        self._s.add(row)
+        self._s.flush()
+        return row
+
+
+class HostRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def get(self, host_id: int) -> HostRow:
+        row = self._s.get(HostRow, host_id)
+        if row is None:
+            raise NotFound(f"host {host_id} does not exist", host_id=host_id)
+        return row
+
+    def find(self, host_id: int) -> HostRow | None:
+        return self._s.get(HostRow, host_id)
+
+    def by_name(self, name: str) -> HostRow | None:
+        return self._s.execute(select(HostRow).where(HostRow.name == name)).scalar_one_or_none()
+
+    def by_uri(self, uri: str) -> HostRow | None:
+        return self._s.execute(select(HostRow).where(HostRow.uri == uri)).scalar_one_or_none()
+
+    def by_host_uuid(self, host_uuid: str) -> HostRow | None:
+        return self._s.execute(
+            select(HostRow).where(HostRow.host_uuid == host_uuid)
+        ).scalar_one_or_none()
+
+    def list(self, pool_id: int | None = None) -> Sequence[HostRow]:
+        q = select(HostRow).order_by(HostRow.id)
+        if pool_id is not None:
+            q = q.where(HostRow.pool_id == pool_id)
+        return self._s.execute(q).scalars().all()
+
+    def due_for_check(self, now: datetime) -> Sequence[HostRow]:
+        q = (
+            select(HostRow)
+            .where((HostRow.next_check_at.is_(None)) | (HostRow.next_check_at <= now))
+            .order_by(HostRow.id)
+        )
+        return self._s.execute(q).scalars().all()
+
+    def add(self, row: HostRow) -> HostRow:
+        self._s.add(row)
+        self._s.flush()
+        return row
+
+    def delete(self, row: HostRow) -> None:
+        self._s.delete(row)
+        self._s.flush()
+
+    def allocations(self, pool_id: int) -> dict[int, tuple[int, int, int, frozenset[str]]]:
+        """Per host of the pool: vCPUs, MiB and GiB claimed by VMs, and the VM names.
+
+        Every VM row with a host holds its claim, whatever its state: a stopped
+        VM keeps its place, as in Nova, so that it can always start again.
+        """
+        rows = self._s.execute(
+            select(VmRow.host_id, VmRow.vcpus, VmRow.memory_mib, VmRow.disk_gib, VmRow.name).where(
+                VmRow.pool_id == pool_id, VmRow.host_id.is_not(None)
+            )
+        ).all()
+        acc: dict[int, list[Any]] = {}
+        for host_id, vcpus, mem, disk, name in rows:
+            entry = acc.setdefault(host_id, [0, 0, 0, set()])
+            entry[0] += vcpus
+            entry[1] += mem
+            entry[2] += disk
+            entry[3].add(name)
+        return {h: (e[0], e[1], e[2], frozenset(e[3])) for h, e in acc.items()}
+
+
+class VmRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def get(self, vm_id: int) -> VmRow:
+        row = self._s.get(VmRow, vm_id)
+        if row is None:
+            raise NotFound(f"vm {vm_id} does not exist", vm_id=vm_id)
+        return row
+
+    def find(self, vm_id: int) -> VmRow | None:
+        return self._s.get(VmRow, vm_id)
+
+    def by_name(self, name: str) -> VmRow | None:
+        return self._s.execute(select(VmRow).where(VmRow.name == name)).scalar_one_or_none()
+
+    def on_host(self, host_id: int) -> Sequence[VmRow]:
+        return (
+            self._s.execute(select(VmRow).where(VmRow.host_id == host_id).order_by(VmRow.id))
+            .scalars()
+            .all()
+        )
+
+    def count_on_host(self, host_id: int) -> int:
+        return self._s.execute(
+            select(func.count()).select_from(VmRow).where(VmRow.host_id == host_id)
+        ).scalar_one()
+
+    def page(
+        self,
+        *,
+        host_id: int | None = None,
+        state: str | None = None,
+        pool_id: int | None = None,
+        after_id: int = 0,
+        limit: int = 100,
+    ) -> Sequence[VmRow]:
+        q = select(VmRow).where(VmRow.id > after_id).order_by(VmRow.id).limit(limit)
+        if host_id is not None:
+            q = q.where(VmRow.host_id == host_id)
+        if state is not None:
+            q = q.where(VmRow.state == state)
+        if pool_id is not None:
+            q = q.where(VmRow.pool_id == pool_id)
+        return self._s.execute(q).scalars().all()
+
+    def add(self, row: VmRow) -> VmRow:
+        self._s.add(row)
+        self._s.flush()
+        return row
+
+    def delete(self, row: VmRow) -> None:
+        self._s.delete(row)
+        self._s.flush()
+
+
+class ForeignDomainRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def on_host(self, host_id: int) -> Sequence[ForeignDomainRow]:
+        return (
+            self._s.execute(select(ForeignDomainRow).where(ForeignDomainRow.host_id == host_id))
+            .scalars()
+            .all()
+        )
+
+    def add(self, row: ForeignDomainRow) -> None:
+        self._s.add(row)
+
+    def delete(self, row: ForeignDomainRow) -> None:
+        self._s.delete(row)
+
+
+class TokenRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def by_hash(self, token_hash: str) -> ApiTokenRow | None:
+        return self._s.execute(
+            select(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash)
+        ).scalar_one_or_none()
+
+    def add(self, row: ApiTokenRow) -> ApiTokenRow:
+        self._s.add(row)
+        self._s.flush()
+        return row
+
+
+class EventRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def record(self, actor: str, kind: str, subject: str, **details: Any) -> None:
+        self._s.add(EventRow(actor=actor, kind=kind, subject=subject, details=details))
+
+    def recent(self, limit: int = 100, kind: str | None = None) -> Sequence[EventRow]:
+        q = select(EventRow).order_by(EventRow.id.desc()).limit(limit)
+        if kind is not None:
+            q = q.where(EventRow.kind == kind)
+        return self._s.execute(q).scalars().all()

@@ -1,0 +1,169 @@
+"""The relational mapping. Rows are data holders; the rules live in `vmpool.domain`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite hands back naive ones otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use aware UTC datetimes")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime(), dict[str, Any]: JSON}
+
+
+class PoolRow(Base):
+    __tablename__ = "pools"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    cpu_allocation_ratio: Mapped[float] = mapped_column(Float, default=4.0)
+    ram_allocation_ratio: Mapped[float] = mapped_column(Float, default=1.0)
+    disk_allocation_ratio: Mapped[float] = mapped_column(Float, default=1.0)
+    reserved_vcpus: Mapped[int] = mapped_column(Integer, default=0)
+    reserved_memory_mib: Mapped[int] = mapped_column(Integer, default=512)
+    reserved_disk_gib: Mapped[int] = mapped_column(Integer, default=0)
+    strategy: Mapped[str] = mapped_column(String(16), default="spread")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class HostRow(Base):
+    __tablename__ = "hosts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("pools.id"), index=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    uri: Mapped[str] = mapped_column(String(512), unique=True)
+    host_uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    hostname: Mapped[str] = mapped_column(String(255), default="")
+    state: Mapped[str] = mapped_column(String(16), default="up")
+    arch: Mapped[str] = mapped_column(String(32), default="x86_64")
+    cpus: Mapped[int] = mapped_column(Integer, default=0)
+    memory_mib: Mapped[int] = mapped_column(Integer, default=0)
+    disk_gib: Mapped[int] = mapped_column(Integer, default=0)
+    domain_types: Mapped[str] = mapped_column(String(32), default="qemu")
+    traits: Mapped[str] = mapped_column(Text, default="")
+    cpu_model: Mapped[str] = mapped_column(String(128), default="")
+    libvirt_version: Mapped[str] = mapped_column(String(32), default="")
+    hypervisor_version: Mapped[str] = mapped_column(String(32), default="")
+    cpu_allocation_ratio: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ram_allocation_ratio: Mapped[float | None] = mapped_column(Float, nullable=True)
+    disk_allocation_ratio: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # Reachability, with backoff: when to try an unreachable host again.
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_check_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_seen_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    foreign_domains: Mapped[list[ForeignDomainRow]] = relationship(
+        back_populates="host", cascade="all, delete-orphan", order_by="ForeignDomainRow.name"
+    )
+
+
+class VmRow(Base):
+    __tablename__ = "vms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("pools.id"), index=True)
+    host_id: Mapped[int | None] = mapped_column(ForeignKey("hosts.id"), index=True, nullable=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    vcpus: Mapped[int] = mapped_column(Integer)
+    memory_mib: Mapped[int] = mapped_column(Integer)
+    disk_gib: Mapped[int] = mapped_column(Integer, default=0)
+    image: Mapped[str | None] = mapped_column(String(63), nullable=True)
+    domain_type: Mapped[str] = mapped_column(String(8), default="qemu")
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    state_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    host: Mapped[HostRow | None] = relationship()
+
+
+class ForeignDomainRow(Base):
+    """A domain found on a host that vmpool did not define: reported, never adopted."""
+
+    __tablename__ = "foreign_domains"
+    __table_args__ = (UniqueConstraint("host_id", "uuid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"))
+    uuid: Mapped[str] = mapped_column(String(36))
+    name: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16))
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    host: Mapped[HostRow] = relationship(back_populates="foreign_domains")
+
+
+class ApiTokenRow(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(63))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EventRow(Base):
+    """An audit trail: who changed what, and what the sync found."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(63))
+    kind: Mapped[str] = mapped_column(String(63))
+    subject: Mapped[str] = mapped_column(String(255))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,63 @@
+"""The SQLAlchemy unit of work: one transaction per use case, rolled back unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from vmpool.adapters.db.repositories import (
+    EventRepository,
+    ForeignDomainRepository,
+    HostRepository,
+    PoolRepository,
+    TokenRepository,
+    VmRepository,
+)
+
+
+class SqlAlchemyUnitOfWork:
+    pools: PoolRepository
+    hosts: HostRepository
+    vms: VmRepository
+    foreign_domains: ForeignDomainRepository
+    tokens: TokenRepository
+    events: EventRepository
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._factory = session_factory
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        assert self._session is not None, "unit of work used outside its `with` block"
+        return self._session
+
+    def __enter__(self) -> SqlAlchemyUnitOfWork:
+        self._session = self._factory()
+        s = self._session
+        self.pools = PoolRepository(s)
+        self.hosts = HostRepository(s)
+        self.vms = VmRepository(s)
+        self.foreign_domains = ForeignDomainRepository(s)
+        self.tokens = TokenRepository(s)
+        self.events = EventRepository(s)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+            self._session = None
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()

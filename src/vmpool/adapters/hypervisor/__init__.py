@@ -1,0 +1,1 @@
+"""The libvirt implementation of the `Hypervisor` port."""

@@ -1,0 +1,72 @@
+"""Domain XML, built with ElementTree so that no value can change the document's shape."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from vmpool.domain.names import validate_name
+from vmpool.services.ports import DomainSpec
+
+VMPOOL_XMLNS = "https://vmpool.dev/xmlns/vm/1"
+_METADATA_TAG = f"{{{VMPOOL_XMLNS}}}vm"
+ET.register_namespace("vmpool", VMPOOL_XMLNS)
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    el = ET.SubElement(parent, tag, attrs)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def build_domain_xml(spec: DomainSpec) -> str:
+    validate_name(spec.name, "vm name")
+    dom = ET.Element("domain", type=spec.domain_type.value)
+    _sub(dom, "name", spec.name)
+    _sub(dom, "uuid", spec.uuid)
+    meta = _sub(dom, "metadata")
+    _sub(meta, _METADATA_TAG, id=str(spec.vm_id))
+    _sub(dom, "memory", str(spec.memory_mib), unit="MiB")
+    _sub(dom, "currentMemory", str(spec.memory_mib), unit="MiB")
+    _sub(dom, "vcpu", str(spec.vcpus), placement="static")
+
+    os_el = _sub(dom, "os")
+    _sub(os_el, "type", "hvm", arch=spec.arch, machine="pc")
+    if spec.boot is not None:
+        _sub(os_el, "kernel", spec.boot.kernel)
+        _sub(os_el, "initrd", spec.boot.initrd)
+        cmdline = " ".join([spec.boot.cmdline, *spec.extra_cmdline]).strip()
+        _sub(os_el, "cmdline", cmdline)
+    features = _sub(dom, "features")
+    _sub(features, "acpi")
+    _sub(features, "apic")
+    _sub(dom, "on_poweroff", "destroy")
+    # A guest that reboots stays a running VM: vmpool's state follows the domain.
+    _sub(dom, "on_reboot", "restart")
+    _sub(dom, "on_crash", "destroy")
+
+    devices = _sub(dom, "devices")
+    if spec.serial_log is not None:
+        serial = _sub(devices, "serial", type="file")
+        _sub(serial, "source", path=spec.serial_log, append="on")
+        _sub(serial, "target", port="0")
+        console = _sub(devices, "console", type="file")
+        _sub(console, "source", path=spec.serial_log, append="on")
+        _sub(console, "target", type="serial", port="0")
+    _sub(devices, "memballoon", model="virtio")
+    return ET.tostring(dom, encoding="unicode")
+
+
+def vmpool_vm_id(domain_xml: str) -> int | None:
+    """The vmpool VM id stored in a domain's metadata, or None for a foreign domain."""
+    try:
+        root = ET.fromstring(domain_xml)
+    except ET.ParseError:
+        return None
+    el = root.find(f"metadata/{_METADATA_TAG}")
+    if el is None:
+        return None
+    try:
+        return int(el.get("id", ""))
+    except ValueError:
+        return None

@@ -1,0 +1,259 @@
+"""The `Hypervisor` port, implemented with libvirt-python.
+
+Every libvirt call goes through `translated(...)`, which turns a libvirtError
+into a vmpool error. A domain that vanishes between a listing and a lookup is
+normal on a live host (virt-manager treats it the same way): it is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+import libvirt
+
+from vmpool.adapters.hypervisor.domain_xml import build_domain_xml, vmpool_vm_id
+from vmpool.adapters.hypervisor.errors import translate, translated
+from vmpool.domain.model import DomainType
+from vmpool.errors import DomainMissing, HostUnreachable, HypervisorOperationInvalid
+from vmpool.services.ports import DomainInfo, DomainSpec, HostInventory, PowerState
+
+log = logging.getLogger(__name__)
+
+_STATE_MAP = {
+    libvirt.VIR_DOMAIN_NOSTATE: PowerState.RUNNING,
+    libvirt.VIR_DOMAIN_RUNNING: PowerState.RUNNING,
+    libvirt.VIR_DOMAIN_BLOCKED: PowerState.RUNNING,
+    libvirt.VIR_DOMAIN_PAUSED: PowerState.PAUSED,
+    libvirt.VIR_DOMAIN_SHUTDOWN: PowerState.SHUTTING_DOWN,
+    libvirt.VIR_DOMAIN_SHUTOFF: PowerState.STOPPED,
+    libvirt.VIR_DOMAIN_CRASHED: PowerState.CRASHED,
+    libvirt.VIR_DOMAIN_PMSUSPENDED: PowerState.PAUSED,
+}
+
+# libvirt has no connect timeout of its own; an address that swallows packets
+# would block the caller for minutes.
+CONNECT_TIMEOUT_S = 10.0
+
+# libvirt prints every error to stderr unless a handler is set.
+libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
+
+
+def _version(n: int) -> str:
+    return f"{n // 1_000_000}.{(n // 1000) % 1000}.{n % 1000}"
+
+
+class LibvirtHypervisor:
+    def __init__(self, uri: str, conn: libvirt.virConnect, on_broken: Callable[[], None]) -> None:
+        self._uri = uri
+        self._conn = conn
+        self._on_broken = on_broken
+
+    @property
+    def uri(self) -> str:
+        return self._uri
+
+    def _guard(self) -> AbstractContextManager[None]:
+        return translated(self._uri, on_unreachable=self._on_broken)
+
+    def inventory(self) -> HostInventory:
+        with self._guard():
+            caps = ET.fromstring(self._conn.getCapabilities())
+            info = self._conn.getInfo()
+            hostname = self._conn.getHostname()
+            libvirt_version = _version(self._conn.getLibVersion())
+            hv_version = _version(self._conn.getVersion())
+        arch = caps.findtext("host/cpu/arch") or str(info[0])
+        domain_types: set[DomainType] = set()
+        for guest in caps.findall("guest"):
+            guest_arch = guest.find("arch")
+            if guest_arch is None or guest_arch.get("name") != arch:
+                continue
+            for d in guest_arch.findall("domain"):
+                if d.get("type") in (DomainType.KVM.value, DomainType.QEMU.value):
+                    domain_types.add(DomainType(d.get("type")))
+        return HostInventory(
+            hostname=hostname,
+            host_uuid=caps.findtext("host/uuid") or "",
+            arch=arch,
+            cpus=int(info[2]),
+            memory_mib=int(info[1]),
+            domain_types=frozenset(domain_types),
+            libvirt_version=libvirt_version,
+            hypervisor_version=hv_version,
+            cpu_model=caps.findtext("host/cpu/model") or "",
+            traits=frozenset(self._traits(arch, domain_types)),
+        )
+
+    def _traits(self, arch: str, domain_types: set[DomainType]) -> set[str]:
+        """Host features libvirt reports, as placement traits."""
+        traits: set[str] = set()
+        virttype = "kvm" if DomainType.KVM in domain_types else "qemu"
+        try:
+            dcaps = ET.fromstring(self._conn.getDomainCapabilities(None, arch, None, virttype, 0))
+        except libvirt.libvirtError:
+            return traits
+        if dcaps.find("devices/tpm[@supported='yes']") is not None:
+            traits.add("tpm")
+        if dcaps.find("features/sgx[@supported='yes']") is not None:
+            traits.add("sgx")
+        if dcaps.find("memoryBacking[@supported='yes']") is not None:
+            traits.add("hugepages")
+        if virttype == "kvm":
+            traits.add("kvm")
+        return traits
+
+    def _lookup(self, uuid: str) -> libvirt.virDomain:
+        with self._guard():
+            return self._conn.lookupByUUIDString(uuid)
+
+    def _info(self, dom: libvirt.virDomain) -> DomainInfo:
+        state, _reason = dom.state()
+        return DomainInfo(
+            uuid=dom.UUIDString(),
+            name=dom.name(),
+            state=_STATE_MAP.get(state, PowerState.RUNNING),
+            vmpool_vm_id=vmpool_vm_id(dom.XMLDesc(0)),
+        )
+
+    def list_domains(self) -> list[DomainInfo]:
+        with self._guard():
+            doms = self._conn.listAllDomains(0)
+        result: list[DomainInfo] = []
+        for dom in doms:
+            try:
+                with self._guard():
+                    result.append(self._info(dom))
+            except DomainMissing:
+                continue  # it went away between the listing and the lookup
+        return result
+
+    def domain(self, uuid: str) -> DomainInfo:
+        dom = self._lookup(uuid)
+        with self._guard():
+            return self._info(dom)
+
+    def define(self, spec: DomainSpec) -> None:
+        xml = build_domain_xml(spec)
+        with self._guard():
+            self._conn.defineXML(xml)
+
+    def start(self, uuid: str) -> None:
+        dom = self._lookup(uuid)
+        with self._guard():
+            if not dom.isActive():
+                dom.create()
+
+    def shutdown(self, uuid: str) -> None:
+        dom = self._lookup(uuid)
+        with self._guard():
+            if not dom.isActive():
+                raise HypervisorOperationInvalid("domain is not running", uri=self._uri)
+            dom.shutdown()
+
+    def destroy(self, uuid: str) -> None:
+        dom = self._lookup(uuid)
+        try:
+            with self._guard():
+                if dom.isActive():
+                    dom.destroy()
+        except HypervisorOperationInvalid:
+            pass  # it stopped on its own meanwhile: the outcome is the one asked for
+
+    def reboot(self, uuid: str) -> None:
+        dom = self._lookup(uuid)
+        with self._guard():
+            dom.reboot(0)
+
+    def undefine(self, uuid: str) -> None:
+        try:
+            dom = self._lookup(uuid)
+        except DomainMissing:
+            return  # already gone: what was asked for
+        try:
+            with self._guard():
+                if dom.isActive():
+                    dom.destroy()
+                dom.undefineFlags(
+                    libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+                    | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+                    | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM
+                )
+        except DomainMissing:
+            return
+
+
+class LibvirtConnector:
+    """Keeps one connection per URI, reopened when it breaks."""
+
+    def __init__(self, connect_timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+        self._conns: dict[str, libvirt.virConnect] = {}
+        self._lock = threading.Lock()
+        self._timeout = connect_timeout_s
+
+    def connect(self, uri: str) -> LibvirtHypervisor:
+        with self._lock:
+            conn = self._conns.get(uri)
+            if conn is not None:
+                try:
+                    alive = conn.isAlive() == 1
+                except libvirt.libvirtError:
+                    alive = False
+                if not alive:
+                    self._close_quietly(conn)
+                    del self._conns[uri]
+                    conn = None
+            if conn is None:
+                conn = self._open(uri)
+                self._conns[uri] = conn
+        return LibvirtHypervisor(uri, conn, on_broken=lambda: self.forget(uri))
+
+    def _open(self, uri: str) -> libvirt.virConnect:
+        result: dict[str, object] = {}
+
+        def opener() -> None:
+            try:
+                result["conn"] = libvirt.open(uri)
+            except libvirt.libvirtError as exc:
+                result["error"] = exc
+
+        t = threading.Thread(target=opener, name=f"libvirt-open {uri}", daemon=True)
+        t.start()
+        t.join(self._timeout)
+        if t.is_alive():
+            raise HostUnreachable(f"host {uri} did not answer within {self._timeout:g} s", uri=uri)
+        err = result.get("error")
+        if isinstance(err, libvirt.libvirtError):
+            translated_err = translate(err, uri)
+            if isinstance(translated_err, HostUnreachable):
+                raise translated_err from err
+            raise HostUnreachable(
+                f"host {uri} cannot be reached: {translated_err.message}", uri=uri
+            ) from err
+        conn = result.get("conn")
+        if not isinstance(conn, libvirt.virConnect):
+            raise HostUnreachable(f"host {uri} cannot be reached", uri=uri)
+        return conn
+
+    def forget(self, uri: str) -> None:
+        with self._lock:
+            conn = self._conns.pop(uri, None)
+        if conn is not None:
+            self._close_quietly(conn)
+
+    def close(self) -> None:
+        with self._lock:
+            conns = list(self._conns.values())
+            self._conns.clear()
+        for conn in conns:
+            self._close_quietly(conn)
+
+    @staticmethod
+    def _close_quietly(conn: libvirt.virConnect) -> None:
+        try:
+            conn.close()
+        except libvirt.libvirtError:
+            log.debug("closing a broken libvirt connection failed", exc_info=True)

@@ -1,0 +1,31 @@
+"""The FastAPI application, given an already wired ServiceContext."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import FastAPI
+
+from vmpool import __version__
+from vmpool.api.errors import install_error_handlers
+from vmpool.api.limits import BodySizeLimit
+from vmpool.api.routes import health, hosts, pools, vms
+from vmpool.services.unit_of_work import ServiceContext
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_app(ctx: ServiceContext | None, lifespan: Lifespan | None = None) -> FastAPI:
+    app = FastAPI(
+        title="vmpool",
+        version=__version__,
+        description="A VM resource pool manager for KVM/QEMU hosts, driven through libvirt.",
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit)
+    for module in (health, hosts, vms, pools):
+        app.include_router(module.router)
+    return app

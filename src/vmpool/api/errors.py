@@ -1,0 +1,91 @@
+"""One error body for every 4xx/5xx, and no stack trace to clients."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from vmpool.api.schemas import ErrorBody, ErrorDetail
+from vmpool.errors import VmpoolError
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+}
+
+
+def error_response(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None
+) -> JSONResponse:
+    body = ErrorBody(error=ErrorDetail(code=code, message=message, details=details or {}))
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+
+
+def _clean_validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for err in exc.errors():
+        item: dict[str, Any] = {
+            "loc": [str(p) for p in err.get("loc", ())],
+            "msg": err.get("msg", ""),
+            "type": err.get("type", ""),
+        }
+        out.append(item)  # the offending input is left out: it may be huge or hostile
+    return out[:20]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(VmpoolError)
+    async def _vmpool(_req: Request, exc: VmpoolError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _clean_validation_errors(exc)
+        if any(e["type"] == "json_invalid" for e in errors):
+            return error_response(400, "malformed_json", "the request body is not valid JSON")
+        return error_response(422, "invalid_input", "the request is invalid", {"errors": errors})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_req: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return error_response(500, "internal_error", "internal error; see the vmpool log")
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "missing or invalid bearer token"},
+    403: {"model": ErrorBody, "description": "the token's role may not do this"},
+    422: {"model": ErrorBody, "description": "invalid input"},
+}
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    descriptions = {
+        400: "malformed request body",
+        404: "no such resource",
+        409: "conflict: no capacity, a name already taken, or a state that forbids the action",
+        502: "the hypervisor failed the operation",
+        503: "the host cannot be reached right now (temporary; retry later)",
+    }
+    out = dict(ERROR_RESPONSES)
+    for s in statuses:
+        out[s] = {"model": ErrorBody, "description": descriptions[s]}
+    return out

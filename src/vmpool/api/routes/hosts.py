@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Response
+
+from vmpool.api.auth import admin_access, read_access, service_context
+from vmpool.api.errors import responses
+from vmpool.api.schemas import HostCreate, HostList, HostOut
+from vmpool.services import hosts
+from vmpool.services.unit_of_work import ServiceContext
+
+router = APIRouter(prefix="/v1/hosts", tags=["hosts"])
+
+
+@router.post(
+    "",
+    operation_id="register_host",
+    status_code=201,
+    response_model=HostOut,
+    dependencies=[admin_access],
+    responses=responses(400, 404, 409, 503),
+)
+def register_host(body: HostCreate, ctx: ServiceContext = Depends(service_context)) -> HostOut:
+    """Register a hypervisor by libvirt URI; vmpool connects and reads its inventory."""
+    view = hosts.register_host(ctx, body.uri, body.name, body.pool_id)
+    return HostOut.model_validate(view)
+
+
+@router.get("", operation_id="list_hosts", response_model=HostList, dependencies=[read_access])
+def list_hosts(
+    pool_id: int | None = None, ctx: ServiceContext = Depends(service_context)
+) -> HostList:
+    return HostList(items=[HostOut.model_validate(v) for v in hosts.list_hosts(ctx, pool_id)])
+
+
+@router.get(
+    "/{host_id}",
+    operation_id="get_host",
+    response_model=HostOut,
+    dependencies=[read_access],
+    responses=responses(404),
+)
+def get_host(host_id: int, ctx: ServiceContext = Depends(service_context)) -> HostOut:
+    return HostOut.model_validate(hosts.get_host(ctx, host_id))
+
+
+@router.delete(
+    "/{host_id}",
+    operation_id="delete_host",
+    status_code=204,
+    response_class=Response,
+    dependencies=[admin_access],
+    responses=responses(404, 409),
+)
+def delete_host(host_id: int, ctx: ServiceContext = Depends(service_context)) -> Response:
+    """Forget a host. Refused while it holds VMs."""
+    hosts.delete_host(ctx, host_id)
+    return Response(status_code=204)

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from vmpool.api.auth import admin_access, read_access, service_context
+from vmpool.api.errors import responses
+from vmpool.api.schemas import VmCreate, VmOut, VmPage
+from vmpool.services import vms
+from vmpool.services.unit_of_work import ServiceContext
+
+router = APIRouter(prefix="/v1/vms", tags=["vms"])
+
+VmStateFilter = Literal[
+    "creating", "starting", "stopping", "shutting_down", "rebooting", "deleting",
+    "running", "paused", "stopped", "crashed", "error",
+]  # fmt: skip
+
+
+@router.post(
+    "",
+    operation_id="create_vm",
+    status_code=201,
+    response_model=VmOut,
+    dependencies=[admin_access],
+    responses=responses(400, 404, 409, 502, 503),
+)
+def create_vm(body: VmCreate, ctx: ServiceContext = Depends(service_context)) -> VmOut:
+    """Place, define and start a VM. A 409 `no_capacity` says, per filter, why no host fits."""
+    cmd = vms.CreateVm(
+        name=body.name,
+        vcpus=body.vcpus,
+        memory_mib=body.memory_mib,
+        disk_gib=body.disk_gib,
+        image=body.image,
+        pool_id=body.pool_id,
+    )
+    return VmOut.model_validate(vms.create_vm(ctx, cmd))
+
+
+@router.get("", operation_id="list_vms", response_model=VmPage, dependencies=[read_access])
+def list_vms(
+    host_id: int | None = None,
+    state: VmStateFilter | None = None,
+    pool_id: int | None = None,
+    after: int = Query(default=0, ge=0, description="the last id of the previous page"),
+    limit: int = Query(default=100, ge=1, le=1000),
+    ctx: ServiceContext = Depends(service_context),
+) -> VmPage:
+    items = vms.list_vms(
+        ctx, host_id=host_id, state=state, pool_id=pool_id, after_id=after, limit=limit
+    )
+    next_after = items[-1].id if len(items) == limit else None
+    return VmPage(items=[VmOut.model_validate(v) for v in items], next_after=next_after)
+
+
+@router.get(
+    "/{vm_id}",
+    operation_id="get_vm",
+    response_model=VmOut,
+    dependencies=[read_access],
+    responses=responses(404),
+)
+def get_vm(vm_id: int, ctx: ServiceContext = Depends(service_context)) -> VmOut:
+    return VmOut.model_validate(vms.get_vm(ctx, vm_id))
+
+
+def _action_route(action: str, summary: str) -> None:
+    def handler(vm_id: int, ctx: ServiceContext = Depends(service_context)) -> VmOut:
+        return VmOut.model_validate(vms.power_action(ctx, vm_id, action))
+
+    handler.__doc__ = summary
+    router.add_api_route(
+        f"/{{vm_id}}/{action}",
+        handler,
+        methods=["POST"],
+        operation_id=f"{action}_vm",
+        response_model=VmOut,
+        dependencies=[admin_access],
+        responses=responses(404, 409, 502, 503),
+        summary=summary,
+    )
+
+
+_action_route("start", "Start a stopped VM")
+_action_route("shutdown", "Ask the guest to power off (ACPI); the state follows the guest")
+_action_route("stop", "Power a VM off at once (like pulling the plug)")
+_action_route("reboot", "Ask the guest to reboot")
+
+
+@router.delete(
+    "/{vm_id}",
+    operation_id="delete_vm",
+    status_code=204,
+    response_class=Response,
+    dependencies=[admin_access],
+    responses=responses(404, 409, 502, 503),
+)
+def delete_vm(vm_id: int, ctx: ServiceContext = Depends(service_context)) -> Response:
+    """Destroy and undefine the domain, then free the VM's capacity."""
+    vms.delete_vm(ctx, vm_id)
+    return Response(status_code=204)

@@ -1,0 +1,145 @@
+"""Request and response bodies. Requests forbid unknown fields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from vmpool.domain.names import NAME_PATTERN
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="stable machine-readable code, e.g. no_capacity")
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class HostCreate(Strict):
+    uri: str = Field(
+        max_length=512,
+        description="libvirt URI: qemu:///system, qemu+ssh://..., qemu+tls://..., qemu+tcp://...",
+        examples=["qemu+tcp://127.0.0.1:16510/system"],
+    )
+    name: str | None = Field(default=None, max_length=63, pattern=NAME_PATTERN)
+    pool_id: int | None = Field(default=None, ge=1)
+
+
+class ResourcesOut(Out):
+    vcpus: float
+    memory_mib: float
+    disk_gib: float
+
+
+class ForeignDomainOut(Out):
+    uuid: str
+    name: str
+    state: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+
+class HostOut(Out):
+    id: int
+    pool_id: int
+    name: str
+    uri: str
+    state: str = Field(description="up, unreachable or maintenance")
+    host_uuid: str
+    hostname: str
+    arch: str
+    cpus: int
+    memory_mib: int
+    disk_gib: int
+    domain_types: list[str] = Field(description="kvm and/or qemu (TCG)")
+    traits: list[str]
+    cpu_model: str
+    libvirt_version: str
+    hypervisor_version: str
+    capacity: ResourcesOut = Field(description="(physical - reserved) * allocation ratio")
+    allocated: ResourcesOut
+    vm_count: int
+    last_seen_at: datetime | None
+    last_error: str | None
+    next_check_at: datetime | None
+    foreign_domains: list[ForeignDomainOut] = Field(
+        description="domains on the host that vmpool did not define (reported, not adopted)"
+    )
+    created_at: datetime
+
+
+class HostList(BaseModel):
+    items: list[HostOut]
+
+
+class VmCreate(Strict):
+    name: str = Field(max_length=63, pattern=NAME_PATTERN, examples=["web-1"])
+    vcpus: int = Field(ge=1, le=512)
+    memory_mib: int = Field(ge=16, le=16 * 1024 * 1024)
+    disk_gib: int = Field(default=0, ge=0, le=1024 * 1024)
+    image: str | None = Field(
+        default=None,
+        max_length=63,
+        pattern=NAME_PATTERN,
+        description="boot image name; without one the VM idles in its firmware",
+    )
+    pool_id: int | None = Field(default=None, ge=1)
+
+
+class VmOut(Out):
+    id: int
+    pool_id: int
+    name: str
+    uuid: str = Field(description="the libvirt domain UUID")
+    host_id: int | None
+    host_name: str | None
+    vcpus: int
+    memory_mib: int
+    disk_gib: int
+    image: str | None
+    domain_type: str
+    state: str
+    state_changed_at: datetime
+    last_error: str | None
+    created_at: datetime
+
+
+class VmPage(BaseModel):
+    items: list[VmOut]
+    next_after: int | None = Field(
+        description="pass as `after` to get the next page; null on the last page"
+    )
+
+
+class PoolOut(Out):
+    id: int
+    name: str
+    cpu_allocation_ratio: float
+    ram_allocation_ratio: float
+    disk_allocation_ratio: float
+    reserved_vcpus: int
+    reserved_memory_mib: int
+    reserved_disk_gib: int
+    strategy: str
+
+
+class PoolList(BaseModel):
+    items: list[PoolOut]
+
+
+class Health(BaseModel):
+    status: str
+    version: str

@@ -1,0 +1,181 @@
+"""The `vmpool` command: serve, db, token, lab, openapi."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vmpool.config import Settings, load_settings
+from vmpool.errors import VmpoolError
+
+app = typer.Typer(
+    help="vmpool: a VM resource pool manager for KVM/QEMU hosts.", no_args_is_help=True
+)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+lab_app = typer.Typer(help="A lab of real libvirt hosts on this one machine.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(token_app, name="token")
+app.add_typer(lab_app, name="lab")
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help="TOML settings file (default /etc/vmpool/vmpool.toml if present)"
+    ),
+]
+
+
+def _settings(config: Path | None) -> Settings:
+    try:
+        return load_settings(config)
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:  # type: ignore[misc]
+    typer.echo(f"vmpool: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def serve(
+    config: ConfigOpt = None,
+    host: Annotated[str | None, typer.Option("--host", help="listen address")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="listen port")] = None,
+) -> None:
+    """Run the API daemon and its background jobs."""
+    import uvicorn
+
+    from vmpool.wiring import build_app
+
+    settings = _settings(config)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        api = build_app(settings)
+    except VmpoolError as exc:
+        _fail(exc.message)
+    uvicorn.run(
+        api,
+        host=host or settings.listen_host,
+        port=port or settings.listen_port,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOpt = None) -> None:
+    """Apply the Alembic migrations up to this vmpool's schema."""
+    from vmpool.adapters.db.migrations import current_revision, upgrade
+    from vmpool.wiring import build_runtime
+
+    runtime = build_runtime(_settings(config))
+    upgrade(runtime.engine)
+    typer.echo(f"database at revision {current_revision(runtime.engine)}")
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[str, typer.Option("--role", help="admin or reader")] = "admin",
+    name: Annotated[str, typer.Option("--name", help="a label for the token")] = "cli",
+    config: ConfigOpt = None,
+) -> None:
+    """Create an API token and print it (it is stored only hashed)."""
+    from vmpool.adapters.db.migrations import check_schema
+    from vmpool.services.tokens import Role, create_token
+    from vmpool.wiring import build_runtime
+
+    try:
+        chosen = Role(role)
+    except ValueError:
+        _fail(f"unknown role {role!r}: use admin or reader")
+    runtime = build_runtime(_settings(config))
+    try:
+        check_schema(runtime.engine)
+        typer.echo(create_token(runtime.ctx, chosen, name))
+    except VmpoolError as exc:
+        _fail(exc.message)
+
+
+@app.command()
+def openapi(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="file (default stdout)")
+    ] = None,
+) -> None:
+    """Write the OpenAPI spec."""
+    from vmpool.api.openapi import openapi_json
+
+    text = openapi_json()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
+
+
+def _lab_dir(config: Path | None) -> tuple[Path, int]:
+    s = _settings(config)
+    return s.lab_dir, s.lab_base_port
+
+
+@lab_app.command("up")
+def lab_up(
+    hosts: Annotated[int, typer.Option("--hosts", min=1, max=16)] = 2,
+    config: ConfigOpt = None,
+) -> None:
+    """Start N libvirt hosts on this machine (needs root)."""
+    from vmpool.lab.hosts import LabError
+    from vmpool.lab.hosts import lab_up as up
+
+    lab_dir, base_port = _lab_dir(config)
+    try:
+        started = up(hosts, lab_dir, base_port)
+    except LabError as exc:
+        _fail(str(exc))
+    for h in started:
+        typer.echo(f"{h.name}\t{h.uri}\thost_uuid={h.host_uuid}")
+
+
+@lab_app.command("down")
+def lab_down(config: ConfigOpt = None) -> None:
+    """Destroy the lab's domains and stop its hosts."""
+    from vmpool.lab.hosts import LabError
+    from vmpool.lab.hosts import lab_down as down
+
+    lab_dir, _ = _lab_dir(config)
+    try:
+        down(lab_dir)
+    except LabError as exc:
+        _fail(str(exc))
+    typer.echo("lab is down")
+
+
+@lab_app.command("status")
+def lab_status(config: ConfigOpt = None) -> None:
+    """List the lab hosts that run."""
+    from vmpool.lab.hosts import lab_status as status
+
+    lab_dir, _ = _lab_dir(config)
+    for h in status(lab_dir):
+        typer.echo(f"{h.name}\t{h.uri}\tpid={h.pid}")
+
+
+@lab_app.command("image")
+def lab_image(config: ConfigOpt = None) -> None:
+    """Build the tiny lab guest (a Debian kernel and a busybox initramfs) into the image dir."""
+    from vmpool.lab.image import build_tiny_image
+
+    settings = _settings(config)
+    image = build_tiny_image(settings.effective_image_dir)
+    typer.echo(json.dumps({"name": image.name, "kernel": str(image.kernel)}))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,95 @@
+"""Settings: environment variables `VMPOOL_*` over a TOML file over defaults.
+
+Nothing here connects anywhere; reading settings has no side effects.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG_FILE = Path("/etc/vmpool/vmpool.toml")
+CONFIG_FILE_ENV = "VMPOOL_CONFIG"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VMPOOL_", extra="forbid")
+
+    data_dir: Path = Path("/var/lib/vmpool")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; SQLite under data_dir when unset"
+    )
+    listen_host: str = "127.0.0.1"
+    listen_port: int = Field(default=8470, ge=1, le=65535)
+    domain_type: Literal["auto", "kvm", "qemu"] = "auto"
+    image_dir: Path | None = Field(default=None, description="boot images (data_dir/images)")
+    serial_log_dir: Path | None = Field(
+        default=None, description="guest serial logs; data_dir/serial if unset"
+    )
+    sync_interval_s: float = Field(default=3.0, gt=0)
+    sync_enabled: bool = True
+    host_backoff_max_s: float = Field(default=300.0, gt=0)
+    stale_intent_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="age at which the sync settles a transitional state",
+    )
+    connect_timeout_s: float = Field(default=10.0, gt=0)
+    log_level: str = "INFO"
+    lab_dir: Path = Path("/var/lib/vmpool-lab")
+    lab_base_port: int = 16510
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'vmpool.db'}"
+
+    @property
+    def effective_image_dir(self) -> Path:
+        return self.image_dir or self.data_dir / "images"
+
+    @property
+    def effective_serial_log_dir(self) -> Path:
+        return self.serial_log_dir or self.data_dir / "serial"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml = _config_file()
+        if toml is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
+        return tuple(sources)
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get(CONFIG_FILE_ENV)
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise FileNotFoundError(f"config file {path} (from {CONFIG_FILE_ENV}) does not exist")
+        return path
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+def load_settings(config_file: Path | None = None) -> Settings:
+    """Settings from the environment and the TOML file (`--config`, else the default path)."""
+    if config_file is not None:
+        if not config_file.is_file():
+            raise FileNotFoundError(f"config file {config_file} does not exist")
+        os.environ[CONFIG_FILE_ENV] = str(config_file)
+    return Settings()

@@ -1,0 +1,28 @@
+"""Strict names: validated before they reach a database row, a URI or domain XML."""
+
+from __future__ import annotations
+
+import re
+
+from vmpool.errors import InvalidInput
+
+# A DNS label: safe as a libvirt domain name, a file name and in XML without escaping.
+NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+_NAME_RE = re.compile(NAME_PATTERN)
+MAX_NAME_LENGTH = 63
+
+
+def is_valid_name(name: str) -> bool:
+    return bool(_NAME_RE.fullmatch(name))
+
+
+def validate_name(name: str, what: str = "name") -> str:
+    if not isinstance(name, str) or not is_valid_name(name):
+        shown = name if isinstance(name, str) and len(name) <= 80 else f"{str(name)[:80]}..."
+        raise InvalidInput(
+            f"invalid {what} {shown!r}: use 1-63 lowercase letters, digits and '-', "
+            "starting and ending with a letter or digit",
+            field=what,
+            pattern=NAME_PATTERN,
+        )
+    return name

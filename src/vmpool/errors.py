@@ -1,0 +1,91 @@
+"""The one error type of vmpool.
+
+Every failure a client can see is a `VmpoolError` subclass carrying a stable
+code and an HTTP status; the API turns them into one error body. Temporary
+failures (`temporary = True`: a host that cannot be reached right now) are kept
+apart from final ones (no capacity, bad input) so callers know what to retry.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class VmpoolError(Exception):
+    code: ClassVar[str] = "internal_error"
+    status: ClassVar[int] = 500
+    temporary: ClassVar[bool] = False
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = details
+
+
+class InvalidInput(VmpoolError):
+    code = "invalid_input"
+    status = 422
+
+
+class NotFound(VmpoolError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(VmpoolError):
+    code = "conflict"
+    status = 409
+
+
+class AlreadyExists(Conflict):
+    code = "already_exists"
+
+
+class InvalidState(Conflict):
+    code = "invalid_state"
+
+
+class NoCapacity(Conflict):
+    code = "no_capacity"
+
+
+class Unauthorized(VmpoolError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(VmpoolError):
+    code = "forbidden"
+    status = 403
+
+
+class HostUnreachable(VmpoolError):
+    code = "host_unreachable"
+    status = 503
+    temporary = True
+
+
+class DomainMissing(VmpoolError):
+    """The hypervisor has no such domain (any more)."""
+
+    code = "domain_missing"
+    status = 404
+
+
+class HypervisorOperationInvalid(VmpoolError):
+    """The hypervisor refused the operation in the domain's current state."""
+
+    code = "operation_invalid"
+    status = 409
+
+
+class HypervisorFailure(VmpoolError):
+    """The hypervisor answered but the operation failed for a reason of its own."""
+
+    code = "hypervisor_error"
+    status = 502
+
+
+class SchemaMismatch(VmpoolError):
+    code = "schema_mismatch"
+    status = 500

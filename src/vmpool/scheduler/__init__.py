@@ -1,0 +1,1 @@
+"""APScheduler jobs. Each only triggers a service, which opens its own unit of work."""

@@ -1,0 +1,46 @@
+"""The background loop: sync now; metrics, rebalancing and the migration queue later."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from vmpool.config import Settings
+from vmpool.services import sync
+from vmpool.services.unit_of_work import ServiceContext
+
+log = logging.getLogger(__name__)
+
+SYNC_JOB_ID = "sync-hosts"
+
+
+def run_sync(ctx: ServiceContext, interval_s: float, max_backoff_s: float) -> None:
+    report = sync.sync_all(ctx, interval_s, max_backoff_s)
+    if report.vms_corrected or report.vms_removed or report.foreign_found:
+        log.info(
+            "sync: corrected %s, removed %s, foreign %s",
+            report.vms_corrected,
+            report.vms_removed,
+            report.foreign_found,
+        )
+
+
+def build_scheduler(ctx: ServiceContext, settings: Settings) -> BackgroundScheduler:
+    # A job that overruns its interval is never started twice (max_instances=1),
+    # and missed runs collapse into one (coalesce).
+    scheduler = BackgroundScheduler(
+        timezone=UTC,
+        job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 30},
+    )
+    if settings.sync_enabled:
+        scheduler.add_job(
+            run_sync,
+            "interval",
+            seconds=settings.sync_interval_s,
+            args=[ctx, settings.sync_interval_s, settings.host_backoff_max_s],
+            id=SYNC_JOB_ID,
+            next_run_time=datetime.now(UTC),
+        )
+    return scheduler

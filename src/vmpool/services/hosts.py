@@ -1,0 +1,155 @@
+"""Host use cases: register a hypervisor, read, delete."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.exc import IntegrityError
+
+from vmpool.adapters.db.tables import HostRow
+from vmpool.domain.model import HostState
+from vmpool.domain.names import is_valid_name, validate_name
+from vmpool.errors import AlreadyExists, InvalidInput, InvalidState
+from vmpool.services.pools import default_pool
+from vmpool.services.ports import HostInventory
+from vmpool.services.snapshots import capacity_figures, figures, host_snapshot, policy_of
+from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
+from vmpool.services.views import ForeignDomainView, HostView, split_list
+
+# The transports an operator may use; anything else (or a URI with spaces,
+# control characters or shell syntax) is refused before libvirt sees it.
+_URI_RE = re.compile(
+    r"^(qemu(\+(ssh|tls|tcp|unix|libssh2|libssh))?|test)://"
+    r"[A-Za-z0-9._~%@:\[\]-]*"
+    r"/[A-Za-z0-9._/-]*"
+    r"(\?[A-Za-z0-9._~%=&/+-]*)?$"
+)
+MAX_URI_LENGTH = 512
+
+
+def validate_uri(uri: str) -> str:
+    if len(uri) > MAX_URI_LENGTH or not _URI_RE.fullmatch(uri):
+        raise InvalidInput(
+            "invalid libvirt URI: expected qemu:///system, qemu+ssh://user@host/system, "
+            "qemu+tls://host/system or qemu+tcp://host:port/system",
+            field="uri",
+        )
+    return uri
+
+
+def _default_name(inv: HostInventory, uow: UnitOfWork) -> str:
+    candidate = inv.hostname.split(".")[0].lower()
+    if not is_valid_name(candidate) or uow.hosts.by_name(candidate) is not None:
+        candidate = f"host-{inv.host_uuid[:8].lower()}"
+    return candidate
+
+
+def host_view(uow: UnitOfWork, row: HostRow) -> HostView:
+    pool = uow.pools.get(row.pool_id)
+    policy = policy_of(pool)
+    allocation = uow.hosts.allocations(row.pool_id).get(row.id, (0, 0, 0, frozenset()))
+    snap = host_snapshot(row, allocation)
+    return HostView(
+        id=row.id,
+        pool_id=row.pool_id,
+        name=row.name,
+        uri=row.uri,
+        state=row.state,
+        host_uuid=row.host_uuid,
+        hostname=row.hostname,
+        arch=row.arch,
+        cpus=row.cpus,
+        memory_mib=row.memory_mib,
+        disk_gib=row.disk_gib,
+        domain_types=split_list(row.domain_types),
+        traits=split_list(row.traits),
+        cpu_model=row.cpu_model,
+        libvirt_version=row.libvirt_version,
+        hypervisor_version=row.hypervisor_version,
+        capacity=capacity_figures(snap, policy),
+        allocated=figures(snap.used),
+        vm_count=len(allocation[3]),
+        last_seen_at=row.last_seen_at,
+        last_error=row.last_error,
+        next_check_at=row.next_check_at,
+        foreign_domains=[
+            ForeignDomainView(f.uuid, f.name, f.state, f.first_seen_at, f.last_seen_at)
+            for f in row.foreign_domains
+        ],
+        created_at=row.created_at,
+    )
+
+
+def register_host(
+    ctx: ServiceContext, uri: str, name: str | None = None, pool_id: int | None = None
+) -> HostView:
+    validate_uri(uri)
+    if name is not None:
+        validate_name(name, "host name")
+    with ctx.uow() as uow:
+        if uow.hosts.by_uri(uri) is not None:
+            raise AlreadyExists(f"a host with URI {uri} is already registered", uri=uri)
+        target_pool = uow.pools.get(pool_id) if pool_id is not None else default_pool(uow)
+        target_pool_id = target_pool.id
+    # The hypervisor is asked outside any transaction: it may be slow.
+    inventory = ctx.hypervisors.connect(uri).inventory()
+    with ctx.uow() as uow:
+        if uow.hosts.by_host_uuid(inventory.host_uuid) is not None:
+            raise AlreadyExists(
+                f"the host at {uri} has host UUID {inventory.host_uuid}, already registered "
+                "under another URI",
+                host_uuid=inventory.host_uuid,
+            )
+        host_name = name or _default_name(inventory, uow)
+        if uow.hosts.by_name(host_name) is not None:
+            raise AlreadyExists(f"a host named {host_name} already exists", name=host_name)
+        row = HostRow(pool_id=target_pool_id, name=host_name, uri=uri, state=HostState.UP.value)
+        apply_inventory(row, inventory)
+        row.last_seen_at = ctx.clock()
+        try:
+            uow.hosts.add(row)
+        except IntegrityError as exc:
+            raise AlreadyExists(f"host {host_name} or its URI is already registered") from exc
+        uow.events.record("api", "host.registered", f"host/{row.id}", uri=uri, name=host_name)
+        view = host_view(uow, row)
+        uow.commit()
+        return view
+
+
+def apply_inventory(row: HostRow, inv: HostInventory) -> None:
+    row.host_uuid = inv.host_uuid
+    row.hostname = inv.hostname
+    row.arch = inv.arch
+    row.cpus = inv.cpus
+    row.memory_mib = inv.memory_mib
+    row.domain_types = ",".join(sorted(t.value for t in inv.domain_types))
+    row.traits = ",".join(sorted(inv.traits))
+    row.cpu_model = inv.cpu_model
+    row.libvirt_version = inv.libvirt_version
+    row.hypervisor_version = inv.hypervisor_version
+
+
+def list_hosts(ctx: ServiceContext, pool_id: int | None = None) -> list[HostView]:
+    with ctx.uow() as uow:
+        return [host_view(uow, h) for h in uow.hosts.list(pool_id=pool_id)]
+
+
+def get_host(ctx: ServiceContext, host_id: int) -> HostView:
+    with ctx.uow() as uow:
+        return host_view(uow, uow.hosts.get(host_id))
+
+
+def delete_host(ctx: ServiceContext, host_id: int) -> None:
+    with ctx.uow() as uow:
+        row = uow.hosts.get(host_id)
+        count = uow.vms.count_on_host(host_id)
+        if count:
+            raise InvalidState(
+                f"host {row.name} still holds {count} VM(s): delete or move them first",
+                host_id=host_id,
+                vm_count=count,
+            )
+        uow.hosts.delete(row)
+        uow.events.record("api", "host.deleted", f"host/{host_id}", name=row.name)
+        uow.commit()
+    ctx.hypervisors.forget(row.uri)

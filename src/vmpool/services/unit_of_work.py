@@ -1,0 +1,34 @@
+"""What services need to run a use case: a unit-of-work factory and the hypervisor connector."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from vmpool.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
+from vmpool.domain.model import DomainType
+from vmpool.services.ports import HypervisorConnector, ImageCatalog
+
+UnitOfWork = SqlAlchemyUnitOfWork
+UowFactory = Callable[[], SqlAlchemyUnitOfWork]
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ServiceContext:
+    """The collaborators every service function takes, wired once in `vmpool.wiring`."""
+
+    uow: UowFactory
+    hypervisors: HypervisorConnector
+    images: ImageCatalog
+    # None: each host runs what it can (kvm where available, else qemu/TCG).
+    domain_type: DomainType | None = None
+    serial_log_dir: str | None = None
+    # A transitional state older than this is settled by the sync from what the host says.
+    stale_intent_s: float = 120.0
+    clock: Clock = utc_now

@@ -1,0 +1,126 @@
+"""What services hand back: plain snapshots, safe to use after the transaction ended."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from vmpool.adapters.db.tables import PoolRow, VmRow
+
+
+@dataclass(frozen=True)
+class ForeignDomainView:
+    uuid: str
+    name: str
+    state: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+
+@dataclass(frozen=True)
+class ResourceFigures:
+    vcpus: float
+    memory_mib: float
+    disk_gib: float
+
+
+@dataclass(frozen=True)
+class HostView:
+    id: int
+    pool_id: int
+    name: str
+    uri: str
+    state: str
+    host_uuid: str
+    hostname: str
+    arch: str
+    cpus: int
+    memory_mib: int
+    disk_gib: int
+    domain_types: list[str]
+    traits: list[str]
+    cpu_model: str
+    libvirt_version: str
+    hypervisor_version: str
+    capacity: ResourceFigures
+    allocated: ResourceFigures
+    vm_count: int
+    last_seen_at: datetime | None
+    last_error: str | None
+    next_check_at: datetime | None
+    foreign_domains: list[ForeignDomainView]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class VmView:
+    id: int
+    pool_id: int
+    name: str
+    uuid: str
+    host_id: int | None
+    host_name: str | None
+    vcpus: int
+    memory_mib: int
+    disk_gib: int
+    image: str | None
+    domain_type: str
+    state: str
+    state_changed_at: datetime
+    last_error: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PoolView:
+    id: int
+    name: str
+    cpu_allocation_ratio: float
+    ram_allocation_ratio: float
+    disk_allocation_ratio: float
+    reserved_vcpus: int
+    reserved_memory_mib: int
+    reserved_disk_gib: int
+    strategy: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def vm_view(row: VmRow) -> VmView:
+    return VmView(
+        id=row.id,
+        pool_id=row.pool_id,
+        name=row.name,
+        uuid=row.uuid,
+        host_id=row.host_id,
+        host_name=row.host.name if row.host is not None else None,
+        vcpus=row.vcpus,
+        memory_mib=row.memory_mib,
+        disk_gib=row.disk_gib,
+        image=row.image,
+        domain_type=row.domain_type,
+        state=row.state,
+        state_changed_at=row.state_changed_at,
+        last_error=row.last_error,
+        created_at=row.created_at,
+    )
+
+
+def pool_view(row: PoolRow) -> PoolView:
+    return PoolView(
+        id=row.id,
+        name=row.name,
+        cpu_allocation_ratio=row.cpu_allocation_ratio,
+        ram_allocation_ratio=row.ram_allocation_ratio,
+        disk_allocation_ratio=row.disk_allocation_ratio,
+        reserved_vcpus=row.reserved_vcpus,
+        reserved_memory_mib=row.reserved_memory_mib,
+        reserved_disk_gib=row.reserved_disk_gib,
+        strategy=row.strategy,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def split_list(text: str) -> list[str]:
+    return sorted(t for t in text.split(",") if t)

@@ -1,0 +1,338 @@
+"""VM use cases: create, the power actions, delete.
+
+Each action writes its intent (a transitional state) in one transaction, calls
+the hypervisor outside any transaction, then writes the outcome in another.
+If vmpool dies in between, the sync job settles the record from what the host
+reports once the intent is stale, so no record stays mid-state.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid as uuidlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError
+
+from vmpool.adapters.db.tables import VmRow
+from vmpool.domain.model import DomainType, VmRequest, VmState
+from vmpool.domain.names import validate_name
+from vmpool.domain.placement import place
+from vmpool.errors import (
+    AlreadyExists,
+    DomainMissing,
+    InvalidInput,
+    InvalidState,
+    NoCapacity,
+    VmpoolError,
+)
+from vmpool.services.pools import default_pool
+from vmpool.services.ports import DomainSpec, Hypervisor
+from vmpool.services.snapshots import policy_of, pool_snapshot
+from vmpool.services.unit_of_work import ServiceContext
+from vmpool.services.views import VmView, vm_view
+
+log = logging.getLogger(__name__)
+
+MAX_VCPUS = 512
+MAX_MEMORY_MIB = 16 * 1024 * 1024  # 16 TiB: bigger than any host libvirt runs on today
+
+
+@dataclass(frozen=True)
+class CreateVm:
+    name: str
+    vcpus: int
+    memory_mib: int
+    image: str | None = None
+    disk_gib: int = 0
+    pool_id: int | None = None
+    kernel_args: tuple[str, ...] = ()
+
+
+def _check_sizes(cmd: CreateVm) -> None:
+    if not 1 <= cmd.vcpus <= MAX_VCPUS:
+        raise InvalidInput(f"vcpus must be between 1 and {MAX_VCPUS}", field="vcpus")
+    if not 16 <= cmd.memory_mib <= MAX_MEMORY_MIB:
+        raise InvalidInput(
+            f"memory_mib must be between 16 and {MAX_MEMORY_MIB}", field="memory_mib"
+        )
+    if cmd.disk_gib < 0:
+        raise InvalidInput("disk_gib must not be negative", field="disk_gib")
+
+
+def create_vm(ctx: ServiceContext, cmd: CreateVm) -> VmView:
+    validate_name(cmd.name, "vm name")
+    _check_sizes(cmd)
+    boot = ctx.images.resolve(cmd.image) if cmd.image is not None else None
+    vm_uuid = str(uuidlib.uuid4())
+
+    # 1. Intent: place and claim in one transaction, under the pool lock.
+    with ctx.uow() as uow:
+        pool_id = cmd.pool_id if cmd.pool_id is not None else default_pool(uow).id
+        pool = uow.pools.get_for_update(pool_id)
+        if uow.vms.by_name(cmd.name) is not None:
+            raise AlreadyExists(f"a VM named {cmd.name} already exists", name=cmd.name)
+        request = VmRequest(
+            vcpus=cmd.vcpus,
+            memory_mib=cmd.memory_mib,
+            disk_gib=cmd.disk_gib,
+            domain_type=ctx.domain_type,
+        )
+        result = place(pool_snapshot(uow, pool), request, policy_of(pool))
+        if result.host is None:
+            raise NoCapacity(
+                f"no host can take this VM: {result.explanation}",
+                rejections=[
+                    {"filter": r.filter, "hosts": len(r.hosts), "reason": r.reason}
+                    for r in result.rejections
+                ],
+            )
+        chosen = result.host
+        domain_type = ctx.domain_type or (
+            DomainType.KVM if DomainType.KVM in chosen.domain_types else DomainType.QEMU
+        )
+        row = VmRow(
+            pool_id=pool.id,
+            host_id=chosen.id,
+            name=cmd.name,
+            uuid=vm_uuid,
+            vcpus=cmd.vcpus,
+            memory_mib=cmd.memory_mib,
+            disk_gib=cmd.disk_gib,
+            image=cmd.image,
+            domain_type=domain_type.value,
+            state=VmState.CREATING.value,
+            state_changed_at=ctx.clock(),
+        )
+        try:
+            uow.vms.add(row)
+        except IntegrityError as exc:
+            raise AlreadyExists(f"a VM named {cmd.name} already exists", name=cmd.name) from exc
+        uow.events.record("api", "vm.create", f"vm/{row.id}", name=cmd.name, host=chosen.name)
+        uow.commit()
+        vm_id = row.id
+        host_uri = uow.hosts.get(chosen.id).uri
+
+    spec = DomainSpec(
+        vm_id=vm_id,
+        uuid=vm_uuid,
+        name=cmd.name,
+        vcpus=cmd.vcpus,
+        memory_mib=cmd.memory_mib,
+        domain_type=domain_type,
+        boot=boot,
+        serial_log=_serial_log(ctx, cmd.name, vm_uuid),
+        extra_cmdline=cmd.kernel_args,
+    )
+    # 2. The hypervisor, outside any transaction.
+    try:
+        hv = ctx.hypervisors.connect(host_uri)
+        hv.define(spec)
+        hv.start(vm_uuid)
+        observed = hv.domain(vm_uuid).state
+    except VmpoolError as exc:
+        _abandon_create(ctx, vm_id, vm_uuid, host_uri, exc)
+        raise
+    # 3. Outcome.
+    with ctx.uow() as uow:
+        row = uow.vms.get(vm_id)
+        row.state = observed
+        row.state_changed_at = ctx.clock()
+        view = vm_view(row)
+        uow.commit()
+        return view
+
+
+def _serial_log(ctx: ServiceContext, name: str, vm_uuid: str) -> str | None:
+    if ctx.serial_log_dir is None:
+        return None
+    folder = Path(ctx.serial_log_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(folder / f"{name}-{vm_uuid}.log")
+
+
+def _abandon_create(
+    ctx: ServiceContext, vm_id: int, vm_uuid: str, host_uri: str, cause: VmpoolError
+) -> None:
+    """Undo a failed create: no half-defined domain, no capacity left claimed."""
+    cleaned = True
+    try:
+        ctx.hypervisors.connect(host_uri).undefine(vm_uuid)
+    except VmpoolError:
+        cleaned = False
+        log.warning("could not remove the domain of failed VM %s yet", vm_id, exc_info=True)
+    with ctx.uow() as uow:
+        row = uow.vms.find(vm_id)
+        if row is None:
+            return
+        if cleaned:
+            uow.vms.delete(row)
+            uow.events.record("api", "vm.create_failed", f"vm/{vm_id}", error=cause.message)
+        else:
+            # The host went away mid-create: the sync removes the domain and the
+            # record (and so the claim) once the host answers again.
+            row.state = VmState.DELETING.value
+            row.state_changed_at = ctx.clock()
+            row.last_error = f"create failed: {cause.message}"
+        uow.commit()
+
+
+# --- power actions -----------------------------------------------------------------
+
+_STEADY = {VmState.RUNNING, VmState.PAUSED, VmState.STOPPED, VmState.CRASHED, VmState.ERROR}
+
+
+@dataclass(frozen=True)
+class _Action:
+    name: str
+    allowed_from: frozenset[VmState]
+    intent: VmState
+    call: Callable[[Hypervisor, str], None]
+
+
+ACTIONS = {
+    "start": _Action(
+        "start",
+        frozenset({VmState.STOPPED, VmState.CRASHED}),
+        VmState.STARTING,
+        lambda hv, u: hv.start(u),
+    ),
+    "shutdown": _Action(
+        "shutdown",
+        frozenset({VmState.RUNNING}),
+        VmState.SHUTTING_DOWN,
+        lambda hv, u: hv.shutdown(u),
+    ),
+    "stop": _Action(
+        "stop",
+        frozenset({VmState.RUNNING, VmState.PAUSED, VmState.CRASHED, VmState.SHUTTING_DOWN}),
+        VmState.STOPPING,
+        lambda hv, u: hv.destroy(u),
+    ),
+    "reboot": _Action(
+        "reboot",
+        frozenset({VmState.RUNNING}),
+        VmState.REBOOTING,
+        lambda hv, u: hv.reboot(u),
+    ),
+}
+
+
+def power_action(ctx: ServiceContext, vm_id: int, action: str) -> VmView:
+    act = ACTIONS.get(action)
+    if act is None:
+        raise InvalidInput(f"unknown action {action!r}", known=sorted(ACTIONS))
+    with ctx.uow() as uow:
+        row = uow.vms.get(vm_id)
+        current = VmState(row.state)
+        if current not in act.allowed_from:
+            raise InvalidState(
+                f"cannot {act.name} VM {row.name} while it is {current.value}",
+                state=current.value,
+                allowed_from=sorted(s.value for s in act.allowed_from),
+            )
+        host = uow.hosts.get(row.host_id) if row.host_id is not None else None
+        if host is None:
+            raise InvalidState(f"VM {row.name} has no host", state=current.value)
+        row.state = act.intent.value
+        row.state_changed_at = ctx.clock()
+        row.last_error = None
+        uow.commit()
+        vm_uuid, host_uri = row.uuid, host.uri
+
+    try:
+        hv = ctx.hypervisors.connect(host_uri)
+        act.call(hv, vm_uuid)
+        observed: str | None = hv.domain(vm_uuid).state
+        error: VmpoolError | None = None
+    except DomainMissing as exc:
+        observed, error = VmState.ERROR.value, exc
+    except VmpoolError as exc:
+        observed, error = _observe(ctx, host_uri, vm_uuid), exc
+
+    with ctx.uow() as uow:
+        row = uow.vms.get(vm_id)
+        if act is ACTIONS["shutdown"] and error is None and observed == VmState.RUNNING.value:
+            # The guest got the ACPI request and decides when to power off;
+            # the sync sees the outcome (or gives up on it once stale).
+            observed = VmState.SHUTTING_DOWN.value
+        row.state = observed or current.value
+        row.state_changed_at = ctx.clock()
+        if error is not None:
+            row.last_error = f"{act.name} failed: {error.message}"
+        view = vm_view(row)
+        uow.commit()
+    if error is not None:
+        raise error
+    return view
+
+
+def _observe(ctx: ServiceContext, host_uri: str, vm_uuid: str) -> str | None:
+    """The domain's state now, or None when the host cannot tell."""
+    try:
+        return ctx.hypervisors.connect(host_uri).domain(vm_uuid).state
+    except DomainMissing:
+        return VmState.ERROR.value
+    except VmpoolError:
+        return None
+
+
+def delete_vm(ctx: ServiceContext, vm_id: int) -> None:
+    with ctx.uow() as uow:
+        row = uow.vms.get(vm_id)
+        current = VmState(row.state)
+        if current.is_transitional and current is not VmState.SHUTTING_DOWN:
+            age = (ctx.clock() - row.state_changed_at).total_seconds()
+            if current is not VmState.DELETING or age < ctx.stale_intent_s:
+                raise InvalidState(
+                    f"VM {row.name} is busy ({current.value}); try again when it settles",
+                    state=current.value,
+                )
+        host = uow.hosts.find(row.host_id) if row.host_id is not None else None
+        row.state = VmState.DELETING.value
+        row.state_changed_at = ctx.clock()
+        uow.commit()
+        vm_uuid = row.uuid
+        host_uri = host.uri if host is not None else None
+
+    if host_uri is not None:
+        try:
+            ctx.hypervisors.connect(host_uri).undefine(vm_uuid)
+        except VmpoolError as exc:
+            # The record stays `deleting` (capacity still held, as the domain may
+            # still run); the sync finishes the job when the host answers.
+            with ctx.uow() as uow:
+                row = uow.vms.get(vm_id)
+                row.last_error = f"delete failed: {exc.message}"
+                uow.commit()
+            raise
+    with ctx.uow() as uow:
+        row = uow.vms.get(vm_id)
+        uow.vms.delete(row)
+        uow.events.record("api", "vm.deleted", f"vm/{vm_id}", name=row.name)
+        uow.commit()
+
+
+def get_vm(ctx: ServiceContext, vm_id: int) -> VmView:
+    with ctx.uow() as uow:
+        return vm_view(uow.vms.get(vm_id))
+
+
+def list_vms(
+    ctx: ServiceContext,
+    *,
+    host_id: int | None = None,
+    state: str | None = None,
+    pool_id: int | None = None,
+    after_id: int = 0,
+    limit: int = 100,
+) -> list[VmView]:
+    if state is not None and state not in {s.value for s in VmState}:
+        raise InvalidInput(f"unknown state {state!r}", known=sorted(s.value for s in VmState))
+    with ctx.uow() as uow:
+        rows = uow.vms.page(
+            host_id=host_id, state=state, pool_id=pool_id, after_id=after_id, limit=limit
+        )
+        return [vm_view(r) for r in rows]

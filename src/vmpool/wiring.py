@@ -1,0 +1,71 @@
+"""The one place that wires settings, database, hypervisor adapter, services, API and scheduler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from vmpool.adapters.db.engine import make_engine, make_session_factory
+from vmpool.adapters.db.migrations import check_schema
+from vmpool.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
+from vmpool.adapters.hypervisor.libvirt_adapter import LibvirtConnector
+from vmpool.adapters.images import DirectoryImageCatalog
+from vmpool.api.app import create_app
+from vmpool.config import Settings
+from vmpool.domain.model import DomainType
+from vmpool.scheduler.jobs import build_scheduler
+from vmpool.services.ports import HypervisorConnector
+from vmpool.services.unit_of_work import ServiceContext
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    ctx: ServiceContext
+    connector: HypervisorConnector
+
+
+def build_runtime(settings: Settings, connector: HypervisorConnector | None = None) -> Runtime:
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.effective_database_url)
+    factory = make_session_factory(engine)
+    hv = connector or LibvirtConnector(connect_timeout_s=settings.connect_timeout_s)
+    ctx = ServiceContext(
+        uow=lambda: SqlAlchemyUnitOfWork(factory),
+        hypervisors=hv,
+        images=DirectoryImageCatalog(settings.effective_image_dir),
+        domain_type=None if settings.domain_type == "auto" else DomainType(settings.domain_type),
+        serial_log_dir=str(settings.effective_serial_log_dir),
+        stale_intent_s=settings.stale_intent_s,
+    )
+    return Runtime(settings=settings, engine=engine, ctx=ctx, connector=hv)
+
+
+def build_app(settings: Settings, connector: HypervisorConnector | None = None) -> FastAPI:
+    """The daemon's app: checks the schema, then runs the scheduler while it serves."""
+    runtime = build_runtime(settings, connector)
+    check_schema(runtime.engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        scheduler = build_scheduler(runtime.ctx, settings)
+        scheduler.start()
+        try:
+            yield
+        finally:
+            scheduler.shutdown(wait=True)
+            close = getattr(runtime.connector, "close", None)
+            if callable(close):
+                close()
+            runtime.engine.dispose()
+
+    return create_app(runtime.ctx, lifespan=lifespan)
