@@ -111,9 +111,9 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm) -> VmView:
         except IntegrityError as exc:
             raise AlreadyExists(f"a VM named {cmd.name} already exists", name=cmd.name) from exc
         uow.events.record("api", "vm.create", f"vm/{row.id}", name=cmd.name, host=chosen.name)
-        uow.commit()
         vm_id = row.id
         host_uri = uow.hosts.get(chosen.id).uri
+        uow.commit()
 
     spec = DomainSpec(
         vm_id=vm_id,

@@ -1,0 +1,117 @@
+"""Real lab hosts (libvirtd daemons on this machine), the tiny guest, and a wired vmpool."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import libvirt
+import pytest
+from fastapi.testclient import TestClient
+
+from vmpool.adapters.db.migrations import upgrade
+from vmpool.api.app import create_app
+from vmpool.config import Settings
+from vmpool.lab.hosts import LabHost, lab_down, lab_up
+from vmpool.lab.image import GuestImage, build_tiny_image
+from vmpool.services.tokens import Role, create_token
+from vmpool.services.unit_of_work import ServiceContext
+from vmpool.wiring import Runtime, build_runtime
+
+TEST_LAB_DIR = Path(os.environ.get("VMPOOL_TEST_LAB_DIR", "/var/lib/vmpool-lab-test"))
+TEST_LAB_BASE_PORT = int(os.environ.get("VMPOOL_TEST_LAB_BASE_PORT", "16710"))
+TEST_LAB_HOSTS = 3
+IMAGE_DIR = Path(os.environ.get("VMPOOL_TEST_IMAGE_DIR", "/var/cache/vmpool/images"))
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[list[LabHost]]:
+    hosts = lab_up(TEST_LAB_HOSTS, TEST_LAB_DIR, TEST_LAB_BASE_PORT)
+    yield hosts
+    if os.environ.get("VMPOOL_TEST_KEEP_LAB") != "1":
+        lab_down(TEST_LAB_DIR)
+
+
+@pytest.fixture(scope="session")
+def tiny_image() -> GuestImage:
+    return build_tiny_image(IMAGE_DIR)
+
+
+@dataclass
+class Vmpool:
+    """A wired vmpool on a fresh database, with an API client holding an admin token."""
+
+    runtime: Runtime
+    client: TestClient
+    admin_token: str
+    reader_token: str
+
+    @property
+    def ctx(self) -> ServiceContext:
+        return self.runtime.ctx
+
+    def register(self, host: LabHost) -> dict[str, object]:
+        r = self.client.post("/v1/hosts", json={"uri": host.uri, "name": host.name})
+        assert r.status_code == 201, r.text
+        body: dict[str, object] = r.json()
+        return body
+
+
+def make_vmpool(db_url: str, tmp_path: Path, **overrides: object) -> Iterator[Vmpool]:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=db_url,
+        image_dir=IMAGE_DIR,
+        serial_log_dir=tmp_path / "serial",
+        domain_type="qemu",
+        **overrides,  # type: ignore[arg-type]
+    )
+    runtime = build_runtime(settings)
+    upgrade(runtime.engine)
+    admin = create_token(runtime.ctx, Role.ADMIN, "test-admin")
+    reader = create_token(runtime.ctx, Role.READER, "test-reader")
+    client = TestClient(create_app(runtime.ctx), raise_server_exceptions=False)
+    client.headers["Authorization"] = f"Bearer {admin}"
+    yield Vmpool(runtime, client, admin, reader)
+    client.close()
+    runtime.engine.dispose()
+
+
+@pytest.fixture
+def vmpool(lab: list[LabHost], db_url: str, tmp_path: Path) -> Iterator[Vmpool]:
+    """vmpool on SQLite and on PostgreSQL; every domain it leaves on the lab is removed after."""
+    yield from make_vmpool(db_url, tmp_path)
+    wipe_lab_domains(lab)
+
+
+@pytest.fixture
+def vmpool_sqlite(lab: list[LabHost], tmp_path: Path) -> Iterator[Vmpool]:
+    """vmpool on SQLite only, for the slower lab tests where the database does not matter."""
+    yield from make_vmpool(f"sqlite:///{tmp_path / 'vmpool.db'}", tmp_path)
+    wipe_lab_domains(lab)
+
+
+def wipe_lab_domains(lab: list[LabHost]) -> None:
+    for h in lab:
+        conn = libvirt.open(h.uri)
+        try:
+            for dom in conn.listAllDomains(0):
+                try:
+                    if dom.isActive():
+                        dom.destroy()
+                    dom.undefine()
+                except libvirt.libvirtError:
+                    pass
+        finally:
+            conn.close()
+
+
+def domains_on(host: LabHost) -> dict[str, int]:
+    """name -> libvirt state, as libvirt itself reports it."""
+    conn = libvirt.open(host.uri)
+    try:
+        return {d.name(): d.state()[0] for d in conn.listAllDomains(0)}
+    finally:
+        conn.close()

@@ -1,0 +1,106 @@
+"""The database layer on SQLite and a real PostgreSQL: migrations, schema checks, repositories."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, inspect, text
+
+from vmpool.adapters.db.engine import make_engine, make_session_factory
+from vmpool.adapters.db.migrations import (
+    check_schema,
+    current_revision,
+    head_revision,
+    upgrade,
+)
+from vmpool.adapters.db.tables import HostRow, VmRow
+from vmpool.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
+from vmpool.errors import SchemaMismatch
+from vmpool.services.tokens import hash_token
+
+
+def test_migrations_apply_from_empty(db_url: str) -> None:
+    engine = make_engine(db_url)
+    with pytest.raises(SchemaMismatch, match="vmpool db upgrade"):
+        check_schema(engine)
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    check_schema(engine)
+    tables = set(inspect(engine).get_table_names())
+    assert {"pools", "hosts", "vms", "foreign_domains", "api_tokens", "events"} <= tables
+    with engine.connect() as conn:
+        pools = conn.execute(text("SELECT name, cpu_allocation_ratio FROM pools")).all()
+    assert [(p[0], p[1]) for p in pools] == [("default", 4.0)]
+    upgrade(engine)  # idempotent
+    engine.dispose()
+
+
+def test_a_newer_schema_is_refused(migrated_engine: Engine) -> None:
+    with migrated_engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'ffff-from-the-future'"))
+    with pytest.raises(SchemaMismatch, match="newer vmpool"):
+        check_schema(migrated_engine)
+
+
+def _uow(engine: Engine) -> SqlAlchemyUnitOfWork:
+    return SqlAlchemyUnitOfWork(make_session_factory(engine))
+
+
+def test_unit_of_work_rolls_back_unless_committed(migrated_engine: Engine) -> None:
+    with _uow(migrated_engine) as uow:
+        uow.events.record("test", "kept", "x")
+        uow.commit()
+    with _uow(migrated_engine) as uow:
+        uow.events.record("test", "dropped", "x")
+        # no commit
+    with _uow(migrated_engine) as uow:
+        kinds = [e.kind for e in uow.events.recent()]
+    assert kinds == ["kept"]
+
+
+def test_allocations_sum_the_vms_per_host(migrated_engine: Engine) -> None:
+    with _uow(migrated_engine) as uow:
+        pool = uow.pools.by_name("default")
+        assert pool is not None
+        h1 = uow.hosts.add(HostRow(pool_id=pool.id, name="h1", uri="test:///1", host_uuid="u1"))
+        h2 = uow.hosts.add(HostRow(pool_id=pool.id, name="h2", uri="test:///2", host_uuid="u2"))
+        for i, (host, cpu, mem) in enumerate([(h1, 2, 512), (h1, 1, 256), (h2, 4, 1024)]):
+            uow.vms.add(
+                VmRow(pool_id=pool.id, host_id=host.id, name=f"v{i}", uuid=f"uuid-{i}",
+                      vcpus=cpu, memory_mib=mem, state="running")
+            )  # fmt: skip
+        uow.commit()
+        alloc = uow.hosts.allocations(pool.id)
+        h1_id, h2_id = h1.id, h2.id
+    assert alloc[h1_id][:3] == (3, 768, 0)
+    assert alloc[h1_id][3] == frozenset({"v0", "v1"})
+    assert alloc[h2_id][:3] == (4, 1024, 0)
+
+
+def test_pagination_is_stable_by_id(migrated_engine: Engine) -> None:
+    with _uow(migrated_engine) as uow:
+        pool = uow.pools.by_name("default")
+        assert pool is not None
+        for i in range(7):
+            uow.vms.add(VmRow(pool_id=pool.id, name=f"p{i}", uuid=f"pu-{i}", vcpus=1,
+                              memory_mib=64, state="stopped" if i % 2 else "running"))  # fmt: skip
+        uow.commit()
+        first = uow.vms.page(limit=3)
+        second = uow.vms.page(after_id=first[-1].id, limit=3)
+        running = uow.vms.page(state="running", limit=100)
+        assert [v.name for v in first] == ["p0", "p1", "p2"]
+        assert [v.name for v in second] == ["p3", "p4", "p5"]
+        assert [v.name for v in running] == ["p0", "p2", "p4", "p6"]
+
+
+def test_tokens_are_stored_hashed(migrated_engine: Engine) -> None:
+    from vmpool.services.tokens import Role, authenticate, create_token
+    from vmpool.services.unit_of_work import ServiceContext
+
+    factory = make_session_factory(migrated_engine)
+    ctx = ServiceContext(uow=lambda: SqlAlchemyUnitOfWork(factory), hypervisors=None, images=None)  # type: ignore[arg-type]
+    token = create_token(ctx, Role.ADMIN, "t")
+    with migrated_engine.connect() as conn:
+        stored = conn.execute(text("SELECT token_hash FROM api_tokens")).scalars().all()
+    assert stored == [hash_token(token)]
+    assert token not in stored[0]
+    assert authenticate(ctx, token) is Role.ADMIN

@@ -1,0 +1,91 @@
+"""A throwaway PostgreSQL server for tests and benchmarks, from the installed binaries.
+
+PostgreSQL refuses to run as root, so as root the server runs as the
+`postgres` system user (which the Debian package creates).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+PG_BIN_CANDIDATES = [Path("/usr/lib/postgresql/15/bin"), Path("/usr/local/bin"), Path("/usr/bin")]
+
+
+def _pg_bin(name: str) -> str:
+    for d in PG_BIN_CANDIDATES:
+        if (d / name).exists():
+            return str(d / name)
+    found = shutil.which(name)
+    if found is None:
+        raise RuntimeError(f"PostgreSQL's {name} is not installed (apt-get install postgresql)")
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _as_pg_user(cmd: list[str]) -> list[str]:
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *cmd]
+    return cmd
+
+
+@contextlib.contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """Start a private server on 127.0.0.1 and yield a superuser URL; remove it all afterwards."""
+    base = Path(tempfile.mkdtemp(prefix="vmpool-pg-"))
+    data = base / "data"
+    port = _free_port()
+    if os.geteuid() == 0:
+        shutil.chown(base, "postgres", "postgres")
+    subprocess.run(
+        _as_pg_user(
+            [_pg_bin("initdb"), "-D", str(data), "-U", "vmpool", "-A", "trust", "-E", "UTF8"]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    opts = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    subprocess.run(
+        _as_pg_user(
+            [_pg_bin("pg_ctl"), "-D", str(data), "-o", opts, "-l", str(base / "log"), "-w", "start"]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        yield f"postgresql+psycopg://vmpool@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            _as_pg_user([_pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+            capture_output=True,
+        )
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def create_database(admin_url: str, name: str) -> str:
+    """A fresh, empty database on the throwaway server."""
+    import psycopg
+
+    dsn = admin_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
