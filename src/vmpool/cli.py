@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -38,7 +38,7 @@ def _settings(config: Path | None) -> Settings:
         _fail(str(exc))
 
 
-def _fail(message: str, code: int = 1) -> typer.Exit:  # type: ignore[misc]
+def _fail(message: str, code: int = 1) -> NoReturn:
     typer.echo(f"vmpool: {message}", err=True)
     raise typer.Exit(code)
 

@@ -73,8 +73,9 @@ class LibvirtHypervisor:
             if guest_arch is None or guest_arch.get("name") != arch:
                 continue
             for d in guest_arch.findall("domain"):
-                if d.get("type") in (DomainType.KVM.value, DomainType.QEMU.value):
-                    domain_types.add(DomainType(d.get("type")))
+                kind = d.get("type", "")
+                if kind in (DomainType.KVM.value, DomainType.QEMU.value):
+                    domain_types.add(DomainType(kind))
         return HostInventory(
             hostname=hostname,
             host_uuid=caps.findtext("host/uuid") or "",

@@ -3,12 +3,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Response
 
 from vmpool.api.auth import admin_access, read_access, service_context
-from vmpool.api.errors import responses
+from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.schemas import HostCreate, HostList, HostOut
 from vmpool.services import hosts
 from vmpool.services.unit_of_work import ServiceContext
 
-router = APIRouter(prefix="/v1/hosts", tags=["hosts"])
+router = APIRouter(prefix="/v1/hosts", tags=["hosts"], responses=ERROR_RESPONSES)
 
 
 @router.post(

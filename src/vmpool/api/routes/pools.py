@@ -3,12 +3,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from vmpool.api.auth import read_access, service_context
-from vmpool.api.errors import responses
+from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.schemas import PoolList, PoolOut
 from vmpool.services import pools
 from vmpool.services.unit_of_work import ServiceContext
 
-router = APIRouter(prefix="/v1/pools", tags=["pools"])
+router = APIRouter(prefix="/v1/pools", tags=["pools"], responses=ERROR_RESPONSES)
 
 
 @router.get("", operation_id="list_pools", response_model=PoolList, dependencies=[read_access])

@@ -5,12 +5,12 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query, Response
 
 from vmpool.api.auth import admin_access, read_access, service_context
-from vmpool.api.errors import responses
+from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.schemas import VmCreate, VmOut, VmPage
 from vmpool.services import vms
 from vmpool.services.unit_of_work import ServiceContext
 
-router = APIRouter(prefix="/v1/vms", tags=["vms"])
+router = APIRouter(prefix="/v1/vms", tags=["vms"], responses=ERROR_RESPONSES)
 
 VmStateFilter = Literal[
     "creating", "starting", "stopping", "shutting_down", "rebooting", "deleting",

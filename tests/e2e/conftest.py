@@ -1,0 +1,92 @@
+"""The real daemon (`vmpool serve`) as a subprocess, driven over HTTP, against lab hosts."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.conftest import IMAGE_DIR, lab, tiny_image  # noqa: F401  (fixtures)
+
+VMPOOL = str(Path(sys.executable).parent / "vmpool")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Daemon:
+    url: str
+    token: str
+    env: dict[str, str]
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {self.token}"}, timeout=60
+        )
+
+
+def vmpool_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([VMPOOL, *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def daemon_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VMPOOL_")}
+    env.update(
+        VMPOOL_DATA_DIR=str(tmp_path / "data"),
+        VMPOOL_DOMAIN_TYPE="qemu",
+        VMPOOL_IMAGE_DIR=str(IMAGE_DIR),
+        VMPOOL_SYNC_INTERVAL_S="1",
+        VMPOOL_LOG_LEVEL="info",
+        VMPOOL_CONFIG="",
+    )
+    return env
+
+
+def start_daemon(env: dict[str, str], tmp_path: Path) -> Daemon:
+    assert vmpool_cli(env, "db", "upgrade").returncode == 0
+    made = vmpool_cli(env, "token", "create", "--role", "admin")
+    assert made.returncode == 0, made.stderr
+    port = free_port()
+    log = tmp_path / "daemon.log"
+    proc = subprocess.Popen(
+        [VMPOOL, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+        assert proc.poll() is None, log.read_text()
+    return Daemon(url=url, token=made.stdout.strip(), env=env, proc=proc, log=log)
+
+
+@pytest.fixture
+def daemon(daemon_env: dict[str, str], tmp_path: Path) -> Iterator[Daemon]:
+    d = start_daemon(daemon_env, tmp_path)
+    yield d
+    d.proc.terminate()
+    try:
+        d.proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        d.proc.kill()
