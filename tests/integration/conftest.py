@@ -60,14 +60,15 @@ class Vmpool:
 
 
 def make_vmpool(db_url: str, tmp_path: Path, **overrides: object) -> Iterator[Vmpool]:
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        database_url=db_url,
-        image_dir=IMAGE_DIR,
-        serial_log_dir=tmp_path / "serial",
-        domain_type="qemu",
-        **overrides,  # type: ignore[arg-type]
-    )
+    values: dict[str, object] = {
+        "data_dir": tmp_path / "data",
+        "database_url": db_url,
+        "image_dir": IMAGE_DIR,
+        "serial_log_dir": tmp_path / "serial",
+        "domain_type": "qemu",
+        **overrides,
+    }
+    settings = Settings(**values)  # type: ignore[arg-type]
     runtime = build_runtime(settings)
     upgrade(runtime.engine)
     admin = create_token(runtime.ctx, Role.ADMIN, "test-admin")

@@ -123,6 +123,10 @@ class LibvirtHypervisor:
     def list_domains(self) -> list[DomainInfo]:
         with self._guard():
             doms = self._conn.listAllDomains(0)
+        return self.describe(doms)
+
+    def describe(self, doms: list[libvirt.virDomain]) -> list[DomainInfo]:
+        """The info of each domain still there; one gone since it was listed is skipped."""
         result: list[DomainInfo] = []
         for dom in doms:
             try:
