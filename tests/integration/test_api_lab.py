@@ -191,7 +191,7 @@ def test_unreachable_host_is_marked_and_retried_with_backoff(
     assert sync_all(vmpool.ctx, 2.0, 60.0).hosts_checked == 0
     # Creating a VM now finds no host that is up, and says so.
     r = vmpool.client.post("/v1/vms", json={"name": "nowhere", "vcpus": 1, "memory_mib": 64})
-    assert r.status_code == 409 and "not up (unreachable)" in r.json()["error"]["message"]
+    assert r.status_code == 409 and "1 host: unreachable" in r.json()["error"]["message"]
     with vmpool.ctx.uow() as uow:
         row = uow.hosts.get(host["id"])
         row.uri = lab[0].uri

@@ -103,4 +103,4 @@ def test_tokens_are_stored_hashed(migrated_engine: Engine) -> None:
         stored = conn.execute(text("SELECT token_hash FROM api_tokens")).scalars().all()
     assert stored == [hash_token(token)]
     assert token not in stored[0]
-    assert authenticate(ctx, token) is Role.ADMIN
+    assert authenticate(ctx, token).role is Role.ADMIN

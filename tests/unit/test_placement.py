@@ -1,37 +1,38 @@
 from vmpool.domain.model import (
     AllocationPolicy,
     DomainType,
+    HostOverrides,
     HostSnapshot,
     HostState,
     PlacementStrategy,
-    RatioOverrides,
     Resources,
     VmRequest,
     host_capacity,
+    make_host_snapshot,
 )
 from vmpool.domain.placement import place
+
+POLICY = AllocationPolicy(reserved_memory_mib=0)
 
 
 def host(name: str, used_cpu: float = 0, used_mem: float = 0, state: HostState = HostState.UP,
          cpus: int = 8, mem: int = 16384, **kw: object) -> HostSnapshot:  # fmt: skip
-    return HostSnapshot(
+    return make_host_snapshot(
         id=hash(name) % 10_000,
         name=name,
         state=state,
         physical=Resources(cpus, mem, 100),
-        used=Resources(used_cpu, used_mem, 0),
+        policy=POLICY,
+        shared_use=Resources(used_cpu, used_mem, 0),
         **kw,  # type: ignore[arg-type]
     )
-
-
-POLICY = AllocationPolicy(reserved_memory_mib=0)
 
 
 def test_capacity_is_physical_minus_reserved_times_ratio() -> None:
     policy = AllocationPolicy(cpu_allocation_ratio=4.0, reserved_vcpus=2, reserved_memory_mib=1024)
     cap = host_capacity(Resources(8, 16384, 100), policy)
     assert cap == Resources(24.0, 15360.0, 100.0)
-    cap = host_capacity(Resources(8, 16384, 100), policy, RatioOverrides(cpu_allocation_ratio=1.0))
+    cap = host_capacity(Resources(8, 16384, 100), policy, HostOverrides(cpu_allocation_ratio=1.0))
     assert cap.vcpus == 6.0
 
 
@@ -57,7 +58,7 @@ def test_hosts_not_up_are_never_chosen_and_the_refusal_explains() -> None:
     result = place(hosts, VmRequest(vcpus=1, memory_mib=2048), POLICY)
     assert result.host is None
     text = result.explanation
-    assert "2 hosts: not up (maintenance, unreachable)" in text
+    assert "1 host: in maintenance" in text and "1 host: unreachable" in text
     assert "1 host: not enough memory (need 2048 MiB, best has 384 MiB free)" in text
 
 

@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from vmpool.errors import Forbidden, Unauthorized
-from vmpool.services.tokens import Role, authenticate
+from vmpool.services.tokens import Principal, Role, authenticate
 from vmpool.services.unit_of_work import ServiceContext
 
 _bearer = HTTPBearer(auto_error=False, description="`vmpool token create --role admin`")
@@ -24,16 +24,18 @@ def require(role: Role) -> Callable[..., object]:
     async def dependency(
         ctx: ServiceContext = Depends(service_context),
         creds: HTTPAuthorizationCredentials | None = Depends(_bearer),
-    ) -> Role:
+    ) -> Principal:
         if creds is None or creds.scheme.lower() != "bearer":
             raise Unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
-        granted = await run_in_threadpool(authenticate, ctx, creds.credentials)
-        if role is Role.ADMIN and granted is not Role.ADMIN:
+        principal = await run_in_threadpool(authenticate, ctx, creds.credentials)
+        if role is Role.ADMIN and principal.role is not Role.ADMIN:
             raise Forbidden(f"this needs the {role.value} role")
-        return granted
+        return principal
 
     return dependency
 
 
 read_access = Depends(require(Role.READER))
 admin_access = Depends(require(Role.ADMIN))
+# For routes that record who acted: `principal: Principal = admin_principal`.
+admin_principal = Depends(require(Role.ADMIN))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vmpool.domain.model import GroupPolicy, PlacementStrategy
 from vmpool.domain.names import NAME_PATTERN
 
 
@@ -52,6 +53,14 @@ class ForeignDomainOut(Out):
     last_seen_at: datetime
 
 
+class HostOverridesOut(Out):
+    cpu_allocation_ratio: float | None
+    ram_allocation_ratio: float | None
+    disk_allocation_ratio: float | None
+    reserved_vcpus: int | None
+    reserved_memory_mib: int | None
+
+
 class HostOut(Out):
     id: int
     pool_id: int
@@ -65,7 +74,9 @@ class HostOut(Out):
     memory_mib: int
     disk_gib: int
     domain_types: list[str] = Field(description="kvm and/or qemu (TCG)")
-    traits: list[str]
+    traits: list[str] = Field(description="discovered from libvirt, plus operator_traits")
+    operator_traits: list[str]
+    overrides: HostOverridesOut
     cpu_model: str
     libvirt_version: str
     hypervisor_version: str
@@ -97,6 +108,18 @@ class VmCreate(Strict):
         description="boot image name; without one the VM idles in its firmware",
     )
     pool_id: int | None = Field(default=None, ge=1)
+    guaranteed: bool = Field(
+        default=False, description="dedicated: vCPUs and memory count at ratio 1.0"
+    )
+    arch: str | None = Field(default=None, max_length=32, pattern=r"^[a-z0-9_]+$")
+    kvm_only: bool = Field(default=False, description="only hosts with KVM (no TCG)")
+    traits: list[Annotated[str, Field(max_length=63)]] = Field(
+        default_factory=list, max_length=32, description="required host traits, e.g. tpm"
+    )
+    hosts: list[Annotated[str, Field(max_length=63, pattern=NAME_PATTERN)]] | None = Field(
+        default=None, max_length=1000, description="place only on one of these hosts"
+    )
+    placement_group: str | None = Field(default=None, max_length=63, pattern=NAME_PATTERN)
 
 
 class VmOut(Out):
@@ -110,6 +133,8 @@ class VmOut(Out):
     memory_mib: int
     disk_gib: int
     image: str | None
+    guaranteed: bool
+    placement_group: str | None
     domain_type: str
     state: str
     state_changed_at: datetime
@@ -143,3 +168,87 @@ class PoolList(BaseModel):
 class Health(BaseModel):
     status: str
     version: str
+
+
+Ratio = Annotated[float, Field(gt=0, le=100)]
+Reserved = Annotated[int, Field(ge=0, le=1024 * 1024 * 1024)]
+
+
+class PoolPolicyIn(Strict):
+    cpu_allocation_ratio: Ratio | None = Field(default=None, description="default 4.0")
+    ram_allocation_ratio: Ratio | None = Field(default=None, description="default 1.0")
+    disk_allocation_ratio: Ratio | None = Field(default=None, description="default 1.0")
+    reserved_vcpus: Reserved | None = Field(default=None, description="per host, for the host")
+    reserved_memory_mib: Reserved | None = Field(default=None, description="per host")
+    reserved_disk_gib: Reserved | None = None
+    strategy: PlacementStrategy | None = Field(default=None, description="spread, pack, balanced")
+
+
+class PoolCreate(PoolPolicyIn):
+    name: str = Field(max_length=63, pattern=NAME_PATTERN)
+
+
+class HostRoomOut(BaseModel):
+    host: str
+    count: int
+
+
+class RejectionOut(BaseModel):
+    filter: str
+    hosts: int
+    reason: str
+
+
+class CapacityOut(BaseModel):
+    vcpus: int
+    memory_mib: int
+    disk_gib: int
+    total: int = Field(description="how many more VMs of this size the pool can take")
+    per_host: list[HostRoomOut]
+    rejections: list[RejectionOut]
+
+
+class HostUpdate(Strict):
+    """Per-host overrides; null clears one (back to the pool's value)."""
+
+    cpu_allocation_ratio: Ratio | None = None
+    ram_allocation_ratio: Ratio | None = None
+    disk_allocation_ratio: Ratio | None = None
+    reserved_vcpus: Reserved | None = None
+    reserved_memory_mib: Reserved | None = None
+    operator_traits: list[Annotated[str, Field(max_length=63)]] | None = Field(
+        default=None, max_length=64, description="traits set by an operator, e.g. gpu:a100"
+    )
+
+
+class GroupCreate(Strict):
+    name: str = Field(max_length=63, pattern=NAME_PATTERN)
+    policy: GroupPolicy
+    hard: bool = Field(description="true: must; false: prefer")
+    pool_id: int | None = Field(default=None, ge=1)
+
+
+class GroupOut(Out):
+    id: int
+    pool_id: int
+    name: str
+    policy: str
+    hard: bool
+    members: dict[str, list[str]] = Field(description="host name -> names of member VMs on it")
+
+
+class GroupList(BaseModel):
+    items: list[GroupOut]
+
+
+class EventOut(Out):
+    id: int
+    at: datetime
+    actor: str
+    kind: str
+    subject: str
+    details: dict[str, Any]
+
+
+class EventList(BaseModel):
+    items: list[EventOut]

@@ -100,42 +100,112 @@ class AllocationPolicy:
     strategy: PlacementStrategy = PlacementStrategy.SPREAD
 
 
+class GroupPolicy(enum.StrEnum):
+    AFFINITY = "affinity"
+    ANTI_AFFINITY = "anti-affinity"
+
+
 @dataclass(frozen=True, slots=True)
-class RatioOverrides:
+class HostOverrides:
+    """Per-host exceptions to the pool's policy; None means "as the pool says"."""
+
     cpu_allocation_ratio: float | None = None
     ram_allocation_ratio: float | None = None
     disk_allocation_ratio: float | None = None
+    reserved_vcpus: int | None = None
+    reserved_memory_mib: int | None = None
+
+
+def _pick(override: float | None, default: float) -> float:
+    return default if override is None else override
 
 
 def host_capacity(
     physical: Resources,
     policy: AllocationPolicy,
-    overrides: RatioOverrides = RatioOverrides(),
+    overrides: HostOverrides = HostOverrides(),
 ) -> Resources:
-    cpu_ratio = overrides.cpu_allocation_ratio or policy.cpu_allocation_ratio
-    ram_ratio = overrides.ram_allocation_ratio or policy.ram_allocation_ratio
-    disk_ratio = overrides.disk_allocation_ratio or policy.disk_allocation_ratio
+    """(physical - reserved) * ratio, with the host's overrides applied."""
+    cpu_ratio = _pick(overrides.cpu_allocation_ratio, policy.cpu_allocation_ratio)
+    ram_ratio = _pick(overrides.ram_allocation_ratio, policy.ram_allocation_ratio)
+    disk_ratio = _pick(overrides.disk_allocation_ratio, policy.disk_allocation_ratio)
+    reserved_cpu = _pick(overrides.reserved_vcpus, policy.reserved_vcpus)
+    reserved_mem = _pick(overrides.reserved_memory_mib, policy.reserved_memory_mib)
     return Resources(
-        vcpus=max(0.0, (physical.vcpus - policy.reserved_vcpus) * cpu_ratio),
-        memory_mib=max(0.0, (physical.memory_mib - policy.reserved_memory_mib) * ram_ratio),
+        vcpus=max(0.0, (physical.vcpus - reserved_cpu) * cpu_ratio),
+        memory_mib=max(0.0, (physical.memory_mib - reserved_mem) * ram_ratio),
         disk_gib=max(0.0, (physical.disk_gib - policy.reserved_disk_gib) * disk_ratio),
     )
 
 
 @dataclass(frozen=True, slots=True)
 class HostSnapshot:
-    """A host as placement sees it: what it has, what is claimed on it, what it offers."""
+    """A host as placement sees it: what it offers, what is claimed on it.
+
+    `capacity` is already (physical - reserved) * ratio; `used` counts each
+    guaranteed VM at ratio 1.0, i.e. its vCPUs and memory times the host's ratio.
+    """
 
     id: int
     name: str
     state: HostState
-    physical: Resources
+    capacity: Resources
     used: Resources
+    cpu_ratio: float = 1.0
+    ram_ratio: float = 1.0
     arch: str = "x86_64"
     domain_types: frozenset[DomainType] = frozenset({DomainType.QEMU})
     traits: frozenset[str] = frozenset()
-    overrides: RatioOverrides = RatioOverrides()
-    vm_names: frozenset[str] = frozenset()
+
+    @property
+    def free(self) -> Resources:
+        return self.capacity - self.used
+
+
+def make_host_snapshot(
+    *,
+    id: int,
+    name: str,
+    state: HostState,
+    physical: Resources,
+    policy: AllocationPolicy,
+    overrides: HostOverrides = HostOverrides(),
+    shared_use: Resources = Resources(),
+    dedicated_use: Resources = Resources(),
+    arch: str = "x86_64",
+    domain_types: frozenset[DomainType] = frozenset({DomainType.QEMU}),
+    traits: frozenset[str] = frozenset(),
+) -> HostSnapshot:
+    """A snapshot from raw figures: `dedicated_use` is what guaranteed VMs asked for."""
+    cpu_ratio = _pick(overrides.cpu_allocation_ratio, policy.cpu_allocation_ratio)
+    ram_ratio = _pick(overrides.ram_allocation_ratio, policy.ram_allocation_ratio)
+    used = shared_use + Resources(
+        dedicated_use.vcpus * cpu_ratio,
+        dedicated_use.memory_mib * ram_ratio,
+        dedicated_use.disk_gib,
+    )
+    return HostSnapshot(
+        id=id,
+        name=name,
+        state=state,
+        capacity=host_capacity(physical, policy, overrides),
+        used=used,
+        cpu_ratio=cpu_ratio,
+        ram_ratio=ram_ratio,
+        arch=arch,
+        domain_types=domain_types,
+        traits=traits,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRule:
+    """A placement group the new VM joins, and where its members run now."""
+
+    name: str
+    policy: GroupPolicy
+    hard: bool
+    members_on: dict[str, tuple[str, ...]] = field(default_factory=dict)  # host name -> VM names
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,12 +213,18 @@ class VmRequest:
     vcpus: int
     memory_mib: int
     disk_gib: int = 0
+    guaranteed: bool = False
     arch: str | None = None
     domain_type: DomainType | None = None
     required_traits: frozenset[str] = frozenset()
     allowed_hosts: frozenset[str] | None = None
     excluded_hosts: frozenset[str] = field(default_factory=frozenset)
+    group: GroupRule | None = None
 
-    @property
-    def resources(self) -> Resources:
+    def claim_on(self, host: HostSnapshot) -> Resources:
+        """What this VM takes from `host`: a guaranteed VM counts at ratio 1.0."""
+        if self.guaranteed:
+            return Resources(
+                self.vcpus * host.cpu_ratio, self.memory_mib * host.ram_ratio, self.disk_gib
+            )
         return Resources(float(self.vcpus), float(self.memory_mib), float(self.disk_gib))

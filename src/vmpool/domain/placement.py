@@ -1,25 +1,44 @@
-"""Placement: a pure function of (pool snapshot, request) -> a host, or a refusal
-that says, filter by filter, which hosts were removed and why."""
+"""Placement: a pure function of (pool snapshot, request) -> a host, or a refusal that
+says, filter by filter, how many hosts were removed and why.
+
+The same filters serve `place` (one VM) and `capacity` (how many more fit), so the
+capacity endpoint never promises what placement would refuse. Written as one pass
+over the hosts with plain float arithmetic: at 1,000 hosts a placement takes about
+a millisecond (see docs/performance.md).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vmpool.domain.model import (
     AllocationPolicy,
+    GroupPolicy,
     HostSnapshot,
     HostState,
     PlacementStrategy,
-    Resources,
     VmRequest,
-    host_capacity,
+)
+
+# The filters, in the order a refusal lists them.
+FILTER_ORDER = (
+    "requested_hosts",
+    "excluded_hosts",
+    "host_state",
+    "architecture",
+    "domain_type",
+    "traits",
+    "affinity",
+    "anti_affinity",
+    "capacity",
 )
 
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """One filter's verdict: how many hosts it removed, and why."""
+    """One filter's verdict: which hosts it removed, and why."""
 
     filter: str
     hosts: tuple[str, ...]
@@ -43,116 +62,189 @@ class PlacementResult:
         return "; ".join(r.describe() for r in self.rejections)
 
 
-HostFilter = Callable[[HostSnapshot], bool]
+def _filter_reason(host: HostSnapshot, req: VmRequest) -> str | None:
+    """The first filter (other than capacity) that removes `host`, or None."""
+    if req.allowed_hosts is not None and host.name not in req.allowed_hosts:
+        return "requested_hosts"
+    if host.name in req.excluded_hosts:
+        return "excluded_hosts"
+    if host.state is not HostState.UP:
+        return "host_state"
+    if req.arch is not None and host.arch != req.arch:
+        return "architecture"
+    if req.domain_type is not None and req.domain_type not in host.domain_types:
+        return "domain_type"
+    if req.required_traits and not req.required_traits <= host.traits:
+        return "traits"
+    group = req.group
+    if group is not None and group.hard:
+        members_here = group.members_on.get(host.name)
+        if group.policy is GroupPolicy.ANTI_AFFINITY and members_here:
+            return "anti_affinity"
+        if group.policy is GroupPolicy.AFFINITY and group.members_on and not members_here:
+            return "affinity"
+    return None
 
 
-def free_resources(host: HostSnapshot, policy: AllocationPolicy) -> Resources:
-    return host_capacity(host.physical, policy, host.overrides) - host.used
+def _fits(host: HostSnapshot, req: VmRequest) -> bool:
+    need = req.claim_on(host)
+    cap, used = host.capacity, host.used
+    return (
+        used.vcpus + need.vcpus <= cap.vcpus
+        and used.memory_mib + need.memory_mib <= cap.memory_mib
+        and used.disk_gib + need.disk_gib <= cap.disk_gib
+    )
 
 
-def _fractions_after(
-    host: HostSnapshot, policy: AllocationPolicy, request: Resources
-) -> tuple[float, float]:
-    cap = host_capacity(host.physical, policy, host.overrides)
-    cpu = (host.used.vcpus + request.vcpus) / cap.vcpus if cap.vcpus else 1.0
-    mem = (host.used.memory_mib + request.memory_mib) / cap.memory_mib if cap.memory_mib else 1.0
+def _load_after(host: HostSnapshot, req: VmRequest) -> tuple[float, float]:
+    need = req.claim_on(host)
+    cap = host.capacity
+    cpu = (host.used.vcpus + need.vcpus) / cap.vcpus if cap.vcpus else 1.0
+    mem = (host.used.memory_mib + need.memory_mib) / cap.memory_mib if cap.memory_mib else 1.0
     return cpu, mem
 
 
-def _rank_key(
-    strategy: PlacementStrategy, policy: AllocationPolicy, request: Resources
-) -> Callable[[HostSnapshot], tuple[float, str]]:
-    def key(host: HostSnapshot) -> tuple[float, str]:
-        cpu, mem = _fractions_after(host, policy, request)
-        if strategy is PlacementStrategy.SPREAD:
-            score = max(cpu, mem)  # least loaded after placement first
-        elif strategy is PlacementStrategy.PACK:
-            score = -max(cpu, mem)  # fullest host that still fits first
-        else:  # BALANCED: keep vCPU and memory use even on the host
-            score = abs(cpu - mem) + max(cpu, mem) * 1e-3
-        # The name breaks ties, so that equal pools always place the same way.
-        return score, host.name
-
-    return key
+def _rank(host: HostSnapshot, req: VmRequest, strategy: PlacementStrategy) -> tuple[float, ...]:
+    """Lower is better. Soft group rules come before the strategy; the name breaks ties."""
+    soft = 0.0
+    group = req.group
+    if group is not None and not group.hard:
+        members_here = len(group.members_on.get(host.name, ()))
+        soft = members_here if group.policy is GroupPolicy.ANTI_AFFINITY else -members_here
+    cpu, mem = _load_after(host, req)
+    if strategy is PlacementStrategy.SPREAD:
+        score = max(cpu, mem)  # least loaded after placement
+    elif strategy is PlacementStrategy.PACK:
+        score = -max(cpu, mem)  # the fullest host that still fits
+    else:  # BALANCED: keep vCPU and memory use even on the host
+        score = abs(cpu - mem) + 1e-3 * max(cpu, mem)
+    return (soft, score)
 
 
 def place(
     hosts: Sequence[HostSnapshot], request: VmRequest, policy: AllocationPolicy
 ) -> PlacementResult:
     """Choose a host for `request`, or explain why none can take it."""
-    need = request.resources
-    rejections: list[Rejection] = []
-    remaining = list(hosts)
-
-    def apply(name: str, keep: HostFilter, reason: Callable[[list[HostSnapshot]], str]) -> None:
-        nonlocal remaining
-        kept: list[HostSnapshot] = []
-        removed: list[HostSnapshot] = []
-        for h in remaining:
-            (kept if keep(h) else removed).append(h)
-        if removed:
-            rejections.append(Rejection(name, tuple(h.name for h in removed), reason(removed)))
-        remaining = kept
-
-    if request.allowed_hosts is not None:
-        allowed = request.allowed_hosts
-        apply(
-            "requested_hosts",
-            lambda h: h.name in allowed,
-            lambda _: "not among the requested hosts",
-        )
-    if request.excluded_hosts:
-        excluded = request.excluded_hosts
-        apply(
-            "excluded_hosts", lambda h: h.name not in excluded, lambda _: "excluded by the request"
-        )
-    apply("host_state", lambda h: h.state is HostState.UP, _state_reason)
-    if request.arch is not None:
-        arch = request.arch
-        apply("architecture", lambda h: h.arch == arch, lambda _: f"architecture is not {arch}")
-    if request.domain_type is not None:
-        dt = request.domain_type
-        apply(
-            "domain_type",
-            lambda h: dt in h.domain_types,
-            lambda _: f"cannot run {dt.value} domains",
-        )
-    if request.required_traits:
-        traits = request.required_traits
-        apply(
-            "traits",
-            lambda h: traits <= h.traits,
-            lambda _: f"lacks required traits {', '.join(sorted(traits))}",
-        )
-    apply(
-        "capacity",
-        lambda h: need.fits_in(free_resources(h, policy)),
-        lambda removed: _capacity_reason(removed, need, policy),
-    )
-
-    if not remaining:
-        return PlacementResult(None, tuple(rejections), len(hosts))
-    best = min(remaining, key=_rank_key(policy.strategy, policy, need))
-    return PlacementResult(best, tuple(rejections), len(hosts))
+    removed: dict[str, list[HostSnapshot]] = {}
+    best: HostSnapshot | None = None
+    best_key: tuple[tuple[float, ...], str] | None = None
+    strategy = policy.strategy
+    for host in hosts:
+        reason = _filter_reason(host, request)
+        if reason is None and not _fits(host, request):
+            reason = "capacity"
+        if reason is not None:
+            removed.setdefault(reason, []).append(host)
+            continue
+        key = (_rank(host, request, strategy), host.name)
+        if best_key is None or key < best_key:
+            best, best_key = host, key
+    return PlacementResult(best, _rejections(removed, request), len(hosts))
 
 
-def _state_reason(removed: list[HostSnapshot]) -> str:
-    states = sorted({h.state.value for h in removed})
-    return "not up (" + ", ".join(states) + ")"
+@dataclass(frozen=True, slots=True)
+class HostRoom:
+    host: str
+    count: int
 
 
-def _capacity_reason(removed: list[HostSnapshot], need: Resources, policy: AllocationPolicy) -> str:
-    frees = [free_resources(h, policy) for h in removed]
+@dataclass(frozen=True, slots=True)
+class CapacityReport:
+    """How many more VMs of one size fit: per host and in total (Ganeti's hspace)."""
+
+    per_host: tuple[HostRoom, ...]
+    total: int
+    rejections: tuple[Rejection, ...]
+
+
+def capacity(hosts: Sequence[HostSnapshot], request: VmRequest) -> CapacityReport:
+    removed: dict[str, list[HostSnapshot]] = {}
+    rooms: list[HostRoom] = []
+    for host in hosts:
+        reason = _filter_reason(host, request)
+        if reason is not None:
+            removed.setdefault(reason, []).append(host)
+            continue
+        need = request.claim_on(host)
+        free = host.free
+        counts = [
+            math.floor(f / n + 1e-9)
+            for f, n in (
+                (free.vcpus, need.vcpus),
+                (free.memory_mib, need.memory_mib),
+                (free.disk_gib, need.disk_gib),
+            )
+            if n > 0
+        ]
+        count = max(0, min(counts)) if counts else 0
+        group = request.group
+        if group is not None and group.hard and group.policy is GroupPolicy.ANTI_AFFINITY:
+            count = min(count, 1)
+        if count == 0:
+            removed.setdefault("capacity", []).append(host)
+        rooms.append(HostRoom(host.name, count))
+    total = sum(r.count for r in rooms)
+    if (
+        request.group is not None
+        and request.group.hard
+        and request.group.policy is GroupPolicy.AFFINITY
+    ):
+        total = max((r.count for r in rooms), default=0)  # all on one host
+    return CapacityReport(tuple(rooms), total, _rejections(removed, request))
+
+
+def _rejections(removed: dict[str, list[HostSnapshot]], req: VmRequest) -> tuple[Rejection, ...]:
+    out: list[Rejection] = []
+    for name in FILTER_ORDER:
+        hosts = removed.get(name)
+        if not hosts:
+            continue
+        if name == "host_state":
+            by_state: dict[str, list[HostSnapshot]] = {}
+            for h in hosts:
+                by_state.setdefault(h.state.value, []).append(h)
+            for state in sorted(by_state):
+                label = "in maintenance" if state == HostState.MAINTENANCE.value else state
+                out.append(Rejection(name, tuple(h.name for h in by_state[state]), label))
+            continue
+        out.append(Rejection(name, tuple(h.name for h in hosts), _reason(name, hosts, req)))
+    return tuple(out)
+
+
+def _reason(name: str, hosts: list[HostSnapshot], req: VmRequest) -> str:
+    if name == "requested_hosts":
+        return "not among the requested hosts"
+    if name == "excluded_hosts":
+        return "excluded by the request"
+    if name == "architecture":
+        return f"architecture is not {req.arch}"
+    if name == "domain_type":
+        assert req.domain_type is not None
+        return f"cannot run {req.domain_type.value} domains"
+    if name == "traits":
+        missing = sorted(set().union(*(req.required_traits - h.traits for h in hosts)))
+        return f"lack trait {', '.join(missing)}"
+    if name in ("affinity", "anti_affinity"):
+        assert req.group is not None
+        members = sorted({m for h in hosts for m in req.group.members_on.get(h.name, ())})
+        if name == "affinity":
+            where = ", ".join(sorted(req.group.members_on))
+            return f"affinity with group {req.group.name} (its VMs run on {where})"
+        shown = ", ".join(members[:3]) + (", ..." if len(members) > 3 else "")
+        return f"anti-affinity with vm {shown}"
+    return _capacity_reason(hosts, req)
+
+
+def _capacity_reason(hosts: list[HostSnapshot], req: VmRequest) -> str:
     parts: list[str] = []
-    if any(f.memory_mib < need.memory_mib for f in frees):
-        best = max(f.memory_mib for f in frees)
-        parts.append(
-            f"not enough memory (need {need.memory_mib:g} MiB, best has {best:g} MiB free)"
-        )
-    if any(f.vcpus < need.vcpus for f in frees):
-        best = max(f.vcpus for f in frees)
-        parts.append(f"not enough vCPUs (need {need.vcpus:g}, best has {best:g} free)")
-    if any(f.disk_gib < need.disk_gib for f in frees):
-        best = max(f.disk_gib for f in frees)
-        parts.append(f"not enough disk (need {need.disk_gib:g} GiB, best has {best:g} GiB free)")
-    return " / ".join(parts) or "not enough capacity"
+    needs = [(h, req.claim_on(h), h.free) for h in hosts]
+    if any(f.memory_mib < n.memory_mib for _, n, f in needs):
+        best = max(f.memory_mib for _, _, f in needs)
+        parts.append(f"not enough memory (need {req.memory_mib} MiB, best has {best:g} MiB free)")
+    if any(f.vcpus < n.vcpus for _, n, f in needs):
+        best = max(f.vcpus for _, _, f in needs)
+        parts.append(f"not enough vCPUs (need {req.vcpus}, best has {best:g} free)")
+    if any(f.disk_gib < n.disk_gib for _, n, f in needs):
+        best = max(f.disk_gib for _, _, f in needs)
+        parts.append(f"not enough disk (need {req.disk_gib} GiB, best has {best:g} GiB free)")
+    return " / ".join(parts) or "no room for another VM of this size"

@@ -10,9 +10,16 @@ from vmpool.adapters.db.tables import HostRow
 from vmpool.domain.model import HostState
 from vmpool.domain.names import is_valid_name, validate_name
 from vmpool.errors import AlreadyExists, InvalidInput, InvalidState
-from vmpool.services.pools import default_pool
+from vmpool.services.pools import check_ratios, default_pool
 from vmpool.services.ports import HostInventory
-from vmpool.services.snapshots import capacity_figures, figures, host_snapshot, policy_of
+from vmpool.services.snapshots import (
+    NO_ALLOCATION,
+    figures,
+    host_snapshot,
+    host_traits,
+    overrides_of,
+    policy_of,
+)
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 from vmpool.services.views import ForeignDomainView, HostView, split_list
 
@@ -45,10 +52,9 @@ def _default_name(inv: HostInventory, uow: UnitOfWork) -> str:
 
 
 def host_view(uow: UnitOfWork, row: HostRow) -> HostView:
-    pool = uow.pools.get(row.pool_id)
-    policy = policy_of(pool)
-    allocation = uow.hosts.allocations(row.pool_id).get(row.id, (0, 0, 0, frozenset()))
-    snap = host_snapshot(row, allocation)
+    policy = policy_of(uow.pools.get(row.pool_id))
+    allocation = uow.hosts.allocations(row.pool_id).get(row.id, NO_ALLOCATION)
+    snap = host_snapshot(row, policy, allocation)
     return HostView(
         id=row.id,
         pool_id=row.pool_id,
@@ -62,13 +68,15 @@ def host_view(uow: UnitOfWork, row: HostRow) -> HostView:
         memory_mib=row.memory_mib,
         disk_gib=row.disk_gib,
         domain_types=split_list(row.domain_types),
-        traits=split_list(row.traits),
+        traits=sorted(host_traits(row)),
+        operator_traits=split_list(row.operator_traits),
+        overrides=overrides_of(row),
         cpu_model=row.cpu_model,
         libvirt_version=row.libvirt_version,
         hypervisor_version=row.hypervisor_version,
-        capacity=capacity_figures(snap, policy),
+        capacity=figures(snap.capacity),
         allocated=figures(snap.used),
-        vm_count=len(allocation[3]),
+        vm_count=allocation.vm_count,
         last_seen_at=row.last_seen_at,
         last_error=row.last_error,
         next_check_at=row.next_check_at,
@@ -153,3 +161,58 @@ def delete_host(ctx: ServiceContext, host_id: int) -> None:
         uow.events.record("api", "host.deleted", f"host/{host_id}", name=row.name)
         uow.commit()
     ctx.hypervisors.forget(row.uri)
+
+
+def update_host(
+    ctx: ServiceContext,
+    host_id: int,
+    changes: dict[str, object],
+    actor: str,
+) -> HostView:
+    """Per-host overrides (ratios, reserved resources; None clears one) and operator traits."""
+    allowed = {
+        "cpu_allocation_ratio",
+        "ram_allocation_ratio",
+        "disk_allocation_ratio",
+        "reserved_vcpus",
+        "reserved_memory_mib",
+        "operator_traits",
+    }
+    unknown = set(changes) - allowed
+    if unknown:
+        raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}")
+    check_ratios(changes)
+    with ctx.uow() as uow:
+        row = uow.hosts.get(host_id)
+        before = {k: getattr(row, k) for k in changes}
+        for key, value in changes.items():
+            if key == "operator_traits":
+                traits = sorted({validate_trait(str(t)) for t in value})  # type: ignore[attr-defined]
+                setattr(row, key, ",".join(traits))
+            else:
+                setattr(row, key, value)
+        uow.events.record(
+            actor, "host.updated", f"host/{host_id}", before=before, after=_plain(changes)
+        )
+        uow.session.flush()
+        view = host_view(uow, row)
+        uow.commit()
+        return view
+
+
+_TRAIT_RE = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,62}$")
+
+
+def validate_trait(trait: str) -> str:
+    if not _TRAIT_RE.fullmatch(trait):
+        raise InvalidInput(
+            f"invalid trait {trait[:70]!r}: lowercase letters, digits and _.:- (e.g. gpu:a100)",
+            field="traits",
+        )
+    return trait
+
+
+def _plain(values: dict[str, object]) -> dict[str, object]:
+    return {
+        k: (sorted(v) if isinstance(v, (set, frozenset, list)) else v) for k, v in values.items()
+    }

@@ -1,13 +1,49 @@
-"""Pool use cases."""
+"""Pool use cases: the allocation policy as data, and how much more a pool can take."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
 from vmpool.adapters.db.tables import PoolRow
-from vmpool.errors import InvalidState
+from vmpool.domain.model import PlacementStrategy, VmRequest
+from vmpool.domain.names import validate_name
+from vmpool.domain.placement import CapacityReport, capacity
+from vmpool.errors import AlreadyExists, InvalidInput, InvalidState
+from vmpool.services.snapshots import pool_snapshot
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 from vmpool.services.views import PoolView, pool_view
 
 DEFAULT_POOL = "default"
+MAX_RATIO = 100.0
+
+
+@dataclass(frozen=True)
+class PolicyChange:
+    """Fields left None are not changed."""
+
+    cpu_allocation_ratio: float | None = None
+    ram_allocation_ratio: float | None = None
+    disk_allocation_ratio: float | None = None
+    reserved_vcpus: int | None = None
+    reserved_memory_mib: int | None = None
+    reserved_disk_gib: int | None = None
+    strategy: PlacementStrategy | None = None
+
+    def given(self) -> dict[str, Any]:
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None
+        }
+
+
+def check_ratios(values: dict[str, Any]) -> None:
+    for key, value in values.items():
+        if key.endswith("_ratio") and value is not None and not 0 < value <= MAX_RATIO:
+            raise InvalidInput(f"{key} must be above 0 and at most {MAX_RATIO:g}", field=key)
+        if key.startswith("reserved_") and value is not None and value < 0:
+            raise InvalidInput(f"{key} must not be negative", field=key)
 
 
 def default_pool(uow: UnitOfWork) -> PoolRow:
@@ -25,3 +61,66 @@ def list_pools(ctx: ServiceContext) -> list[PoolView]:
 def get_pool(ctx: ServiceContext, pool_id: int) -> PoolView:
     with ctx.uow() as uow:
         return pool_view(uow.pools.get(pool_id))
+
+
+def create_pool(ctx: ServiceContext, name: str, policy: PolicyChange, actor: str) -> PoolView:
+    validate_name(name, "pool name")
+    values = policy.given()
+    check_ratios(values)
+    if "strategy" in values:
+        values["strategy"] = values["strategy"].value
+    with ctx.uow() as uow:
+        if uow.pools.by_name(name) is not None:
+            raise AlreadyExists(f"a pool named {name} already exists", name=name)
+        row = PoolRow(name=name, **values)
+        try:
+            uow.pools.add(row)
+        except IntegrityError as exc:
+            raise AlreadyExists(f"a pool named {name} already exists", name=name) from exc
+        uow.events.record(actor, "pool.created", f"pool/{row.id}", name=name, **_jsonable(values))
+        view = pool_view(row)
+        uow.commit()
+        return view
+
+
+def update_pool(ctx: ServiceContext, pool_id: int, change: PolicyChange, actor: str) -> PoolView:
+    values = change.given()
+    check_ratios(values)
+    with ctx.uow() as uow:
+        row = uow.pools.get_for_update(pool_id)
+        before = {k: getattr(row, k) for k in values}
+        for key, value in values.items():
+            setattr(row, key, value.value if isinstance(value, PlacementStrategy) else value)
+        uow.events.record(
+            actor,
+            "pool.updated",
+            f"pool/{pool_id}",
+            before=_jsonable(before),
+            after=_jsonable(values),
+        )
+        uow.session.flush()
+        view = pool_view(row)
+        uow.commit()
+        return view
+
+
+def delete_pool(ctx: ServiceContext, pool_id: int, actor: str) -> None:
+    with ctx.uow() as uow:
+        row = uow.pools.get_for_update(pool_id)
+        if row.name == DEFAULT_POOL:
+            raise InvalidState("the default pool cannot be deleted")
+        if uow.hosts.list(pool_id=pool_id) or uow.vms.page(pool_id=pool_id, limit=1):
+            raise InvalidState(f"pool {row.name} still has hosts or VMs")
+        uow.session.delete(row)
+        uow.events.record(actor, "pool.deleted", f"pool/{pool_id}", name=row.name)
+        uow.commit()
+
+
+def pool_capacity(ctx: ServiceContext, pool_id: int, request: VmRequest) -> CapacityReport:
+    with ctx.uow() as uow:
+        pool = uow.pools.get(pool_id)
+        return capacity(pool_snapshot(uow, pool), request)
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.value if isinstance(v, PlacementStrategy) else v) for k, v in values.items()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
+from dataclasses import dataclass
 
 from vmpool.adapters.db.tables import ApiTokenRow
 from vmpool.domain.names import validate_name
@@ -34,11 +35,19 @@ def create_token(ctx: ServiceContext, role: Role, name: str = "cli") -> str:
     return token
 
 
-def authenticate(ctx: ServiceContext, token: str) -> Role:
+@dataclass(frozen=True)
+class Principal:
+    """Who calls: the token's name (recorded in the audit trail) and its role."""
+
+    name: str
+    role: Role
+
+
+def authenticate(ctx: ServiceContext, token: str) -> Principal:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 128:
         raise Unauthorized("invalid token")
     with ctx.uow() as uow:
         row = uow.tokens.by_hash(hash_token(token))
         if row is None:
             raise Unauthorized("invalid token")
-        return Role(row.role)
+        return Principal(name=row.name, role=Role(row.role))

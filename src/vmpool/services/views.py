@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from vmpool.adapters.db.tables import PoolRow, VmRow
+from vmpool.domain.model import HostOverrides
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class HostView:
     disk_gib: int
     domain_types: list[str]
     traits: list[str]
+    operator_traits: list[str]
+    overrides: HostOverrides
     cpu_model: str
     libvirt_version: str
     hypervisor_version: str
@@ -64,6 +67,8 @@ class VmView:
     memory_mib: int
     disk_gib: int
     image: str | None
+    guaranteed: bool
+    placement_group: str | None
     domain_type: str
     state: str
     state_changed_at: datetime
@@ -98,6 +103,8 @@ def vm_view(row: VmRow) -> VmView:
         memory_mib=row.memory_mib,
         disk_gib=row.disk_gib,
         image=row.image,
+        guaranteed=row.guaranteed,
+        placement_group=row.placement_group.name if row.placement_group is not None else None,
         domain_type=row.domain_type,
         state=row.state,
         state_changed_at=row.state_changed_at,

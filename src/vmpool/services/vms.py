@@ -17,7 +17,15 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 
 from vmpool.adapters.db.tables import VmRow
-from vmpool.domain.model import DomainType, VmRequest, VmState
+from vmpool.domain.model import (
+    AllocationPolicy,
+    DomainType,
+    GroupPolicy,
+    GroupRule,
+    HostSnapshot,
+    VmRequest,
+    VmState,
+)
 from vmpool.domain.names import validate_name
 from vmpool.domain.placement import place
 from vmpool.errors import (
@@ -28,10 +36,11 @@ from vmpool.errors import (
     NoCapacity,
     VmpoolError,
 )
+from vmpool.services.hosts import validate_trait
 from vmpool.services.pools import default_pool
 from vmpool.services.ports import DomainSpec, Hypervisor
 from vmpool.services.snapshots import policy_of, pool_snapshot
-from vmpool.services.unit_of_work import ServiceContext
+from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 from vmpool.services.views import VmView, vm_view
 
 log = logging.getLogger(__name__)
@@ -49,6 +58,12 @@ class CreateVm:
     disk_gib: int = 0
     pool_id: int | None = None
     kernel_args: tuple[str, ...] = ()
+    guaranteed: bool = False
+    arch: str | None = None
+    kvm_only: bool = False
+    required_traits: frozenset[str] = frozenset()
+    hosts: frozenset[str] | None = None
+    placement_group: str | None = None
 
 
 def _check_sizes(cmd: CreateVm) -> None:
@@ -74,22 +89,9 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm) -> VmView:
         pool = uow.pools.get_for_update(pool_id)
         if uow.vms.by_name(cmd.name) is not None:
             raise AlreadyExists(f"a VM named {cmd.name} already exists", name=cmd.name)
-        request = VmRequest(
-            vcpus=cmd.vcpus,
-            memory_mib=cmd.memory_mib,
-            disk_gib=cmd.disk_gib,
-            domain_type=ctx.domain_type,
-        )
-        result = place(pool_snapshot(uow, pool), request, policy_of(pool))
-        if result.host is None:
-            raise NoCapacity(
-                f"no host can take this VM: {result.explanation}",
-                rejections=[
-                    {"filter": r.filter, "hosts": len(r.hosts), "reason": r.reason}
-                    for r in result.rejections
-                ],
-            )
-        chosen = result.host
+        group, group_id = _group_rule(uow, cmd.placement_group, pool.id)
+        request = build_request(ctx, cmd, group)
+        chosen = place_or_refuse(pool_snapshot(uow, pool), request, policy_of(pool))
         domain_type = ctx.domain_type or (
             DomainType.KVM if DomainType.KVM in chosen.domain_types else DomainType.QEMU
         )
@@ -102,6 +104,8 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm) -> VmView:
             memory_mib=cmd.memory_mib,
             disk_gib=cmd.disk_gib,
             image=cmd.image,
+            guaranteed=cmd.guaranteed,
+            placement_group_id=group_id,
             domain_type=domain_type.value,
             state=VmState.CREATING.value,
             state_changed_at=ctx.clock(),
@@ -143,6 +147,58 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm) -> VmView:
         view = vm_view(row)
         uow.commit()
         return view
+
+
+def build_request(ctx: ServiceContext, cmd: CreateVm, group: GroupRule | None) -> VmRequest:
+    domain_type = DomainType.KVM if cmd.kvm_only else ctx.domain_type
+    return VmRequest(
+        vcpus=cmd.vcpus,
+        memory_mib=cmd.memory_mib,
+        disk_gib=cmd.disk_gib,
+        guaranteed=cmd.guaranteed,
+        arch=cmd.arch,
+        domain_type=domain_type,
+        required_traits=frozenset(validate_trait(t) for t in cmd.required_traits),
+        allowed_hosts=cmd.hosts,
+        group=group,
+    )
+
+
+def _group_rule(
+    uow: UnitOfWork, name: str | None, pool_id: int
+) -> tuple[GroupRule | None, int | None]:
+    if name is None:
+        return None, None
+    row = uow.groups.by_name(name)
+    if row is None:
+        raise InvalidInput(f"unknown placement group {name!r}", field="placement_group")
+    if row.pool_id != pool_id:
+        raise InvalidInput(
+            f"placement group {name} belongs to another pool", field="placement_group"
+        )
+    rule = GroupRule(
+        name=row.name,
+        policy=GroupPolicy(row.policy),
+        hard=row.hard,
+        members_on=uow.groups.members_by_host(row.id),
+    )
+    return rule, row.id
+
+
+def place_or_refuse(
+    hosts: list[HostSnapshot], request: VmRequest, policy: AllocationPolicy
+) -> HostSnapshot:
+    """The chosen host, or a 409 that carries placement's explanation."""
+    result = place(hosts, request, policy)
+    if result.host is None:
+        raise NoCapacity(
+            f"no host can take this VM: {result.explanation}",
+            rejections=[
+                {"filter": r.filter, "hosts": len(r.hosts), "reason": r.reason}
+                for r in result.rejections
+            ],
+        )
+    return result.host
 
 
 def _serial_log(ctx: ServiceContext, name: str, vm_uuid: str) -> str | None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from vmpool.adapters.db.tables import (
@@ -14,10 +15,20 @@ from vmpool.adapters.db.tables import (
     EventRow,
     ForeignDomainRow,
     HostRow,
+    PlacementGroupRow,
     PoolRow,
     VmRow,
 )
+from vmpool.domain.model import Resources
 from vmpool.errors import NotFound
+
+
+@dataclass(frozen=True)
+class HostAllocation:
+    shared: Resources = field(default_factory=Resources)
+    # What guaranteed VMs asked for, before the ratio scales it.
+    dedicated: Resources = field(default_factory=Resources)
+    vm_count: int = 0
 
 
 class PoolRepository:
@@ -102,25 +113,34 @@ class HostRepository:
         self._s.delete(row)
         self._s.flush()
 
-    def allocations(self, pool_id: int) -> dict[int, tuple[int, int, int, frozenset[str]]]:
-        """Per host of the pool: vCPUs, MiB and GiB claimed by VMs, and the VM names.
+    def allocations(self, pool_id: int) -> dict[int, HostAllocation]:
+        """Per host of the pool: what VMs claim, shared and dedicated apart.
 
         Every VM row with a host holds its claim, whatever its state: a stopped
         VM keeps its place, as in Nova, so that it can always start again.
         """
+        g = VmRow.guaranteed
         rows = self._s.execute(
-            select(VmRow.host_id, VmRow.vcpus, VmRow.memory_mib, VmRow.disk_gib, VmRow.name).where(
-                VmRow.pool_id == pool_id, VmRow.host_id.is_not(None)
+            select(
+                VmRow.host_id,
+                func.sum(case((g, 0), else_=VmRow.vcpus)),
+                func.sum(case((g, 0), else_=VmRow.memory_mib)),
+                func.sum(case((g, VmRow.vcpus), else_=0)),
+                func.sum(case((g, VmRow.memory_mib), else_=0)),
+                func.sum(VmRow.disk_gib),
+                func.count(),
             )
+            .where(VmRow.pool_id == pool_id, VmRow.host_id.is_not(None))
+            .group_by(VmRow.host_id)
         ).all()
-        acc: dict[int, list[Any]] = {}
-        for host_id, vcpus, mem, disk, name in rows:
-            entry = acc.setdefault(host_id, [0, 0, 0, set()])
-            entry[0] += vcpus
-            entry[1] += mem
-            entry[2] += disk
-            entry[3].add(name)
-        return {h: (e[0], e[1], e[2], frozenset(e[3])) for h, e in acc.items()}
+        return {
+            host_id: HostAllocation(
+                shared=Resources(float(sv or 0), float(sm or 0), float(disk or 0)),
+                dedicated=Resources(float(dv or 0), float(dm or 0), 0.0),
+                vm_count=int(n),
+            )
+            for host_id, sv, sm, dv, dm, disk, n in rows
+        }
 
 
 class VmRepository:
@@ -177,6 +197,55 @@ class VmRepository:
     def delete(self, row: VmRow) -> None:
         self._s.delete(row)
         self._s.flush()
+
+
+class PlacementGroupRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def get(self, group_id: int) -> PlacementGroupRow:
+        row = self._s.get(PlacementGroupRow, group_id)
+        if row is None:
+            raise NotFound(f"placement group {group_id} does not exist", group_id=group_id)
+        return row
+
+    def by_name(self, name: str) -> PlacementGroupRow | None:
+        return self._s.execute(
+            select(PlacementGroupRow).where(PlacementGroupRow.name == name)
+        ).scalar_one_or_none()
+
+    def list(self, pool_id: int | None = None) -> Sequence[PlacementGroupRow]:
+        q = select(PlacementGroupRow).order_by(PlacementGroupRow.id)
+        if pool_id is not None:
+            q = q.where(PlacementGroupRow.pool_id == pool_id)
+        return self._s.execute(q).scalars().all()
+
+    def add(self, row: PlacementGroupRow) -> PlacementGroupRow:
+        self._s.add(row)
+        self._s.flush()
+        return row
+
+    def delete(self, row: PlacementGroupRow) -> None:
+        self._s.delete(row)
+        self._s.flush()
+
+    def members_by_host(self, group_id: int) -> dict[str, tuple[str, ...]]:
+        """host name -> names of the group's VMs on it."""
+        rows = self._s.execute(
+            select(HostRow.name, VmRow.name)
+            .join(HostRow, HostRow.id == VmRow.host_id)
+            .where(VmRow.placement_group_id == group_id)
+            .order_by(VmRow.name)
+        ).all()
+        out: dict[str, list[str]] = {}
+        for host_name, vm_name in rows:
+            out.setdefault(host_name, []).append(vm_name)
+        return {h: tuple(v) for h, v in out.items()}
+
+    def member_count(self, group_id: int) -> int:
+        return self._s.execute(
+            select(func.count()).select_from(VmRow).where(VmRow.placement_group_id == group_id)
+        ).scalar_one()
 
 
 class ForeignDomainRepository:

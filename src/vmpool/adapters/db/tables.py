@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -95,6 +96,10 @@ class HostRow(Base):
     cpu_allocation_ratio: Mapped[float | None] = mapped_column(Float, nullable=True)
     ram_allocation_ratio: Mapped[float | None] = mapped_column(Float, nullable=True)
     disk_allocation_ratio: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reserved_vcpus: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reserved_memory_mib: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Traits an operator sets (e.g. gpu:a100), on top of those discovered from libvirt.
+    operator_traits: Mapped[str] = mapped_column(Text, default="")
     # Reachability, with backoff: when to try an unreachable host again.
     failures: Mapped[int] = mapped_column(Integer, default=0)
     next_check_at: Mapped[datetime | None] = mapped_column(nullable=True)
@@ -119,6 +124,11 @@ class VmRow(Base):
     memory_mib: Mapped[int] = mapped_column(Integer)
     disk_gib: Mapped[int] = mapped_column(Integer, default=0)
     image: Mapped[str | None] = mapped_column(String(63), nullable=True)
+    # Dedicated resources: vCPUs and memory count at ratio 1.0 whatever the pool's ratios.
+    guaranteed: Mapped[bool] = mapped_column(Boolean, default=False)
+    placement_group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("placement_groups.id"), index=True, nullable=True
+    )
     domain_type: Mapped[str] = mapped_column(String(8), default="qemu")
     state: Mapped[str] = mapped_column(String(16), index=True)
     state_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -127,6 +137,20 @@ class VmRow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     host: Mapped[HostRow | None] = relationship()
+    placement_group: Mapped[PlacementGroupRow | None] = relationship()
+
+
+class PlacementGroupRow(Base):
+    """VMs that should share a host (affinity) or never share one (anti-affinity)."""
+
+    __tablename__ = "placement_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("pools.id"), index=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    policy: Mapped[str] = mapped_column(String(16))
+    hard: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ForeignDomainRow(Base):

@@ -10,6 +10,7 @@ from vmpool.adapters.db.repositories import (
     EventRepository,
     ForeignDomainRepository,
     HostRepository,
+    PlacementGroupRepository,
     PoolRepository,
     TokenRepository,
     VmRepository,
@@ -19,6 +20,7 @@ from vmpool.adapters.db.repositories import (
 class SqlAlchemyUnitOfWork:
     pools: PoolRepository
     hosts: HostRepository
+    groups: PlacementGroupRepository
     vms: VmRepository
     foreign_domains: ForeignDomainRepository
     tokens: TokenRepository
@@ -38,6 +40,7 @@ class SqlAlchemyUnitOfWork:
         s = self._session
         self.pools = PoolRepository(s)
         self.hosts = HostRepository(s)
+        self.groups = PlacementGroupRepository(s)
         self.vms = VmRepository(s)
         self.foreign_domains = ForeignDomainRepository(s)
         self.tokens = TokenRepository(s)

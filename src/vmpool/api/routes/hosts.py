@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
 
-from vmpool.api.auth import admin_access, read_access, service_context
+from vmpool.api.auth import admin_access, admin_principal, read_access, service_context
 from vmpool.api.errors import ERROR_RESPONSES, responses
-from vmpool.api.schemas import HostCreate, HostList, HostOut
+from vmpool.api.schemas import HostCreate, HostList, HostOut, HostUpdate
 from vmpool.services import hosts
+from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
 
 router = APIRouter(prefix="/v1/hosts", tags=["hosts"], responses=ERROR_RESPONSES)
@@ -55,3 +56,20 @@ def delete_host(host_id: int, ctx: ServiceContext = Depends(service_context)) ->
     """Forget a host. Refused while it holds VMs."""
     hosts.delete_host(ctx, host_id)
     return Response(status_code=204)
+
+
+@router.patch(
+    "/{host_id}",
+    operation_id="update_host",
+    response_model=HostOut,
+    responses=responses(400, 404),
+)
+def update_host(
+    host_id: int,
+    body: HostUpdate,
+    ctx: ServiceContext = Depends(service_context),
+    principal: Principal = admin_principal,
+) -> HostOut:
+    """Per-host ratio and reservation overrides (null clears one) and operator-set traits."""
+    changes = body.model_dump(exclude_unset=True)
+    return HostOut.model_validate(hosts.update_host(ctx, host_id, changes, principal.name))

@@ -1,19 +1,49 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query, Response
 
-from vmpool.api.auth import read_access, service_context
+from vmpool.api.auth import admin_principal, read_access, service_context
 from vmpool.api.errors import ERROR_RESPONSES, responses
-from vmpool.api.schemas import PoolList, PoolOut
+from vmpool.api.schemas import (
+    CapacityOut,
+    HostRoomOut,
+    PoolCreate,
+    PoolList,
+    PoolOut,
+    PoolPolicyIn,
+    RejectionOut,
+)
+from vmpool.domain.model import VmRequest
 from vmpool.services import pools
+from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
 
 router = APIRouter(prefix="/v1/pools", tags=["pools"], responses=ERROR_RESPONSES)
 
 
+def _change(body: PoolPolicyIn) -> pools.PolicyChange:
+    return pools.PolicyChange(**body.model_dump(exclude={"name"}, exclude_none=True))
+
+
 @router.get("", operation_id="list_pools", response_model=PoolList, dependencies=[read_access])
 def list_pools(ctx: ServiceContext = Depends(service_context)) -> PoolList:
     return PoolList(items=[PoolOut.model_validate(p) for p in pools.list_pools(ctx)])
+
+
+@router.post(
+    "",
+    operation_id="create_pool",
+    status_code=201,
+    response_model=PoolOut,
+    responses=responses(400, 409),
+)
+def create_pool(
+    body: PoolCreate,
+    ctx: ServiceContext = Depends(service_context),
+    principal: Principal = admin_principal,
+) -> PoolOut:
+    """Create a pool with its allocation policy (unset fields take OpenStack's defaults)."""
+    return PoolOut.model_validate(pools.create_pool(ctx, body.name, _change(body), principal.name))
 
 
 @router.get(
@@ -25,3 +55,69 @@ def list_pools(ctx: ServiceContext = Depends(service_context)) -> PoolList:
 )
 def get_pool(pool_id: int, ctx: ServiceContext = Depends(service_context)) -> PoolOut:
     return PoolOut.model_validate(pools.get_pool(ctx, pool_id))
+
+
+@router.patch(
+    "/{pool_id}",
+    operation_id="update_pool",
+    response_model=PoolOut,
+    responses=responses(400, 404),
+)
+def update_pool(
+    pool_id: int,
+    body: PoolPolicyIn,
+    ctx: ServiceContext = Depends(service_context),
+    principal: Principal = admin_principal,
+) -> PoolOut:
+    """Change the allocation policy; the change is recorded in the audit trail (/v1/events)."""
+    return PoolOut.model_validate(pools.update_pool(ctx, pool_id, _change(body), principal.name))
+
+
+@router.delete(
+    "/{pool_id}",
+    operation_id="delete_pool",
+    status_code=204,
+    response_class=Response,
+    responses=responses(404, 409),
+)
+def delete_pool(
+    pool_id: int,
+    ctx: ServiceContext = Depends(service_context),
+    principal: Principal = admin_principal,
+) -> Response:
+    """Delete an empty pool (never the default one)."""
+    pools.delete_pool(ctx, pool_id, principal.name)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/{pool_id}/capacity",
+    operation_id="get_pool_capacity",
+    response_model=CapacityOut,
+    dependencies=[read_access],
+    responses=responses(404),
+)
+def get_pool_capacity(
+    pool_id: int,
+    vcpus: int = Query(ge=1, le=512),
+    memory_mib: int = Query(ge=16, le=16 * 1024 * 1024),
+    disk_gib: int = Query(default=0, ge=0, le=1024 * 1024),
+    guaranteed: bool = False,
+    ctx: ServiceContext = Depends(service_context),
+) -> CapacityOut:
+    """How many more VMs of this size fit, per host and in total (like Ganeti's hspace)."""
+    request = VmRequest(
+        vcpus=vcpus, memory_mib=memory_mib, disk_gib=disk_gib, guaranteed=guaranteed
+    )
+    report = pools.pool_capacity(ctx, pool_id, request)
+    return CapacityOut(
+        vcpus=vcpus,
+        memory_mib=memory_mib,
+        disk_gib=disk_gib,
+        total=report.total,
+        per_host=[HostRoomOut(host=r.host, count=r.count) for r in report.per_host],
+        rejections=[
+            RejectionOut(filter=r.filter, hosts=len(r.hosts), reason=r.reason)
+            for r in report.rejections
+        ],
+    )

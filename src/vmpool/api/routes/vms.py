@@ -35,6 +35,12 @@ def create_vm(body: VmCreate, ctx: ServiceContext = Depends(service_context)) ->
         disk_gib=body.disk_gib,
         image=body.image,
         pool_id=body.pool_id,
+        guaranteed=body.guaranteed,
+        arch=body.arch,
+        kvm_only=body.kvm_only,
+        required_traits=frozenset(body.traits),
+        hosts=frozenset(body.hosts) if body.hosts is not None else None,
+        placement_group=body.placement_group,
     )
     return VmOut.model_validate(vms.create_vm(ctx, cmd))
 

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Response
+
+from vmpool.api.auth import admin_principal, read_access, service_context
+from vmpool.api.errors import ERROR_RESPONSES, responses
+from vmpool.api.schemas import GroupCreate, GroupList, GroupOut
+from vmpool.services import groups
+from vmpool.services.tokens import Principal
+from vmpool.services.unit_of_work import ServiceContext
+
+router = APIRouter(
+    prefix="/v1/placement-groups", tags=["placement-groups"], responses=ERROR_RESPONSES
+)
+
+
+@router.post(
+    "",
+    operation_id="create_placement_group",
+    status_code=201,
+    response_model=GroupOut,
+    responses=responses(400, 404, 409),
+)
+def create_group(
+    body: GroupCreate,
+    ctx: ServiceContext = Depends(service_context),
+    principal: Principal = admin_principal,
+) -> GroupOut:
+    """VMs created with `placement_group` set share a host (affinity) or never do (anti-affinity);
+    `hard` makes it a must, otherwise placement only prefers it."""
+    view = groups.create_group(ctx, body.name, body.policy, body.hard, body.pool_id, principal.name)
+    return GroupOut.model_validate(view)
+
+
+@router.get(
+    "", operation_id="list_placement_groups", response_model=GroupList, dependencies=[read_access]
+)
+def list_groups(ctx: ServiceContext = Depends(service_context)) -> GroupList:
+    return GroupList(items=[GroupOut.model_validate(g) for g in groups.list_groups(ctx)])
+
+
+@router.get(
+    "/{group_id}",
+    operation_id="get_placement_group",
+    response_model=GroupOut,
+    dependencies=[read_access],
+    responses=responses(404),
+)
+def get_group(group_id: int, ctx: ServiceContext = Depends(service_context)) -> GroupOut:
+    return GroupOut.model_validate(groups.get_group(ctx, group_id))
+
+
+@router.delete(
+    "/{group_id}",
+    operation_id="delete_placement_group",
+    status_code=204,
+    response_class=Response,
+    responses=responses(404, 409),
+)
+def delete_group(
+    group_id: int,
+    ctx: ServiceContext = Depends(service_context),
+    principal: Principal = admin_principal,
+) -> Response:
+    """Delete an empty placement group."""
+    groups.delete_group(ctx, group_id, principal.name)
+    return Response(status_code=204)

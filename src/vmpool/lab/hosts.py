@@ -1,0 +1,752 @@
+"""Real libvirt hosts on one machine: the lab.
+
+Each lab host is its own ``libvirtd`` in a private mount and UTS namespace
+(``unshare --mount --uts``). Inside it, private folders of the lab dir are
+bind-mounted over ``/etc/libvirt``, ``/run/libvirt``, ``/var/lib/libvirt``,
+``/var/log/libvirt`` and ``/var/cache/libvirt``, and the hostname is set to
+``labN``. Everything else (the root filesystem, the network, ``/dev/kvm``) is
+shared, so a path such as ``<lab_dir>/shared/disk.qcow2`` means the same file
+on every host, like an NFS mount would.
+
+Each daemon listens on ``qemu+tcp://127.0.0.1:<port>/system`` without auth,
+has its own host UUID (libvirt refuses to migrate between daemons with the
+same one) and its own range of QEMU migration ports.
+
+Layout of the lab dir::
+
+    <lab_dir>/lab.json            state: base port, per host uuid/port/pid/namespace
+    <lab_dir>/lab.lock            flock held while lab_up / lab_down run
+    <lab_dir>/shared/             the same folder for every host ("NFS")
+    <lab_dir>/hosts/labN/
+        host_uuid                 generated once, reused by later lab_up calls
+        libvirtd.log              stdout/stderr of the daemon
+        etc/ run/ lib/ log/ cache/  bind-mounted over the libvirt folders
+        storage/                  private storage folder (disk copies)
+
+Needs root, ``unshare`` (util-linux) and ``libvirtd`` (libvirt-daemon-system,
+qemu-system-x86).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULT_LAB_DIR = Path("/var/lib/vmpool-lab")
+DEFAULT_BASE_PORT = 16510
+MIGRATION_PORT_BASE = 49152
+MIGRATION_PORTS_PER_HOST = 100
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
+MAX_HOSTS = 50
+
+# QEMU capabilities probed by one lab host, copied to the others: each host
+# would otherwise spend ~8 s probing the emulators on its first
+# getCapabilities()/defineXML(). libvirt checks the copies (QEMU binary ctime,
+# libvirt version, kernel, microcode) and probes again if they are stale.
+CAPS_CACHE_DIR = Path("/var/cache/vmpool-lab/qemu-capabilities")
+
+STATE_FILE = "lab.json"
+LOCK_FILE = "lab.lock"
+
+# system folder -> name of the private folder inside <lab_dir>/hosts/labN/
+PRIVATE_DIRS: tuple[tuple[str, str], ...] = (
+    ("/etc/libvirt", "etc"),
+    ("/run/libvirt", "run"),
+    ("/var/lib/libvirt", "lib"),
+    ("/var/log/libvirt", "log"),
+    ("/var/cache/libvirt", "cache"),
+)
+
+# Folders the QEMU driver and its helpers use under /var/lib/libvirt,
+# /var/cache/libvirt and /var/log/libvirt (the packages create them on the
+# system; the private copies start empty).
+LIB_SUBDIRS: tuple[str, ...] = (
+    "boot",
+    "images",
+    "dnsmasq",
+    "network",
+    "sanlock",
+    "qemu",
+    "qemu/channel/target",
+    "qemu/checkpoint",
+    "qemu/dump",
+    "qemu/nvram",
+    "qemu/ram",
+    "qemu/save",
+    "qemu/snapshot",
+)
+CACHE_SUBDIRS: tuple[str, ...] = ("qemu",)
+LOG_SUBDIRS: tuple[str, ...] = ("qemu",)
+
+# Runs inside the new namespaces: "$1" is the hostname, then pairs of
+# (private folder, system folder) to bind-mount.
+_NAMESPACE_SCRIPT = r"""
+set -eu
+name="$1"
+shift
+while [ "$#" -ge 2 ]; do
+    mkdir -p "$2"
+    mount --bind "$1" "$2"
+    shift 2
+done
+if command -v hostname >/dev/null 2>&1; then
+    hostname "$name"
+else
+    printf '%s' "$name" > /proc/sys/kernel/hostname
+fi
+exec libvirtd --listen -p /run/libvirt/libvirtd.pid
+"""
+
+
+class LabError(Exception):
+    """The lab cannot be set up, reached or torn down; the message says why."""
+
+
+@dataclass(frozen=True)
+class LabHost:
+    name: str
+    index: int
+    uri: str
+    tcp_port: int
+    host_uuid: str
+    pid: int | None
+    private_dir: str
+    shared_dir: str
+    migration_ports: tuple[int, int]
+
+
+# --------------------------------------------------------------------------
+# public API
+
+
+def lab_up(
+    n_hosts: int,
+    lab_dir: Path = DEFAULT_LAB_DIR,
+    base_port: int = DEFAULT_BASE_PORT,
+) -> list[LabHost]:
+    """Make sure hosts lab1..labN run; start the missing or dead ones.
+
+    Hosts that already run are kept (also any beyond ``n_hosts``); the first
+    ``n_hosts`` are returned once each answers ``libvirt.open(uri)``.
+    """
+    if not 1 <= n_hosts <= MAX_HOSTS:
+        raise LabError(f"the lab takes 1 to {MAX_HOSTS} hosts, not {n_hosts}")
+    if not 1024 <= base_port <= 65535 - n_hosts:
+        raise LabError(f"base port {base_port} is out of range")
+    _check_prerequisites()
+    lab_dir = Path(lab_dir).absolute()
+    lab_dir.mkdir(parents=True, exist_ok=True)
+    with _locked(lab_dir):
+        state = _load_state(lab_dir)
+        hosts_state: dict[str, dict[str, Any]] = state.setdefault("hosts", {})
+        old_base = state.get("base_port")
+        if old_base is not None and old_base != base_port:
+            running = [name for name, hs in hosts_state.items() if _entry_alive(hs)]
+            if running:
+                raise LabError(
+                    f"lab hosts {', '.join(sorted(running))} in {lab_dir} run with base port "
+                    f"{old_base}, not {base_port}: run lab_down first (vmpool lab down)"
+                )
+        state["base_port"] = base_port
+        (lab_dir / "shared").mkdir(exist_ok=True)
+
+        result: list[LabHost] = []
+        # prepare every missing host first (this checks the ports), so a
+        # refusal leaves no daemon behind that lab.json does not know of
+        prepared: list[dict[str, Any]] = []
+        for index in range(1, n_hosts + 1):
+            old = hosts_state.get(f"lab{index}", {})
+            if _entry_alive(old):
+                continue
+            entry = _prepare_host(lab_dir, index, base_port)
+            # namespaces of earlier daemons of this host, where QEMU processes
+            # may still run: lab_down looks there too
+            entry["stale_uts_ns"] = sorted(
+                {ns for ns in [*old.get("stale_uts_ns", []), old.get("uts_ns")] if ns}
+            )
+            prepared.append(entry)
+        started: list[tuple[str, int]] = []
+        try:
+            for entry in prepared:
+                name = str(entry["name"])
+                pid = _spawn_daemon(lab_dir, name)
+                entry["pid"] = pid
+                hosts_state[name] = entry
+                started.append((name, pid))
+            _save_state(lab_dir, state)
+            for name, pid in started:
+                _wait_ready(lab_dir, name, hosts_state[name], pid)
+                hosts_state[name]["uts_ns"] = _ns_id(pid, "uts")
+            _warm_capabilities(lab_dir, [name for name, _ in started], hosts_state)
+        finally:
+            _save_state(lab_dir, state)
+
+        for index in range(1, n_hosts + 1):
+            result.append(_to_host(lab_dir, hosts_state[f"lab{index}"]))
+        return result
+
+
+def lab_down(lab_dir: Path = DEFAULT_LAB_DIR) -> None:
+    """Destroy every running domain on the lab hosts and stop their daemons.
+
+    The lab dir stays (host UUIDs, domain definitions, logs), so a later
+    ``lab_up`` brings back the same hosts. Doing it twice is harmless.
+    """
+    lab_dir = Path(lab_dir).absolute()
+    if not (lab_dir / STATE_FILE).exists():
+        return
+    _require_root()
+    with _locked(lab_dir):
+        state = _load_state(lab_dir)
+        hosts_state: dict[str, dict[str, Any]] = state.get("hosts", {})
+        problems: list[str] = []
+        for name in sorted(hosts_state, key=lambda n: int(hosts_state[n].get("index", 0))):
+            entry = hosts_state[name]
+            try:
+                _stop_host(lab_dir, name, entry)
+            except LabError as exc:
+                problems.append(str(exc))
+                continue  # keep what is known, for another try
+            entry["pid"] = None
+            entry["uts_ns"] = None
+            entry["stale_uts_ns"] = []
+        _save_state(lab_dir, state)
+        if problems:
+            raise LabError("; ".join(problems))
+
+
+def lab_status(lab_dir: Path = DEFAULT_LAB_DIR) -> list[LabHost]:
+    """The lab hosts whose daemon runs, by index. Reads state only, no root needed."""
+    lab_dir = Path(lab_dir).absolute()
+    state = _load_state(lab_dir)
+    hosts_state: dict[str, dict[str, Any]] = state.get("hosts", {})
+    alive = [hs for hs in hosts_state.values() if _entry_alive(hs)]
+    alive.sort(key=lambda hs: int(hs["index"]))
+    return [_to_host(lab_dir, hs) for hs in alive]
+
+
+# --------------------------------------------------------------------------
+# prerequisites
+
+
+def _require_root() -> None:
+    if os.geteuid() != 0:
+        raise LabError("the lab needs root (run as root or with sudo)")
+
+
+def _check_prerequisites() -> None:
+    _require_root()
+    missing = [tool for tool in ("unshare", "mount") if shutil.which(tool) is None]
+    if missing:
+        raise LabError(f"{', '.join(missing)} not found: install util-linux and mount")
+    if shutil.which("libvirtd") is None and not Path("/usr/sbin/libvirtd").exists():
+        raise LabError(
+            "libvirtd not found: install libvirt-daemon-system and qemu-system-x86 "
+            "(apt-get install libvirt-daemon-system qemu-system-x86 qemu-utils)"
+        )
+    if shutil.which("qemu-system-x86_64") is None:
+        raise LabError(
+            "qemu-system-x86_64 not found: install qemu-system-x86 "
+            "(apt-get install qemu-system-x86 qemu-utils)"
+        )
+    if not Path("/etc/libvirt/libvirtd.conf").exists():
+        raise LabError("/etc/libvirt/libvirtd.conf is missing: install libvirt-daemon-system")
+    try:
+        import libvirt  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise LabError("the Python module libvirt is missing: pip install libvirt-python") from exc
+
+
+# --------------------------------------------------------------------------
+# state
+
+
+def _load_state(lab_dir: Path) -> dict[str, Any]:
+    path = lab_dir / STATE_FILE
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {"version": 1, "hosts": {}}
+    except (OSError, ValueError) as exc:
+        raise LabError(f"cannot read {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise LabError(f"{path} does not hold a JSON object")
+    return data
+
+
+def _save_state(lab_dir: Path, state: dict[str, Any]) -> None:
+    path = lab_dir / STATE_FILE
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def _locked(lab_dir: Path) -> Iterator[None]:
+    with open(lab_dir / LOCK_FILE, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _host_dir(lab_dir: Path, name: str) -> Path:
+    return lab_dir / "hosts" / name
+
+
+def _migration_ports(index: int) -> tuple[int, int]:
+    low = MIGRATION_PORT_BASE + MIGRATION_PORTS_PER_HOST * (index - 1)
+    return low, low + MIGRATION_PORTS_PER_HOST - 1
+
+
+def _to_host(lab_dir: Path, entry: dict[str, Any]) -> LabHost:
+    name = str(entry["name"])
+    port = int(entry["tcp_port"])
+    low, high = entry["migration_ports"]
+    pid = entry.get("pid")
+    return LabHost(
+        name=name,
+        index=int(entry["index"]),
+        uri=f"qemu+tcp://127.0.0.1:{port}/system",
+        tcp_port=port,
+        host_uuid=str(entry["host_uuid"]),
+        pid=int(pid) if pid is not None else None,
+        private_dir=str(_host_dir(lab_dir, name) / "storage"),
+        shared_dir=str(lab_dir / "shared"),
+        migration_ports=(int(low), int(high)),
+    )
+
+
+# --------------------------------------------------------------------------
+# processes
+
+
+def _proc_comm(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return None
+
+
+def _proc_running(pid: int) -> bool:
+    """True if the process exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    # the state follows the ")" that closes the command name
+    state = stat.rsplit(")", 1)[-1].split()[0]
+    return state not in ("Z", "X")
+
+
+def _ns_id(pid: int, kind: str) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/{kind}")
+    except OSError:
+        return None
+
+
+def _entry_alive(entry: dict[str, Any]) -> bool:
+    pid = entry.get("pid")
+    if not pid:
+        return False
+    pid = int(pid)
+    if not _proc_running(pid) or _proc_comm(pid) != "libvirtd":
+        return False
+    uts = entry.get("uts_ns")
+    seen = _ns_id(pid, "uts")  # None if not ours to read (not root)
+    return uts is None or seen is None or seen == uts
+
+
+def _reap(pid: int) -> None:
+    """Collect the exit status if the daemon is our own child."""
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def _processes_in_ns(kind: str, ns: str) -> list[int]:
+    pids: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        if pid == os.getpid():
+            continue
+        if _ns_id(pid, kind) == ns and _proc_running(pid):
+            pids.append(pid)
+    return pids
+
+
+def _tail(path: Path, lines: int = 25) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return "(no log)"
+    # only this start's part: the launcher writes a "==== ... starting" line
+    marker = text.rfind("\n==== ")
+    if marker >= 0:
+        text = text[marker + 1 :]
+    return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
+
+
+# --------------------------------------------------------------------------
+# starting a host
+
+
+def _prepare_host(lab_dir: Path, index: int, base_port: int) -> dict[str, Any]:
+    name = f"lab{index}"
+    hdir = _host_dir(lab_dir, name)
+    hdir.mkdir(parents=True, exist_ok=True)
+    (hdir / "storage").mkdir(exist_ok=True)
+
+    uuid_file = hdir / "host_uuid"
+    if uuid_file.exists():
+        host_uuid = str(uuid.UUID(uuid_file.read_text().strip()))
+    else:
+        host_uuid = str(uuid.uuid4())
+        uuid_file.write_text(host_uuid + "\n")
+
+    port = base_port + index - 1
+    mig_low, mig_high = _migration_ports(index)
+    _check_port_free(port, name)
+
+    etc = hdir / "etc"
+    if not (etc / ".vmpool-lab").exists():
+        _copy_system_etc(etc)
+    _write_libvirtd_conf(etc, port, host_uuid)
+    _write_qemu_conf(etc, mig_low, mig_high, index)
+
+    # The run dir is kept when a dead daemon is restarted: QEMU processes it
+    # left running are found again through their status files there, as
+    # after a libvirtd restart on a real host. Only its stale sockets go.
+    run = hdir / "run"
+    run.mkdir(exist_ok=True)
+    for sock in ("libvirt-sock", "libvirt-sock-ro", "libvirt-admin-sock"):
+        (run / sock).unlink(missing_ok=True)
+    for sub in LIB_SUBDIRS:
+        (hdir / "lib" / sub).mkdir(parents=True, exist_ok=True)
+    for sub in CACHE_SUBDIRS:
+        (hdir / "cache" / sub).mkdir(parents=True, exist_ok=True)
+    _copy_caps(CAPS_CACHE_DIR, _caps_dir(lab_dir, name), overwrite=False)
+    for sub in LOG_SUBDIRS:
+        (hdir / "log" / sub).mkdir(parents=True, exist_ok=True)
+
+    return {
+        "name": name,
+        "index": index,
+        "tcp_port": port,
+        "host_uuid": host_uuid,
+        "migration_ports": [mig_low, mig_high],
+        "pid": None,
+        "uts_ns": None,
+    }
+
+
+def _check_port_free(port: int, name: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise LabError(
+                f"cannot start {name}: TCP port {port} on 127.0.0.1 is in use ({exc.strerror}); "
+                "stop what holds it or choose another base port"
+            ) from exc
+
+
+def _copy_system_etc(etc: Path) -> None:
+    """A fresh copy of /etc/libvirt without domains or autostart objects."""
+    if etc.exists():
+        shutil.rmtree(etc)
+    shutil.copytree("/etc/libvirt", etc, symlinks=True)
+    qemu = etc / "qemu"
+    if qemu.is_dir():
+        # domains defined on the real system do not belong to lab hosts
+        for xml in qemu.glob("*.xml"):
+            xml.unlink()
+    for autostart in (
+        qemu / "autostart",
+        qemu / "networks" / "autostart",
+        etc / "storage" / "autostart",
+        etc / "nodedev" / "autostart",
+    ):
+        if autostart.is_dir():
+            shutil.rmtree(autostart)
+    (etc / ".vmpool-lab").write_text("private copy of /etc/libvirt for a vmpool lab host\n")
+
+
+def _set_conf(path: Path, source: Path, settings: dict[str, str]) -> None:
+    """Write ``source`` with every line that sets one of ``settings`` commented
+    out, then the settings themselves."""
+    try:
+        lines = source.read_text().splitlines()
+    except FileNotFoundError:
+        lines = []
+    out: list[str] = []
+    for line in lines:
+        key = line.split("=", 1)[0].strip()
+        if "=" in line and not line.lstrip().startswith("#") and key in settings:
+            out.append("# (vmpool lab) " + line)
+        else:
+            out.append(line)
+    out.append("")
+    out.append("# ---- vmpool lab settings ----")
+    out.extend(f"{key} = {value}" for key, value in settings.items())
+    path.write_text("\n".join(out) + "\n")
+
+
+def _write_libvirtd_conf(etc: Path, port: int, host_uuid: str) -> None:
+    _set_conf(
+        etc / "libvirtd.conf",
+        Path("/etc/libvirt/libvirtd.conf"),
+        {
+            "listen_tls": "0",
+            "listen_tcp": "1",
+            "tcp_port": f'"{port}"',
+            "listen_addr": '"127.0.0.1"',
+            "auth_tcp": '"none"',
+            "auth_unix_rw": '"none"',
+            "host_uuid": f'"{host_uuid}"',
+        },
+    )
+
+
+def _write_qemu_conf(etc: Path, mig_low: int, mig_high: int, index: int) -> None:
+    display_low = 5900 + 100 * (index - 1)
+    _set_conf(
+        etc / "qemu.conf",
+        Path("/etc/libvirt/qemu.conf"),
+        {
+            "user": '"root"',
+            "group": '"root"',
+            "dynamic_ownership": "0",
+            "remember_owner": "0",
+            "security_driver": '"none"',
+            "stdio_handler": '"file"',
+            # QEMU stays in the host's namespaces (no private /dev), so the
+            # lab can find a host's QEMU processes by its UTS namespace.
+            "namespaces": "[ ]",
+            # two hosts would otherwise create the same cgroup for a
+            # migrating domain (machine/qemu-<id>-<name>)
+            "cgroup_controllers": "[ ]",
+            "migration_port_min": str(mig_low),
+            "migration_port_max": str(mig_high),
+            "remote_display_port_min": str(display_low),
+            "remote_display_port_max": str(display_low + 99),
+            "remote_websocket_port_min": str(display_low + 800),
+            "remote_websocket_port_max": str(display_low + 899),
+        },
+    )
+
+
+def _spawn_daemon(lab_dir: Path, name: str) -> int:
+    """Start the host's libvirtd detached; returns its pid.
+
+    A throw-away shell starts ``unshare ... libvirtd`` in the background and
+    prints its pid, so the daemon is not our child: it outlives the caller,
+    and the caller is left no zombie to reap.
+    """
+    hdir = _host_dir(lab_dir, name)
+    log_path = hdir / "libvirtd.log"
+    args: list[str] = [
+        "unshare",
+        "--mount",
+        "--uts",
+        "--propagation",
+        "private",
+        "/bin/sh",
+        "-c",
+        _NAMESPACE_SCRIPT,
+        "vmpool-lab-host",
+        name,
+    ]
+    for system_dir, private in PRIVATE_DIRS:
+        args += [str(hdir / private), system_dir]
+    env = dict(os.environ)
+    env["PATH"] = env.get("PATH", "") + ":/usr/sbin:/sbin:/usr/bin:/bin"
+    # a client-side LIBVIRT_DEFAULT_URI of the caller has no business here
+    env.pop("LIBVIRT_DEFAULT_URI", None)
+    with open(log_path, "ab") as log:
+        log.write(f"\n==== {time.strftime('%Y-%m-%d %H:%M:%S')} starting {name}\n".encode())
+    launcher = 'log="$1"; shift; "$@" </dev/null >>"$log" 2>&1 & echo "$!"'
+    res = subprocess.run(
+        ["/bin/sh", "-c", launcher, "vmpool-lab-launch", str(log_path), *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        cwd="/",
+        env=env,
+        start_new_session=True,
+        check=False,
+    )
+    try:
+        return int(res.stdout.strip())
+    except ValueError as exc:
+        raise LabError(
+            f"cannot start libvirtd of {name}: {res.stderr.strip() or res.stdout.strip()}"
+        ) from exc
+
+
+def _wait_ready(lab_dir: Path, name: str, entry: dict[str, Any], pid: int) -> None:
+    import libvirt
+
+    port = int(entry["tcp_port"])
+    uri = f"qemu+tcp://127.0.0.1:{port}/system"
+    log_path = _host_dir(lab_dir, name) / "libvirtd.log"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    last_error = "no answer"
+    while True:
+        if not _proc_running(pid):
+            raise LabError(
+                f"libvirtd of {name} exited while starting; tail of {log_path}:\n{_tail(log_path)}"
+            )
+        # the daemon creates its UNIX socket together with the TCP listener;
+        # waiting for the file avoids probing the TCP port (which it logs)
+        if (_host_dir(lab_dir, name) / "run" / "libvirt-sock").exists():
+            try:
+                conn = libvirt.open(uri)
+            except libvirt.libvirtError as exc:
+                last_error = str(exc)
+            else:
+                try:
+                    conn.getHostname()
+                finally:
+                    conn.close()
+                return
+        else:
+            last_error = "its sockets are not there yet"
+        if time.monotonic() > deadline:
+            _kill(pid)
+            raise LabError(
+                f"libvirtd of {name} did not answer at {uri} within {START_TIMEOUT_S:.0f} s "
+                f"({last_error}); tail of {log_path}:\n{_tail(log_path)}"
+            )
+        time.sleep(0.1)
+
+
+def _caps_dir(lab_dir: Path, name: str) -> Path:
+    return _host_dir(lab_dir, name) / "cache" / "qemu" / "capabilities"
+
+
+def _copy_caps(src: Path, dest: Path, *, overwrite: bool) -> None:
+    if not src.is_dir():
+        return
+    dest.mkdir(parents=True, exist_ok=True)
+    for xml in src.glob("*.xml"):
+        target = dest / xml.name
+        if target.exists() and not overwrite:
+            continue
+        tmp = dest / f".{xml.name}.tmp"
+        try:
+            shutil.copyfile(xml, tmp)
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, target)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+
+
+def _warm_capabilities(lab_dir: Path, names: list[str], hosts_state: dict[str, Any]) -> None:
+    """Have the QEMU capabilities probed once and shared by the new hosts."""
+    import libvirt
+
+    for i, name in enumerate(names):
+        uri = f"qemu+tcp://127.0.0.1:{int(hosts_state[name]['tcp_port'])}/system"
+        try:
+            conn = libvirt.open(uri)
+            try:
+                conn.getCapabilities()
+            finally:
+                conn.close()
+        except libvirt.libvirtError as exc:
+            raise LabError(f"{name} ({uri}) cannot report its capabilities: {exc}") from exc
+        if i == 0:
+            # the others have not read their cache yet: give them this one
+            probed = _caps_dir(lab_dir, name)
+            for other in names[1:]:
+                _copy_caps(probed, _caps_dir(lab_dir, other), overwrite=True)
+            with contextlib.suppress(OSError):
+                _copy_caps(probed, CAPS_CACHE_DIR, overwrite=True)
+
+
+# --------------------------------------------------------------------------
+# stopping a host
+
+
+def _kill(pid: int, timeout: float = STOP_TIMEOUT_S) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _reap(pid)
+        if not _proc_running(pid):
+            return
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        _reap(pid)
+        if not _proc_running(pid):
+            return
+        time.sleep(0.05)
+
+
+def _destroy_domains(uri: str) -> list[str]:
+    """Destroy all running domains; returns problems (empty if none)."""
+    import libvirt
+
+    problems: list[str] = []
+    try:
+        conn = libvirt.open(uri)
+    except libvirt.libvirtError as exc:
+        return [f"cannot connect to {uri} to destroy its domains: {exc}"]
+    try:
+        for dom in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE):
+            try:
+                dom.destroy()
+            except libvirt.libvirtError as exc:
+                if dom.isActive():
+                    problems.append(f"cannot destroy {dom.name()} on {uri}: {exc}")
+    finally:
+        conn.close()
+    return problems
+
+
+def _stop_host(lab_dir: Path, name: str, entry: dict[str, Any]) -> None:
+    pid = entry.get("pid")
+    uts = entry.get("uts_ns")
+    if _entry_alive(entry):
+        assert pid is not None
+        uts = uts or _ns_id(int(pid), "uts")
+        port = int(entry["tcp_port"])
+        # problems are not fatal: whatever QEMU is left is killed below
+        _destroy_domains(f"qemu+tcp://127.0.0.1:{port}/system")
+        _kill(int(pid))
+    elif pid:
+        _reap(int(pid))
+    namespaces = {ns for ns in [uts, *entry.get("stale_uts_ns", [])] if ns}
+    namespaces.discard(_ns_id(os.getpid(), "uts"))
+    for ns in sorted(namespaces):
+        # QEMU processes (and anything else) left in the host's namespaces
+        for other in _processes_in_ns("uts", ns):
+            _kill(other, timeout=5)
+        left = _processes_in_ns("uts", ns)
+        if left:
+            raise LabError(f"processes {left} of {name} survived SIGKILL")
+    run = _host_dir(lab_dir, name) / "run"
+    if run.exists():
+        shutil.rmtree(run, ignore_errors=True)
