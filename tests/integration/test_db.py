@@ -14,6 +14,7 @@ from vmpool.adapters.db.migrations import (
 )
 from vmpool.adapters.db.tables import HostRow, VmRow
 from vmpool.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
+from vmpool.domain.model import Resources
 from vmpool.errors import SchemaMismatch
 from vmpool.services.tokens import hash_token
 
@@ -71,9 +72,10 @@ def test_allocations_sum_the_vms_per_host(migrated_engine: Engine) -> None:
         uow.commit()
         alloc = uow.hosts.allocations(pool.id)
         h1_id, h2_id = h1.id, h2.id
-    assert alloc[h1_id][:3] == (3, 768, 0)
-    assert alloc[h1_id][3] == frozenset({"v0", "v1"})
-    assert alloc[h2_id][:3] == (4, 1024, 0)
+    assert alloc[h1_id].shared == Resources(3, 768, 0)
+    assert alloc[h1_id].vm_count == 2
+    assert alloc[h2_id].shared == Resources(4, 1024, 0)
+    assert alloc[h2_id].dedicated == Resources(0, 0, 0)
 
 
 def test_pagination_is_stable_by_id(migrated_engine: Engine) -> None:
