@@ -92,7 +92,7 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm) -> VmView:
         group, group_id = _group_rule(uow, cmd.placement_group, pool.id)
         request = build_request(ctx, cmd, group)
         chosen = place_or_refuse(pool_snapshot(uow, pool), request, policy_of(pool))
-        domain_type = ctx.domain_type or (
+        domain_type = request.domain_type or (
             DomainType.KVM if DomainType.KVM in chosen.domain_types else DomainType.QEMU
         )
         row = VmRow(
