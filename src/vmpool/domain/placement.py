@@ -86,57 +86,74 @@ def _filter_reason(host: HostSnapshot, req: VmRequest) -> str | None:
     return None
 
 
-def _fits(host: HostSnapshot, req: VmRequest) -> bool:
-    need = req.claim_on(host)
-    cap, used = host.capacity, host.used
-    return (
-        used.vcpus + need.vcpus <= cap.vcpus
-        and used.memory_mib + need.memory_mib <= cap.memory_mib
-        and used.disk_gib + need.disk_gib <= cap.disk_gib
+def _needs_full_filter(req: VmRequest) -> bool:
+    return bool(
+        req.allowed_hosts is not None
+        or req.excluded_hosts
+        or req.arch is not None
+        or req.domain_type is not None
+        or req.required_traits
+        or (req.group is not None and req.group.hard)
     )
 
 
-def _load_after(host: HostSnapshot, req: VmRequest) -> tuple[float, float]:
-    need = req.claim_on(host)
-    cap = host.capacity
-    cpu = (host.used.vcpus + need.vcpus) / cap.vcpus if cap.vcpus else 1.0
-    mem = (host.used.memory_mib + need.memory_mib) / cap.memory_mib if cap.memory_mib else 1.0
-    return cpu, mem
-
-
-def _rank(host: HostSnapshot, req: VmRequest, strategy: PlacementStrategy) -> tuple[float, ...]:
-    """Lower is better. Soft group rules come before the strategy; the name breaks ties."""
-    soft = 0.0
+def _soft_penalty(host: HostSnapshot, req: VmRequest) -> float:
     group = req.group
-    if group is not None and not group.hard:
-        members_here = len(group.members_on.get(host.name, ()))
-        soft = members_here if group.policy is GroupPolicy.ANTI_AFFINITY else -members_here
-    cpu, mem = _load_after(host, req)
-    if strategy is PlacementStrategy.SPREAD:
-        score = max(cpu, mem)  # least loaded after placement
-    elif strategy is PlacementStrategy.PACK:
-        score = -max(cpu, mem)  # the fullest host that still fits
-    else:  # BALANCED: keep vCPU and memory use even on the host
-        score = abs(cpu - mem) + 1e-3 * max(cpu, mem)
-    return (soft, score)
+    if group is None or group.hard:
+        return 0.0
+    members_here = len(group.members_on.get(host.name, ()))
+    return float(members_here if group.policy is GroupPolicy.ANTI_AFFINITY else -members_here)
 
 
 def place(
     hosts: Sequence[HostSnapshot], request: VmRequest, policy: AllocationPolicy
 ) -> PlacementResult:
-    """Choose a host for `request`, or explain why none can take it."""
+    """Choose a host for `request`, or explain why none can take it.
+
+    Ranking: soft group rules first, then the strategy (spread: least loaded after
+    placement; pack: the fullest that still fits; balanced: vCPU and memory use
+    closest to even), then the host name, so that equal pools place the same way.
+    """
     removed: dict[str, list[HostSnapshot]] = {}
     best: HostSnapshot | None = None
-    best_key: tuple[tuple[float, ...], str] | None = None
+    best_key: tuple[float, float, str] | None = None
     strategy = policy.strategy
+    full_filter = _needs_full_filter(request)
+    soft_rule = request.group is not None and not request.group.hard
+    need_v, need_m = float(request.vcpus), float(request.memory_mib)
+    need_d = float(request.disk_gib)
+    guaranteed = request.guaranteed
+    up = HostState.UP
     for host in hosts:
-        reason = _filter_reason(host, request)
-        if reason is None and not _fits(host, request):
-            reason = "capacity"
+        # The common request filters on state and capacity only: keep that path lean,
+        # it runs once per host per placement.
+        if full_filter:
+            reason = _filter_reason(host, request)
+        else:
+            reason = None if host.state is up else "host_state"
         if reason is not None:
             removed.setdefault(reason, []).append(host)
             continue
-        key = (_rank(host, request, strategy), host.name)
+        if guaranteed:
+            nv, nm = need_v * host.cpu_ratio, need_m * host.ram_ratio
+        else:
+            nv, nm = need_v, need_m
+        cap, used = host.capacity, host.used
+        after_v = used.vcpus + nv
+        after_m = used.memory_mib + nm
+        if after_v > cap.vcpus or after_m > cap.memory_mib or used.disk_gib + need_d > cap.disk_gib:
+            removed.setdefault("capacity", []).append(host)
+            continue
+        cpu = after_v / cap.vcpus if cap.vcpus else 1.0
+        mem = after_m / cap.memory_mib if cap.memory_mib else 1.0
+        high = cpu if cpu > mem else mem
+        if strategy is PlacementStrategy.SPREAD:
+            score = high
+        elif strategy is PlacementStrategy.PACK:
+            score = -high
+        else:
+            score = abs(cpu - mem) + 1e-3 * high
+        key = (_soft_penalty(host, request) if soft_rule else 0.0, score, host.name)
         if best_key is None or key < best_key:
             best, best_key = host, key
     return PlacementResult(best, _rejections(removed, request), len(hosts))
