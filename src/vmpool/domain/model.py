@@ -179,11 +179,14 @@ def make_host_snapshot(
     """A snapshot from raw figures: `dedicated_use` is what guaranteed VMs asked for."""
     cpu_ratio = _pick(overrides.cpu_allocation_ratio, policy.cpu_allocation_ratio)
     ram_ratio = _pick(overrides.ram_allocation_ratio, policy.ram_allocation_ratio)
-    used = shared_use + Resources(
-        dedicated_use.vcpus * cpu_ratio,
-        dedicated_use.memory_mib * ram_ratio,
-        dedicated_use.disk_gib,
-    )
+    if dedicated_use.vcpus or dedicated_use.memory_mib or dedicated_use.disk_gib:
+        used = shared_use + Resources(
+            dedicated_use.vcpus * cpu_ratio,
+            dedicated_use.memory_mib * ram_ratio,
+            dedicated_use.disk_gib,
+        )
+    else:
+        used = shared_use
     return HostSnapshot(
         id=id,
         name=name,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from vmpool.adapters.db.repositories import HostAllocation
 from vmpool.adapters.db.tables import HostRow, PoolRow
 from vmpool.domain.model import (
@@ -32,6 +34,9 @@ def policy_of(pool: PoolRow) -> AllocationPolicy:
     )
 
 
+_NO_OVERRIDES = HostOverrides()
+
+
 def overrides_of(row: HostRow) -> HostOverrides:
     return HostOverrides(
         cpu_allocation_ratio=row.cpu_allocation_ratio,
@@ -43,32 +48,76 @@ def overrides_of(row: HostRow) -> HostOverrides:
 
 
 def host_traits(row: HostRow) -> frozenset[str]:
-    return frozenset(split_list(row.traits)) | frozenset(split_list(row.operator_traits))
+    return _parse_traits(row.traits, row.operator_traits)
+
+
+_STATES = {s.value: s for s in HostState}
+_DOMAIN_TYPES = {t.value: t for t in DomainType}
+
+
+@lru_cache(maxsize=256)
+def _parse_domain_types(text: str) -> frozenset[DomainType]:
+    return frozenset(_DOMAIN_TYPES[t] for t in split_list(text) if t in _DOMAIN_TYPES)
+
+
+@lru_cache(maxsize=4096)
+def _parse_traits(discovered: str, operator: str) -> frozenset[str]:
+    return frozenset(split_list(discovered)) | frozenset(split_list(operator))
 
 
 def host_snapshot(row: HostRow, policy: AllocationPolicy, alloc: HostAllocation) -> HostSnapshot:
     return make_host_snapshot(
         id=row.id,
         name=row.name,
-        state=HostState(row.state),
+        state=_STATES[row.state],
         physical=Resources(float(row.cpus), float(row.memory_mib), float(row.disk_gib)),
         policy=policy,
         overrides=overrides_of(row),
         shared_use=alloc.shared,
         dedicated_use=alloc.dedicated,
         arch=row.arch,
-        domain_types=frozenset(DomainType(t) for t in split_list(row.domain_types)),
-        traits=host_traits(row),
+        domain_types=_parse_domain_types(row.domain_types),
+        traits=_parse_traits(row.traits, row.operator_traits),
     )
 
 
 def pool_snapshot(uow: UnitOfWork, pool: PoolRow) -> list[HostSnapshot]:
     policy = policy_of(pool)
     allocations = uow.hosts.allocations(pool.id)
-    return [
-        host_snapshot(h, policy, allocations.get(h.id, NO_ALLOCATION))
-        for h in uow.hosts.list(pool_id=pool.id)
-    ]
+    out: list[HostSnapshot] = []
+    # Positional unpacking: by-name access on 1,000 rows per placement costs milliseconds.
+    for (
+        host_id, name, state, cpus, memory_mib, disk_gib, arch, domain_types, traits,
+        operator_traits, cpu_ratio, ram_ratio, disk_ratio, reserved_vcpus, reserved_memory_mib,
+    ) in uow.hosts.placement_rows(pool.id):  # fmt: skip
+        overrides = (
+            _NO_OVERRIDES
+            if cpu_ratio is None
+            and ram_ratio is None
+            and disk_ratio is None
+            and reserved_vcpus is None
+            and reserved_memory_mib is None
+            else HostOverrides(
+                cpu_ratio, ram_ratio, disk_ratio, reserved_vcpus, reserved_memory_mib
+            )
+        )
+        alloc = allocations.get(host_id, NO_ALLOCATION)
+        out.append(
+            make_host_snapshot(
+                id=host_id,
+                name=name,
+                state=_STATES[state],
+                physical=Resources(float(cpus), float(memory_mib), float(disk_gib)),
+                policy=policy,
+                overrides=overrides,
+                shared_use=alloc.shared,
+                dedicated_use=alloc.dedicated,
+                arch=arch,
+                domain_types=_parse_domain_types(domain_types),
+                traits=_parse_traits(traits, operator_traits),
+            )
+        )
+    return out
 
 
 def figures(r: Resources) -> ResourceFigures:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Row, case, func, select
 from sqlalchemy.orm import Session
 
 from vmpool.adapters.db.tables import (
@@ -96,6 +96,37 @@ class HostRepository:
             q = q.where(HostRow.pool_id == pool_id)
         return self._s.execute(q).scalars().all()
 
+    def placement_rows(self, pool_id: int) -> Sequence[Row[Any]]:
+        """Just the columns placement needs, without ORM objects: placement reads
+        every host of the pool on every create, so this path is kept lean."""
+        h = HostRow
+        # Through the connection: a Core statement, without the ORM's result processing.
+        return (
+            self._s.connection()
+            .execute(
+                select(
+                    h.id,
+                    h.name,
+                    h.state,
+                    h.cpus,
+                    h.memory_mib,
+                    h.disk_gib,
+                    h.arch,
+                    h.domain_types,
+                    h.traits,
+                    h.operator_traits,
+                    h.cpu_allocation_ratio,
+                    h.ram_allocation_ratio,
+                    h.disk_allocation_ratio,
+                    h.reserved_vcpus,
+                    h.reserved_memory_mib,
+                )
+                .where(h.pool_id == pool_id)
+                .order_by(h.id)
+            )
+            .all()
+        )
+
     def due_for_check(self, now: datetime) -> Sequence[HostRow]:
         q = (
             select(HostRow)
@@ -120,23 +151,28 @@ class HostRepository:
         VM keeps its place, as in Nova, so that it can always start again.
         """
         g = VmRow.guaranteed
-        rows = self._s.execute(
-            select(
-                VmRow.host_id,
-                func.sum(case((g, 0), else_=VmRow.vcpus)),
-                func.sum(case((g, 0), else_=VmRow.memory_mib)),
-                func.sum(case((g, VmRow.vcpus), else_=0)),
-                func.sum(case((g, VmRow.memory_mib), else_=0)),
-                func.sum(VmRow.disk_gib),
-                func.count(),
+        rows = (
+            self._s.connection()
+            .execute(
+                select(
+                    VmRow.host_id,
+                    func.sum(case((g, 0), else_=VmRow.vcpus)),
+                    func.sum(case((g, 0), else_=VmRow.memory_mib)),
+                    func.sum(case((g, VmRow.vcpus), else_=0)),
+                    func.sum(case((g, VmRow.memory_mib), else_=0)),
+                    func.sum(VmRow.disk_gib),
+                    func.count(),
+                )
+                .where(VmRow.pool_id == pool_id, VmRow.host_id.is_not(None))
+                .group_by(VmRow.host_id)
             )
-            .where(VmRow.pool_id == pool_id, VmRow.host_id.is_not(None))
-            .group_by(VmRow.host_id)
-        ).all()
+            .all()
+        )
+        none = Resources()
         return {
             host_id: HostAllocation(
                 shared=Resources(float(sv or 0), float(sm or 0), float(disk or 0)),
-                dedicated=Resources(float(dv or 0), float(dm or 0), 0.0),
+                dedicated=Resources(float(dv), float(dm), 0.0) if dv or dm else none,
                 vm_count=int(n),
             )
             for host_id, sv, sm, dv, dm, disk, n in rows

@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -114,6 +115,12 @@ class HostRow(Base):
 
 class VmRow(Base):
     __tablename__ = "vms"
+    # Covers the per-host claim sums that every placement reads (HostRepository.allocations).
+    __table_args__ = (
+        Index(
+            "ix_vms_claims", "pool_id", "host_id", "guaranteed", "vcpus", "memory_mib", "disk_gib"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pool_id: Mapped[int] = mapped_column(ForeignKey("pools.id"), index=True)
