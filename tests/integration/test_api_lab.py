@@ -208,3 +208,15 @@ def test_registering_an_unanswering_uri_is_503_and_stores_nothing(vmpool: Vmpool
     body = r.json()["error"]
     assert body["code"] == "host_unreachable" and "Traceback" not in r.text
     assert vmpool.client.get("/v1/hosts").json()["items"] == []
+
+
+def test_another_machine_at_a_hosts_uri_is_not_trusted(vmpool: Vmpool, lab: list[LabHost]) -> None:
+    host = vmpool.register(lab[0])
+    with vmpool.ctx.uow() as uow:
+        uow.hosts.get(host["id"]).uri = lab[2].uri  # a different libvirt host answers there now
+        uow.commit()
+    report = sync_all(vmpool.ctx, 1.0, 10.0)
+    assert report.hosts_unreachable == [lab[2].uri]
+    h = vmpool.client.get(f"/v1/hosts/{host['id']}").json()
+    assert h["state"] == "unreachable"
+    assert lab[2].host_uuid in h["last_error"] and h["host_uuid"] == lab[0].host_uuid

@@ -187,8 +187,8 @@ def update_host(
         before = {k: getattr(row, k) for k in changes}
         for key, value in changes.items():
             if key == "operator_traits":
-                traits = sorted({validate_trait(str(t)) for t in value})  # type: ignore[attr-defined]
-                setattr(row, key, ",".join(traits))
+                given = value if isinstance(value, list | tuple | set | frozenset) else []
+                setattr(row, key, ",".join(sorted({validate_trait(str(t)) for t in given})))
             else:
                 setattr(row, key, value)
         uow.events.record(

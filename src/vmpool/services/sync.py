@@ -65,6 +65,17 @@ def sync_host(
         hv = ctx.hypervisors.connect(uri)
         domains = hv.list_domains()
         inventory = hv.inventory()
+        with ctx.uow() as uow:
+            known = uow.hosts.find(host_id)
+            expected_uuid = known.host_uuid if known is not None else inventory.host_uuid
+        if inventory.host_uuid != expected_uuid:
+            # Another machine answers at this URI (a reinstall, a moved address): its
+            # domains are not the ones recorded, so nothing is corrected from them.
+            raise HostUnreachable(
+                f"the host at {uri} now has host UUID {inventory.host_uuid}, "
+                f"not {expected_uuid}: re-register it if it really is a new host",
+                uri=uri,
+            )
     except HostUnreachable as exc:
         _mark_unreachable(ctx, host_id, exc, base_interval_s, max_backoff_s)
         report.hosts_unreachable.append(uri)

@@ -237,8 +237,6 @@ def _abandon_create(
 
 # --- power actions -----------------------------------------------------------------
 
-_STEADY = {VmState.RUNNING, VmState.PAUSED, VmState.STOPPED, VmState.CRASHED, VmState.ERROR}
-
 
 @dataclass(frozen=True)
 class _Action:
