@@ -44,6 +44,9 @@ class Settings(BaseSettings):
         description="age at which the sync settles a transitional state",
     )
     connect_timeout_s: float = Field(default=10.0, gt=0)
+    migration_queue_enabled: bool = True
+    migration_queue_interval_s: float = Field(default=2.0, gt=0)
+    migration_poll_s: float = Field(default=0.5, gt=0, description="progress sampling period")
     log_level: str = "INFO"
     lab_dir: Path = Path("/var/lib/vmpool-lab")
     lab_base_port: int = 16510

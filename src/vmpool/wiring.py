@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -18,7 +18,8 @@ from vmpool.adapters.images import DirectoryImageCatalog
 from vmpool.api.app import create_app
 from vmpool.config import Settings
 from vmpool.domain.model import DomainType
-from vmpool.scheduler.jobs import build_scheduler
+from vmpool.scheduler.jobs import build_scheduler, settle_migrations
+from vmpool.services.migration_runner import MigrationRunner
 from vmpool.services.ports import HypervisorConnector
 from vmpool.services.unit_of_work import ServiceContext
 
@@ -31,6 +32,14 @@ class Runtime:
     engine: Engine
     ctx: ServiceContext
     connector: HypervisorConnector
+    migration_runner: MigrationRunner
+
+    def close(self) -> None:
+        self.migration_runner.close(wait=True)
+        close = getattr(self.connector, "close", None)
+        if callable(close):
+            close()
+        self.engine.dispose()
 
 
 def build_runtime(settings: Settings, connector: HypervisorConnector | None = None) -> Runtime:
@@ -47,7 +56,11 @@ def build_runtime(settings: Settings, connector: HypervisorConnector | None = No
         serial_log_dir=str(settings.effective_serial_log_dir),
         stale_intent_s=settings.stale_intent_s,
     )
-    return Runtime(settings=settings, engine=engine, ctx=ctx, connector=hv)
+    # The runner and the context point at each other: build one, then the other.
+    runner = MigrationRunner(ctx, poll_s=settings.migration_poll_s)
+    ctx = replace(ctx, migration_queue=runner)
+    runner.bind(ctx)
+    return Runtime(settings=settings, engine=engine, ctx=ctx, connector=hv, migration_runner=runner)
 
 
 def build_app(settings: Settings, connector: HypervisorConnector | None = None) -> FastAPI:
@@ -57,15 +70,14 @@ def build_app(settings: Settings, connector: HypervisorConnector | None = None) 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Migrations left mid-way by an earlier run are settled before anything new starts.
+        settle_migrations(runtime.ctx)
         scheduler = build_scheduler(runtime.ctx, settings)
         scheduler.start()
         try:
             yield
         finally:
             scheduler.shutdown(wait=True)
-            close = getattr(runtime.connector, "close", None)
-            if callable(close):
-                close()
-            runtime.engine.dispose()
+            runtime.close()
 
     return create_app(runtime.ctx, lifespan=lifespan)

@@ -77,7 +77,7 @@ def make_vmpool(db_url: str, tmp_path: Path, **overrides: object) -> Iterator[Vm
     client.headers["Authorization"] = f"Bearer {admin}"
     yield Vmpool(runtime, client, admin, reader)
     client.close()
-    runtime.engine.dispose()
+    runtime.close()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -61,6 +61,21 @@ class HostOverridesOut(Out):
     reserved_memory_mib: int | None
 
 
+class EvacuationItemOut(Out):
+    vm_id: int
+    vm_name: str
+    state: str = Field(description="migration state, or pending / stays")
+    migration_id: int | None
+    target_host: str | None
+    error: str | None = Field(description="why this VM did not (yet) move")
+
+
+class EvacuationOut(Out):
+    status: str = Field(description="evacuating, done or incomplete")
+    vms_remaining: int
+    items: list[EvacuationItemOut]
+
+
 class HostOut(Out):
     id: int
     pool_id: int
@@ -86,6 +101,9 @@ class HostOut(Out):
     last_seen_at: datetime | None
     last_error: str | None
     next_check_at: datetime | None
+    migration_address: str | None = Field(description="migration data goes to tcp://ADDRESS")
+    maintenance_since: datetime | None
+    evacuation: EvacuationOut | None = Field(description="while in maintenance")
     foreign_domains: list[ForeignDomainOut] = Field(
         description="domains on the host that vmpool did not define (reported, not adopted)"
     )
@@ -120,6 +138,10 @@ class VmCreate(Strict):
         default=None, max_length=1000, description="place only on one of these hosts"
     )
     placement_group: str | None = Field(default=None, max_length=63, pattern=NAME_PATTERN)
+    migratable: bool = Field(default=True, description="false pins the VM to its host")
+    kernel_args: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.=,:/-]{1,128}$")]] = Field(
+        default_factory=list, max_length=16, description="added to the image's kernel command line"
+    )
 
 
 class VmOut(Out):
@@ -134,6 +156,7 @@ class VmOut(Out):
     disk_gib: int
     image: str | None
     guaranteed: bool
+    migratable: bool
     placement_group: str | None
     domain_type: str
     state: str
@@ -219,6 +242,12 @@ class HostUpdate(Strict):
     operator_traits: list[Annotated[str, Field(max_length=63)]] | None = Field(
         default=None, max_length=64, description="traits set by an operator, e.g. gpu:a100"
     )
+    migration_address: str | None = Field(
+        default=None,
+        max_length=255,
+        pattern=r"^[A-Za-z0-9.:\[\]-]+$",
+        description="address other hosts send migration data to",
+    )
 
 
 class GroupCreate(Strict):
@@ -252,3 +281,56 @@ class EventOut(Out):
 
 class EventList(BaseModel):
     items: list[EventOut]
+
+
+class MigrateIn(Strict):
+    target_host_id: int | None = Field(
+        default=None, ge=1, description="when absent, placement chooses (never the source)"
+    )
+    bandwidth_mib_s: int | None = Field(default=None, gt=0, le=1024 * 1024)
+    max_downtime_ms: int = Field(default=500, ge=1, le=600_000)
+    auto_converge: bool = True
+    allow_post_copy: bool = Field(default=False, description="switch to post-copy at the timeout")
+    completion_timeout_s_per_gib: int = Field(default=800, ge=1, le=86_400)
+    storage: Literal["shared", "copy"] = Field(
+        default="shared", description="shared: disks on storage both hosts see; copy: copy them"
+    )
+
+
+class MigrationOut(Out):
+    id: int
+    vm_id: int
+    vm_name: str
+    source_host_id: int
+    source_host: str
+    target_host_id: int | None
+    target_host: str | None
+    state: str = Field(
+        description="queued, preparing, running, completing, completed, failed, cancelled"
+    )
+    reason: str = Field(description="api or evacuation")
+    bandwidth_mib_s: int | None
+    max_downtime_ms: int
+    auto_converge: bool
+    allow_post_copy: bool
+    completion_timeout_s_per_gib: int
+    storage: str
+    cancel_requested: bool
+    data_total: int | None = Field(description="bytes")
+    data_processed: int | None
+    data_remaining: int | None
+    memory_dirty_rate: int | None = Field(description="bytes per second")
+    iteration: int | None
+    current_max_downtime_ms: int | None
+    post_copy: bool
+    downtime_ms: int | None = Field(description="measured, once completed")
+    total_time_ms: int | None
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class MigrationPage(BaseModel):
+    items: list[MigrationOut]
+    next_after: int | None

@@ -20,6 +20,7 @@ class VmState(enum.StrEnum):
     SHUTTING_DOWN = "shutting_down"
     REBOOTING = "rebooting"
     DELETING = "deleting"
+    MIGRATING = "migrating"
     # Steady: what the hypervisor reports.
     RUNNING = "running"
     PAUSED = "paused"
@@ -40,8 +41,48 @@ TRANSITIONAL_STATES = frozenset(
         VmState.SHUTTING_DOWN,
         VmState.REBOOTING,
         VmState.DELETING,
+        VmState.MIGRATING,
     }
 )
+
+
+class MigrationState(enum.StrEnum):
+    QUEUED = "queued"
+    PREPARING = "preparing"
+    RUNNING = "running"
+    COMPLETING = "completing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (MigrationState.COMPLETED, MigrationState.FAILED, MigrationState.CANCELLED)
+
+
+# The target's capacity stays claimed while a migration is in one of these.
+ACTIVE_MIGRATION_STATES = frozenset(
+    {
+        MigrationState.QUEUED,
+        MigrationState.PREPARING,
+        MigrationState.RUNNING,
+        MigrationState.COMPLETING,
+    }
+)
+
+
+def downtime_steps(max_downtime_ms: int, steps: int = 4) -> list[int]:
+    """Allowed downtime, raised in steps while a migration does not converge (as Nova
+    and oVirt do): start at a quarter of the maximum, end at the maximum."""
+    first = max(30, max_downtime_ms // steps)
+    if steps <= 1 or first >= max_downtime_ms:
+        return [max_downtime_ms]
+    return [first + (max_downtime_ms - first) * i // (steps - 1) for i in range(steps)]
+
+
+def completion_timeout_s(memory_mib: int, seconds_per_gib: int) -> float:
+    """Nova's rule: a migration may take `seconds_per_gib` per GiB of guest memory."""
+    return max(1.0, memory_mib / 1024) * seconds_per_gib
 
 
 class DomainType(enum.StrEnum):

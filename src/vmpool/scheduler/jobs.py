@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from vmpool.config import Settings
-from vmpool.services import sync
+from vmpool.services import migrations, sync
 from vmpool.services.unit_of_work import ServiceContext
 
 log = logging.getLogger(__name__)
 
 SYNC_JOB_ID = "sync-hosts"
+MIGRATION_JOB_ID = "migration-queue"
 
 
 def run_sync(ctx: ServiceContext, interval_s: float, max_backoff_s: float) -> None:
@@ -25,6 +26,16 @@ def run_sync(ctx: ServiceContext, interval_s: float, max_backoff_s: float) -> No
             report.vms_removed,
             report.foreign_found,
         )
+
+
+def settle_migrations(ctx: ServiceContext) -> None:
+    """The migration queue: settle what nobody runs, then start what the limits allow."""
+    owned = ctx.migration_queue.owned() if ctx.migration_queue is not None else set()
+    settled = migrations.resolve_unowned(ctx, owned)
+    if settled:
+        log.info("settled migrations left mid-way: %s", settled)
+    if ctx.migration_queue is not None:
+        ctx.migration_queue.kick()
 
 
 def build_scheduler(ctx: ServiceContext, settings: Settings) -> BackgroundScheduler:
@@ -42,5 +53,13 @@ def build_scheduler(ctx: ServiceContext, settings: Settings) -> BackgroundSchedu
             args=[ctx, settings.sync_interval_s, settings.host_backoff_max_s],
             id=SYNC_JOB_ID,
             next_run_time=datetime.now(UTC),
+        )
+    if settings.migration_queue_enabled:
+        scheduler.add_job(
+            settle_migrations,
+            "interval",
+            seconds=settings.migration_queue_interval_s,
+            args=[ctx],
+            id=MIGRATION_JOB_ID,
         )
     return scheduler

@@ -80,12 +80,21 @@ def host_view(uow: UnitOfWork, row: HostRow) -> HostView:
         last_seen_at=row.last_seen_at,
         last_error=row.last_error,
         next_check_at=row.next_check_at,
+        migration_address=row.migration_address,
+        maintenance_since=row.maintenance_since,
+        evacuation=_evacuation(uow, row),
         foreign_domains=[
             ForeignDomainView(f.uuid, f.name, f.state, f.first_seen_at, f.last_seen_at)
             for f in row.foreign_domains
         ],
         created_at=row.created_at,
     )
+
+
+def _evacuation(uow: UnitOfWork, row: HostRow) -> object:
+    from vmpool.services.maintenance import evacuation_of  # it builds on this module
+
+    return evacuation_of(uow, row.id) if row.maintenance_since is not None else None
 
 
 def register_host(
@@ -177,6 +186,7 @@ def update_host(
         "reserved_vcpus",
         "reserved_memory_mib",
         "operator_traits",
+        "migration_address",
     }
     unknown = set(changes) - allowed
     if unknown:

@@ -66,6 +66,34 @@ class DomainSpec:
     extra_cmdline: tuple[str, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True, slots=True)
+class MigrationRequest:
+    """How to move a domain: libvirt managed peer-to-peer live migration."""
+
+    dest_uri: str  # the target's libvirt URI
+    data_uri: str  # where QEMU sends the data, e.g. tcp://10.0.0.2
+    bandwidth_mib_s: int | None = None
+    max_downtime_ms: int | None = None
+    auto_converge: bool = True
+    allow_post_copy: bool = False
+    copy_storage: bool = False
+    disks: tuple[str, ...] = ()  # disk targets to copy (vda, ...) when copy_storage
+
+
+@dataclass(frozen=True, slots=True)
+class JobProgress:
+    """A migration job's figures (libvirt's jobStats), bytes and bytes/s."""
+
+    active: bool
+    time_elapsed_ms: int | None = None
+    data_total: int | None = None
+    data_processed: int | None = None
+    data_remaining: int | None = None
+    memory_dirty_rate: int | None = None
+    iteration: int | None = None
+    downtime_ms: int | None = None
+
+
 class Hypervisor(Protocol):
     """One hypervisor host."""
 
@@ -90,6 +118,26 @@ class Hypervisor(Protocol):
 
     def undefine(self, uuid: str) -> None: ...
 
+    def is_active(self, uuid: str) -> bool:
+        """Whether the domain runs here; False when it is not here at all."""
+        ...
+
+    def migrate(self, uuid: str, request: MigrationRequest) -> None:
+        """Live-migrate; blocks until the job ends. Raises when it fails or is aborted."""
+        ...
+
+    def job_progress(self, uuid: str) -> JobProgress: ...
+
+    def completed_job(self, uuid: str) -> JobProgress:
+        """The figures of the last finished job (e.g. the measured downtime)."""
+        ...
+
+    def abort_job(self, uuid: str) -> None: ...
+
+    def set_max_downtime(self, uuid: str, ms: int) -> None: ...
+
+    def start_post_copy(self, uuid: str) -> None: ...
+
 
 class HypervisorConnector(Protocol):
     """Opens (and may cache) a connection to the host at a libvirt URI."""
@@ -105,3 +153,11 @@ class ImageCatalog(Protocol):
     def resolve(self, name: str) -> BootImage: ...
 
     def names(self) -> list[str]: ...
+
+
+class MigrationQueue(Protocol):
+    """Starts queued migrations (within the limits) and knows which ones it runs."""
+
+    def kick(self) -> None: ...
+
+    def owned(self) -> set[int]: ...

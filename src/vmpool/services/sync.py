@@ -145,6 +145,8 @@ def _reconcile_vm(
     report: SyncReport,
 ) -> str | None:
     state = VmState(vm.state)
+    if state is VmState.MIGRATING:
+        return None  # the migration worker, or resolve_unowned, settles it
     if state is VmState.DELETING:
         # The domain must go; the record goes with it (after the host confirms).
         return "undefine"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from vmpool.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
 from vmpool.domain.model import DomainType
-from vmpool.services.ports import HypervisorConnector, ImageCatalog
+from vmpool.services.ports import HypervisorConnector, ImageCatalog, MigrationQueue
 
 UnitOfWork = SqlAlchemyUnitOfWork
 UowFactory = Callable[[], SqlAlchemyUnitOfWork]
@@ -31,4 +31,5 @@ class ServiceContext:
     serial_log_dir: str | None = None
     # A transitional state older than this is settled by the sync from what the host says.
     stale_intent_s: float = 120.0
+    migration_queue: MigrationQueue | None = None
     clock: Clock = utc_now

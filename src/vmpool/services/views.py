@@ -51,6 +51,9 @@ class HostView:
     last_seen_at: datetime | None
     last_error: str | None
     next_check_at: datetime | None
+    migration_address: str | None
+    maintenance_since: datetime | None
+    evacuation: object  # maintenance.Evacuation while in maintenance, else None
     foreign_domains: list[ForeignDomainView]
     created_at: datetime
 
@@ -68,6 +71,7 @@ class VmView:
     disk_gib: int
     image: str | None
     guaranteed: bool
+    migratable: bool
     placement_group: str | None
     domain_type: str
     state: str
@@ -104,6 +108,7 @@ def vm_view(row: VmRow) -> VmView:
         disk_gib=row.disk_gib,
         image=row.image,
         guaranteed=row.guaranteed,
+        migratable=row.migratable,
         placement_group=row.placement_group.name if row.placement_group is not None else None,
         domain_type=row.domain_type,
         state=row.state,

@@ -64,6 +64,7 @@ class CreateVm:
     required_traits: frozenset[str] = frozenset()
     hosts: frozenset[str] | None = None
     placement_group: str | None = None
+    migratable: bool = True
 
 
 def _check_sizes(cmd: CreateVm) -> None:
@@ -105,6 +106,7 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm) -> VmView:
             disk_gib=cmd.disk_gib,
             image=cmd.image,
             guaranteed=cmd.guaranteed,
+            migratable=cmd.migratable,
             placement_group_id=group_id,
             domain_type=domain_type.value,
             state=VmState.CREATING.value,
@@ -181,6 +183,24 @@ def _group_rule(
         policy=GroupPolicy(row.policy),
         hard=row.hard,
         members_on=uow.groups.members_by_host(row.id),
+    )
+    return rule, row.id
+
+
+def group_rule_of_vm(uow: UnitOfWork, vm: VmRow) -> tuple[GroupRule | None, int | None]:
+    """The VM's own placement group, as a rule for moving it (itself not counted)."""
+    if vm.placement_group_id is None:
+        return None, None
+    row = uow.groups.get(vm.placement_group_id)
+    members = {
+        host: tuple(n for n in names if n != vm.name)
+        for host, names in uow.groups.members_by_host(row.id).items()
+    }
+    rule = GroupRule(
+        name=row.name,
+        policy=GroupPolicy(row.policy),
+        hard=row.hard,
+        members_on={h: names for h, names in members.items() if names},
     )
     return rule, row.id
 

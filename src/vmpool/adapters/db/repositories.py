@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,11 +15,12 @@ from vmpool.adapters.db.tables import (
     EventRow,
     ForeignDomainRow,
     HostRow,
+    MigrationRow,
     PlacementGroupRow,
     PoolRow,
     VmRow,
 )
-from vmpool.domain.model import Resources
+from vmpool.domain.model import ACTIVE_MIGRATION_STATES, Resources
 from vmpool.errors import NotFound
 
 
@@ -29,6 +30,13 @@ class HostAllocation:
     # What guaranteed VMs asked for, before the ratio scales it.
     dedicated: Resources = field(default_factory=Resources)
     vm_count: int = 0
+
+    def plus(self, other: HostAllocation) -> HostAllocation:
+        return HostAllocation(
+            self.shared + other.shared,
+            self.dedicated + other.dedicated,
+            self.vm_count + other.vm_count,
+        )
 
 
 class PoolRepository:
@@ -148,35 +156,45 @@ class HostRepository:
         """Per host of the pool: what VMs claim, shared and dedicated apart.
 
         Every VM row with a host holds its claim, whatever its state: a stopped
-        VM keeps its place, as in Nova, so that it can always start again.
+        VM keeps its place, as in Nova, so that it can always start again. A VM
+        being migrated also holds a claim on its target until the migration ends.
         """
         g = VmRow.guaranteed
-        rows = (
-            self._s.connection()
-            .execute(
-                select(
-                    VmRow.host_id,
-                    func.sum(case((g, 0), else_=VmRow.vcpus)),
-                    func.sum(case((g, 0), else_=VmRow.memory_mib)),
-                    func.sum(case((g, VmRow.vcpus), else_=0)),
-                    func.sum(case((g, VmRow.memory_mib), else_=0)),
-                    func.sum(VmRow.disk_gib),
-                    func.count(),
-                )
-                .where(VmRow.pool_id == pool_id, VmRow.host_id.is_not(None))
-                .group_by(VmRow.host_id)
-            )
-            .all()
+        sums = (
+            func.sum(case((g, 0), else_=VmRow.vcpus)),
+            func.sum(case((g, 0), else_=VmRow.memory_mib)),
+            func.sum(case((g, VmRow.vcpus), else_=0)),
+            func.sum(case((g, VmRow.memory_mib), else_=0)),
+            func.sum(VmRow.disk_gib),
+            func.count(),
         )
+        conn = self._s.connection()  # Core, without the ORM's result processing
+        on_hosts = conn.execute(
+            select(VmRow.host_id, *sums)
+            .where(VmRow.pool_id == pool_id, VmRow.host_id.is_not(None))
+            .group_by(VmRow.host_id)
+        ).all()
+        incoming = conn.execute(
+            select(MigrationRow.target_host_id, *sums)
+            .join(VmRow, VmRow.id == MigrationRow.vm_id)
+            .where(
+                MigrationRow.pool_id == pool_id,
+                MigrationRow.target_host_id.is_not(None),
+                MigrationRow.state.in_([s.value for s in ACTIVE_MIGRATION_STATES]),
+            )
+            .group_by(MigrationRow.target_host_id)
+        ).all()
         none = Resources()
-        return {
-            host_id: HostAllocation(
+        out: dict[int, HostAllocation] = {}
+        for host_id, sv, sm, dv, dm, disk, n in (*on_hosts, *incoming):
+            alloc = HostAllocation(
                 shared=Resources(float(sv or 0), float(sm or 0), float(disk or 0)),
                 dedicated=Resources(float(dv), float(dm), 0.0) if dv or dm else none,
                 vm_count=int(n),
             )
-            for host_id, sv, sm, dv, dm, disk, n in rows
-        }
+            prior = out.get(host_id)
+            out[host_id] = alloc if prior is None else prior.plus(alloc)
+        return out
 
 
 class VmRepository:
@@ -282,6 +300,65 @@ class PlacementGroupRepository:
         return self._s.execute(
             select(func.count()).select_from(VmRow).where(VmRow.placement_group_id == group_id)
         ).scalar_one()
+
+
+class MigrationRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def get(self, migration_id: int) -> MigrationRow:
+        row = self._s.get(MigrationRow, migration_id)
+        if row is None:
+            raise NotFound(f"migration {migration_id} does not exist", migration_id=migration_id)
+        return row
+
+    def find(self, migration_id: int) -> MigrationRow | None:
+        return self._s.get(MigrationRow, migration_id)
+
+    def add(self, row: MigrationRow) -> MigrationRow:
+        self._s.add(row)
+        self._s.flush()
+        return row
+
+    def in_states(self, states: Iterable[str]) -> Sequence[MigrationRow]:
+        return (
+            self._s.execute(
+                select(MigrationRow)
+                .where(MigrationRow.state.in_(list(states)))
+                .order_by(MigrationRow.id)
+            )
+            .scalars()
+            .all()
+        )
+
+    def active_for_vm(self, vm_id: int) -> MigrationRow | None:
+        active = [s.value for s in ACTIVE_MIGRATION_STATES]
+        return self._s.execute(
+            select(MigrationRow).where(MigrationRow.vm_id == vm_id, MigrationRow.state.in_(active))
+        ).scalar_one_or_none()
+
+    def page(
+        self,
+        *,
+        vm_id: int | None = None,
+        host_id: int | None = None,
+        state: str | None = None,
+        since: datetime | None = None,
+        after_id: int = 0,
+        limit: int = 100,
+    ) -> Sequence[MigrationRow]:
+        q = select(MigrationRow).where(MigrationRow.id > after_id)
+        if vm_id is not None:
+            q = q.where(MigrationRow.vm_id == vm_id)
+        if host_id is not None:
+            q = q.where(
+                (MigrationRow.source_host_id == host_id) | (MigrationRow.target_host_id == host_id)
+            )
+        if state is not None:
+            q = q.where(MigrationRow.state == state)
+        if since is not None:
+            q = q.where(MigrationRow.created_at >= since)
+        return self._s.execute(q.order_by(MigrationRow.id).limit(limit)).scalars().all()
 
 
 class ForeignDomainRepository:

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -71,6 +72,10 @@ class PoolRow(Base):
     reserved_memory_mib: Mapped[int] = mapped_column(Integer, default=512)
     reserved_disk_gib: Mapped[int] = mapped_column(Integer, default=0)
     strategy: Mapped[str] = mapped_column(String(16), default="spread")
+    # Concurrent live migrations: per host out and in (Nova's default is 1), and per pool.
+    max_migrations_out_per_host: Mapped[int] = mapped_column(Integer, default=1)
+    max_migrations_in_per_host: Mapped[int] = mapped_column(Integer, default=1)
+    max_migrations_per_pool: Mapped[int] = mapped_column(Integer, default=4)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -101,6 +106,9 @@ class HostRow(Base):
     reserved_memory_mib: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # Traits an operator sets (e.g. gpu:a100), on top of those discovered from libvirt.
     operator_traits: Mapped[str] = mapped_column(Text, default="")
+    # Where migration data to this host goes (tcp://ADDRESS); the URI's host when unset.
+    migration_address: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    maintenance_since: Mapped[datetime | None] = mapped_column(nullable=True)
     # Reachability, with backoff: when to try an unreachable host again.
     failures: Mapped[int] = mapped_column(Integer, default=0)
     next_check_at: Mapped[datetime | None] = mapped_column(nullable=True)
@@ -133,6 +141,7 @@ class VmRow(Base):
     image: Mapped[str | None] = mapped_column(String(63), nullable=True)
     # Dedicated resources: vCPUs and memory count at ratio 1.0 whatever the pool's ratios.
     guaranteed: Mapped[bool] = mapped_column(Boolean, default=False)
+    migratable: Mapped[bool] = mapped_column(Boolean, default=True)
     placement_group_id: Mapped[int | None] = mapped_column(
         ForeignKey("placement_groups.id"), index=True, nullable=True
     )
@@ -158,6 +167,50 @@ class PlacementGroupRow(Base):
     policy: Mapped[str] = mapped_column(String(16))
     hard: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MigrationRow(Base):
+    """One live migration, written before libvirt is called and after each step."""
+
+    __tablename__ = "migrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vm_id: Mapped[int] = mapped_column(ForeignKey("vms.id", ondelete="CASCADE"), index=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("pools.id"))
+    source_host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id"), index=True)
+    target_host_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hosts.id"), index=True, nullable=True
+    )
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    reason: Mapped[str] = mapped_column(String(16), default="api")
+    # Options.
+    bandwidth_mib_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    max_downtime_ms: Mapped[int] = mapped_column(Integer, default=500)
+    auto_converge: Mapped[bool] = mapped_column(Boolean, default=True)
+    allow_post_copy: Mapped[bool] = mapped_column(Boolean, default=False)
+    completion_timeout_s_per_gib: Mapped[int] = mapped_column(Integer, default=800)
+    storage: Mapped[str] = mapped_column(String(8), default="shared")
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Progress, while running.
+    data_total: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    data_processed: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    data_remaining: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    memory_dirty_rate: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    iteration: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    current_max_downtime_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    post_copy: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Outcome.
+    downtime_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    total_time_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    vm: Mapped[VmRow] = relationship()
+    source_host: Mapped[HostRow] = relationship(foreign_keys=[source_host_id])
+    target_host: Mapped[HostRow | None] = relationship(foreign_keys=[target_host_id])
 
 
 class ForeignDomainRow(Base):

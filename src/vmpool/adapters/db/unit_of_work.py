@@ -10,6 +10,7 @@ from vmpool.adapters.db.repositories import (
     EventRepository,
     ForeignDomainRepository,
     HostRepository,
+    MigrationRepository,
     PlacementGroupRepository,
     PoolRepository,
     TokenRepository,
@@ -21,6 +22,7 @@ class SqlAlchemyUnitOfWork:
     pools: PoolRepository
     hosts: HostRepository
     groups: PlacementGroupRepository
+    migrations: MigrationRepository
     vms: VmRepository
     foreign_domains: ForeignDomainRepository
     tokens: TokenRepository
@@ -41,6 +43,7 @@ class SqlAlchemyUnitOfWork:
         self.pools = PoolRepository(s)
         self.hosts = HostRepository(s)
         self.groups = PlacementGroupRepository(s)
+        self.migrations = MigrationRepository(s)
         self.vms = VmRepository(s)
         self.foreign_domains = ForeignDomainRepository(s)
         self.tokens = TokenRepository(s)

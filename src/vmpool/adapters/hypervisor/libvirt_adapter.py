@@ -19,7 +19,14 @@ from vmpool.adapters.hypervisor.domain_xml import build_domain_xml, vmpool_vm_id
 from vmpool.adapters.hypervisor.errors import translate, translated
 from vmpool.domain.model import DomainType
 from vmpool.errors import DomainMissing, HostUnreachable, HypervisorOperationInvalid
-from vmpool.services.ports import DomainInfo, DomainSpec, HostInventory, PowerState
+from vmpool.services.ports import (
+    DomainInfo,
+    DomainSpec,
+    HostInventory,
+    JobProgress,
+    MigrationRequest,
+    PowerState,
+)
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +196,88 @@ class LibvirtHypervisor:
                 )
         except DomainMissing:
             return
+
+    def is_active(self, uuid: str) -> bool:
+        try:
+            dom = self._lookup(uuid)
+            with self._guard():
+                return bool(dom.isActive())
+        except DomainMissing:
+            return False
+
+    def migrate(self, uuid: str, request: MigrationRequest) -> None:
+        dom = self._lookup(uuid)
+        # Peer to peer: the source libvirtd drives the migration, so it goes on (and
+        # finishes or fails cleanly) even if vmpool dies meanwhile.
+        flags = (
+            libvirt.VIR_MIGRATE_LIVE
+            | libvirt.VIR_MIGRATE_PEER2PEER
+            | libvirt.VIR_MIGRATE_PERSIST_DEST
+            | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE
+        )
+        params: dict[str, object] = {libvirt.VIR_MIGRATE_PARAM_URI: request.data_uri}
+        if request.auto_converge:
+            flags |= libvirt.VIR_MIGRATE_AUTO_CONVERGE
+        if request.allow_post_copy:
+            flags |= libvirt.VIR_MIGRATE_POSTCOPY
+        if request.copy_storage:
+            flags |= libvirt.VIR_MIGRATE_NON_SHARED_INC
+            if request.disks:
+                params[libvirt.VIR_MIGRATE_PARAM_MIGRATE_DISKS] = list(request.disks)
+        if request.bandwidth_mib_s is not None:
+            params[libvirt.VIR_MIGRATE_PARAM_BANDWIDTH] = request.bandwidth_mib_s
+        with self._guard():
+            if request.max_downtime_ms is not None:
+                dom.migrateSetMaxDowntime(request.max_downtime_ms, 0)
+            dom.migrateToURI3(request.dest_uri, params, flags)
+
+    def job_progress(self, uuid: str) -> JobProgress:
+        dom = self._lookup(uuid)
+        try:
+            with self._guard():
+                stats = dom.jobStats(0)
+        except HypervisorOperationInvalid:
+            return JobProgress(active=False)  # the job ended between two looks
+        return _progress(stats)
+
+    def completed_job(self, uuid: str) -> JobProgress:
+        dom = self._lookup(uuid)
+        with self._guard():
+            stats = dom.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
+        return _progress(stats)
+
+    def abort_job(self, uuid: str) -> None:
+        dom = self._lookup(uuid)
+        with self._guard():
+            dom.abortJob()
+
+    def set_max_downtime(self, uuid: str, ms: int) -> None:
+        dom = self._lookup(uuid)
+        with self._guard():
+            dom.migrateSetMaxDowntime(ms, 0)
+
+    def start_post_copy(self, uuid: str) -> None:
+        dom = self._lookup(uuid)
+        with self._guard():
+            dom.migrateStartPostCopy(0)
+
+
+def _progress(stats: dict[str, object]) -> JobProgress:
+    def num(key: str) -> int | None:
+        value = stats.get(key)
+        return int(value) if isinstance(value, int | float) else None
+
+    return JobProgress(
+        active=stats.get("type", libvirt.VIR_DOMAIN_JOB_NONE)
+        in (libvirt.VIR_DOMAIN_JOB_BOUNDED, libvirt.VIR_DOMAIN_JOB_UNBOUNDED),
+        time_elapsed_ms=num("time_elapsed"),
+        data_total=num("data_total"),
+        data_processed=num("data_processed"),
+        data_remaining=num("data_remaining"),
+        memory_dirty_rate=num("memory_dirty_rate"),
+        iteration=num("memory_iteration"),
+        downtime_ms=num("downtime"),
+    )
 
 
 class LibvirtConnector:

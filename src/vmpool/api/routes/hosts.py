@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Response
 from vmpool.api.auth import admin_access, admin_principal, read_access, service_context
 from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.schemas import HostCreate, HostList, HostOut, HostUpdate
-from vmpool.services import hosts
+from vmpool.services import hosts, maintenance
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
 
@@ -73,3 +73,35 @@ def update_host(
     """Per-host ratio and reservation overrides (null clears one) and operator-set traits."""
     changes = body.model_dump(exclude_unset=True)
     return HostOut.model_validate(hosts.update_host(ctx, host_id, changes, principal.name))
+
+
+@router.post(
+    "/{host_id}/maintenance",
+    operation_id="enter_host_maintenance",
+    status_code=202,
+    response_model=HostOut,
+    responses=responses(404),
+)
+def enter_maintenance(
+    host_id: int,
+    ctx: ServiceContext = Depends(service_context),
+    principal: Principal = admin_principal,
+) -> HostOut:
+    """Stop placing onto the host and evacuate its running VMs by live migration, a few at a
+    time. Follow `evacuation` on the host: a VM that cannot move is reported with its reason."""
+    return HostOut.model_validate(maintenance.enter_maintenance(ctx, host_id, principal.name))
+
+
+@router.delete(
+    "/{host_id}/maintenance",
+    operation_id="leave_host_maintenance",
+    response_model=HostOut,
+    responses=responses(404, 409),
+)
+def leave_maintenance(
+    host_id: int,
+    ctx: ServiceContext = Depends(service_context),
+    principal: Principal = admin_principal,
+) -> HostOut:
+    """Make the host placeable again; queued evacuations are cancelled."""
+    return HostOut.model_validate(maintenance.leave_maintenance(ctx, host_id, principal.name))

@@ -4,10 +4,11 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from vmpool.api.auth import admin_access, read_access, service_context
+from vmpool.api.auth import admin_access, admin_principal, read_access, service_context
 from vmpool.api.errors import ERROR_RESPONSES, responses
-from vmpool.api.schemas import VmCreate, VmOut, VmPage
-from vmpool.services import vms
+from vmpool.api.schemas import MigrateIn, MigrationOut, VmCreate, VmOut, VmPage
+from vmpool.services import migrations, vms
+from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
 
 router = APIRouter(prefix="/v1/vms", tags=["vms"], responses=ERROR_RESPONSES)
@@ -41,6 +42,8 @@ def create_vm(body: VmCreate, ctx: ServiceContext = Depends(service_context)) ->
         required_traits=frozenset(body.traits),
         hosts=frozenset(body.hosts) if body.hosts is not None else None,
         placement_group=body.placement_group,
+        migratable=body.migratable,
+        kernel_args=tuple(body.kernel_args),
     )
     return VmOut.model_validate(vms.create_vm(ctx, cmd))
 
@@ -107,3 +110,24 @@ def delete_vm(vm_id: int, ctx: ServiceContext = Depends(service_context)) -> Res
     """Destroy and undefine the domain, then free the VM's capacity."""
     vms.delete_vm(ctx, vm_id)
     return Response(status_code=204)
+
+
+@router.post(
+    "/{vm_id}/migrate",
+    operation_id="migrate_vm",
+    status_code=202,
+    response_model=MigrationOut,
+    responses=responses(404, 409),
+)
+def migrate_vm(
+    vm_id: int,
+    body: MigrateIn,
+    ctx: ServiceContext = Depends(service_context),
+    principal: Principal = admin_principal,
+) -> MigrationOut:
+    """Live-migrate a running VM. Without a target, placement chooses one (never the source).
+    The target's capacity is claimed now; follow the migration at /v1/migrations/{id}."""
+    opts = migrations.MigrateOptions(**body.model_dump())
+    return MigrationOut.model_validate(
+        migrations.request_migration(ctx, vm_id, opts, actor=principal.name)
+    )

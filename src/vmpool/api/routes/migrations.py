@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query
+
+from vmpool.api.auth import admin_principal, read_access, service_context
+from vmpool.api.errors import ERROR_RESPONSES, responses
+from vmpool.api.schemas import MigrationOut, MigrationPage
+from vmpool.services import migrations
+from vmpool.services.tokens import Principal
+from vmpool.services.unit_of_work import ServiceContext
+
+router = APIRouter(prefix="/v1/migrations", tags=["migrations"], responses=ERROR_RESPONSES)
+
+MigrationStateFilter = Literal[
+    "queued", "preparing", "running", "completing", "completed", "failed", "cancelled"
+]
+
+
+@router.get(
+    "", operation_id="list_migrations", response_model=MigrationPage, dependencies=[read_access]
+)
+def list_migrations(
+    vm_id: int | None = None,
+    host_id: int | None = Query(default=None, description="as source or target"),
+    state: MigrationStateFilter | None = None,
+    after: int = Query(default=0, ge=0),
+    limit: int = Query(default=100, ge=1, le=1000),
+    ctx: ServiceContext = Depends(service_context),
+) -> MigrationPage:
+    items = migrations.list_migrations(
+        ctx, vm_id=vm_id, host_id=host_id, state=state, after_id=after, limit=limit
+    )
+    next_after = items[-1].id if len(items) == limit else None
+    return MigrationPage(
+        items=[MigrationOut.model_validate(m) for m in items], next_after=next_after
+    )
+
+
+@router.get(
+    "/{migration_id}",
+    operation_id="get_migration",
+    response_model=MigrationOut,
+    dependencies=[read_access],
+    responses=responses(404),
+)
+def get_migration(
+    migration_id: int, ctx: ServiceContext = Depends(service_context)
+) -> MigrationOut:
+    """State, source and target, live progress while running, downtime and total time at the end."""
+    return MigrationOut.model_validate(migrations.get_migration(ctx, migration_id))
+
+
+@router.post(
+    "/{migration_id}/cancel",
+    operation_id="cancel_migration",
+    status_code=202,
+    response_model=MigrationOut,
+    responses=responses(404, 409),
+)
+def cancel_migration(
+    migration_id: int,
+    ctx: ServiceContext = Depends(service_context),
+    principal: Principal = admin_principal,
+) -> MigrationOut:
+    """Abort the job; the VM keeps running on its source."""
+    return MigrationOut.model_validate(
+        migrations.cancel_migration(ctx, migration_id, principal.name)
+    )

@@ -1,0 +1,54 @@
+"""Runs migrations on worker threads: the in-process side of the migration queue."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from vmpool.services import migrations
+from vmpool.services.unit_of_work import ServiceContext
+
+log = logging.getLogger(__name__)
+
+
+class MigrationRunner:
+    def __init__(self, ctx: ServiceContext, max_workers: int = 16, poll_s: float = 0.5) -> None:
+        self._ctx = ctx
+        self._poll_s = poll_s
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="migrate")
+        self._owned: set[int] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def bind(self, ctx: ServiceContext) -> None:
+        """Use the context that points back at this runner (wiring builds them in turn)."""
+        self._ctx = ctx
+
+    def kick(self) -> None:
+        """Start what the limits allow now."""
+        with self._lock:
+            if self._closed:
+                return
+            for mid in migrations.dispatch(self._ctx):
+                self._owned.add(mid)
+                self._pool.submit(self._run, mid)
+
+    def owned(self) -> set[int]:
+        with self._lock:
+            return set(self._owned)
+
+    def _run(self, mid: int) -> None:
+        try:
+            migrations.execute(self._ctx, mid, self._poll_s)
+        except Exception:
+            log.exception("migration %s failed unexpectedly", mid)
+        finally:
+            with self._lock:
+                self._owned.discard(mid)
+        self.kick()  # a slot is free: start the next one
+
+    def close(self, wait: bool = True) -> None:
+        with self._lock:
+            self._closed = True
+        self._pool.shutdown(wait=wait, cancel_futures=True)
