@@ -167,3 +167,112 @@ def test_bad_migration_requests_start_nothing(vmpool_sqlite: Vmpool, lab: list[L
     assert vp.client.get("/v1/migrations").json()["items"] == []
     hosts = vp.client.get("/v1/hosts").json()["items"]
     assert sum(h["allocated"]["vcpus"] for h in hosts) == 1.0
+
+
+def _target_domains(lab: list[LabHost], name: str, vm_uuid: str) -> list[str]:
+    running, defined = where(lab, vm_uuid)
+    return sorted(set(running) | set(defined))
+
+
+def test_cancel_keeps_the_vm_on_its_source(
+    vmpool_sqlite: Vmpool, lab: list[LabHost], tiny_image: GuestImage
+) -> None:
+    vp = vmpool_sqlite
+    a, b = vp.register(lab[0]), vp.register(lab[1])
+    vm = dirty_guest(vp, "big", tiny_image, mib=512, dirty=128)
+    wait_for_line(serial_of(vp, vm), "VMPOOL-DIRTYING")
+    target = b if vm["host_id"] == a["id"] else a
+    source_name = lab[0].name if vm["host_id"] == a["id"] else lab[1].name
+    r = vp.client.post(f"/v1/vms/{vm['id']}/migrate",
+                       json={"target_host_id": target["id"], "bandwidth_mib_s": 4})  # fmt: skip
+    mid = r.json()["id"]
+    # Wait until data flows, then cancel.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        m = vp.client.get(f"/v1/migrations/{mid}").json()
+        if m["state"] == "running" and (m["data_processed"] or 0) > 0:
+            break
+        time.sleep(0.3)
+    assert m["state"] == "running" and m["data_remaining"] > 0, m
+    assert vp.client.get(f"/v1/hosts/{target['id']}").json()["allocated"]["memory_mib"] == 512
+    r = vp.client.post(f"/v1/migrations/{mid}/cancel")
+    assert r.status_code == 202
+    m = wait_migration(vp, mid)
+    assert m["state"] == "cancelled", m
+    running, defined = where(lab, vm["uuid"])
+    assert running == [source_name] and defined == [source_name]
+    got = vp.client.get(f"/v1/vms/{vm['id']}").json()
+    assert got["state"] == "running" and got["host_id"] != target["id"]
+    assert vp.client.get(f"/v1/hosts/{target['id']}").json()["allocated"]["memory_mib"] == 0
+    assert vp.client.post(f"/v1/migrations/{mid}/cancel").status_code == 409
+
+
+def test_a_migration_that_cannot_converge_is_aborted_at_its_timeout(
+    vmpool_sqlite: Vmpool, lab: list[LabHost], tiny_image: GuestImage
+) -> None:
+    vp = vmpool_sqlite
+    vp.register(lab[0])
+    vp.register(lab[1])
+    vm = dirty_guest(vp, "slow", tiny_image, mib=256, dirty=96)
+    wait_for_line(serial_of(vp, vm), "VMPOOL-DIRTYING")
+    r = vp.client.post(f"/v1/vms/{vm['id']}/migrate",
+                       json={"bandwidth_mib_s": 2, "completion_timeout_s_per_gib": 3})  # fmt: skip
+    assert r.status_code == 202
+    m = wait_migration(vp, r.json()["id"])
+    assert m["state"] == "failed" and "timeout" in m["error"], m
+    running, _ = where(lab, vm["uuid"])
+    got = vp.client.get(f"/v1/vms/{vm['id']}").json()
+    assert got["state"] == "running" and running == [got["host_name"]]
+    hosts = vp.client.get("/v1/hosts").json()["items"]
+    assert sum(h["allocated"]["memory_mib"] for h in hosts) == 256
+
+
+def test_maintenance_evacuates_and_reports_what_cannot_move(
+    vmpool_sqlite: Vmpool, lab: list[LabHost]
+) -> None:
+    vp = vmpool_sqlite
+    a = vp.register(lab[0])
+    vp.register(lab[1])
+    vp.register(lab[2])
+    ids = []
+    for i in range(4):
+        body = {"name": f"evac-{i}", "vcpus": 1, "memory_mib": 64, "hosts": [lab[0].name],
+                "migratable": i != 3}  # fmt: skip
+        r = vp.client.post("/v1/vms", json=body)
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    r = vp.client.post(f"/v1/hosts/{a['id']}/maintenance")
+    assert r.status_code == 202
+    assert r.json()["state"] == "maintenance"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        evac = vp.client.get(f"/v1/hosts/{a['id']}").json()["evacuation"]
+        if evac["status"] != "evacuating":
+            break
+        time.sleep(0.5)
+    assert evac["status"] == "incomplete", evac
+    assert evac["vms_remaining"] == 1
+    by_vm = {item["vm_name"]: item for item in evac["items"]}
+    assert by_vm["evac-3"]["state"] == "failed"
+    assert "not migratable" in by_vm["evac-3"]["error"]
+    for i in range(3):
+        assert by_vm[f"evac-{i}"]["state"] == "completed"
+        assert vp.client.get(f"/v1/vms/{ids[i]}").json()["host_name"] != lab[0].name
+    assert set(domains_on_names(lab[0])) == {"evac-3"}
+    # Nothing is placed on a host in maintenance; leaving it makes it placeable again.
+    r = vp.client.post("/v1/vms", json={"name": "late", "vcpus": 1, "memory_mib": 64,
+                                        "hosts": [lab[0].name]})  # fmt: skip
+    assert r.status_code == 409
+    r = vp.client.delete(f"/v1/hosts/{a['id']}/maintenance")
+    assert r.status_code == 200 and r.json()["state"] == "up" and r.json()["evacuation"] is None
+    r = vp.client.post("/v1/vms", json={"name": "late", "vcpus": 1, "memory_mib": 64,
+                                        "hosts": [lab[0].name]})  # fmt: skip
+    assert r.status_code == 201
+
+
+def domains_on_names(host: LabHost) -> list[str]:
+    conn = libvirt.open(host.uri)
+    try:
+        return [d.name() for d in conn.listAllDomains(0)]
+    finally:
+        conn.close()

@@ -289,7 +289,7 @@ class MigrateIn(Strict):
     )
     bandwidth_mib_s: int | None = Field(default=None, gt=0, le=1024 * 1024)
     max_downtime_ms: int = Field(default=500, ge=1, le=600_000)
-    auto_converge: bool = True
+    auto_converge: bool = False  # as Nova; see docs/migration.md for why
     allow_post_copy: bool = Field(default=False, description="switch to post-copy at the timeout")
     completion_timeout_s_per_gib: int = Field(default=800, ge=1, le=86_400)
     storage: Literal["shared", "copy"] = Field(

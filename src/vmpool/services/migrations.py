@@ -43,7 +43,7 @@ class MigrateOptions:
     target_host_id: int | None = None
     bandwidth_mib_s: int | None = None
     max_downtime_ms: int = 500
-    auto_converge: bool = True
+    auto_converge: bool = False  # as Nova; see docs/migration.md for why
     allow_post_copy: bool = False
     completion_timeout_s_per_gib: int = 800  # as OpenStack Nova
     storage: str = "shared"  # shared | copy
@@ -365,6 +365,7 @@ def execute(ctx: ServiceContext, migration_id: int, poll_s: float = 0.5) -> None
     t0 = time.monotonic()
     worker.start()
     abort_reason: str | None = None
+    aborted = False
     post_copy = False
     step = 0
     step_every = plan.timeout_s / (len(plan.downtimes) + 1)
@@ -381,21 +382,24 @@ def execute(ctx: ServiceContext, migration_id: int, poll_s: float = 0.5) -> None
             step += 1
             _try(partial(source.set_max_downtime, plan.vm_uuid, plan.downtimes[step]))
         cancel = _record_progress(ctx, migration_id, progress, plan.downtimes[step])
-        if abort_reason is not None or post_copy:
-            continue
-        if cancel:
-            abort_reason = "cancelled"
-            _try(partial(source.abort_job, plan.vm_uuid))
-        elif elapsed > plan.timeout_s:
-            if plan.allow_post_copy:
+        if abort_reason is None and not post_copy:
+            if cancel:
+                abort_reason = "cancelled"
+            elif elapsed > plan.timeout_s and plan.allow_post_copy:
                 post_copy = _try(partial(source.start_post_copy, plan.vm_uuid))
-                _mark_post_copy(ctx, migration_id)
-            else:
+                if post_copy:
+                    _mark_post_copy(ctx, migration_id)
+                else:
+                    abort_reason = "timeout: switching to post-copy failed; aborted"
+            elif elapsed > plan.timeout_s:
                 abort_reason = (
                     f"timeout: not completed within {plan.timeout_s:.0f} s "
                     "(completion_timeout_s_per_gib x guest memory); aborted"
                 )
-                _try(partial(source.abort_job, plan.vm_uuid))
+        # libvirt refuses an abort in some phases of the job (e.g. while it starts):
+        # ask again at each poll until one is taken.
+        if abort_reason is not None and not aborted:
+            aborted = _try(partial(source.abort_job, plan.vm_uuid))
     total_ms = int((time.monotonic() - t0) * 1000)
     _finish(ctx, migration_id, plan, outcome.get("error"), abort_reason, total_ms)
 

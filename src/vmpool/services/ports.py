@@ -74,7 +74,7 @@ class MigrationRequest:
     data_uri: str  # where QEMU sends the data, e.g. tcp://10.0.0.2
     bandwidth_mib_s: int | None = None
     max_downtime_ms: int | None = None
-    auto_converge: bool = True
+    auto_converge: bool = False  # as Nova; see docs/migration.md for why
     allow_post_copy: bool = False
     copy_storage: bool = False
     disks: tuple[str, ...] = ()  # disk targets to copy (vda, ...) when copy_storage

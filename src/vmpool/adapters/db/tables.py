@@ -186,7 +186,7 @@ class MigrationRow(Base):
     # Options.
     bandwidth_mib_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
     max_downtime_ms: Mapped[int] = mapped_column(Integer, default=500)
-    auto_converge: Mapped[bool] = mapped_column(Boolean, default=True)
+    auto_converge: Mapped[bool] = mapped_column(Boolean, default=False)
     allow_post_copy: Mapped[bool] = mapped_column(Boolean, default=False)
     completion_timeout_s_per_gib: Mapped[int] = mapped_column(Integer, default=800)
     storage: Mapped[str] = mapped_column(String(8), default="shared")

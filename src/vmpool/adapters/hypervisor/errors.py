@@ -46,7 +46,9 @@ def translate(exc: libvirt.libvirtError, uri: str) -> VmpoolError:
         return DomainMissing(f"no such domain on {uri}", uri=uri, libvirt_message=message)
     if code in _INVALID:
         return HypervisorOperationInvalid(message, uri=uri)
-    if code in _EXISTS:
+    if code in _EXISTS or (
+        code == libvirt.VIR_ERR_OPERATION_FAILED and "already exists" in message
+    ):
         return AlreadyExists(message, uri=uri)
     if code in _UNREACHABLE_CODES or domain in _UNREACHABLE_DOMAINS:
         return HostUnreachable(f"host {uri} cannot be reached: {message}", uri=uri)

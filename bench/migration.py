@@ -1,0 +1,148 @@
+"""Live migration: vmpool against a direct libvirt call with the same flags.
+
+    .venv/bin/python -m bench.migration [--rounds N]
+
+Starts a two-host lab of its own (ports 16810-16811), boots the tiny guest (512 MiB, dirtying
+64 MiB in a loop) and migrates it back and forth N times through vmpool's API (wall time from
+POST /v1/vms/{id}/migrate until the API shows it completed) and N times by calling libvirt's
+migrateToURI3 directly with the same flags. Prints total time and downtime for both and the
+ratio of the medians. Target: vmpool's total time at most 1.05 x the direct call's, downtime
+within the requested maximum.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import libvirt
+from tests.integration.live_server import serve_in_thread
+
+from vmpool.adapters.db.migrations import upgrade
+from vmpool.api.app import create_app
+from vmpool.config import Settings
+from vmpool.lab.hosts import lab_down, lab_up
+from vmpool.lab.image import build_tiny_image
+from vmpool.services.tokens import Role, create_token
+from vmpool.wiring import build_runtime
+
+LAB_DIR = Path("/var/lib/vmpool-lab-bench")
+IMAGE_DIR = Path("/var/cache/vmpool/images")
+MAX_DOWNTIME_MS = 500
+FLAGS = (
+    libvirt.VIR_MIGRATE_LIVE
+    | libvirt.VIR_MIGRATE_PEER2PEER
+    | libvirt.VIR_MIGRATE_PERSIST_DEST
+    | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE
+)
+
+
+def direct(src_uri: str, dst_uri: str, vm_uuid: str) -> tuple[float, int | None]:
+    src = libvirt.open(src_uri)
+    dst = libvirt.open(dst_uri)
+    try:
+        dom = src.lookupByUUIDString(vm_uuid)
+        dom.migrateSetMaxDowntime(MAX_DOWNTIME_MS, 0)
+        t0 = time.perf_counter()
+        dom.migrateToURI3(dst_uri, {libvirt.VIR_MIGRATE_PARAM_URI: "tcp://127.0.0.1"}, FLAGS)
+        elapsed = time.perf_counter() - t0
+        stats = dst.lookupByUUIDString(vm_uuid).jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
+        return elapsed, stats.get("downtime")
+    finally:
+        src.close()
+        dst.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=6)
+    args = parser.parse_args()
+    hosts = lab_up(2, LAB_DIR, 16810)
+    image = build_tiny_image(IMAGE_DIR)
+    tmp = Path(tempfile.mkdtemp(prefix="vmpool-bench-"))
+    settings = Settings(
+        data_dir=tmp,
+        database_url=f"sqlite:///{tmp}/db.sqlite",
+        image_dir=IMAGE_DIR,
+        serial_log_dir=tmp / "serial",
+        domain_type="qemu",
+        migration_poll_s=0.5,
+    )
+    runtime = build_runtime(settings)
+    upgrade(runtime.engine)
+    token = create_token(runtime.ctx, Role.ADMIN, "bench")
+    ours: list[tuple[float, int | None]] = []
+    theirs: list[tuple[float, int | None]] = []
+    try:
+        with (
+            serve_in_thread(create_app(runtime.ctx)) as url,
+            httpx.Client(
+                base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=120
+            ) as c,
+        ):
+            ids = [
+                c.post("/v1/hosts", json={"uri": h.uri, "name": h.name}).json()["id"] for h in hosts
+            ]
+            vm = c.post(
+                "/v1/vms",
+                json={
+                    "name": "bench-mover",
+                    "vcpus": 1,
+                    "memory_mib": 512,
+                    "image": image.name,
+                    "kernel_args": ["vmpool.dirty_mib=64"],
+                    "hosts": [hosts[0].name],
+                },
+            ).json()
+            time.sleep(8)  # boot, then the dirtying loop starts
+            where = 0
+            for _ in range(args.rounds):
+                # Through vmpool.
+                t0 = time.perf_counter()
+                m = c.post(
+                    f"/v1/vms/{vm['id']}/migrate",
+                    json={"target_host_id": ids[1 - where], "max_downtime_ms": MAX_DOWNTIME_MS},
+                ).json()
+                while m["state"] not in ("completed", "failed", "cancelled"):
+                    time.sleep(0.02)
+                    m = c.get(f"/v1/migrations/{m['id']}").json()
+                assert m["state"] == "completed", m
+                ours.append((time.perf_counter() - t0, m["downtime_ms"]))
+                where = 1 - where
+                time.sleep(2)
+                # Directly, back again; then tell vmpool where the VM is, as its sync would.
+                theirs.append(direct(hosts[where].uri, hosts[1 - where].uri, vm["uuid"]))
+                where = 1 - where
+                with runtime.ctx.uow() as uow:
+                    uow.vms.get(vm["id"]).host_id = ids[where]
+                    uow.commit()
+                time.sleep(2)
+    finally:
+        runtime.close()
+        lab_down(LAB_DIR)
+    report(ours, theirs)
+
+
+def report(ours: list[tuple[float, int | None]], theirs: list[tuple[float, int | None]]) -> None:
+    def line(label: str, rows: list[tuple[float, int | None]]) -> float:
+        totals = [t for t, _ in rows]
+        downs = [d for _, d in rows if d is not None]
+        med = statistics.median(totals)
+        print(
+            f"{label:8s} total median {med:.2f} s (min {min(totals):.2f}, max {max(totals):.2f}); "
+            f"downtime median {statistics.median(downs) if downs else float('nan'):.0f} ms "
+            f"(max {max(downs) if downs else float('nan'):.0f} ms, asked <= {MAX_DOWNTIME_MS} ms)"
+        )
+        return med
+
+    a = line("vmpool", ours)
+    b = line("direct", theirs)
+    print(f"ratio vmpool/direct (medians): {a / b:.3f}  (target <= 1.05), {len(ours)} rounds each")
+
+
+if __name__ == "__main__":
+    main()
