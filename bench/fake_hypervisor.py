@@ -75,6 +75,18 @@ class FakeHypervisor:
         with self._lock:
             self._domains.pop(uuid, None)
 
+    def folder_capacity_gib(self, folder: str) -> int:
+        return 4000
+
+    def prepare_storage(self, folder: str) -> None:
+        pass
+
+    def create_volume(self, folder: str, name: str, gib: int) -> str:
+        return f"{folder}/{name}.qcow2"
+
+    def delete_volume(self, path: str) -> None:
+        pass
+
 
 class FakeConnector:
     def __init__(self) -> None:

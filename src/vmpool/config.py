@@ -44,6 +44,10 @@ class Settings(BaseSettings):
         description="age at which the sync settles a transitional state",
     )
     connect_timeout_s: float = Field(default=10.0, gt=0)
+    default_local_disk_path: str = Field(
+        default="/var/lib/libvirt/images/vmpool",
+        description="where VM disks go on a host that sets no local_disk_path",
+    )
     migration_queue_enabled: bool = True
     migration_queue_interval_s: float = Field(default=2.0, gt=0)
     migration_poll_s: float = Field(default=0.5, gt=0, description="progress sampling period")

@@ -55,6 +55,7 @@ def build_runtime(settings: Settings, connector: HypervisorConnector | None = No
         domain_type=None if settings.domain_type == "auto" else DomainType(settings.domain_type),
         serial_log_dir=str(settings.effective_serial_log_dir),
         stale_intent_s=settings.stale_intent_s,
+        default_local_disk_path=settings.default_local_disk_path,
     )
     # The runner and the context point at each other: build one, then the other.
     runner = MigrationRunner(ctx, poll_s=settings.migration_poll_s)

@@ -88,7 +88,7 @@ def test_migrate_there_and_back_while_dirtying_memory(
         assert r.status_code == 202, r.text
         assert r.json()["state"] in ("queued", "preparing", "running")
         m = wait_migration(vp, r.json()["id"])
-        assert m["state"] == "completed", m
+        assert m["state"] == "completed", m["error"]
         assert m["target_host"] == target["name"]
         assert m["total_time_ms"] > 0 and m["downtime_ms"] is not None
         assert m["data_total"] and m["data_total"] > 0
@@ -128,7 +128,7 @@ def test_auto_target_goes_where_placement_prefers(
     assert r.status_code == 202, r.text
     assert r.json()["target_host_id"] == c["id"]
     m = wait_migration(vp, r.json()["id"])
-    assert m["state"] == "completed", m
+    assert m["state"] == "completed", m["error"]
     assert m["source_host_id"] == a["id"]
 
 
@@ -276,3 +276,89 @@ def domains_on_names(host: LabHost) -> list[str]:
         return [d.name() for d in conn.listAllDomains(0)]
     finally:
         conn.close()
+
+
+def _volume_exists(host: LabHost, path: str) -> bool:
+    conn = libvirt.open(host.uri)
+    try:
+        for pool in conn.listAllStoragePools(0):
+            if pool.isActive():
+                pool.refresh(0)
+        conn.storageVolLookupByPath(path)
+        return True
+    except libvirt.libvirtError:
+        return False
+    finally:
+        conn.close()
+
+
+def _disk_of(host: LabHost, vm_uuid: str) -> str | None:
+    conn = libvirt.open(host.uri)
+    try:
+        xml = conn.lookupByUUIDString(vm_uuid).XMLDesc(0)
+    finally:
+        conn.close()
+    import xml.etree.ElementTree as ET
+
+    src = ET.fromstring(xml).find("devices/disk/source")
+    return src.get("file") if src is not None else None
+
+
+def test_shared_storage_migration(
+    vmpool_sqlite: Vmpool, lab: list[LabHost], tiny_image: GuestImage
+) -> None:
+    vp = vmpool_sqlite
+    shared = str(Path(lab[0].shared_dir) / "disks")
+    ids = []
+    for h in lab[:2]:
+        host = vp.register(h)
+        r = vp.client.patch(f"/v1/hosts/{host['id']}", json={"shared_disk_path": shared})
+        assert r.status_code == 200 and "shared-storage" in r.json()["traits"]
+        ids.append(host["id"])
+    r = vp.client.post("/v1/vms", json={
+        "name": "on-nfs", "vcpus": 1, "memory_mib": 128, "disk_gib": 1, "disk_storage": "shared",
+        "image": tiny_image.name, "hosts": [lab[0].name]})  # fmt: skip
+    assert r.status_code == 201, r.text
+    vm = r.json()
+    assert vm["disk_path"].startswith(shared + "/")
+    assert _disk_of(lab[0], vm["uuid"]) == vm["disk_path"]
+    bad = vp.client.post(f"/v1/vms/{vm['id']}/migrate", json={"storage": "copy"})
+    assert bad.status_code == 422
+    r = vp.client.post(f"/v1/vms/{vm['id']}/migrate", json={"storage": "shared"})
+    assert r.status_code == 202, r.text
+    m = wait_migration(vp, r.json()["id"])
+    assert m["state"] == "completed", m["error"]
+    running, _ = where(lab, vm["uuid"])
+    assert running == [lab[1].name]
+    assert _disk_of(lab[1], vm["uuid"]) == vm["disk_path"]  # the same file, seen by both
+    assert Path(vm["disk_path"]).is_file()
+    assert vp.client.delete(f"/v1/vms/{vm['id']}").status_code == 204
+    assert not Path(vm["disk_path"]).exists()
+
+
+def test_copy_storage_migration(
+    vmpool_sqlite: Vmpool, lab: list[LabHost], tiny_image: GuestImage
+) -> None:
+    vp = vmpool_sqlite
+    vp.register(lab[0])
+    vp.register(lab[1])
+    r = vp.client.post("/v1/vms", json={
+        "name": "local-disk", "vcpus": 1, "memory_mib": 128, "disk_gib": 1,
+        "image": tiny_image.name, "hosts": [lab[0].name]})  # fmt: skip
+    assert r.status_code == 201, r.text
+    vm = r.json()
+    assert vm["disk_storage"] == "local"
+    assert _volume_exists(lab[0], vm["disk_path"]) and not _volume_exists(lab[1], vm["disk_path"])
+    bad = vp.client.post(f"/v1/vms/{vm['id']}/migrate", json={"storage": "shared"})
+    assert bad.status_code == 422 and "storage=copy" in bad.json()["error"]["message"]
+    r = vp.client.post(f"/v1/vms/{vm['id']}/migrate", json={"storage": "copy"})
+    assert r.status_code == 202, r.text
+    m = wait_migration(vp, r.json()["id"])
+    assert m["state"] == "completed", m["error"]
+    running, defined = where(lab, vm["uuid"])
+    assert running == [lab[1].name] and defined == [lab[1].name]
+    # The disk was copied to the target's private storage; the source's copy is gone.
+    assert _volume_exists(lab[1], vm["disk_path"])
+    assert not _volume_exists(lab[0], vm["disk_path"])
+    assert vp.client.delete(f"/v1/vms/{vm['id']}").status_code == 204
+    assert not _volume_exists(lab[1], vm["disk_path"])

@@ -102,6 +102,8 @@ class HostOut(Out):
     last_error: str | None
     next_check_at: datetime | None
     migration_address: str | None = Field(description="migration data goes to tcp://ADDRESS")
+    local_disk_path: str | None = Field(description="VM disks on this host (null: the default)")
+    shared_disk_path: str | None = Field(description="shared storage as mounted on this host")
     maintenance_since: datetime | None
     evacuation: EvacuationOut | None = Field(description="while in maintenance")
     foreign_domains: list[ForeignDomainOut] = Field(
@@ -139,6 +141,10 @@ class VmCreate(Strict):
     )
     placement_group: str | None = Field(default=None, max_length=63, pattern=NAME_PATTERN)
     migratable: bool = Field(default=True, description="false pins the VM to its host")
+    disk_storage: Literal["local", "shared"] = Field(
+        default="local",
+        description="with disk_gib > 0: a disk on the host's local or shared storage",
+    )
     kernel_args: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.=,:/-]{1,128}$")]] = Field(
         default_factory=list, max_length=16, description="added to the image's kernel command line"
     )
@@ -157,6 +163,8 @@ class VmOut(Out):
     image: str | None
     guaranteed: bool
     migratable: bool
+    disk_storage: str | None
+    disk_path: str | None
     placement_group: str | None
     domain_type: str
     state: str
@@ -247,6 +255,10 @@ class HostUpdate(Strict):
         max_length=255,
         pattern=r"^[A-Za-z0-9.:\[\]-]+$",
         description="address other hosts send migration data to",
+    )
+    local_disk_path: str | None = Field(default=None, max_length=255)
+    shared_disk_path: str | None = Field(
+        default=None, max_length=255, description="the same path on every host that shares it"
     )
 
 

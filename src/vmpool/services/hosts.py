@@ -81,6 +81,8 @@ def host_view(uow: UnitOfWork, row: HostRow) -> HostView:
         last_error=row.last_error,
         next_check_at=row.next_check_at,
         migration_address=row.migration_address,
+        local_disk_path=row.local_disk_path,
+        shared_disk_path=row.shared_disk_path,
         maintenance_since=row.maintenance_since,
         evacuation=_evacuation(uow, row),
         foreign_domains=[
@@ -109,7 +111,9 @@ def register_host(
         target_pool = uow.pools.get(pool_id) if pool_id is not None else default_pool(uow)
         target_pool_id = target_pool.id
     # The hypervisor is asked outside any transaction: it may be slow.
-    inventory = ctx.hypervisors.connect(uri).inventory()
+    hv = ctx.hypervisors.connect(uri)
+    inventory = hv.inventory()
+    disk_gib = hv.folder_capacity_gib(ctx.default_local_disk_path)
     with ctx.uow() as uow:
         if uow.hosts.by_host_uuid(inventory.host_uuid) is not None:
             raise AlreadyExists(
@@ -122,6 +126,7 @@ def register_host(
             raise AlreadyExists(f"a host named {host_name} already exists", name=host_name)
         row = HostRow(pool_id=target_pool_id, name=host_name, uri=uri, state=HostState.UP.value)
         apply_inventory(row, inventory)
+        row.disk_gib = disk_gib
         row.last_seen_at = ctx.clock()
         try:
             uow.hosts.add(row)
@@ -187,6 +192,8 @@ def update_host(
         "reserved_memory_mib",
         "operator_traits",
         "migration_address",
+        "local_disk_path",
+        "shared_disk_path",
     }
     unknown = set(changes) - allowed
     if unknown:
@@ -196,7 +203,9 @@ def update_host(
         row = uow.hosts.get(host_id)
         before = {k: getattr(row, k) for k in changes}
         for key, value in changes.items():
-            if key == "operator_traits":
+            if key in ("local_disk_path", "shared_disk_path") and value is not None:
+                setattr(row, key, validate_folder(str(value), key))
+            elif key == "operator_traits":
                 given = value if isinstance(value, list | tuple | set | frozenset) else []
                 setattr(row, key, ",".join(sorted({validate_trait(str(t)) for t in given})))
             else:
@@ -208,6 +217,15 @@ def update_host(
         view = host_view(uow, row)
         uow.commit()
         return view
+
+
+_FOLDER_RE = re.compile(r"^(/[A-Za-z0-9._-]+)+$")
+
+
+def validate_folder(path: str, field: str) -> str:
+    if len(path) > 255 or not _FOLDER_RE.fullmatch(path) or "/../" in f"{path}/":
+        raise InvalidInput(f"{field} must be an absolute folder path", field=field)
+    return path
 
 
 _TRAIT_RE = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,62}$")

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from vmpool.adapters.db.tables import HostRow, MigrationRow, VmRow
@@ -27,8 +28,8 @@ from vmpool.domain.model import (
     downtime_steps,
 )
 from vmpool.errors import HostUnreachable, InvalidInput, InvalidState, VmpoolError
-from vmpool.services.ports import JobProgress, MigrationRequest
-from vmpool.services.snapshots import policy_of, pool_snapshot
+from vmpool.services.ports import DISK_TARGET, JobProgress, MigrationRequest
+from vmpool.services.snapshots import SHARED_STORAGE_TRAIT, policy_of, pool_snapshot
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 from vmpool.services.vms import group_rule_of_vm, place_or_refuse
 
@@ -191,6 +192,16 @@ def _new_migration(uow: UnitOfWork, vm: VmRow, opts: MigrateOptions, reason: str
             )
         if target.pool_id != vm.pool_id:
             raise InvalidInput(f"host {target.name} is in another pool", field="target_host_id")
+    if vm.disk_storage == "local" and opts.storage == "shared":
+        raise InvalidInput(
+            f"VM {vm.name}'s disk is local to {source.name}: migrate with storage=copy",
+            field="storage",
+        )
+    if vm.disk_storage == "shared" and opts.storage == "copy":
+        raise InvalidInput(
+            f"VM {vm.name}'s disk is on shared storage: migrate with storage=shared",
+            field="storage",
+        )
     pool = uow.pools.get(vm.pool_id)
     group, _ = group_rule_of_vm(uow, vm)
     request = VmRequest(
@@ -202,10 +213,17 @@ def _new_migration(uow: UnitOfWork, vm: VmRow, opts: MigrateOptions, reason: str
         if opts.target_host_id is not None
         else None,
         excluded_hosts=frozenset({source.name}),
+        required_traits=frozenset({SHARED_STORAGE_TRAIT} if vm.disk_storage == "shared" else ()),
         group=group,
     )
     chosen = place_or_refuse(pool_snapshot(uow, pool), request, policy_of(pool))
     target = uow.hosts.get(chosen.id)
+    if vm.disk_storage == "shared" and target.shared_disk_path != source.shared_disk_path:
+        raise InvalidInput(
+            f"host {target.name} mounts shared storage at {target.shared_disk_path}, "
+            f"not at {source.shared_disk_path} where VM {vm.name}'s disk is",
+            field="target_host_id",
+        )
     migration_address(target)  # refuse now, not half-way, when it has none
     row = MigrationRow(
         vm_id=vm.id,
@@ -345,6 +363,7 @@ class _Plan:
     timeout_s: float
     downtimes: list[int]
     allow_post_copy: bool
+    disk_path: str | None
 
 
 def execute(ctx: ServiceContext, migration_id: int, poll_s: float = 0.5) -> None:
@@ -354,6 +373,15 @@ def execute(ctx: ServiceContext, migration_id: int, poll_s: float = 0.5) -> None
         return
     source = ctx.hypervisors.connect(plan.source_uri)
     outcome: dict[str, VmpoolError] = {}
+    if plan.request.copy_storage and plan.disk_path is not None:
+        # libvirt creates the copy's target disk itself, in a storage pool holding its folder.
+        try:
+            ctx.hypervisors.connect(plan.target_uri).prepare_storage(
+                str(Path(plan.disk_path).parent)
+            )
+        except VmpoolError as exc:
+            _finish(ctx, migration_id, plan, exc, None, 0)
+            return
 
     def run() -> None:
         try:
@@ -454,11 +482,14 @@ def _start(ctx: ServiceContext, migration_id: int) -> _Plan | None:
                 max_downtime_ms=downtimes[0],
                 auto_converge=m.auto_converge,
                 allow_post_copy=m.allow_post_copy,
-                copy_storage=m.storage == "copy",
+                copy_storage=m.storage == "copy" and vm.disk_path is not None,
+                disks=(DISK_TARGET,) if m.storage == "copy" and vm.disk_path else (),
+                trust_shared_storage=m.storage == "shared" and vm.disk_storage == "shared",
             ),
             timeout_s=completion_timeout_s(vm.memory_mib, m.completion_timeout_s_per_gib),
             downtimes=downtimes,
             allow_post_copy=m.allow_post_copy,
+            disk_path=vm.disk_path,
         )
         m.state = MigrationState.RUNNING.value
         m.started_at = ctx.clock()
@@ -566,6 +597,12 @@ def _finish(
             uow.events.record("migration", f"migration.{m.state}", f"migration/{m.id}",
                               vm=vm.name, error=m.error)  # fmt: skip
         uow.commit()
+    if on_target and not on_source and plan.request.copy_storage and plan.disk_path:
+        # The disk now lives on the target; the source's copy is stale.
+        try:
+            ctx.hypervisors.connect(plan.source_uri).delete_volume(plan.disk_path)
+        except VmpoolError as exc:
+            log.warning("could not remove the old disk %s on the source: %s", plan.disk_path, exc)
 
 
 # --- settling what nobody watches -------------------------------------------------------

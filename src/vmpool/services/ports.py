@@ -52,6 +52,9 @@ class BootImage:
     cmdline: str
 
 
+DISK_TARGET = "vda"  # the one disk a VM has, as the guest sees it
+
+
 @dataclass(frozen=True, slots=True)
 class DomainSpec:
     vm_id: int
@@ -64,6 +67,7 @@ class DomainSpec:
     boot: BootImage | None = None
     serial_log: str | None = None
     extra_cmdline: tuple[str, ...] = field(default_factory=tuple)
+    disk_path: str | None = None  # a qcow2 volume, attached as vda
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +82,9 @@ class MigrationRequest:
     allow_post_copy: bool = False
     copy_storage: bool = False
     disks: tuple[str, ...] = ()  # disk targets to copy (vda, ...) when copy_storage
+    # The operator declared the disk's folder shared by both hosts (shared_disk_path): do not
+    # let libvirt refuse a file system it does not recognise as shared (VIR_MIGRATE_UNSAFE).
+    trust_shared_storage: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +124,22 @@ class Hypervisor(Protocol):
     def reboot(self, uuid: str) -> None: ...
 
     def undefine(self, uuid: str) -> None: ...
+
+    def create_volume(self, folder: str, name: str, gib: int) -> str:
+        """A new qcow2 disk of `gib` GiB in `folder` on this host; answers its path."""
+        ...
+
+    def delete_volume(self, path: str) -> None:
+        """Remove a disk; one already gone is fine."""
+        ...
+
+    def folder_capacity_gib(self, folder: str) -> int:
+        """The size of the file system holding `folder` on this host (its disk capacity)."""
+        ...
+
+    def prepare_storage(self, folder: str) -> None:
+        """Make `folder` a place libvirt can create disks in (a copy migration needs it)."""
+        ...
 
     def is_active(self, uuid: str) -> bool:
         """Whether the domain runs here; False when it is not here at all."""

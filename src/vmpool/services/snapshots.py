@@ -48,7 +48,7 @@ def overrides_of(row: HostRow) -> HostOverrides:
 
 
 def host_traits(row: HostRow) -> frozenset[str]:
-    return _parse_traits(row.traits, row.operator_traits)
+    return _parse_traits(row.traits, row.operator_traits, bool(row.shared_disk_path))
 
 
 _STATES = {s.value: s for s in HostState}
@@ -60,9 +60,13 @@ def _parse_domain_types(text: str) -> frozenset[DomainType]:
     return frozenset(_DOMAIN_TYPES[t] for t in split_list(text) if t in _DOMAIN_TYPES)
 
 
+SHARED_STORAGE_TRAIT = "shared-storage"
+
+
 @lru_cache(maxsize=4096)
-def _parse_traits(discovered: str, operator: str) -> frozenset[str]:
-    return frozenset(split_list(discovered)) | frozenset(split_list(operator))
+def _parse_traits(discovered: str, operator: str, shared_storage: bool) -> frozenset[str]:
+    traits = frozenset(split_list(discovered)) | frozenset(split_list(operator))
+    return traits | {SHARED_STORAGE_TRAIT} if shared_storage else traits
 
 
 def host_snapshot(row: HostRow, policy: AllocationPolicy, alloc: HostAllocation) -> HostSnapshot:
@@ -77,7 +81,7 @@ def host_snapshot(row: HostRow, policy: AllocationPolicy, alloc: HostAllocation)
         dedicated_use=alloc.dedicated,
         arch=row.arch,
         domain_types=_parse_domain_types(row.domain_types),
-        traits=_parse_traits(row.traits, row.operator_traits),
+        traits=host_traits(row),
     )
 
 
@@ -89,6 +93,7 @@ def pool_snapshot(uow: UnitOfWork, pool: PoolRow) -> list[HostSnapshot]:
     for (
         host_id, name, state, cpus, memory_mib, disk_gib, arch, domain_types, traits,
         operator_traits, cpu_ratio, ram_ratio, disk_ratio, reserved_vcpus, reserved_memory_mib,
+        shared_disk_path,
     ) in uow.hosts.placement_rows(pool.id):  # fmt: skip
         overrides = (
             _NO_OVERRIDES
@@ -114,7 +119,7 @@ def pool_snapshot(uow: UnitOfWork, pool: PoolRow) -> list[HostSnapshot]:
                 dedicated_use=alloc.dedicated,
                 arch=arch,
                 domain_types=_parse_domain_types(domain_types),
-                traits=_parse_traits(traits, operator_traits),
+                traits=_parse_traits(traits, operator_traits, bool(shared_disk_path)),
             )
         )
     return out

@@ -19,6 +19,7 @@ from vmpool.errors import HostUnreachable, VmpoolError
 from vmpool.services.hosts import apply_inventory
 from vmpool.services.ports import DomainInfo
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
+from vmpool.services.vms import remove_domain_and_disk
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ def sync_host(
         with ctx.uow() as uow:
             known = uow.hosts.find(host_id)
             expected_uuid = known.host_uuid if known is not None else inventory.host_uuid
+            folder = (known.local_disk_path if known else None) or ctx.default_local_disk_path
+        disk_gib = hv.folder_capacity_gib(folder)
         if inventory.host_uuid != expected_uuid:
             # Another machine answers at this URI (a reinstall, a moved address): its
             # domains are not the ones recorded, so nothing is corrected from them.
@@ -81,7 +84,7 @@ def sync_host(
         report.hosts_unreachable.append(uri)
         return
 
-    pending_deletes: list[tuple[int, str]] = []
+    pending_deletes: list[tuple[int, str, str | None]] = []
     with ctx.uow() as uow:
         host = uow.hosts.find(host_id)
         if host is None:
@@ -97,18 +100,19 @@ def sync_host(
         host.last_error = None
         host.last_seen_at = now
         apply_inventory(host, inventory)
+        host.disk_gib = disk_gib
         by_uuid = {d.uuid: d for d in domains}
         known_uuids: set[str] = set()
         for vm in uow.vms.on_host(host.id):
             known_uuids.add(vm.uuid)
             action = _reconcile_vm(uow, vm, by_uuid.get(vm.uuid), now, ctx.stale_intent_s, report)
             if action == "undefine":
-                pending_deletes.append((vm.id, vm.uuid))
+                pending_deletes.append((vm.id, vm.uuid, vm.disk_path))
         _record_foreign(uow, host, domains, known_uuids, now, report)
         uow.commit()
 
-    for vm_id, vm_uuid in pending_deletes:
-        _finish_delete(ctx, vm_id, vm_uuid, uri, report)
+    for vm_id, vm_uuid, disk_path in pending_deletes:
+        _finish_delete(ctx, vm_id, vm_uuid, disk_path, uri, report)
 
 
 def _mark_unreachable(
@@ -236,10 +240,15 @@ def _record_foreign(
 
 
 def _finish_delete(
-    ctx: ServiceContext, vm_id: int, vm_uuid: str, uri: str, report: SyncReport
+    ctx: ServiceContext,
+    vm_id: int,
+    vm_uuid: str,
+    disk_path: str | None,
+    uri: str,
+    report: SyncReport,
 ) -> None:
     try:
-        ctx.hypervisors.connect(uri).undefine(vm_uuid)
+        remove_domain_and_disk(ctx, uri, vm_uuid, disk_path)
     except VmpoolError as exc:
         log.warning("sync could not remove the domain of VM %s: %s", vm_id, exc.message)
         return

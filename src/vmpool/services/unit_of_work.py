@@ -32,4 +32,5 @@ class ServiceContext:
     # A transitional state older than this is settled by the sync from what the host says.
     stale_intent_s: float = 120.0
     migration_queue: MigrationQueue | None = None
+    default_local_disk_path: str = "/var/lib/libvirt/images/vmpool"
     clock: Clock = utc_now

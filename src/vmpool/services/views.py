@@ -52,6 +52,8 @@ class HostView:
     last_error: str | None
     next_check_at: datetime | None
     migration_address: str | None
+    local_disk_path: str | None
+    shared_disk_path: str | None
     maintenance_since: datetime | None
     evacuation: object  # maintenance.Evacuation while in maintenance, else None
     foreign_domains: list[ForeignDomainView]
@@ -72,6 +74,8 @@ class VmView:
     image: str | None
     guaranteed: bool
     migratable: bool
+    disk_storage: str | None
+    disk_path: str | None
     placement_group: str | None
     domain_type: str
     state: str
@@ -109,6 +113,8 @@ def vm_view(row: VmRow) -> VmView:
         image=row.image,
         guaranteed=row.guaranteed,
         migratable=row.migratable,
+        disk_storage=row.disk_storage,
+        disk_path=row.disk_path,
         placement_group=row.placement_group.name if row.placement_group is not None else None,
         domain_type=row.domain_type,
         state=row.state,

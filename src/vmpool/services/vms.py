@@ -39,7 +39,7 @@ from vmpool.errors import (
 from vmpool.services.hosts import validate_trait
 from vmpool.services.pools import default_pool
 from vmpool.services.ports import DomainSpec, Hypervisor
-from vmpool.services.snapshots import policy_of, pool_snapshot
+from vmpool.services.snapshots import SHARED_STORAGE_TRAIT, policy_of, pool_snapshot
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 from vmpool.services.views import VmView, vm_view
 
@@ -65,6 +65,7 @@ class CreateVm:
     hosts: frozenset[str] | None = None
     placement_group: str | None = None
     migratable: bool = True
+    disk_storage: str = "local"  # local | shared, when disk_gib > 0
 
 
 def _check_sizes(cmd: CreateVm) -> None:
@@ -76,6 +77,8 @@ def _check_sizes(cmd: CreateVm) -> None:
         )
     if cmd.disk_gib < 0:
         raise InvalidInput("disk_gib must not be negative", field="disk_gib")
+    if cmd.disk_storage not in ("local", "shared"):
+        raise InvalidInput("disk_storage must be local or shared", field="disk_storage")
 
 
 def create_vm(ctx: ServiceContext, cmd: CreateVm) -> VmView:
@@ -96,6 +99,16 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm) -> VmView:
         domain_type = request.domain_type or (
             DomainType.KVM if DomainType.KVM in chosen.domain_types else DomainType.QEMU
         )
+        host_row = uow.hosts.get(chosen.id)
+        disk_path = None
+        if cmd.disk_gib > 0:
+            folder = (
+                host_row.shared_disk_path
+                if cmd.disk_storage == "shared"
+                else host_row.local_disk_path or ctx.default_local_disk_path
+            )
+            assert folder is not None  # placement required shared storage
+            disk_path = str(Path(folder) / f"{cmd.name}-{vm_uuid}.qcow2")
         row = VmRow(
             pool_id=pool.id,
             host_id=chosen.id,
@@ -107,6 +120,8 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm) -> VmView:
             image=cmd.image,
             guaranteed=cmd.guaranteed,
             migratable=cmd.migratable,
+            disk_storage=cmd.disk_storage if disk_path else None,
+            disk_path=disk_path,
             placement_group_id=group_id,
             domain_type=domain_type.value,
             state=VmState.CREATING.value,
@@ -118,7 +133,7 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm) -> VmView:
             raise AlreadyExists(f"a VM named {cmd.name} already exists", name=cmd.name) from exc
         uow.events.record("api", "vm.create", f"vm/{row.id}", name=cmd.name, host=chosen.name)
         vm_id = row.id
-        host_uri = uow.hosts.get(chosen.id).uri
+        host_uri = host_row.uri
         uow.commit()
 
     spec = DomainSpec(
@@ -131,15 +146,19 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm) -> VmView:
         boot=boot,
         serial_log=_serial_log(ctx, cmd.name, vm_uuid),
         extra_cmdline=cmd.kernel_args,
+        disk_path=disk_path,
     )
     # 2. The hypervisor, outside any transaction.
     try:
         hv = ctx.hypervisors.connect(host_uri)
+        if disk_path is not None:
+            made = hv.create_volume(str(Path(disk_path).parent), Path(disk_path).stem, cmd.disk_gib)
+            assert made == disk_path, (made, disk_path)
         hv.define(spec)
         hv.start(vm_uuid)
         observed = hv.domain(vm_uuid).state
     except VmpoolError as exc:
-        _abandon_create(ctx, vm_id, vm_uuid, host_uri, exc)
+        _abandon_create(ctx, vm_id, vm_uuid, host_uri, disk_path, exc)
         raise
     # 3. Outcome.
     with ctx.uow() as uow:
@@ -160,7 +179,8 @@ def build_request(ctx: ServiceContext, cmd: CreateVm, group: GroupRule | None) -
         guaranteed=cmd.guaranteed,
         arch=cmd.arch,
         domain_type=domain_type,
-        required_traits=frozenset(validate_trait(t) for t in cmd.required_traits),
+        required_traits=frozenset(validate_trait(t) for t in cmd.required_traits)
+        | ({SHARED_STORAGE_TRAIT} if cmd.disk_gib and cmd.disk_storage == "shared" else set()),
         allowed_hosts=cmd.hosts,
         group=group,
     )
@@ -221,6 +241,16 @@ def place_or_refuse(
     return result.host
 
 
+def remove_domain_and_disk(
+    ctx: ServiceContext, host_uri: str, vm_uuid: str, disk_path: str | None
+) -> None:
+    """Destroy and undefine the domain, then delete its disk; each is fine if already gone."""
+    hv = ctx.hypervisors.connect(host_uri)
+    hv.undefine(vm_uuid)
+    if disk_path is not None:
+        hv.delete_volume(disk_path)
+
+
 def _serial_log(ctx: ServiceContext, name: str, vm_uuid: str) -> str | None:
     if ctx.serial_log_dir is None:
         return None
@@ -230,12 +260,17 @@ def _serial_log(ctx: ServiceContext, name: str, vm_uuid: str) -> str | None:
 
 
 def _abandon_create(
-    ctx: ServiceContext, vm_id: int, vm_uuid: str, host_uri: str, cause: VmpoolError
+    ctx: ServiceContext,
+    vm_id: int,
+    vm_uuid: str,
+    host_uri: str,
+    disk_path: str | None,
+    cause: VmpoolError,
 ) -> None:
-    """Undo a failed create: no half-defined domain, no capacity left claimed."""
+    """Undo a failed create: no half-defined domain, no disk, no capacity left claimed."""
     cleaned = True
     try:
-        ctx.hypervisors.connect(host_uri).undefine(vm_uuid)
+        remove_domain_and_disk(ctx, host_uri, vm_uuid, disk_path)
     except VmpoolError:
         cleaned = False
         log.warning("could not remove the domain of failed VM %s yet", vm_id, exc_info=True)
@@ -368,12 +403,12 @@ def delete_vm(ctx: ServiceContext, vm_id: int) -> None:
         row.state = VmState.DELETING.value
         row.state_changed_at = ctx.clock()
         uow.commit()
-        vm_uuid = row.uuid
+        vm_uuid, disk_path = row.uuid, row.disk_path
         host_uri = host.uri if host is not None else None
 
     if host_uri is not None:
         try:
-            ctx.hypervisors.connect(host_uri).undefine(vm_uuid)
+            remove_domain_and_disk(ctx, host_uri, vm_uuid, disk_path)
         except VmpoolError as exc:
             # The record stays `deleting` (capacity still held, as the domain may
             # still run); the sync finishes the job when the host answers.

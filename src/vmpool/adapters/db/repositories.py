@@ -128,6 +128,7 @@ class HostRepository:
                     h.disk_allocation_ratio,
                     h.reserved_vcpus,
                     h.reserved_memory_mib,
+                    h.shared_disk_path,
                 )
                 .where(h.pool_id == pool_id)
                 .order_by(h.id)

@@ -108,6 +108,10 @@ class HostRow(Base):
     operator_traits: Mapped[str] = mapped_column(Text, default="")
     # Where migration data to this host goes (tcp://ADDRESS); the URI's host when unset.
     migration_address: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # Folders for VM disks on this host: local (private to it) and shared (seen by all
+    # hosts that set the same path, as an NFS mount would be). None: the default / none.
+    local_disk_path: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    shared_disk_path: Mapped[str | None] = mapped_column(String(255), nullable=True)
     maintenance_since: Mapped[datetime | None] = mapped_column(nullable=True)
     # Reachability, with backoff: when to try an unreachable host again.
     failures: Mapped[int] = mapped_column(Integer, default=0)
@@ -142,6 +146,8 @@ class VmRow(Base):
     # Dedicated resources: vCPUs and memory count at ratio 1.0 whatever the pool's ratios.
     guaranteed: Mapped[bool] = mapped_column(Boolean, default=False)
     migratable: Mapped[bool] = mapped_column(Boolean, default=True)
+    disk_storage: Mapped[str | None] = mapped_column(String(8), nullable=True)  # local | shared
+    disk_path: Mapped[str | None] = mapped_column(String(512), nullable=True)
     placement_group_id: Mapped[int | None] = mapped_column(
         ForeignKey("placement_groups.id"), index=True, nullable=True
     )

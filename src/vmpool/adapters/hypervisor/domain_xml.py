@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from vmpool.domain.names import validate_name
-from vmpool.services.ports import DomainSpec
+from vmpool.services.ports import DISK_TARGET, DomainSpec
 
 VMPOOL_XMLNS = "https://vmpool.dev/xmlns/vm/1"
 _METADATA_TAG = f"{{{VMPOOL_XMLNS}}}vm"
@@ -46,6 +46,11 @@ def build_domain_xml(spec: DomainSpec) -> str:
     _sub(dom, "on_crash", "destroy")
 
     devices = _sub(dom, "devices")
+    if spec.disk_path is not None:
+        disk = _sub(devices, "disk", type="file", device="disk")
+        _sub(disk, "driver", name="qemu", type="qcow2", cache="none")
+        _sub(disk, "source", file=spec.disk_path)
+        _sub(disk, "target", dev=DISK_TARGET, bus="virtio")
     if spec.serial_log is not None:
         serial = _sub(devices, "serial", type="file")
         _sub(serial, "source", path=spec.serial_log, append="on")

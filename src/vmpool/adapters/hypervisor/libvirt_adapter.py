@@ -7,11 +7,13 @@ normal on a live host (virt-manager treats it the same way): it is skipped.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from pathlib import Path
 
 import libvirt
 
@@ -197,6 +199,56 @@ class LibvirtHypervisor:
         except DomainMissing:
             return
 
+    def _storage_pool(self, folder: str) -> libvirt.virStoragePool:
+        """The libvirt dir pool for `folder`, defined (and started) on first use."""
+        name = "vmpool-" + hashlib.sha256(folder.encode()).hexdigest()[:12]
+        with self._guard():
+            try:
+                pool = self._conn.storagePoolLookupByName(name)
+            except libvirt.libvirtError as exc:
+                if exc.get_error_code() != libvirt.VIR_ERR_NO_STORAGE_POOL:
+                    raise
+                root = ET.Element("pool", type="dir")
+                ET.SubElement(root, "name").text = name
+                ET.SubElement(ET.SubElement(root, "target"), "path").text = folder
+                pool = self._conn.storagePoolDefineXML(ET.tostring(root, encoding="unicode"), 0)
+                pool.build(0)
+                pool.setAutostart(1)
+            if not pool.isActive():
+                pool.create(0)
+            pool.refresh(0)
+        return pool
+
+    def create_volume(self, folder: str, name: str, gib: int) -> str:
+        pool = self._storage_pool(folder)
+        vol = ET.Element("volume")
+        ET.SubElement(vol, "name").text = f"{name}.qcow2"
+        ET.SubElement(vol, "capacity", unit="GiB").text = str(gib)
+        ET.SubElement(ET.SubElement(vol, "target"), "format", type="qcow2")
+        with self._guard():
+            created = pool.createXML(ET.tostring(vol, encoding="unicode"), 0)
+            return str(created.path())
+
+    def delete_volume(self, path: str) -> None:
+        self._storage_pool(str(Path(path).parent))  # refreshes the listing
+        with self._guard():
+            try:
+                vol = self._conn.storageVolLookupByPath(path)
+            except libvirt.libvirtError as exc:
+                if exc.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_VOL:
+                    return
+                raise
+            vol.delete(0)
+
+    def prepare_storage(self, folder: str) -> None:
+        self._storage_pool(folder)
+
+    def folder_capacity_gib(self, folder: str) -> int:
+        pool = self._storage_pool(folder)
+        with self._guard():
+            _state, capacity, _allocation, _available = pool.info()
+        return int(capacity // 2**30)
+
     def is_active(self, uuid: str) -> bool:
         try:
             dom = self._lookup(uuid)
@@ -221,9 +273,13 @@ class LibvirtHypervisor:
         if request.allow_post_copy:
             flags |= libvirt.VIR_MIGRATE_POSTCOPY
         if request.copy_storage:
-            flags |= libvirt.VIR_MIGRATE_NON_SHARED_INC
+            # A full copy: each disk is a standalone qcow2, and libvirt pre-creates the
+            # target disk only for full copies (not for NON_SHARED_INC, libvirt 9.0).
+            flags |= libvirt.VIR_MIGRATE_NON_SHARED_DISK
             if request.disks:
                 params[libvirt.VIR_MIGRATE_PARAM_MIGRATE_DISKS] = list(request.disks)
+        if request.trust_shared_storage:
+            flags |= libvirt.VIR_MIGRATE_UNSAFE
         if request.bandwidth_mib_s is not None:
             params[libvirt.VIR_MIGRATE_PARAM_BANDWIDTH] = request.bandwidth_mib_s
         with self._guard():

@@ -44,6 +44,7 @@ def create_vm(body: VmCreate, ctx: ServiceContext = Depends(service_context)) ->
         placement_group=body.placement_group,
         migratable=body.migratable,
         kernel_args=tuple(body.kernel_args),
+        disk_storage=body.disk_storage,
     )
     return VmOut.model_validate(vms.create_vm(ctx, cmd))
 
