@@ -30,12 +30,14 @@ def run_sync(ctx: ServiceContext, interval_s: float, max_backoff_s: float) -> No
 
 def settle_migrations(ctx: ServiceContext) -> None:
     """The migration queue: settle what nobody runs, then start what the limits allow."""
-    owned = ctx.migration_queue.owned() if ctx.migration_queue is not None else set()
-    settled = migrations.resolve_unowned(ctx, owned)
-    if settled:
-        log.info("settled migrations left mid-way: %s", settled)
-    if ctx.migration_queue is not None:
-        ctx.migration_queue.kick()
+    queue = ctx.migration_queue
+    result = migrations.resolve_unowned(ctx, queue.owned() if queue is not None else set())
+    if result.settled:
+        log.info("settled migrations left mid-way: %s", result.settled)
+    if queue is not None:
+        for mid in result.still_running:
+            queue.adopt(mid)
+        queue.kick()
 
 
 def build_scheduler(ctx: ServiceContext, settings: Settings) -> BackgroundScheduler:

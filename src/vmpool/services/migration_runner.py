@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from vmpool.services import migrations
@@ -32,15 +33,23 @@ class MigrationRunner:
                 return
             for mid in migrations.dispatch(self._ctx):
                 self._owned.add(mid)
-                self._pool.submit(self._run, mid)
+                self._pool.submit(self._run, mid, migrations.execute)
+
+    def adopt(self, mid: int) -> None:
+        """Watch a migration whose libvirt job outlived the vmpool that started it."""
+        with self._lock:
+            if self._closed or mid in self._owned:
+                return
+            self._owned.add(mid)
+            self._pool.submit(self._run, mid, migrations.watch)
 
     def owned(self) -> set[int]:
         with self._lock:
             return set(self._owned)
 
-    def _run(self, mid: int) -> None:
+    def _run(self, mid: int, work: Callable[[ServiceContext, int, float], None]) -> None:
         try:
-            migrations.execute(self._ctx, mid, self._poll_s)
+            work(self._ctx, mid, self._poll_s)
         except Exception:
             log.exception("migration %s failed unexpectedly", mid)
         finally:

@@ -27,8 +27,14 @@ from vmpool.domain.model import (
     completion_timeout_s,
     downtime_steps,
 )
-from vmpool.errors import HostUnreachable, InvalidInput, InvalidState, VmpoolError
-from vmpool.services.ports import DISK_TARGET, JobProgress, MigrationRequest
+from vmpool.errors import (
+    DomainMissing,
+    HostUnreachable,
+    InvalidInput,
+    InvalidState,
+    VmpoolError,
+)
+from vmpool.services.ports import DISK_TARGET, Hypervisor, JobProgress, MigrationRequest
 from vmpool.services.snapshots import SHARED_STORAGE_TRAIT, policy_of, pool_snapshot
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 from vmpool.services.vms import group_rule_of_vm, place_or_refuse
@@ -392,15 +398,60 @@ def execute(ctx: ServiceContext, migration_id: int, poll_s: float = 0.5) -> None
     worker = threading.Thread(target=run, name=f"migration-{migration_id}", daemon=True)
     t0 = time.monotonic()
     worker.start()
+
+    def ended() -> bool:
+        worker.join(poll_s)
+        return not worker.is_alive()
+
+    abort_reason = _monitor(ctx, migration_id, plan, source, ended, 0.0)
+    total_ms = int((time.monotonic() - t0) * 1000)
+    _finish(ctx, migration_id, plan, outcome.get("error"), abort_reason, total_ms)
+
+
+def watch(ctx: ServiceContext, migration_id: int, poll_s: float = 0.5) -> None:
+    """Take over a migration whose libvirt job outlived the vmpool that started it:
+    follow its progress, enforce cancel and timeout, and record its outcome."""
+    with ctx.uow() as uow:
+        m = uow.migrations.get(migration_id)
+        if m.state != MigrationState.RUNNING.value or m.started_at is None:
+            return
+        already_s = (ctx.clock() - m.started_at).total_seconds()
+        plan = _plan_of(m, uow.vms.get(m.vm_id))
+    source = ctx.hypervisors.connect(plan.source_uri)
+
+    def ended() -> bool:
+        time.sleep(poll_s)
+        try:
+            return not source.job_progress(plan.vm_uuid).active
+        except DomainMissing:
+            return True  # it left the source: the job is over
+        except VmpoolError:
+            return False  # the source cannot tell right now: ask again
+
+    t0 = time.monotonic()
+    abort_reason = _monitor(ctx, migration_id, plan, source, ended, already_s)
+    total_ms = int((already_s + time.monotonic() - t0) * 1000)
+    _finish(ctx, migration_id, plan, None, abort_reason, total_ms)
+
+
+def _monitor(
+    ctx: ServiceContext,
+    migration_id: int,
+    plan: _Plan,
+    source: Hypervisor,
+    ended: Callable[[], bool],
+    already_s: float,
+) -> str | None:
+    """Follow a running job until `ended()`: record progress, raise the allowed downtime in
+    steps, and abort on a cancel or at the timeout (or switch to post-copy). Answers why it
+    aborted, or None."""
+    t0 = time.monotonic() - already_s
     abort_reason: str | None = None
     aborted = False
     post_copy = False
     step = 0
     step_every = plan.timeout_s / (len(plan.downtimes) + 1)
-    while True:
-        worker.join(poll_s)
-        if not worker.is_alive():
-            break
+    while not ended():
         elapsed = time.monotonic() - t0
         try:
             progress = source.job_progress(plan.vm_uuid)
@@ -428,8 +479,7 @@ def execute(ctx: ServiceContext, migration_id: int, poll_s: float = 0.5) -> None
         # ask again at each poll until one is taken.
         if abort_reason is not None and not aborted:
             aborted = _try(partial(source.abort_job, plan.vm_uuid))
-    total_ms = int((time.monotonic() - t0) * 1000)
-    _finish(ctx, migration_id, plan, outcome.get("error"), abort_reason, total_ms)
+    return abort_reason
 
 
 def _try(action: Callable[[], None]) -> bool:
@@ -439,6 +489,35 @@ def _try(action: Callable[[], None]) -> bool:
     except VmpoolError as exc:
         log.warning("migration step failed: %s", exc.message)
         return False
+
+
+def _plan_of(m: MigrationRow, vm: VmRow) -> _Plan:
+    source, target = m.source_host, m.target_host
+    assert target is not None
+    downtimes = downtime_steps(m.max_downtime_ms)
+    copy = m.storage == "copy" and vm.disk_path is not None
+    return _Plan(
+        vm_id=vm.id,
+        vm_uuid=vm.uuid,
+        memory_mib=vm.memory_mib,
+        source_uri=source.uri,
+        target_uri=target.uri,
+        request=MigrationRequest(
+            dest_uri=target.uri,
+            data_uri=f"tcp://{migration_address(target)}",
+            bandwidth_mib_s=m.bandwidth_mib_s,
+            max_downtime_ms=downtimes[0],
+            auto_converge=m.auto_converge,
+            allow_post_copy=m.allow_post_copy,
+            copy_storage=copy,
+            disks=(DISK_TARGET,) if copy else (),
+            trust_shared_storage=m.storage == "shared" and vm.disk_storage == "shared",
+        ),
+        timeout_s=completion_timeout_s(vm.memory_mib, m.completion_timeout_s_per_gib),
+        downtimes=downtimes,
+        allow_post_copy=m.allow_post_copy,
+        disk_path=vm.disk_path,
+    )
 
 
 def _start(ctx: ServiceContext, migration_id: int) -> _Plan | None:
@@ -468,32 +547,10 @@ def _start(ctx: ServiceContext, migration_id: int) -> _Plan | None:
             m.finished_at = ctx.clock()
             uow.commit()
             return None
-        downtimes = downtime_steps(m.max_downtime_ms)
-        plan = _Plan(
-            vm_id=vm.id,
-            vm_uuid=vm.uuid,
-            memory_mib=vm.memory_mib,
-            source_uri=source.uri,
-            target_uri=target.uri,
-            request=MigrationRequest(
-                dest_uri=target.uri,
-                data_uri=f"tcp://{migration_address(target)}",
-                bandwidth_mib_s=m.bandwidth_mib_s,
-                max_downtime_ms=downtimes[0],
-                auto_converge=m.auto_converge,
-                allow_post_copy=m.allow_post_copy,
-                copy_storage=m.storage == "copy" and vm.disk_path is not None,
-                disks=(DISK_TARGET,) if m.storage == "copy" and vm.disk_path else (),
-                trust_shared_storage=m.storage == "shared" and vm.disk_storage == "shared",
-            ),
-            timeout_s=completion_timeout_s(vm.memory_mib, m.completion_timeout_s_per_gib),
-            downtimes=downtimes,
-            allow_post_copy=m.allow_post_copy,
-            disk_path=vm.disk_path,
-        )
+        plan = _plan_of(m, vm)
         m.state = MigrationState.RUNNING.value
         m.started_at = ctx.clock()
-        m.current_max_downtime_ms = downtimes[0]
+        m.current_max_downtime_ms = plan.downtimes[0]
         vm.state = VmState.MIGRATING.value
         vm.state_changed_at = ctx.clock()
         uow.commit()
@@ -608,9 +665,16 @@ def _finish(
 # --- settling what nobody watches -------------------------------------------------------
 
 
-def resolve_unowned(ctx: ServiceContext, owned: set[int]) -> list[int]:
+@dataclass
+class Unowned:
+    settled: list[int]
+    still_running: list[int]  # libvirt still runs the job: someone must watch it
+
+
+def resolve_unowned(ctx: ServiceContext, owned: set[int]) -> Unowned:
     """Settle migrations left mid-way (vmpool died) from where their VM runs now."""
     settled: list[int] = []
+    still_running: list[int] = []
     with ctx.uow() as uow:
         rows = [
             (
@@ -627,7 +691,8 @@ def resolve_unowned(ctx: ServiceContext, owned: set[int]) -> list[int]:
         try:
             source = ctx.hypervisors.connect(source_uri)
             if source.is_active(vm_uuid) and source.job_progress(vm_uuid).active:
-                continue  # libvirt is still moving it: look again next time
+                still_running.append(mid)  # libvirt is still moving it
+                continue
             on_source = source.is_active(vm_uuid)
             on_target = (
                 ctx.hypervisors.connect(target_uri).is_active(vm_uuid) if target_uri else False
@@ -662,4 +727,4 @@ def resolve_unowned(ctx: ServiceContext, owned: set[int]) -> list[int]:
             uow.events.record("sync", "migration.settled", f"migration/{mid}", state=m.state)
             uow.commit()
             settled.append(mid)
-    return settled
+    return Unowned(settled, still_running)
