@@ -1,0 +1,418 @@
+"""The offline cluster snapshot: a JSON document describing hosts, VMs and the pool policy,
+parsed and validated from a plain dict (no file I/O here: the caller reads the file).
+
+    {"version": 1,
+     "hosts": [{"name": "node-001", "vcpus": 64, "memory_mib": 262144, "disk_gib": 4000,
+                "state": "up"}],
+     "vms":   [{"name": "vm-00001", "host": "node-001", "vcpus": 4, "memory_mib": 8192,
+                "disk_gib": 40, "cpu_usage": 0.35, "migratable": true}],
+     "policy": {"cpu_allocation_ratio": 4.0, "ram_allocation_ratio": 1.0,
+                "disk_allocation_ratio": 1.0, "strategy": "balance", "max_migrations": 50}}
+
+`parse_snapshot` is strict: unknown keys, wrong types, negative sizes, duplicate names, a VM
+on an unknown host, an unknown state or strategy all raise `InvalidInput` naming the field.
+A host whose VMs exceed its capacity is accepted (it is the planner's job to fix it) and
+reported in `ClusterSnapshot.overcommitted_hosts` and `warnings`.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from vmpool.domain.model import AllocationPolicy, GroupPolicy, Resources, host_capacity
+from vmpool.errors import InvalidInput
+
+if TYPE_CHECKING:  # pragma: no cover
+    from vmpool.domain.rebalance import Plan
+
+SNAPSHOT_VERSION = 1
+
+_E = TypeVar("_E", bound=enum.StrEnum)
+
+
+class Strategy(enum.StrEnum):
+    BALANCE = "balance"
+    CONSOLIDATE = "consolidate"
+
+
+class SnapshotHostState(enum.StrEnum):
+    UP = "up"
+    MAINTENANCE = "maintenance"
+    DOWN = "down"
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotHost:
+    name: str
+    vcpus: int
+    memory_mib: float
+    disk_gib: float = 0.0
+    state: SnapshotHostState = SnapshotHostState.UP
+
+    @property
+    def is_up(self) -> bool:
+        return self.state is SnapshotHostState.UP
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotVm:
+    name: str
+    host: str
+    vcpus: int
+    memory_mib: float
+    disk_gib: float = 0.0
+    # Fraction of the VM's vCPUs busy; None (no sample) counts as 1.0 (fully busy).
+    cpu_usage: float | None = None
+    migratable: bool = True
+    group: str | None = None
+    # Memory dirtying rate in MiB/s, if measured: raises the cost of migrating the VM.
+    dirty_rate: float | None = None
+
+    @property
+    def load(self) -> float:
+        """Busy vCPUs: vcpus * cpu_usage, a VM with no sample counting as fully busy."""
+        return self.vcpus * (1.0 if self.cpu_usage is None else self.cpu_usage)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSpec:
+    name: str
+    policy: GroupPolicy
+    hard: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotPolicy:
+    allocation: AllocationPolicy = field(
+        default_factory=lambda: AllocationPolicy(reserved_memory_mib=0)
+    )
+    strategy: Strategy = Strategy.BALANCE
+    max_migrations: int = 50
+    min_gain: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSnapshot:
+    hosts: tuple[SnapshotHost, ...]
+    vms: tuple[SnapshotVm, ...]
+    policy: SnapshotPolicy = field(default_factory=SnapshotPolicy)
+    groups: Mapping[str, GroupSpec] = field(default_factory=dict)
+    version: int = SNAPSHOT_VERSION
+    overcommitted_hosts: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def capacity(self, host: SnapshotHost) -> Resources:
+        """(physical - reserved) * allocation ratio, as `host_capacity` computes it."""
+        return host_capacity(
+            Resources(float(host.vcpus), float(host.memory_mib), float(host.disk_gib)),
+            self.policy.allocation,
+        )
+
+    def cpu_threads(self, host: SnapshotHost) -> float:
+        """Physical vCPUs available to guests (for measured load): vcpus - reserved."""
+        return max(0.0, float(host.vcpus - self.policy.allocation.reserved_vcpus))
+
+
+# --- parsing -------------------------------------------------------------------------------
+
+_TOP_KEYS = {"version", "hosts", "vms", "policy", "groups"}
+_HOST_KEYS = {"name", "vcpus", "memory_mib", "disk_gib", "state"}
+_VM_KEYS = {
+    "name",
+    "host",
+    "vcpus",
+    "memory_mib",
+    "disk_gib",
+    "cpu_usage",
+    "migratable",
+    "group",
+    "dirty_rate",
+}
+_POLICY_KEYS = {
+    "cpu_allocation_ratio",
+    "ram_allocation_ratio",
+    "disk_allocation_ratio",
+    "reserved_vcpus",
+    "reserved_memory_mib",
+    "reserved_disk_gib",
+    "strategy",
+    "max_migrations",
+    "min_gain",
+}
+_GROUP_KEYS = {"policy", "hard"}
+
+
+def _fail(where: str, message: str) -> InvalidInput:
+    return InvalidInput(f"snapshot {where}: {message}", field=where)
+
+
+def _obj(value: Any, where: str, allowed: set[str], required: set[str]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _fail(where, f"expected an object, got {type(value).__name__}")
+    unknown = sorted(str(k) for k in value if k not in allowed)
+    if unknown:
+        raise _fail(where, f"unknown key(s) {', '.join(unknown)}")
+    missing = sorted(required - value.keys())
+    if missing:
+        raise _fail(where, f"missing key(s) {', '.join(missing)}")
+    return value
+
+
+def _name(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(where, "expected a non-empty string")
+    return value
+
+
+def _int(value: Any, where: str, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _fail(where, f"expected an integer, got {value!r}")
+    if value < minimum:
+        raise _fail(where, f"must be >= {minimum}, got {value}")
+    return value
+
+
+def _num(
+    value: Any,
+    where: str,
+    minimum: float = 0.0,
+    maximum: float | None = None,
+    *,
+    strict: bool = False,
+) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _fail(where, f"expected a number, got {value!r}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise _fail(where, f"expected a finite number, got {value!r}")
+    if v < minimum or (strict and v == minimum):
+        raise _fail(where, f"must be {'>' if strict else '>='} {minimum:g}, got {value!r}")
+    if maximum is not None and v > maximum:
+        raise _fail(where, f"must be <= {maximum:g}, got {value!r}")
+    return v
+
+
+def _bool(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(where, f"expected true or false, got {value!r}")
+    return value
+
+
+def _enum(kind: type[_E], value: Any, where: str) -> _E:
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = "|".join(m.value for m in kind)
+        raise _fail(where, f"unknown value {value!r} (expected {allowed})") from None
+
+
+def _parse_policy(raw: Any) -> SnapshotPolicy:
+    p = _obj(raw, "policy", _POLICY_KEYS, set())
+    alloc = AllocationPolicy(
+        cpu_allocation_ratio=_num(
+            p.get("cpu_allocation_ratio", 4.0), "policy.cpu_allocation_ratio", strict=True
+        ),
+        ram_allocation_ratio=_num(
+            p.get("ram_allocation_ratio", 1.0), "policy.ram_allocation_ratio", strict=True
+        ),
+        disk_allocation_ratio=_num(
+            p.get("disk_allocation_ratio", 1.0), "policy.disk_allocation_ratio", strict=True
+        ),
+        reserved_vcpus=_int(p.get("reserved_vcpus", 0), "policy.reserved_vcpus"),
+        reserved_memory_mib=_int(p.get("reserved_memory_mib", 0), "policy.reserved_memory_mib"),
+        reserved_disk_gib=_int(p.get("reserved_disk_gib", 0), "policy.reserved_disk_gib"),
+    )
+    min_gain = p.get("min_gain")
+    return SnapshotPolicy(
+        allocation=alloc,
+        strategy=_enum(Strategy, p.get("strategy", "balance"), "policy.strategy"),
+        max_migrations=_int(p.get("max_migrations", 50), "policy.max_migrations"),
+        min_gain=None if min_gain is None else _num(min_gain, "policy.min_gain"),
+    )
+
+
+def _parse_groups(raw: Any) -> dict[str, GroupSpec]:
+    if not isinstance(raw, dict):
+        raise _fail("groups", "expected an object {name: {policy, hard}}")
+    out: dict[str, GroupSpec] = {}
+    for name, spec in raw.items():
+        where = f"groups.{name}"
+        _name(name, where)
+        g = _obj(spec, where, _GROUP_KEYS, {"policy"})
+        out[name] = GroupSpec(
+            name=name,
+            policy=_enum(GroupPolicy, g["policy"], f"{where}.policy"),
+            hard=_bool(g.get("hard", True), f"{where}.hard"),
+        )
+    return out
+
+
+def parse_snapshot(data: dict[str, Any]) -> ClusterSnapshot:
+    """Validate a decoded snapshot document and build a `ClusterSnapshot`.
+
+    Raises `InvalidInput` with the offending field on any malformed input.
+    """
+    top = _obj(data, "document", _TOP_KEYS, {"version", "hosts", "vms"})
+    version = top["version"]
+    if isinstance(version, bool) or version != SNAPSHOT_VERSION:
+        raise _fail("version", f"unsupported version {version!r} (expected {SNAPSHOT_VERSION})")
+    policy = _parse_policy(top.get("policy", {}))
+    groups = _parse_groups(top.get("groups", {}))
+
+    raw_hosts = top["hosts"]
+    if not isinstance(raw_hosts, list):
+        raise _fail("hosts", "expected a list")
+    hosts: list[SnapshotHost] = []
+    seen_hosts: set[str] = set()
+    for i, raw in enumerate(raw_hosts):
+        where = f"hosts[{i}]"
+        h = _obj(raw, where, _HOST_KEYS, {"name", "vcpus", "memory_mib"})
+        name = _name(h["name"], f"{where}.name")
+        if name in seen_hosts:
+            raise _fail(f"{where}.name", f"duplicate host name {name!r}")
+        seen_hosts.add(name)
+        hosts.append(
+            SnapshotHost(
+                name=name,
+                vcpus=_int(h["vcpus"], f"{where}.vcpus"),
+                memory_mib=_num(h["memory_mib"], f"{where}.memory_mib"),
+                disk_gib=_num(h.get("disk_gib", 0), f"{where}.disk_gib"),
+                state=_enum(SnapshotHostState, h.get("state", "up"), f"{where}.state"),
+            )
+        )
+
+    raw_vms = top["vms"]
+    if not isinstance(raw_vms, list):
+        raise _fail("vms", "expected a list")
+    vms: list[SnapshotVm] = []
+    seen_vms: set[str] = set()
+    for i, raw in enumerate(raw_vms):
+        where = f"vms[{i}]"
+        v = _obj(raw, where, _VM_KEYS, {"name", "host", "vcpus", "memory_mib"})
+        name = _name(v["name"], f"{where}.name")
+        if name in seen_vms:
+            raise _fail(f"{where}.name", f"duplicate VM name {name!r}")
+        seen_vms.add(name)
+        host = _name(v["host"], f"{where}.host")
+        if host not in seen_hosts:
+            raise _fail(f"{where}.host", f"VM {name!r} is on unknown host {host!r}")
+        group = v.get("group")
+        if group is not None:
+            group = _name(group, f"{where}.group")
+            if group not in groups:
+                raise _fail(f"{where}.group", f"unknown group {group!r} (not in 'groups')")
+        usage = v.get("cpu_usage")
+        dirty = v.get("dirty_rate")
+        vms.append(
+            SnapshotVm(
+                name=name,
+                host=host,
+                vcpus=_int(v["vcpus"], f"{where}.vcpus"),
+                memory_mib=_num(v["memory_mib"], f"{where}.memory_mib"),
+                disk_gib=_num(v.get("disk_gib", 0), f"{where}.disk_gib"),
+                cpu_usage=None if usage is None else _num(usage, f"{where}.cpu_usage", 0.0, 1.0),
+                migratable=_bool(v.get("migratable", True), f"{where}.migratable"),
+                group=group,
+                dirty_rate=None if dirty is None else _num(dirty, f"{where}.dirty_rate"),
+            )
+        )
+
+    snap = ClusterSnapshot(
+        hosts=tuple(hosts), vms=tuple(vms), policy=policy, groups=groups, version=version
+    )
+    over, warnings = _input_report(snap)
+    return ClusterSnapshot(
+        hosts=snap.hosts,
+        vms=snap.vms,
+        policy=policy,
+        groups=groups,
+        version=version,
+        overcommitted_hosts=over,
+        warnings=warnings,
+    )
+
+
+def _input_report(snap: ClusterSnapshot) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Hosts whose VMs exceed their capacity, and hard group rules the input already breaks."""
+    used: dict[str, list[float]] = {h.name: [0.0, 0.0, 0.0] for h in snap.hosts}
+    members: dict[str, dict[str, int]] = {}
+    for vm in snap.vms:
+        u = used[vm.host]
+        u[0] += vm.vcpus
+        u[1] += vm.memory_mib
+        u[2] += vm.disk_gib
+        if vm.group is not None:
+            per_host = members.setdefault(vm.group, {})
+            per_host[vm.host] = per_host.get(vm.host, 0) + 1
+    over: list[str] = []
+    warnings: list[str] = []
+    for h in snap.hosts:
+        cap = snap.capacity(h)
+        u = used[h.name]
+        short = [
+            f"{what} {have:g} > {limit:g}"
+            for what, have, limit in (
+                ("vcpus", u[0], cap.vcpus),
+                ("memory_mib", u[1], cap.memory_mib),
+                ("disk_gib", u[2], cap.disk_gib),
+            )
+            if have > limit + 1e-9
+        ]
+        if short:
+            over.append(h.name)
+            warnings.append(f"host {h.name} is over-committed: {', '.join(short)}")
+    for name, per_host in sorted(members.items()):
+        spec = snap.groups[name]
+        if not spec.hard:
+            continue
+        if spec.policy is GroupPolicy.ANTI_AFFINITY:
+            crowded = sorted(h for h, n in per_host.items() if n > 1)
+            if crowded:
+                warnings.append(
+                    f"hard anti-affinity group {name} already has several VMs on "
+                    f"{', '.join(crowded)}"
+                )
+        elif len(per_host) > 1:
+            warnings.append(
+                f"hard affinity group {name} is split over {', '.join(sorted(per_host))}"
+            )
+    return tuple(over), tuple(warnings)
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+def plan_to_json(plan: Plan, seconds: float) -> dict[str, Any]:
+    """The plan as the CLI prints it: the required keys `moves` ([{vm, from, to}]),
+    `score_before`, `score_after`, `seconds`, plus extra keys (strategy, per-move scores,
+    score components, memory moved, hosts left empty, warnings)."""
+    moves: list[dict[str, Any]] = [
+        {
+            "vm": m.vm,
+            "from": m.source,
+            "to": m.target,
+            "score_before": m.score_before,
+            "score_after": m.score_after,
+            "memory_mib": m.memory_mib,
+            "reason": m.reason,
+        }
+        for m in plan.moves
+    ]
+    return {
+        "moves": moves,
+        "score_before": plan.score_before,
+        "score_after": plan.score_after,
+        "seconds": seconds,
+        "strategy": plan.strategy.value,
+        "components_before": plan.components_before.as_dict(),
+        "components_after": plan.components_after.as_dict(),
+        "memory_mib_moved": plan.memory_mib_moved,
+        "empty_hosts": list(plan.empty_hosts),
+        "emptied_hosts": list(plan.emptied_hosts),
+        "stopped_because": plan.stopped_because,
+        "warnings": list(plan.warnings),
+    }

@@ -1,0 +1,680 @@
+"""The rebalance planner: a pure function of a cluster snapshot to an ordered list of
+single-VM live migrations, each valid when applied in order, with the pool score before and
+after each move (see docs/rebalance.md).
+
+Pool score, lower is better (Ganeti-style): the sum of the population standard deviations,
+over the hosts that are `up`, of three per-host fractions - vCPU allocation / capacity,
+memory allocation / capacity and measured CPU load (busy vCPUs / physical vCPUs) - plus
+1.0 for every VM still on a `maintenance`/`down` host and 1.0 for every soft group
+violation. `consolidate` replaces the three deviations with the number of non-empty up
+hosts plus a packing term in [0, 1): 1 - mean(cpu_alloc^2 + mem_alloc^2) / 2.
+
+The search is a greedy hill climber over single-VM moves (as Ganeti's hbal), pruned to the
+VMs of the most loaded hosts per metric and the least loaded targets per metric, with an
+O(1) score delta per candidate from per-metric sums and sums of squares.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+
+from vmpool.domain.cluster_snapshot import (
+    ClusterSnapshot,
+    SnapshotVm,
+    Strategy,
+    plan_to_json,
+)
+from vmpool.domain.model import GroupPolicy
+
+__all__ = [
+    "DEFAULT_MIN_GAIN",
+    "CoolDown",
+    "Hysteresis",
+    "Move",
+    "Plan",
+    "PlannerConfig",
+    "ScoreComponents",
+    "Strategy",
+    "apply_moves",
+    "hot_hosts",
+    "plan",
+    "plan_to_json",
+    "score",
+]
+
+DEFAULT_MIN_GAIN = 1e-4
+EVACUATION_WEIGHT = 1.0  # per VM left on a maintenance/down host
+SOFT_GROUP_WEIGHT = 1.0  # per soft group violation
+_EPS = 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class PlannerConfig:
+    """Planner knobs. `None` means "take the snapshot policy's value": strategy from
+    policy.strategy, max_moves from policy.max_migrations, min_gain from policy.min_gain
+    (else DEFAULT_MIN_GAIN). `strategy` may be given as a Strategy or its string value."""
+
+    strategy: Strategy | str | None = None
+    max_moves: int | None = None
+    min_gain: float | None = None
+    # Cost-awareness: candidates are ranked by gain / (1 + effective MiB / cost_scale_mib),
+    # where effective MiB = memory / (1 - dirty_rate / bandwidth) (pre-copy retransmission).
+    cost_scale_mib: float = 4096.0
+    migration_bandwidth_mib_s: float = 1250.0
+    # Pruning: sources are the VMs of the `source_hosts` most loaded hosts per metric,
+    # targets the `target_hosts` least loaded per metric.
+    source_hosts: int = 4
+    target_hosts: int = 6
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreComponents:
+    cpu_alloc: float  # std dev of vCPU allocation / capacity over up hosts
+    mem_alloc: float  # std dev of memory allocation / capacity over up hosts
+    cpu_load: float  # std dev of busy vCPUs / physical vCPUs over up hosts
+    evacuation: float  # VMs on maintenance/down hosts
+    soft_groups: float  # soft anti-affinity / affinity violations
+    hosts_used: float  # up hosts running at least one VM
+    packing: float  # 1 - mean(cpu_alloc^2 + mem_alloc^2) / 2 over up hosts
+
+    def total(self, strategy: Strategy | str = Strategy.BALANCE) -> float:
+        penalty = EVACUATION_WEIGHT * self.evacuation + SOFT_GROUP_WEIGHT * self.soft_groups
+        if Strategy(strategy) is Strategy.CONSOLIDATE:
+            return self.hosts_used + self.packing + penalty
+        return self.cpu_alloc + self.mem_alloc + self.cpu_load + penalty
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "cpu_alloc": self.cpu_alloc,
+            "mem_alloc": self.mem_alloc,
+            "cpu_load": self.cpu_load,
+            "evacuation": self.evacuation,
+            "soft_groups": self.soft_groups,
+            "hosts_used": self.hosts_used,
+            "packing": self.packing,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    vm: str
+    source: str
+    target: str
+    score_before: float
+    score_after: float
+    memory_mib: float
+    reason: str  # evacuate | soft-group | balance | consolidate
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    strategy: Strategy
+    moves: tuple[Move, ...]
+    score_before: float
+    score_after: float
+    components_before: ScoreComponents
+    components_after: ScoreComponents
+    empty_hosts: tuple[str, ...]  # up hosts with no VM after the plan: power-down candidates
+    emptied_hosts: tuple[str, ...]  # of those, the ones this plan empties
+    stopped_because: str
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def memory_mib_moved(self) -> float:
+        return sum(m.memory_mib for m in self.moves)
+
+
+# --- the incremental state ------------------------------------------------------------------
+
+
+class _State:
+    """Per-host allocations and the per-metric sums / sums of squares over up hosts."""
+
+    def __init__(self, snap: ClusterSnapshot, recently_moved: frozenset[str]) -> None:
+        hosts = snap.hosts
+        self.host_names = [h.name for h in hosts]
+        index = {h.name: i for i, h in enumerate(hosts)}
+        self.up = [h.is_up for h in hosts]
+        caps = [snap.capacity(h) for h in hosts]
+        self.cap_v = [c.vcpus for c in caps]
+        self.cap_m = [c.memory_mib for c in caps]
+        self.cap_d = [c.disk_gib for c in caps]
+        self.inv = [
+            [1.0 / c.vcpus if c.vcpus > 0 else 0.0 for c in caps],
+            [1.0 / c.memory_mib if c.memory_mib > 0 else 0.0 for c in caps],
+            [1.0 / t if (t := snap.cpu_threads(h)) > 0 else 0.0 for h in hosts],
+        ]
+        nh = len(hosts)
+        self.av = [0.0] * nh
+        self.am = [0.0] * nh
+        self.ad = [0.0] * nh
+        self.al = [0.0] * nh
+        self.vms = snap.vms
+        self.vm_host = [index[vm.host] for vm in snap.vms]
+        self.host_vms: list[set[int]] = [set() for _ in hosts]
+        group_names = sorted(snap.groups)
+        gindex = {g: i for i, g in enumerate(group_names)}
+        self.group_policy = [snap.groups[g].policy for g in group_names]
+        self.group_hard = [snap.groups[g].hard for g in group_names]
+        self.group_size = [0] * len(group_names)
+        self.gcount: list[dict[int, int]] = [{} for _ in group_names]
+        self.vm_group = [gindex[vm.group] if vm.group is not None else -1 for vm in snap.vms]
+        self.movable = [vm.migratable and vm.name not in recently_moved for vm in snap.vms]
+        for i, vm in enumerate(snap.vms):
+            h = self.vm_host[i]
+            self.av[h] += vm.vcpus
+            self.am[h] += vm.memory_mib
+            self.ad[h] += vm.disk_gib
+            self.al[h] += vm.load
+            self.host_vms[h].add(i)
+            g = self.vm_group[i]
+            if g >= 0:
+                self.group_size[g] += 1
+                self.gcount[g][h] = self.gcount[g].get(h, 0) + 1
+        self.f = [
+            [a * inv for a, inv in zip(self.av, self.inv[0], strict=True)],
+            [a * inv for a, inv in zip(self.am, self.inv[1], strict=True)],
+            [a * inv for a, inv in zip(self.al, self.inv[2], strict=True)],
+        ]
+        self.up_idx = [h for h in range(nh) if self.up[h]]
+        self.n_up = len(self.up_idx)
+        self.s1 = [math.fsum(fk[h] for h in self.up_idx) for fk in self.f]
+        self.s2 = [math.fsum(fk[h] * fk[h] for h in self.up_idx) for fk in self.f]
+        self.evac = sum(1 for h in self.vm_host if not self.up[h])
+        self.soft = sum(self._group_penalty(g) for g in range(len(group_names)))
+        self.used_hosts = sum(1 for h in self.up_idx if self.host_vms[h])
+
+    def _group_penalty(self, g: int) -> int:
+        if self.group_hard[g]:
+            return 0
+        counts = self.gcount[g]
+        if self.group_policy[g] is GroupPolicy.ANTI_AFFINITY:
+            return sum(c - 1 for c in counts.values() if c > 1)
+        return max(0, sum(1 for c in counts.values() if c > 0) - 1)
+
+    # -- score ----------------------------------------------------------------------------
+
+    def _std(self, s1: float, s2: float) -> float:
+        n = self.n_up
+        if n == 0:
+            return 0.0
+        mean = s1 / n
+        return math.sqrt(max(0.0, s2 / n - mean * mean))
+
+    def components(self) -> ScoreComponents:
+        n = self.n_up
+        # Recompute sums exactly (fsum) so that drift from incremental updates never shows.
+        s1 = [math.fsum(fk[h] for h in self.up_idx) for fk in self.f]
+        s2 = [math.fsum(fk[h] * fk[h] for h in self.up_idx) for fk in self.f]
+        return ScoreComponents(
+            cpu_alloc=self._std(s1[0], s2[0]),
+            mem_alloc=self._std(s1[1], s2[1]),
+            cpu_load=self._std(s1[2], s2[2]),
+            evacuation=float(self.evac),
+            soft_groups=float(self.soft),
+            hosts_used=float(self.used_hosts),
+            packing=(1.0 - (s2[0] + s2[1]) / (2 * n)) if n else 0.0,
+        )
+
+    def score(self, strategy: Strategy) -> float:
+        penalty = EVACUATION_WEIGHT * self.evac + SOFT_GROUP_WEIGHT * self.soft
+        if strategy is Strategy.CONSOLIDATE:
+            n = self.n_up
+            packing = (1.0 - (self.s2[0] + self.s2[1]) / (2 * n)) if n else 0.0
+            return self.used_hosts + packing + penalty
+        return (
+            self._std(self.s1[0], self.s2[0])
+            + self._std(self.s1[1], self.s2[1])
+            + self._std(self.s1[2], self.s2[2])
+            + penalty
+        )
+
+    # -- rules ----------------------------------------------------------------------------
+
+    def fits(self, i: int, t: int) -> bool:
+        vm = self.vms[i]
+        return (
+            self.av[t] + vm.vcpus <= self.cap_v[t] + _EPS
+            and self.am[t] + vm.memory_mib <= self.cap_m[t] + _EPS
+            and self.ad[t] + vm.disk_gib <= self.cap_d[t] + _EPS
+        )
+
+    def allowed(self, i: int, t: int) -> bool:
+        """Every hard rule for moving VM i onto host t (capacity aside)."""
+        s = self.vm_host[i]
+        if t == s or not self.up[t] or not self.movable[i]:
+            return False
+        g = self.vm_group[i]
+        if g >= 0 and self.group_hard[g]:
+            here = self.gcount[g].get(t, 0)
+            if self.group_policy[g] is GroupPolicy.ANTI_AFFINITY:
+                return here == 0
+            others = self.group_size[g] - 1
+            return others == 0 or here > 0
+        return True
+
+    def group_delta(self, i: int, t: int) -> int:
+        g = self.vm_group[i]
+        if g < 0 or self.group_hard[g]:
+            return 0
+        counts = self.gcount[g]
+        cs, ct = counts.get(self.vm_host[i], 0), counts.get(t, 0)
+        if self.group_policy[g] is GroupPolicy.ANTI_AFFINITY:
+            return (-1 if cs > 1 else 0) + (1 if ct >= 1 else 0)
+        return (-1 if cs == 1 else 0) + (1 if ct == 0 else 0)
+
+    def in_soft_violation(self, i: int) -> bool:
+        g = self.vm_group[i]
+        if g < 0 or self.group_hard[g]:
+            return False
+        counts = self.gcount[g]
+        if self.group_policy[g] is GroupPolicy.ANTI_AFFINITY:
+            return counts.get(self.vm_host[i], 0) > 1
+        return sum(1 for c in counts.values() if c > 0) > 1
+
+    def delta(self, i: int, t: int, strategy: Strategy) -> float:
+        """New score minus current score if VM i moved to host t; O(1)."""
+        s = self.vm_host[i]
+        vm = self.vms[i]
+        n = self.n_up
+        extra = SOFT_GROUP_WEIGHT * self.group_delta(i, t)
+        if not self.up[s]:
+            extra -= EVACUATION_WEIGHT
+        if strategy is Strategy.CONSOLIDATE:
+            if self.up[s] and len(self.host_vms[s]) == 1:
+                extra -= 1.0
+            if not self.host_vms[t]:
+                extra += 1.0
+            d2 = 0.0
+            for k, x in ((0, float(vm.vcpus)), (1, vm.memory_mib)):
+                fk, inv = self.f[k], self.inv[k]
+                if self.up[s]:
+                    fa = fk[s]
+                    na = fa - x * inv[s]
+                    d2 += na * na - fa * fa
+                fb = fk[t]
+                nb = fb + x * inv[t]
+                d2 += nb * nb - fb * fb
+            return extra - d2 / (2 * n)
+        old = 0.0
+        new = 0.0
+        for k, x in ((0, float(vm.vcpus)), (1, vm.memory_mib), (2, vm.load)):
+            fk, inv = self.f[k], self.inv[k]
+            s1, s2 = self.s1[k], self.s2[k]
+            old += self._std(s1, s2)
+            if self.up[s]:
+                fa = fk[s]
+                na = fa - x * inv[s]
+                s1 += na - fa
+                s2 += na * na - fa * fa
+            fb = fk[t]
+            nb = fb + x * inv[t]
+            s1 += nb - fb
+            s2 += nb * nb - fb * fb
+            new += self._std(s1, s2)
+        return new - old + extra
+
+    # -- applying -------------------------------------------------------------------------
+
+    def apply(self, i: int, t: int) -> None:
+        s = self.vm_host[i]
+        vm = self.vms[i]
+        self.soft += self.group_delta(i, t)
+        if not self.up[s]:
+            self.evac -= 1
+        if self.up[s] and len(self.host_vms[s]) == 1:
+            self.used_hosts -= 1
+        if not self.host_vms[t]:
+            self.used_hosts += 1
+        for k, x in ((0, float(vm.vcpus)), (1, vm.memory_mib), (2, vm.load)):
+            fk, inv = self.f[k], self.inv[k]
+            for h, sign in ((s, -1.0), (t, 1.0)):
+                old = fk[h]
+                new = old + sign * x * inv[h]
+                fk[h] = new
+                if self.up[h]:
+                    self.s1[k] += new - old
+                    self.s2[k] += new * new - old * old
+        self.av[s] -= vm.vcpus
+        self.am[s] -= vm.memory_mib
+        self.ad[s] -= vm.disk_gib
+        self.al[s] -= vm.load
+        self.av[t] += vm.vcpus
+        self.am[t] += vm.memory_mib
+        self.ad[t] += vm.disk_gib
+        self.al[t] += vm.load
+        self.host_vms[s].discard(i)
+        self.host_vms[t].add(i)
+        self.vm_host[i] = t
+        g = self.vm_group[i]
+        if g >= 0:
+            counts = self.gcount[g]
+            counts[s] -= 1
+            if counts[s] == 0:
+                del counts[s]
+            counts[t] = counts.get(t, 0) + 1
+
+
+# --- the planner ----------------------------------------------------------------------------
+
+
+def _effective_mib(vm: SnapshotVm, bandwidth: float) -> float:
+    """MiB a pre-copy migration sends: memory / (1 - dirty/bandwidth); a VM dirtying memory
+    about as fast as the link carries it may never converge, so it is costed at 20x."""
+    if not vm.dirty_rate or bandwidth <= 0:
+        return vm.memory_mib
+    ratio = vm.dirty_rate / bandwidth
+    return vm.memory_mib * (20.0 if ratio >= 0.95 else 1.0 / (1.0 - ratio))
+
+
+@dataclass(slots=True)
+class _Search:
+    state: _State
+    strategy: Strategy
+    min_gain: float
+    max_moves: int
+    config: PlannerConfig
+    cost_factor: list[float]
+    moved: set[int] = field(default_factory=set)
+    moves: list[Move] = field(default_factory=list)
+    current: float = 0.0
+
+    def can_move(self, i: int) -> bool:
+        return self.state.movable[i] and i not in self.moved
+
+    def record(self, i: int, t: int, reason: str) -> None:
+        st = self.state
+        s = st.vm_host[i]
+        st.apply(i, t)
+        after = st.score(self.strategy)
+        vm = st.vms[i]
+        self.moves.append(
+            Move(vm.name, st.host_names[s], st.host_names[t], self.current, after,
+                 vm.memory_mib, reason)
+        )  # fmt: skip
+        self.moved.add(i)
+        self.current = after
+
+    def best_move(
+        self, candidates: Iterable[int], targets: list[int]
+    ) -> tuple[float, int, int] | None:
+        """The candidate move with the best gain per cost, among those gaining >= min_gain."""
+        st = self.state
+        best: tuple[float, int, int] | None = None
+        best_rank = 0.0
+        strategy = self.strategy
+        for i in candidates:
+            factor = self.cost_factor[i]
+            for t in targets:
+                if not st.allowed(i, t) or not st.fits(i, t):
+                    continue
+                gain = -st.delta(i, t, strategy)
+                if gain < self.min_gain:
+                    continue
+                rank = gain * factor
+                if best is None or rank > best_rank:
+                    best, best_rank = (gain, i, t), rank
+        return best
+
+    def priority_vms(self) -> list[int]:
+        """VMs that should move whatever the balance: on non-up hosts, or in soft violation."""
+        st = self.state
+        out = [
+            i
+            for h in range(len(st.host_names))
+            if not st.up[h]
+            for i in sorted(st.host_vms[h])
+            if self.can_move(i)
+        ]
+        out += [
+            i
+            for i in range(len(st.vms))
+            if st.vm_group[i] >= 0
+            and st.up[st.vm_host[i]]
+            and self.can_move(i)
+            and st.in_soft_violation(i)
+        ]
+        return out
+
+    def repair(self, targets: list[int]) -> bool:
+        """One move of a priority VM (evacuation, soft group repair), if one gains enough:
+        pruned targets first, then every up host."""
+        st = self.state
+        prio = self.priority_vms()
+        if not prio:
+            return False
+        found = self.best_move(prio, targets)
+        if found is None:
+            found = self.best_move(prio[:64], st.up_idx)
+        if found is None:
+            return False
+        _, i, t = found
+        reason = "evacuate" if not st.up[st.vm_host[i]] else "soft-group"
+        self.record(i, t, reason)
+        return True
+
+
+def _balance(search: _Search) -> str:
+    st = search.state
+    cfg = search.config
+    src_k = max(1, cfg.source_hosts)
+    tgt_k = max(1, cfg.target_hosts)
+    while len(search.moves) < search.max_moves:
+        up = st.up_idx
+        targets: set[int] = set()
+        sources: set[int] = set()
+        for fk in st.f:
+            targets.update(heapq.nsmallest(tgt_k, up, key=fk.__getitem__))
+            sources.update(heapq.nlargest(src_k, up, key=fk.__getitem__))
+        tlist = sorted(targets)
+        if search.repair(tlist):
+            continue
+        candidates = [
+            i for s in sorted(sources) for i in sorted(st.host_vms[s]) if search.can_move(i)
+        ]
+        found = search.best_move(candidates, tlist)
+        if found is None:
+            # Widen once: every up host as a target for the same sources.
+            found = search.best_move(candidates, up) if len(up) > len(tlist) else None
+        if found is None:
+            return "no move improves the score by min_gain"
+        _, i, t = found
+        search.record(i, t, "balance")
+    return "max_moves reached"
+
+
+def _consolidate(search: _Search) -> str:
+    st = search.state
+    # 1. Evacuate maintenance/down hosts and repair soft groups, onto the fullest hosts.
+    while len(search.moves) < search.max_moves:
+        fullest = heapq.nlargest(
+            24, (h for h in st.up_idx if st.host_vms[h]), key=lambda h: st.f[0][h] + st.f[1][h]
+        )
+        if not search.repair(sorted(fullest)):
+            break
+    # 2. Empty the least loaded up hosts, one at a time, onto fuller non-empty hosts.
+    tried: set[int] = set()
+    while len(search.moves) < search.max_moves:
+        donors = sorted(
+            (h for h in st.up_idx if st.host_vms[h] and h not in tried),
+            key=lambda h: (len(st.host_vms[h]), st.f[0][h] + st.f[1][h], h),
+        )
+        progress = False
+        for donor in donors:
+            tried.add(donor)
+            vms = sorted(st.host_vms[donor], key=lambda i: (-st.vms[i].memory_mib, i))
+            if len(vms) > search.max_moves - len(search.moves):
+                continue
+            if not all(search.can_move(i) for i in vms):
+                continue
+            plan = _empty_host(search, donor, vms)
+            if plan is None:
+                continue
+            start = search.current
+            for i, t in plan:
+                search.record(i, t, "consolidate")
+            if start - search.current < search.min_gain:  # pragma: no cover - defensive
+                break
+            progress = True
+            break
+        if not progress:
+            return "no further host can be emptied"
+    return "max_moves reached"
+
+
+def _empty_host(search: _Search, donor: int, vms: list[int]) -> list[tuple[int, int]] | None:
+    """Best-fit every VM of `donor` onto other non-empty up hosts, each move lowering the
+    score; return the moves, or None (leaving the state untouched) if one VM cannot go."""
+    st = search.state
+    done: list[tuple[int, int, int]] = []
+    ok = True
+    for i in vms:
+        best_t = -1
+        best_fill = -1.0
+        for t in st.up_idx:
+            if t == donor or not st.host_vms[t] or not st.allowed(i, t) or not st.fits(i, t):
+                continue
+            if st.group_delta(i, t) > 0:
+                continue
+            fill = max(st.f[0][t], st.f[1][t])
+            if fill > best_fill and st.delta(i, t, Strategy.CONSOLIDATE) < 0:
+                best_t, best_fill = t, fill
+        if best_t < 0:
+            ok = False
+            break
+        done.append((i, donor, best_t))
+        st.apply(i, best_t)
+    # Roll back: the caller replays the moves through `record` to get per-move scores.
+    for i, s, _ in reversed(done):
+        st.apply(i, s)
+    return [(i, t) for i, _, t in done] if ok else None
+
+
+def plan(
+    snapshot: ClusterSnapshot,
+    config: PlannerConfig = PlannerConfig(),
+    recently_moved: frozenset[str] = frozenset(),
+) -> Plan:
+    """Plan at most max_moves live migrations improving the pool score.
+
+    Every move keeps every hard rule at the moment it is applied (capacity with allocation
+    ratios, up targets only, migratable VMs only, VMs in `recently_moved` untouched, hard
+    anti-affinity/affinity), gains at least `min_gain`, and no VM moves twice in one plan.
+    """
+    strategy = Strategy(config.strategy or snapshot.policy.strategy)
+    max_moves = snapshot.policy.max_migrations if config.max_moves is None else config.max_moves
+    if config.min_gain is not None:
+        min_gain = config.min_gain
+    elif snapshot.policy.min_gain is not None:
+        min_gain = snapshot.policy.min_gain
+    else:
+        min_gain = DEFAULT_MIN_GAIN
+    min_gain = max(min_gain, 1e-12)
+    st = _State(snapshot, recently_moved)
+    scale = config.cost_scale_mib
+    cost_factor = [
+        1.0 / (1.0 + _effective_mib(vm, config.migration_bandwidth_mib_s) / scale)
+        if scale > 0
+        else 1.0
+        for vm in snapshot.vms
+    ]
+    before = st.components()
+    search = _Search(st, strategy, min_gain, max(0, max_moves), config, cost_factor)
+    search.current = before.total(strategy)
+    if st.n_up == 0:
+        stopped = "no host is up"
+    elif strategy is Strategy.CONSOLIDATE:
+        stopped = _consolidate(search)
+    else:
+        stopped = _balance(search)
+    after = st.components()
+    empty = tuple(st.host_names[h] for h in st.up_idx if not st.host_vms[h])
+    empty_before = {h.name for h in snapshot.hosts if h.is_up} - {vm.host for vm in snapshot.vms}
+    return Plan(
+        strategy=strategy,
+        moves=tuple(search.moves),
+        score_before=before.total(strategy),
+        score_after=after.total(strategy),
+        components_before=before,
+        components_after=after,
+        empty_hosts=empty,
+        emptied_hosts=tuple(h for h in empty if h not in empty_before),
+        stopped_because=stopped,
+        warnings=snapshot.warnings,
+    )
+
+
+def score(snapshot: ClusterSnapshot) -> ScoreComponents:
+    """The score components of a snapshot; `.total(strategy)` gives the pool score."""
+    return _State(snapshot, frozenset()).components()
+
+
+def apply_moves(
+    snapshot: ClusterSnapshot, moves: Iterable[Move | tuple[str, str]]
+) -> ClusterSnapshot:
+    """The snapshot with VMs relocated as `moves` say ((vm, target) pairs or Moves); no rule
+    is checked here."""
+    where: dict[str, str] = {}
+    for m in moves:
+        if isinstance(m, Move):
+            where[m.vm] = m.target
+        else:
+            where[m[0]] = m[1]
+    vms = tuple(replace(vm, host=where[vm.name]) if vm.name in where else vm for vm in snapshot.vms)
+    return replace(snapshot, vms=vms)
+
+
+def hot_hosts(snapshot: ClusterSnapshot, margin: float = 0.2) -> frozenset[str]:
+    """Up hosts whose measured CPU load fraction exceeds the pool mean by more than
+    `margin`: what `Hysteresis` watches."""
+    st = _State(snapshot, frozenset())
+    if not st.n_up:
+        return frozenset()
+    mean = st.s1[2] / st.n_up
+    return frozenset(st.host_names[h] for h in st.up_idx if st.f[2][h] > mean + margin)
+
+
+# --- multi-cycle guards ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Hysteresis:
+    """Act on an imbalance only once it has persisted `cycles` consecutive cycles.
+
+    Keys are whatever the caller watches (host names from `hot_hosts`, or "pool" for the
+    pool score over a threshold). Immutable: `observe` returns the next state.
+    """
+
+    cycles: int = 3
+    streaks: Mapping[str, int] = field(default_factory=dict)
+
+    def observe(self, over: Iterable[str]) -> Hysteresis:
+        now = set(over)
+        return Hysteresis(self.cycles, {k: self.streaks.get(k, 0) + 1 for k in sorted(now)})
+
+    @property
+    def persistent(self) -> frozenset[str]:
+        return frozenset(k for k, n in self.streaks.items() if n >= self.cycles)
+
+    @property
+    def triggered(self) -> bool:
+        return bool(self.persistent)
+
+
+@dataclass(frozen=True, slots=True)
+class CoolDown:
+    """VMs moved within the last `cycles` cycles, to pass to `plan` as `recently_moved`."""
+
+    cycles: int = 5
+    last_moved: Mapping[str, int] = field(default_factory=dict)
+
+    def record(self, vms: Iterable[str], cycle: int) -> CoolDown:
+        merged = dict(self.last_moved)
+        merged.update({vm: cycle for vm in vms})
+        return CoolDown(self.cycles, {v: c for v, c in merged.items() if cycle - c < self.cycles})
+
+    def blocked(self, cycle: int) -> frozenset[str]:
+        return frozenset(v for v, c in self.last_moved.items() if cycle - c < self.cycles)
