@@ -48,6 +48,9 @@ class Settings(BaseSettings):
         default="/var/lib/libvirt/images/vmpool",
         description="where VM disks go on a host that sets no local_disk_path",
     )
+    lease_stale_s: float = Field(
+        default=15.0, gt=0, description="a daemon lease not refreshed for this long is taken over"
+    )
     migration_queue_enabled: bool = True
     migration_queue_interval_s: float = Field(default=2.0, gt=0)
     migration_poll_s: float = Field(default=0.5, gt=0, description="progress sampling period")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -19,6 +22,7 @@ from vmpool.api.app import create_app
 from vmpool.config import Settings
 from vmpool.domain.model import DomainType
 from vmpool.scheduler.jobs import build_scheduler, settle_migrations
+from vmpool.services import daemon_lease
 from vmpool.services.migration_runner import MigrationRunner
 from vmpool.services.ports import HypervisorConnector
 from vmpool.services.unit_of_work import ServiceContext
@@ -64,21 +68,38 @@ def build_runtime(settings: Settings, connector: HypervisorConnector | None = No
     return Runtime(settings=settings, engine=engine, ctx=ctx, connector=hv, migration_runner=runner)
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def build_app(settings: Settings, connector: HypervisorConnector | None = None) -> FastAPI:
-    """The daemon's app: checks the schema, then runs the scheduler while it serves."""
+    """The daemon's app: checks the schema and takes the daemon lease (one daemon per
+    database runs the jobs), then runs the scheduler while it serves."""
     runtime = build_runtime(settings, connector)
     check_schema(runtime.engine)
+    hostname = socket.gethostname()
+    owner = f"{hostname}:{os.getpid()}:{secrets.token_hex(4)}"
+    daemon_lease.acquire(
+        runtime.ctx, owner, hostname, os.getpid(), settings.lease_stale_s, _pid_alive
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Migrations left mid-way by an earlier run are settled before anything new starts.
         settle_migrations(runtime.ctx)
-        scheduler = build_scheduler(runtime.ctx, settings)
+        scheduler = build_scheduler(runtime.ctx, settings, lease_owner=owner)
         scheduler.start()
         try:
             yield
         finally:
             scheduler.shutdown(wait=True)
+            daemon_lease.release(runtime.ctx, owner)
             runtime.close()
 
     return create_app(runtime.ctx, lifespan=lifespan)

@@ -87,3 +87,12 @@ def test_settings_come_from_a_toml_file(daemon_env: dict[str, str], tmp_path: Pa
     bad.write_text("no_such_setting = 1\n")
     out = vmpool_cli(env, "db", "upgrade", "--config", str(bad))
     assert out.returncode != 0 and "no_such_setting" in out.stderr
+
+
+def test_a_second_daemon_on_the_same_database_is_refused(
+    daemon: Daemon, daemon_env: dict[str, str]
+) -> None:
+    out = vmpool_cli(daemon_env, "serve", "--port", "1")
+    assert out.returncode != 0
+    assert "another vmpool daemon" in out.stderr and "Traceback" not in out.stderr
+    assert httpx.get(f"{daemon.url}/healthz").status_code == 200  # the first one is unharmed

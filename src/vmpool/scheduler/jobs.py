@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from vmpool.config import Settings
-from vmpool.services import migrations, sync
+from vmpool.services import daemon_lease, migrations, sync
 from vmpool.services.unit_of_work import ServiceContext
 
 log = logging.getLogger(__name__)
 
 SYNC_JOB_ID = "sync-hosts"
 MIGRATION_JOB_ID = "migration-queue"
+LEASE_JOB_ID = "daemon-lease"
 
 
 def run_sync(ctx: ServiceContext, interval_s: float, max_backoff_s: float) -> None:
@@ -40,7 +41,14 @@ def settle_migrations(ctx: ServiceContext) -> None:
         queue.kick()
 
 
-def build_scheduler(ctx: ServiceContext, settings: Settings) -> BackgroundScheduler:
+def refresh_lease(ctx: ServiceContext, owner: str) -> None:
+    if not daemon_lease.heartbeat(ctx, owner):
+        log.error("this daemon lost its lease to another daemon on the same database")
+
+
+def build_scheduler(
+    ctx: ServiceContext, settings: Settings, lease_owner: str | None = None
+) -> BackgroundScheduler:
     # A job that overruns its interval is never started twice (max_instances=1),
     # and missed runs collapse into one (coalesce).
     scheduler = BackgroundScheduler(
@@ -55,6 +63,14 @@ def build_scheduler(ctx: ServiceContext, settings: Settings) -> BackgroundSchedu
             args=[ctx, settings.sync_interval_s, settings.host_backoff_max_s],
             id=SYNC_JOB_ID,
             next_run_time=datetime.now(UTC),
+        )
+    if lease_owner is not None:
+        scheduler.add_job(
+            refresh_lease,
+            "interval",
+            seconds=settings.lease_stale_s / 3,
+            args=[ctx, lease_owner],
+            id=LEASE_JOB_ID,
         )
     if settings.migration_queue_enabled:
         scheduler.add_job(

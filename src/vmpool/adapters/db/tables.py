@@ -246,6 +246,19 @@ class ApiTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class DaemonLeaseRow(Base):
+    """Who runs the background jobs on this database: one daemon at a time."""
+
+    __tablename__ = "daemon_lease"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    owner: Mapped[str] = mapped_column(String(255))  # hostname:pid:random
+    hostname: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class EventRow(Base):
     """An audit trail: who changed what, and what the sync found."""
 
