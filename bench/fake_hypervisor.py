@@ -9,7 +9,7 @@ import threading
 
 from vmpool.domain.model import DomainType
 from vmpool.errors import DomainMissing
-from vmpool.services.ports import DomainInfo, DomainSpec, HostInventory, PowerState
+from vmpool.services.ports import DomainInfo, DomainSpec, HostInventory, LoadSample, PowerState
 
 
 class FakeHypervisor:
@@ -74,6 +74,9 @@ class FakeHypervisor:
     def undefine(self, uuid: str) -> None:
         with self._lock:
             self._domains.pop(uuid, None)
+
+    def sample_load(self) -> LoadSample:
+        return LoadSample(0, 0, self._cpus, ())
 
     def folder_capacity_gib(self, folder: str) -> int:
         return 4000

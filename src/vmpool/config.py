@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     lease_stale_s: float = Field(
         default=15.0, gt=0, description="a daemon lease not refreshed for this long is taken over"
     )
+    metrics_enabled: bool = True
+    metrics_interval_s: float = Field(default=5.0, gt=0)
+    metrics_window_s: float = Field(
+        default=60.0, gt=0, description="time constant of the smoothed CPU utilisation"
+    )
     migration_queue_enabled: bool = True
     migration_queue_interval_s: float = Field(default=2.0, gt=0)
     migration_poll_s: float = Field(default=0.5, gt=0, description="progress sampling period")

@@ -60,6 +60,7 @@ def build_runtime(settings: Settings, connector: HypervisorConnector | None = No
         serial_log_dir=str(settings.effective_serial_log_dir),
         stale_intent_s=settings.stale_intent_s,
         default_local_disk_path=settings.default_local_disk_path,
+        metrics_window_s=settings.metrics_window_s,
     )
     # The runner and the context point at each other: build one, then the other.
     runner = MigrationRunner(ctx, poll_s=settings.migration_poll_s)

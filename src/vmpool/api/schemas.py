@@ -346,3 +346,14 @@ class MigrationOut(Out):
 class MigrationPage(BaseModel):
     items: list[MigrationOut]
     next_after: int | None
+
+
+class LoadOut(Out):
+    kind: str = Field(description="host or vm")
+    subject_id: int
+    sampled_at: datetime | None = Field(description="null: not sampled yet")
+    cpu_usage: float | None = Field(description="busy share of its CPUs over the last interval")
+    cpu_usage_avg: float | None = Field(description="smoothed over window_s (time constant)")
+    memory_used_mib: int | None = Field(description="VMs: resident memory, where reported")
+    samples: int
+    window_s: float

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from vmpool.config import Settings
-from vmpool.services import daemon_lease, migrations, sync
+from vmpool.services import daemon_lease, metrics, migrations, sync
 from vmpool.services.unit_of_work import ServiceContext
 
 log = logging.getLogger(__name__)
@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 SYNC_JOB_ID = "sync-hosts"
 MIGRATION_JOB_ID = "migration-queue"
 LEASE_JOB_ID = "daemon-lease"
+METRICS_JOB_ID = "sample-load"
 
 
 def run_sync(ctx: ServiceContext, interval_s: float, max_backoff_s: float) -> None:
@@ -41,6 +42,10 @@ def settle_migrations(ctx: ServiceContext) -> None:
         queue.kick()
 
 
+def sample_load(ctx: ServiceContext, window_s: float) -> None:
+    metrics.sample_all(ctx, window_s)
+
+
 def refresh_lease(ctx: ServiceContext, owner: str) -> None:
     if not daemon_lease.heartbeat(ctx, owner):
         log.error("this daemon lost its lease to another daemon on the same database")
@@ -63,6 +68,14 @@ def build_scheduler(
             args=[ctx, settings.sync_interval_s, settings.host_backoff_max_s],
             id=SYNC_JOB_ID,
             next_run_time=datetime.now(UTC),
+        )
+    if settings.metrics_enabled:
+        scheduler.add_job(
+            sample_load,
+            "interval",
+            seconds=settings.metrics_interval_s,
+            args=[ctx, settings.metrics_window_s],
+            id=METRICS_JOB_ID,
         )
     if lease_owner is not None:
         scheduler.add_job(

@@ -101,6 +101,24 @@ class JobProgress:
     downtime_ms: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class DomainLoad:
+    uuid: str
+    cpu_time_ns: int  # cumulative
+    vcpus: int
+    memory_used_mib: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSample:
+    """One reading of a host's counters and of each running domain's."""
+
+    cpu_busy_ns: int  # cumulative, all CPUs
+    cpu_total_ns: int
+    cpus: int
+    domains: tuple[DomainLoad, ...]
+
+
 class Hypervisor(Protocol):
     """One hypervisor host."""
 
@@ -131,6 +149,10 @@ class Hypervisor(Protocol):
 
     def delete_volume(self, path: str) -> None:
         """Remove a disk; one already gone is fine."""
+        ...
+
+    def sample_load(self) -> LoadSample:
+        """CPU counters of the host and its running domains (libvirt getAllDomainStats)."""
         ...
 
     def folder_capacity_gib(self, folder: str) -> int:

@@ -33,4 +33,5 @@ class ServiceContext:
     stale_intent_s: float = 120.0
     migration_queue: MigrationQueue | None = None
     default_local_disk_path: str = "/var/lib/libvirt/images/vmpool"
+    metrics_window_s: float = 60.0
     clock: Clock = utc_now

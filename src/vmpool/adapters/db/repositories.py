@@ -15,6 +15,7 @@ from vmpool.adapters.db.tables import (
     EventRow,
     ForeignDomainRow,
     HostRow,
+    LoadRow,
     MigrationRow,
     PlacementGroupRow,
     PoolRow,
@@ -360,6 +361,23 @@ class MigrationRepository:
         if since is not None:
             q = q.where(MigrationRow.created_at >= since)
         return self._s.execute(q.order_by(MigrationRow.id).limit(limit)).scalars().all()
+
+
+class LoadRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def get(self, kind: str, subject_id: int) -> LoadRow | None:
+        return self._s.execute(
+            select(LoadRow).where(LoadRow.kind == kind, LoadRow.subject_id == subject_id)
+        ).scalar_one_or_none()
+
+    def add(self, row: LoadRow) -> None:
+        self._s.add(row)
+
+    def for_kind(self, kind: str) -> dict[int, LoadRow]:
+        rows = self._s.execute(select(LoadRow).where(LoadRow.kind == kind)).scalars().all()
+        return {r.subject_id: r for r in rows}
 
 
 class ForeignDomainRepository:

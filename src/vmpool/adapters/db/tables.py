@@ -246,6 +246,24 @@ class ApiTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class LoadRow(Base):
+    """The last reading of a host or VM and its smoothed CPU utilisation."""
+
+    __tablename__ = "load"
+    __table_args__ = (UniqueConstraint("kind", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # host | vm
+    subject_id: Mapped[int] = mapped_column(Integer)
+    sampled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    cpu_time_ns: Mapped[int] = mapped_column(BigInteger)  # cumulative counter (busy time)
+    cpu_total_ns: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # hosts only
+    cpu_usage: Mapped[float | None] = mapped_column(Float, nullable=True)  # last interval
+    cpu_usage_avg: Mapped[float | None] = mapped_column(Float, nullable=True)  # smoothed
+    memory_used_mib: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    samples: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class DaemonLeaseRow(Base):
     """Who runs the background jobs on this database: one daemon at a time."""
 

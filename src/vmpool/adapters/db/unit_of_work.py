@@ -10,6 +10,7 @@ from vmpool.adapters.db.repositories import (
     EventRepository,
     ForeignDomainRepository,
     HostRepository,
+    LoadRepository,
     MigrationRepository,
     PlacementGroupRepository,
     PoolRepository,
@@ -23,6 +24,7 @@ class SqlAlchemyUnitOfWork:
     hosts: HostRepository
     groups: PlacementGroupRepository
     migrations: MigrationRepository
+    load: LoadRepository
     vms: VmRepository
     foreign_domains: ForeignDomainRepository
     tokens: TokenRepository
@@ -44,6 +46,7 @@ class SqlAlchemyUnitOfWork:
         self.hosts = HostRepository(s)
         self.groups = PlacementGroupRepository(s)
         self.migrations = MigrationRepository(s)
+        self.load = LoadRepository(s)
         self.vms = VmRepository(s)
         self.foreign_domains = ForeignDomainRepository(s)
         self.tokens = TokenRepository(s)

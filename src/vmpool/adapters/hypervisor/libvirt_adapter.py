@@ -23,9 +23,11 @@ from vmpool.domain.model import DomainType
 from vmpool.errors import DomainMissing, HostUnreachable, HypervisorOperationInvalid
 from vmpool.services.ports import (
     DomainInfo,
+    DomainLoad,
     DomainSpec,
     HostInventory,
     JobProgress,
+    LoadSample,
     MigrationRequest,
     PowerState,
 )
@@ -239,6 +241,35 @@ class LibvirtHypervisor:
                     return
                 raise
             vol.delete(0)
+
+    def sample_load(self) -> LoadSample:
+        with self._guard():
+            host = self._conn.getCPUStats(libvirt.VIR_NODE_CPU_STATS_ALL_CPUS, 0)
+            cpus = int(self._conn.getInfo()[2])
+            stats = self._conn.getAllDomainStats(
+                libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
+                | libvirt.VIR_DOMAIN_STATS_BALLOON
+                | libvirt.VIR_DOMAIN_STATS_VCPU,
+                libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE,
+            )
+        busy = int(host.get("kernel", 0)) + int(host.get("user", 0))
+        total = busy + int(host.get("idle", 0)) + int(host.get("iowait", 0))
+        domains: list[DomainLoad] = []
+        for dom, values in stats:
+            try:
+                uuid = dom.UUIDString()
+            except libvirt.libvirtError:
+                continue  # gone since the listing
+            kib = values.get("balloon.rss") or values.get("balloon.current")
+            domains.append(
+                DomainLoad(
+                    uuid=uuid,
+                    cpu_time_ns=int(values.get("cpu.time", 0)),
+                    vcpus=int(values.get("vcpu.current", 1)),
+                    memory_used_mib=int(kib) // 1024 if kib else None,
+                )
+            )
+        return LoadSample(busy, total, cpus, tuple(domains))
 
     def prepare_storage(self, folder: str) -> None:
         self._storage_pool(folder)

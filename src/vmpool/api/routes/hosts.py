@@ -4,8 +4,8 @@ from fastapi import APIRouter, Depends, Response
 
 from vmpool.api.auth import admin_access, admin_principal, read_access, service_context
 from vmpool.api.errors import ERROR_RESPONSES, responses
-from vmpool.api.schemas import HostCreate, HostList, HostOut, HostUpdate
-from vmpool.services import hosts, maintenance
+from vmpool.api.schemas import HostCreate, HostList, HostOut, HostUpdate, LoadOut
+from vmpool.services import hosts, maintenance, metrics
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
 
@@ -105,3 +105,15 @@ def leave_maintenance(
 ) -> HostOut:
     """Make the host placeable again; queued evacuations are cancelled."""
     return HostOut.model_validate(maintenance.leave_maintenance(ctx, host_id, principal.name))
+
+
+@router.get(
+    "/{host_id}/metrics",
+    operation_id="get_host_metrics",
+    response_model=LoadOut,
+    dependencies=[read_access],
+    responses=responses(404),
+)
+def get_host_metrics(host_id: int, ctx: ServiceContext = Depends(service_context)) -> LoadOut:
+    """Measured load: the last sample and the smoothed CPU utilisation."""
+    return LoadOut.model_validate(metrics.load_of(ctx, "host", host_id, ctx.metrics_window_s))

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from vmpool.api.auth import admin_access, admin_principal, read_access, service_context
 from vmpool.api.errors import ERROR_RESPONSES, responses
-from vmpool.api.schemas import MigrateIn, MigrationOut, VmCreate, VmOut, VmPage
-from vmpool.services import migrations, vms
+from vmpool.api.schemas import LoadOut, MigrateIn, MigrationOut, VmCreate, VmOut, VmPage
+from vmpool.services import metrics, migrations, vms
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
 
@@ -132,3 +132,15 @@ def migrate_vm(
     return MigrationOut.model_validate(
         migrations.request_migration(ctx, vm_id, opts, actor=principal.name)
     )
+
+
+@router.get(
+    "/{vm_id}/metrics",
+    operation_id="get_vm_metrics",
+    response_model=LoadOut,
+    dependencies=[read_access],
+    responses=responses(404),
+)
+def get_vm_metrics(vm_id: int, ctx: ServiceContext = Depends(service_context)) -> LoadOut:
+    """Measured load: the last sample and the smoothed CPU utilisation."""
+    return LoadOut.model_validate(metrics.load_of(ctx, "vm", vm_id, ctx.metrics_window_s))
