@@ -122,6 +122,70 @@ def openapi(
         output.write_text(text)
 
 
+@app.command()
+def snapshot(
+    pool: Annotated[str | None, typer.Option("--pool", help="pool name (default: default)")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Export a pool as an offline snapshot (JSON on stdout), for `vmpool plan`."""
+    from vmpool.adapters.db.migrations import check_schema
+    from vmpool.services.cluster_export import export_pool
+    from vmpool.wiring import build_runtime
+
+    runtime = build_runtime(_settings(config))
+    try:
+        check_schema(runtime.engine)
+        data = export_pool(runtime.ctx, pool)
+    except VmpoolError as exc:
+        _fail(exc.message)
+    finally:
+        runtime.close()
+    sys.stdout.write(json.dumps(data, indent=1) + "\n")
+
+
+@app.command()
+def plan(
+    snapshot_file: Annotated[
+        Path,
+        typer.Option("--snapshot", help="a snapshot file (`vmpool snapshot`, docs/rebalance.md)"),
+    ],
+    strategy: Annotated[
+        str | None,
+        typer.Option("--strategy", help="balance or consolidate (default: the snapshot's)"),
+    ] = None,
+    max_moves: Annotated[int | None, typer.Option("--max-moves", min=0)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the plan as JSON")] = False,
+) -> None:
+    """Plan a rebalance offline, from a snapshot, without touching any host (like `hbal -t`)."""
+    import time
+
+    from vmpool.domain.cluster_snapshot import parse_snapshot, plan_to_json
+    from vmpool.domain.rebalance import PlannerConfig
+    from vmpool.domain.rebalance import plan as make_plan
+
+    try:
+        data = json.loads(snapshot_file.read_text())
+    except (OSError, ValueError) as exc:
+        _fail(f"cannot read {snapshot_file}: {exc}")
+    try:
+        parsed = parse_snapshot(data)
+        t0 = time.perf_counter()
+        result = make_plan(parsed, PlannerConfig(strategy=strategy, max_moves=max_moves))
+        seconds = time.perf_counter() - t0
+    except VmpoolError as exc:
+        _fail(exc.message)
+    out = plan_to_json(result, seconds)
+    if as_json:
+        sys.stdout.write(json.dumps(out) + "\n")
+        return
+    for move in out["moves"]:
+        typer.echo(f"move {move['vm']}: {move['from']} -> {move['to']}")
+    typer.echo(
+        f"score {out['score_before']:.4f} -> {out['score_after']:.4f}, "
+        f"{len(out['moves'])} moves, {seconds:.2f} s"
+    )
+
+
 def _lab_dir(config: Path | None) -> tuple[Path, int]:
     s = _settings(config)
     return s.lab_dir, s.lab_base_port
