@@ -245,11 +245,20 @@ def test_maintenance_evacuates_and_reports_what_cannot_move(
     assert r.status_code == 202
     assert r.json()["state"] == "maintenance"
     deadline = time.monotonic() + 240
+    most_at_once = 0
     while time.monotonic() < deadline:
         evac = vp.client.get(f"/v1/hosts/{a['id']}").json()["evacuation"]
+        moving = [
+            m
+            for m in vp.client.get("/v1/migrations", params={"host_id": a["id"]}).json()["items"]
+            if m["state"] in ("preparing", "running", "completing")
+        ]
+        most_at_once = max(most_at_once, len(moving))
         if evac["status"] != "evacuating":
             break
-        time.sleep(0.5)
+        time.sleep(0.2)
+    # One outgoing migration per host at a time (the default limit); the rest waited queued.
+    assert most_at_once == 1
     assert evac["status"] == "incomplete", evac
     assert evac["vms_remaining"] == 1
     by_vm = {item["vm_name"]: item for item in evac["items"]}
