@@ -136,7 +136,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="skip the 1,000-host cluster")
     ap.add_argument("--max-moves", type=int, default=50)
     ap.add_argument("--no-hbal", action="store_true")
-    ap.add_argument("--hbal-timeout", type=float, default=600.0)
+    ap.add_argument("--hbal-timeout", type=float, default=120.0)
     args = ap.parse_args()
     sizes = SIZES[:2] if args.quick else SIZES
     rows = []

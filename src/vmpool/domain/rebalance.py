@@ -28,6 +28,7 @@ from vmpool.domain.cluster_snapshot import (
     plan_to_json,
 )
 from vmpool.domain.model import GroupPolicy
+from vmpool.errors import InvalidInput
 
 __all__ = [
     "DEFAULT_MIN_GAIN",
@@ -564,7 +565,12 @@ def plan(
     ratios, up targets only, migratable VMs only, VMs in `recently_moved` untouched, hard
     anti-affinity/affinity), gains at least `min_gain`, and no VM moves twice in one plan.
     """
-    strategy = Strategy(config.strategy or snapshot.policy.strategy)
+    try:
+        strategy = Strategy(config.strategy or snapshot.policy.strategy)
+    except ValueError:
+        raise InvalidInput(
+            f"unknown strategy {config.strategy!r} (expected balance|consolidate)"
+        ) from None
     max_moves = snapshot.policy.max_migrations if config.max_moves is None else config.max_moves
     if config.min_gain is not None:
         min_gain = config.min_gain

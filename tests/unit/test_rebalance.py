@@ -1,0 +1,300 @@
+"""The rebalance planner and the offline snapshot format."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from vmpool.domain.cluster_snapshot import ClusterSnapshot, parse_snapshot, plan_to_json
+from vmpool.domain.rebalance import (
+    CoolDown,
+    Hysteresis,
+    PlannerConfig,
+    Strategy,
+    apply_moves,
+    hot_hosts,
+    plan,
+    score,
+)
+from vmpool.errors import InvalidInput
+
+
+def doc(
+    hosts: list[tuple[str, str]] | None = None,
+    vms: list[dict[str, Any]] | None = None,
+    **policy: Any,
+) -> dict[str, Any]:
+    hosts = hosts or [("h1", "up"), ("h2", "up"), ("h3", "up")]
+    return {
+        "version": 1,
+        "hosts": [
+            {"name": n, "vcpus": 16, "memory_mib": 65536, "disk_gib": 1000, "state": s}
+            for n, s in hosts
+        ],
+        "vms": vms or [],
+        "policy": {"cpu_allocation_ratio": 4.0, "ram_allocation_ratio": 1.0, **policy},
+    }
+
+
+def vm(name: str, host: str, vcpus: int = 2, mem: int = 4096, **kw: Any) -> dict[str, Any]:
+    return {"name": name, "host": host, "vcpus": vcpus, "memory_mib": mem, "disk_gib": 10, **kw}
+
+
+def piled(n: int = 8, **kw: Any) -> dict[str, Any]:
+    return doc(vms=[vm(f"v{i}", "h1", cpu_usage=0.5, **kw) for i in range(n)])
+
+
+# --- parse_snapshot ---------------------------------------------------------------------
+
+
+def test_parse_the_documented_example() -> None:
+    snap = parse_snapshot(
+        {
+            "version": 1,
+            "hosts": [
+                {"name": "node-001", "vcpus": 64, "memory_mib": 262144, "disk_gib": 4000,
+                 "state": "up"}
+            ],
+            "vms": [
+                {"name": "vm-00001", "host": "node-001", "vcpus": 4, "memory_mib": 8192,
+                 "disk_gib": 40, "cpu_usage": 0.35, "migratable": True}
+            ],
+            "policy": {"cpu_allocation_ratio": 4.0, "ram_allocation_ratio": 1.0,
+                       "disk_allocation_ratio": 1.0, "strategy": "balance",
+                       "max_migrations": 50},
+        }
+    )  # fmt: skip
+    assert snap.hosts[0].name == "node-001"
+    assert snap.capacity(snap.hosts[0]).vcpus == 256
+    assert snap.vms[0].load == pytest.approx(1.4)
+    assert snap.policy.max_migrations == 50
+    assert snap.overcommitted_hosts == ()
+
+
+@pytest.mark.parametrize(
+    ("mutate", "needle"),
+    [
+        (lambda d: d.update(version=2), "version"),
+        (lambda d: d["vms"][0].update(host="nope"), "unknown host"),
+        (lambda d: d["hosts"].append(dict(d["hosts"][0])), "duplicate host"),
+        (lambda d: d["vms"].append(dict(d["vms"][0])), "duplicate VM"),
+        (lambda d: d["vms"][0].update(vcpus=-1), "vcpus"),
+        (lambda d: d["hosts"][0].update(memory_mib=-5), "memory_mib"),
+        (lambda d: d["hosts"][0].update(state="sleeping"), "state"),
+        (lambda d: d["policy"].update(strategy="shuffle"), "strategy"),
+        (lambda d: d["vms"][0].update(cpu_usage=1.5), "cpu_usage"),
+        (lambda d: d["vms"][0].update(migratable="yes"), "migratable"),
+        (lambda d: d["vms"][0].update(colour="red"), "unknown key"),
+        (lambda d: d["vms"][0].update(group="g"), "unknown group"),
+        (lambda d: d.pop("hosts"), "missing"),
+        (lambda d: d["policy"].update(cpu_allocation_ratio=0), "cpu_allocation_ratio"),
+    ],
+)
+def test_parse_rejects_bad_input(mutate: Any, needle: str) -> None:
+    d = copy.deepcopy(doc(vms=[vm("v1", "h1")]))
+    mutate(d)
+    with pytest.raises(InvalidInput, match=needle):
+        parse_snapshot(d)
+
+
+def test_parse_rejects_non_object() -> None:
+    with pytest.raises(InvalidInput):
+        parse_snapshot([])  # type: ignore[arg-type]
+
+
+def test_overcommitted_input_is_accepted_and_reported() -> None:
+    snap = parse_snapshot(doc(vms=[vm(f"v{i}", "h1", vcpus=32) for i in range(3)]))
+    assert snap.overcommitted_hosts == ("h1",)
+    assert "over-committed" in snap.warnings[0]
+
+
+# --- the score --------------------------------------------------------------------------
+
+
+def test_score_components_and_even_pool_is_zero() -> None:
+    even = parse_snapshot(doc(vms=[vm(f"v{i}", f"h{i + 1}", cpu_usage=0.5) for i in range(3)]))
+    assert score(even).total() == pytest.approx(0.0)
+    skew = score(parse_snapshot(piled(3)))
+    assert skew.cpu_alloc > 0 and skew.mem_alloc > 0 and skew.cpu_load > 0
+    assert skew.total() == pytest.approx(skew.cpu_alloc + skew.mem_alloc + skew.cpu_load)
+
+
+def test_missing_cpu_usage_counts_as_fully_busy() -> None:
+    snap = parse_snapshot(doc(vms=[vm("v1", "h1")]))
+    assert snap.vms[0].load == 2.0
+
+
+# --- balance ----------------------------------------------------------------------------
+
+
+def test_balance_spreads_a_piled_host_and_lowers_the_score() -> None:
+    snap = parse_snapshot(piled(9))
+    p = plan(snap)
+    assert p.strategy is Strategy.BALANCE
+    assert p.moves and p.score_after < p.score_before
+    after = apply_moves(snap, p.moves)
+    per_host = {h.name: sum(1 for v in after.vms if v.host == h.name) for h in after.hosts}
+    assert per_host == {"h1": 3, "h2": 3, "h3": 3}
+    for a, b in zip(p.moves, p.moves[1:], strict=False):
+        assert b.score_before == a.score_after
+        assert a.score_after <= a.score_before
+
+
+def test_max_moves_and_snapshot_policy_override() -> None:
+    snap = parse_snapshot(piled(9))  # policy has no max_migrations: default 50
+    assert len(plan(snap, PlannerConfig(max_moves=2)).moves) == 2
+    limited = parse_snapshot(doc(vms=piled(9)["vms"], max_migrations=1))
+    assert len(plan(limited).moves) == 1
+    assert len(plan(limited, PlannerConfig(max_moves=3)).moves) == 3
+    assert plan(limited, PlannerConfig(max_moves=0)).moves == ()
+
+
+def test_unmovable_and_recently_moved_vms_are_planned_around() -> None:
+    vms = [vm(f"v{i}", "h1", cpu_usage=0.5, migratable=i % 2 == 0) for i in range(8)]
+    snap = parse_snapshot(doc(vms=vms))
+    p = plan(snap, recently_moved=frozenset({"v0"}))
+    moved = {m.vm for m in p.moves}
+    assert moved and not moved & {"v0", "v1", "v3", "v5", "v7"}
+
+
+def test_nothing_moves_onto_maintenance_or_down_and_they_are_evacuated() -> None:
+    hosts = [("h1", "maintenance"), ("h2", "up"), ("h3", "down"), ("h4", "up")]
+    vms = [vm(f"v{i}", "h1") for i in range(3)] + [vm("w", "h2", vcpus=8, mem=16384)]
+    p = plan(parse_snapshot(doc(hosts=hosts, vms=vms)))
+    assert {m.target for m in p.moves} <= {"h2", "h4"}
+    assert {m.vm for m in p.moves if m.reason == "evacuate"} == {"v0", "v1", "v2"}
+    assert p.components_after.evacuation == 0
+
+
+def test_capacity_is_never_exceeded() -> None:
+    # h2 can take exactly one more 32-GiB VM; h3 none.
+    vms = [vm("a", "h1", mem=32768), vm("b", "h1", mem=32768), vm("c", "h2", mem=16384),
+           vm("d", "h3", mem=65536)]  # fmt: skip
+    p = plan(parse_snapshot(doc(vms=vms)))
+    assert [(m.vm, m.target) for m in p.moves] in ([("a", "h2")], [("b", "h2")])
+
+
+def test_hard_anti_affinity_kept_and_soft_repaired() -> None:
+    d = doc(vms=[vm("a1", "h1", group="hard"), vm("a2", "h2", group="hard"),
+                 vm("s1", "h3", group="soft"), vm("s2", "h3", group="soft"),
+                 *[vm(f"x{i}", "h1") for i in range(4)]])  # fmt: skip
+    d["groups"] = {"hard": {"policy": "anti-affinity", "hard": True},
+                   "soft": {"policy": "anti-affinity", "hard": False}}  # fmt: skip
+    snap = parse_snapshot(d)
+    p = plan(snap)
+    after = apply_moves(snap, p.moves)
+    where = {v.name: v.host for v in after.vms}
+    assert where["a1"] != where["a2"]
+    assert where["s1"] != where["s2"]
+    assert p.components_after.soft_groups == 0
+
+
+def test_cost_aware_prefers_cheap_moves() -> None:
+    # Same CPU picture; memory differs only by who is dirty: the clean VM moves.
+    vms = [vm("dirty", "h1", vcpus=8, mem=4096, cpu_usage=1.0, dirty_rate=1200.0),
+           vm("clean", "h1", vcpus=8, mem=4096, cpu_usage=1.0)]  # fmt: skip
+    p = plan(parse_snapshot(doc(hosts=[("h1", "up"), ("h2", "up")], vms=vms)))
+    assert p.moves[0].vm == "clean"
+
+
+# --- consolidate ------------------------------------------------------------------------
+
+
+def test_consolidate_empties_hosts_and_reports_them() -> None:
+    vms = [vm(f"v{i}", f"h{i % 3 + 1}") for i in range(6)]
+    snap = parse_snapshot(doc(vms=vms))
+    p = plan(snap, PlannerConfig(strategy="consolidate"))
+    assert len(p.emptied_hosts) == 2 and p.empty_hosts == p.emptied_hosts
+    assert p.components_after.hosts_used == 1
+    assert all(m.score_after < m.score_before for m in p.moves)
+
+
+def test_consolidate_respects_unmovable_vms() -> None:
+    vms = [vm("pinned", "h2", migratable=False), vm("a", "h1"), vm("b", "h3")]
+    p = plan(parse_snapshot(doc(vms=vms)), PlannerConfig(strategy=Strategy.CONSOLIDATE))
+    assert "h2" not in p.emptied_hosts
+    assert all(m.vm != "pinned" for m in p.moves)
+    assert len(p.emptied_hosts) == 2
+
+
+# --- JSON output ------------------------------------------------------------------------
+
+
+def test_plan_to_json_shape() -> None:
+    p = plan(parse_snapshot(piled(4)))
+    out = plan_to_json(p, 0.25)
+    assert {"moves", "score_before", "score_after", "seconds"} <= out.keys()
+    assert out["seconds"] == 0.25
+    assert out["moves"][0].keys() >= {"vm", "from", "to"}
+    assert out["moves"][0]["from"] == "h1"
+
+
+# --- hysteresis and cool-down over many cycles ------------------------------------------
+
+
+def _oscillating(cycle: int, where: dict[str, str]) -> ClusterSnapshot:
+    """Two groups of VMs whose CPU use flips each cycle: what looked hot is idle next."""
+    vms = []
+    for name, host in sorted(where.items()):
+        busy = (name.startswith("p")) == (cycle % 2 == 0)
+        vms.append(vm(name, host, vcpus=4, cpu_usage=0.95 if busy else 0.05))
+    return parse_snapshot(doc(vms=vms))
+
+
+def _simulate(cycles: int, hysteresis: int, cooldown: int) -> list[tuple[int, str, str, str]]:
+    where = {f"p{i}": "h1" for i in range(4)} | {f"q{i}": "h2" for i in range(4)}
+    guard = Hysteresis(cycles=hysteresis)
+    cool = CoolDown(cycles=cooldown)
+    history: list[tuple[int, str, str, str]] = []
+    for cycle in range(cycles):
+        snap = _oscillating(cycle, where)
+        guard = guard.observe(hot_hosts(snap, margin=0.1))
+        if not guard.triggered:
+            continue
+        p = plan(snap, PlannerConfig(max_moves=2), recently_moved=cool.blocked(cycle))
+        for m in p.moves:
+            history.append((cycle, m.vm, m.source, m.target))
+            where[m.vm] = m.target
+        cool = cool.record((m.vm for m in p.moves), cycle)
+    return history
+
+
+def _back_and_forth(history: list[tuple[int, str, str, str]]) -> int:
+    last: dict[str, tuple[str, str]] = {}
+    count = 0
+    for _, name, src, dst in history:
+        if name in last and last[name] == (dst, src):
+            count += 1
+        last[name] = (src, dst)
+    return count
+
+
+def test_oscillating_load_without_guards_ping_pongs() -> None:
+    assert _back_and_forth(_simulate(40, hysteresis=1, cooldown=0)) > 0
+
+
+def test_hysteresis_and_cooldown_stop_ping_pong() -> None:
+    history = _simulate(40, hysteresis=3, cooldown=5)
+    assert history == []
+    # Cool-down alone (planner run every cycle) still never moves a VM back within the window.
+    history = _simulate(40, hysteresis=1, cooldown=10)
+    seen: dict[str, int] = {}
+    for cycle, name, _, _ in history:
+        assert name not in seen or cycle - seen[name] >= 10
+        seen[name] = cycle
+
+
+def test_hysteresis_needs_consecutive_cycles() -> None:
+    h = Hysteresis(cycles=3)
+    for over in (["a"], ["a"], [], ["a"], ["a"]):
+        h = h.observe(over)
+        assert not h.triggered
+    h = h.observe(["a", "b"])
+    assert h.persistent == frozenset({"a"})
+
+
+def test_unknown_strategy_from_the_cli_is_invalid_input() -> None:
+    with pytest.raises(InvalidInput, match="strategy"):
+        plan(parse_snapshot(piled(2)), PlannerConfig(strategy="shuffle"))
