@@ -1,4 +1,6 @@
-"""Export a pool in the offline snapshot format (docs/rebalance.md), for `vmpool plan`."""
+"""Export a pool in the offline snapshot format (docs/rebalance.md), for `vmpool plan`.
+
+The format has no per-host ratio or reservation overrides: the pool's values apply."""
 
 from __future__ import annotations
 
@@ -29,10 +31,8 @@ def export_pool(ctx: ServiceContext, pool_name: str | None = None) -> dict[str, 
             "hosts": [
                 {
                     "name": h.name,
-                    "vcpus": max(0, h.cpus - (h.reserved_vcpus or pool.reserved_vcpus)),
-                    "memory_mib": max(
-                        0, h.memory_mib - (h.reserved_memory_mib or pool.reserved_memory_mib)
-                    ),
+                    "vcpus": h.cpus,
+                    "memory_mib": h.memory_mib,
                     "disk_gib": h.disk_gib,
                     "state": _STATE[h.state],
                 }
@@ -54,6 +54,9 @@ def export_pool(ctx: ServiceContext, pool_name: str | None = None) -> dict[str, 
                 "cpu_allocation_ratio": pool.cpu_allocation_ratio,
                 "ram_allocation_ratio": pool.ram_allocation_ratio,
                 "disk_allocation_ratio": pool.disk_allocation_ratio,
+                "reserved_vcpus": pool.reserved_vcpus,
+                "reserved_memory_mib": pool.reserved_memory_mib,
+                "reserved_disk_gib": pool.reserved_disk_gib,
                 "strategy": "balance",
                 "max_migrations": pool.max_migrations_per_pool,
             },
