@@ -289,7 +289,22 @@ class LibvirtHypervisor:
             return False
 
     def migrate(self, uuid: str, request: MigrationRequest) -> None:
-        dom = self._lookup(uuid)
+        # The migration call blocks for its whole length. It gets a connection of its own,
+        # so that progress queries and an abort on the shared one are never stuck behind
+        # it (seen on libvirt 9.0: a jobStats call that never returned during a migration).
+        with self._guard():
+            conn = libvirt.open(self._uri)
+        try:
+            with self._guard():
+                dom = conn.lookupByUUIDString(uuid)
+            self._migrate(dom, request)
+        finally:
+            try:
+                conn.close()
+            except libvirt.libvirtError:
+                log.debug("closing the migration connection failed", exc_info=True)
+
+    def _migrate(self, dom: libvirt.virDomain, request: MigrationRequest) -> None:
         # Peer to peer: the source libvirtd drives the migration, so it goes on (and
         # finishes or fails cleanly) even if vmpool dies meanwhile.
         flags = (
