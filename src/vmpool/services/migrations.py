@@ -188,6 +188,7 @@ def _new_migration(uow: UnitOfWork, vm: VmRow, opts: MigrateOptions, reason: str
     if vm.host_id is None:
         raise InvalidState(f"VM {vm.name} has no host")
     source = uow.hosts.get(vm.host_id)
+    requested: frozenset[str] | None = None
     if opts.target_host_id is not None:
         target = uow.hosts.find(opts.target_host_id)
         if target is None:
@@ -198,6 +199,7 @@ def _new_migration(uow: UnitOfWork, vm: VmRow, opts: MigrateOptions, reason: str
             )
         if target.pool_id != vm.pool_id:
             raise InvalidInput(f"host {target.name} is in another pool", field="target_host_id")
+        requested = frozenset({target.name})
     if vm.disk_storage == "local" and opts.storage == "shared":
         raise InvalidInput(
             f"VM {vm.name}'s disk is local to {source.name}: migrate with storage=copy",
@@ -215,9 +217,7 @@ def _new_migration(uow: UnitOfWork, vm: VmRow, opts: MigrateOptions, reason: str
         memory_mib=vm.memory_mib,
         disk_gib=vm.disk_gib,
         guaranteed=vm.guaranteed,
-        allowed_hosts=frozenset({uow.hosts.get(opts.target_host_id).name})
-        if opts.target_host_id is not None
-        else None,
+        allowed_hosts=requested,
         excluded_hosts=frozenset({source.name}),
         required_traits=frozenset({SHARED_STORAGE_TRAIT} if vm.disk_storage == "shared" else ()),
         group=group,
@@ -527,8 +527,6 @@ def _start(ctx: ServiceContext, migration_id: int) -> _Plan | None:
             return None
         vm = m.vm
         source = m.source_host
-        target = m.target_host
-        assert target is not None
         if (
             m.cancel_requested
             or VmState(vm.state) is not VmState.RUNNING

@@ -375,10 +375,6 @@ class LoadRepository:
     def add(self, row: LoadRow) -> None:
         self._s.add(row)
 
-    def for_kind(self, kind: str) -> dict[int, LoadRow]:
-        rows = self._s.execute(select(LoadRow).where(LoadRow.kind == kind)).scalars().all()
-        return {r.subject_id: r for r in rows}
-
 
 class ForeignDomainRepository:
     def __init__(self, session: Session) -> None:
