@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     migration_queue_enabled: bool = True
     migration_queue_interval_s: float = Field(default=2.0, gt=0)
     migration_poll_s: float = Field(default=0.5, gt=0, description="progress sampling period")
+    rebalance_enabled: bool = True
+    rebalance_tick_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="how often the loop looks for pools whose rebalance interval has passed "
+        "and moves running plans on; each pool's own interval is set on the pool",
+    )
     log_level: str = "INFO"
     lab_dir: Path = Path("/var/lib/vmpool-lab")
     lab_base_port: int = 16510

@@ -11,7 +11,7 @@ import pytest
 
 from tests.integration.conftest import Vmpool
 from vmpool.lab.hosts import LabHost
-from vmpool.lab.image import GuestImage, parse_serial_log
+from vmpool.lab.image import GuestImage, SerialLog, parse_serial_log
 
 pytestmark = pytest.mark.lab
 
@@ -36,6 +36,18 @@ def wait_for_line(log: Path, text: str, seconds: float = 60) -> None:
             return
         time.sleep(0.3)
     raise AssertionError(f"{text!r} never appeared in {log}")
+
+
+def wait_heartbeat_past(log: Path, beat: int, seconds: float = 60) -> SerialLog:
+    """Wait for the guest to print a heartbeat after `beat` (a bound, not a timing assertion)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        got = parse_serial_log(log.read_text(errors="replace"))
+        if (got.last_heartbeat or 0) > beat:
+            return got
+        time.sleep(0.5)
+    tail = log.read_text(errors="replace")[-2000:]
+    raise AssertionError(f"no heartbeat after {beat} in {seconds} s; log ends:\n{tail}")
 
 
 def where(lab: list[LabHost], vm_uuid: str) -> tuple[list[str], list[str]]:
@@ -98,10 +110,8 @@ def test_migrate_there_and_back_while_dirtying_memory(
         assert got["host_id"] == target["id"] and got["state"] == "running"
     # The guest kept running: one boot, and its heartbeat went on after the moves.
     before = parse_serial_log(log.read_text(errors="replace"))
-    time.sleep(2.5)
-    after = parse_serial_log(log.read_text(errors="replace"))
+    after = wait_heartbeat_past(log, before.last_heartbeat or 0)
     assert after.ready_count == 1
-    assert after.last_heartbeat > before.last_heartbeat
     # Capacity: claimed once, on the host it runs on.
     hosts = {h["id"]: h for h in vp.client.get("/v1/hosts").json()["items"]}
     assert hosts[start_host]["allocated"]["memory_mib"] == 256

@@ -55,6 +55,9 @@ def test_exported_pool_plans_offline(migrated_engine: Engine) -> None:
         "h2": "maintenance",
     }
     assert data["policy"]["reserved_memory_mib"] == 512
+    assert data["policy"]["strategy"] == "balance" and data["policy"]["min_gain"] == 0.01
+    # No load sample yet: no cpu_usage, so each VM counts as fully busy.
+    assert all("cpu_usage" not in v for v in data["vms"])
     snapshot = parse_snapshot(data)
     result = plan(snapshot, PlannerConfig(strategy="balance", max_moves=10))
     assert result.moves and result.score_after < result.score_before

@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vmpool.domain.model import GroupPolicy, PlacementStrategy
+from vmpool.domain.cluster_snapshot import Strategy
+from vmpool.domain.model import GroupPolicy, PlacementStrategy, RebalanceMode
 from vmpool.domain.names import NAME_PATTERN
 
 
@@ -190,6 +191,18 @@ class PoolOut(Out):
     reserved_memory_mib: int
     reserved_disk_gib: int
     strategy: str
+    rebalance_mode: str = Field(description="off | recommend | auto")
+    rebalance_strategy: str = Field(description="balance | consolidate")
+    rebalance_interval_s: int
+    rebalance_min_gain: float
+    rebalance_hysteresis_cycles: int
+    rebalance_cooldown_s: int
+    rebalance_max_moves: int
+    rebalance_streak: int = Field(
+        description="consecutive cycles that found an improving plan (hysteresis)"
+    )
+    rebalance_last_run_at: datetime | None
+    rebalance_last_result: str | None = Field(description="what the last cycle decided")
 
 
 class PoolList(BaseModel):
@@ -213,6 +226,33 @@ class PoolPolicyIn(Strict):
     reserved_memory_mib: Reserved | None = Field(default=None, description="per host")
     reserved_disk_gib: Reserved | None = None
     strategy: PlacementStrategy | None = Field(default=None, description="spread, pack, balanced")
+    rebalance_mode: RebalanceMode | None = Field(
+        default=None, description="the scheduling loop: off (default), recommend or auto"
+    )
+    rebalance_strategy: Strategy | None = Field(
+        default=None, description="balance (default) or consolidate"
+    )
+    rebalance_interval_s: int | None = Field(
+        default=None, ge=1, le=7 * 86_400, description="seconds between cycles; default 300"
+    )
+    rebalance_min_gain: float | None = Field(
+        default=None, ge=0, le=100, description="least score gain of a move; default 0.01"
+    )
+    rebalance_hysteresis_cycles: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="consecutive cycles an imbalance must persist before acting; default 3",
+    )
+    rebalance_cooldown_s: int | None = Field(
+        default=None,
+        ge=0,
+        le=30 * 86_400,
+        description="a VM moved this recently is not moved again; default 1800",
+    )
+    rebalance_max_moves: int | None = Field(
+        default=None, ge=0, le=1000, description="migrations per plan; default 5"
+    )
 
 
 class PoolCreate(PoolPolicyIn):
@@ -357,3 +397,80 @@ class LoadOut(Out):
     memory_used_mib: int | None = Field(description="VMs: resident memory, where reported")
     samples: int
     window_s: float
+
+
+class PlanCreate(Strict):
+    strategy: Strategy | None = Field(default=None, description="default: the pool's")
+    max_moves: int | None = Field(default=None, ge=0, le=1000, description="default: the pool's")
+    min_gain: float | None = Field(default=None, ge=0, le=100, description="default: the pool's")
+    dry_run: bool = Field(default=False, description="answer with the plan without storing it")
+
+
+class PlanStepOut(Out):
+    seq: int
+    vm_id: int | None
+    vm_name: str
+    source_host: str
+    target_host: str
+    score_before: float
+    score_after: float
+    memory_mib: float
+    reason: str = Field(description="evacuate | soft-group | balance | consolidate")
+    state: str = Field(description="pending | running | completed | skipped | failed | cancelled")
+    migration_id: int | None
+    detail: str | None = Field(description="why a step was skipped or failed")
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class PlanOut(Out):
+    id: int | None = Field(description="null for a dry run, which is not stored")
+    pool_id: int
+    state: str = Field(
+        description="proposed | running | completed | cancelled | superseded (or dry-run)"
+    )
+    origin: str = Field(description="scheduled (the loop) | api")
+    actor: str
+    strategy: str
+    min_gain: float
+    score_before: float
+    score_after: float = Field(description="the score the plan expects")
+    score_final: float | None = Field(description="the score measured when the plan ended")
+    components_before: dict[str, float]
+    components_after: dict[str, float]
+    empty_hosts: list[str] = Field(description="up hosts without VMs after the plan")
+    emptied_hosts: list[str] = Field(description="of those, the ones the plan empties")
+    stopped_because: str
+    note: str | None
+    planning_ms: float | None
+    steps: list[PlanStepOut]
+    created_at: datetime
+    approved_at: datetime | None
+    approved_by: str | None
+    finished_at: datetime | None
+
+
+class PlanList(BaseModel):
+    items: list[PlanOut]
+    next_before: int | None = Field(
+        description="pass as `before` to get older plans; null on the last page"
+    )
+
+
+class HostScoreOut(Out):
+    name: str
+    up: bool
+    vms: int
+    cpu_alloc: float
+    mem_alloc: float
+    cpu_load: float
+
+
+class PoolScoreOut(Out):
+    pool_id: int
+    strategy: str
+    score: float = Field(description="lower is better (docs/rebalance.md)")
+    components: dict[str, float]
+    hosts: list[HostScoreOut]
+    empty_hosts: list[str]
+    warnings: list[str]

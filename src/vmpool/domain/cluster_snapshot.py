@@ -20,10 +20,16 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from vmpool.domain.model import AllocationPolicy, GroupPolicy, Resources, host_capacity
+from vmpool.domain.model import (
+    AllocationPolicy,
+    GroupPolicy,
+    HostOverrides,
+    Resources,
+    host_capacity,
+)
 from vmpool.errors import InvalidInput
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,6 +58,8 @@ class SnapshotHost:
     memory_mib: float
     disk_gib: float = 0.0
     state: SnapshotHostState = SnapshotHostState.UP
+    # Per-host exceptions to the pool's ratios and reservations (optional in the JSON).
+    overrides: HostOverrides = field(default_factory=HostOverrides)
 
     @property
     def is_up(self) -> bool:
@@ -71,6 +79,8 @@ class SnapshotVm:
     group: str | None = None
     # Memory dirtying rate in MiB/s, if measured: raises the cost of migrating the VM.
     dirty_rate: float | None = None
+    # Dedicated resources: vCPUs and memory count at ratio 1.0, as in placement.
+    guaranteed: bool = False
 
     @property
     def load(self) -> float:
@@ -110,17 +120,39 @@ class ClusterSnapshot:
         return host_capacity(
             Resources(float(host.vcpus), float(host.memory_mib), float(host.disk_gib)),
             self.policy.allocation,
+            host.overrides,
         )
+
+    def ratios(self, host: SnapshotHost) -> tuple[float, float]:
+        """The host's (vCPU, memory) allocation ratios: what a guaranteed VM is scaled by."""
+        alloc, o = self.policy.allocation, host.overrides
+        cpu = (
+            alloc.cpu_allocation_ratio if o.cpu_allocation_ratio is None else o.cpu_allocation_ratio
+        )
+        ram = (
+            alloc.ram_allocation_ratio if o.ram_allocation_ratio is None else o.ram_allocation_ratio
+        )
+        return cpu, ram
 
     def cpu_threads(self, host: SnapshotHost) -> float:
         """Physical vCPUs available to guests (for measured load): vcpus - reserved."""
-        return max(0.0, float(host.vcpus - self.policy.allocation.reserved_vcpus))
+        reserved = host.overrides.reserved_vcpus
+        if reserved is None:
+            reserved = self.policy.allocation.reserved_vcpus
+        return max(0.0, float(host.vcpus - reserved))
 
 
 # --- parsing -------------------------------------------------------------------------------
 
 _TOP_KEYS = {"version", "hosts", "vms", "policy", "groups"}
-_HOST_KEYS = {"name", "vcpus", "memory_mib", "disk_gib", "state"}
+_HOST_OVERRIDE_KEYS = (
+    "cpu_allocation_ratio",
+    "ram_allocation_ratio",
+    "disk_allocation_ratio",
+    "reserved_vcpus",
+    "reserved_memory_mib",
+)
+_HOST_KEYS = {"name", "vcpus", "memory_mib", "disk_gib", "state", *_HOST_OVERRIDE_KEYS}
 _VM_KEYS = {
     "name",
     "host",
@@ -131,6 +163,7 @@ _VM_KEYS = {
     "migratable",
     "group",
     "dirty_rate",
+    "guaranteed",
 }
 _POLICY_KEYS = {
     "cpu_allocation_ratio",
@@ -235,6 +268,22 @@ def _parse_policy(raw: Any) -> SnapshotPolicy:
     )
 
 
+def _parse_overrides(h: dict[str, Any], where: str) -> HostOverrides:
+    def ratio(key: str) -> float | None:
+        return None if h.get(key) is None else _num(h[key], f"{where}.{key}", strict=True)
+
+    def reserved(key: str) -> int | None:
+        return None if h.get(key) is None else _int(h[key], f"{where}.{key}")
+
+    return HostOverrides(
+        cpu_allocation_ratio=ratio("cpu_allocation_ratio"),
+        ram_allocation_ratio=ratio("ram_allocation_ratio"),
+        disk_allocation_ratio=ratio("disk_allocation_ratio"),
+        reserved_vcpus=reserved("reserved_vcpus"),
+        reserved_memory_mib=reserved("reserved_memory_mib"),
+    )
+
+
 def _parse_groups(raw: Any) -> dict[str, GroupSpec]:
     if not isinstance(raw, dict):
         raise _fail("groups", "expected an object {name: {policy, hard}}")
@@ -282,6 +331,7 @@ def parse_snapshot(data: dict[str, Any]) -> ClusterSnapshot:
                 memory_mib=_num(h["memory_mib"], f"{where}.memory_mib"),
                 disk_gib=_num(h.get("disk_gib", 0), f"{where}.disk_gib"),
                 state=_enum(SnapshotHostState, h.get("state", "up"), f"{where}.state"),
+                overrides=_parse_overrides(h, where),
             )
         )
 
@@ -318,32 +368,27 @@ def parse_snapshot(data: dict[str, Any]) -> ClusterSnapshot:
                 migratable=_bool(v.get("migratable", True), f"{where}.migratable"),
                 group=group,
                 dirty_rate=None if dirty is None else _num(dirty, f"{where}.dirty_rate"),
+                guaranteed=_bool(v.get("guaranteed", False), f"{where}.guaranteed"),
             )
         )
 
-    snap = ClusterSnapshot(
-        hosts=tuple(hosts), vms=tuple(vms), policy=policy, groups=groups, version=version
-    )
-    over, warnings = _input_report(snap)
-    return ClusterSnapshot(
-        hosts=snap.hosts,
-        vms=snap.vms,
-        policy=policy,
-        groups=groups,
-        version=version,
-        overcommitted_hosts=over,
-        warnings=warnings,
+    return with_report(
+        ClusterSnapshot(
+            hosts=tuple(hosts), vms=tuple(vms), policy=policy, groups=groups, version=version
+        )
     )
 
 
 def _input_report(snap: ClusterSnapshot) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Hosts whose VMs exceed their capacity, and hard group rules the input already breaks."""
     used: dict[str, list[float]] = {h.name: [0.0, 0.0, 0.0] for h in snap.hosts}
+    ratios = {h.name: snap.ratios(h) for h in snap.hosts}
     members: dict[str, dict[str, int]] = {}
     for vm in snap.vms:
         u = used[vm.host]
-        u[0] += vm.vcpus
-        u[1] += vm.memory_mib
+        cpu_ratio, ram_ratio = ratios[vm.host] if vm.guaranteed else (1.0, 1.0)
+        u[0] += vm.vcpus * cpu_ratio
+        u[1] += vm.memory_mib * ram_ratio
         u[2] += vm.disk_gib
         if vm.group is not None:
             per_host = members.setdefault(vm.group, {})
@@ -384,6 +429,69 @@ def _input_report(snap: ClusterSnapshot) -> tuple[tuple[str, ...], tuple[str, ..
 
 
 # --- output ----------------------------------------------------------------------------------
+
+
+def snapshot_to_json(snap: ClusterSnapshot) -> dict[str, Any]:
+    """The document `parse_snapshot` reads back to an equal snapshot; optional keys are
+    written only when they differ from their defaults."""
+    hosts: list[dict[str, Any]] = []
+    for h in snap.hosts:
+        host: dict[str, Any] = {
+            "name": h.name,
+            "vcpus": h.vcpus,
+            "memory_mib": h.memory_mib,
+            "disk_gib": h.disk_gib,
+            "state": h.state.value,
+        }
+        for key in _HOST_OVERRIDE_KEYS:
+            value = getattr(h.overrides, key)
+            if value is not None:
+                host[key] = value
+        hosts.append(host)
+    vms: list[dict[str, Any]] = []
+    for v in snap.vms:
+        vm: dict[str, Any] = {
+            "name": v.name,
+            "host": v.host,
+            "vcpus": v.vcpus,
+            "memory_mib": v.memory_mib,
+            "disk_gib": v.disk_gib,
+            "migratable": v.migratable,
+        }
+        if v.cpu_usage is not None:
+            vm["cpu_usage"] = v.cpu_usage
+        if v.group is not None:
+            vm["group"] = v.group
+        if v.dirty_rate is not None:
+            vm["dirty_rate"] = v.dirty_rate
+        if v.guaranteed:
+            vm["guaranteed"] = True
+        vms.append(vm)
+    alloc = snap.policy.allocation
+    policy: dict[str, Any] = {
+        "cpu_allocation_ratio": alloc.cpu_allocation_ratio,
+        "ram_allocation_ratio": alloc.ram_allocation_ratio,
+        "disk_allocation_ratio": alloc.disk_allocation_ratio,
+        "reserved_vcpus": alloc.reserved_vcpus,
+        "reserved_memory_mib": alloc.reserved_memory_mib,
+        "reserved_disk_gib": alloc.reserved_disk_gib,
+        "strategy": snap.policy.strategy.value,
+        "max_migrations": snap.policy.max_migrations,
+    }
+    if snap.policy.min_gain is not None:
+        policy["min_gain"] = snap.policy.min_gain
+    doc: dict[str, Any] = {"version": snap.version, "hosts": hosts, "vms": vms, "policy": policy}
+    if snap.groups:
+        doc["groups"] = {
+            g.name: {"policy": g.policy.value, "hard": g.hard} for g in snap.groups.values()
+        }
+    return doc
+
+
+def with_report(snap: ClusterSnapshot) -> ClusterSnapshot:
+    """`snap` with `overcommitted_hosts` and `warnings` filled in, as parsing does."""
+    over, warnings = _input_report(snap)
+    return replace(snap, overcommitted_hosts=over, warnings=warnings)
 
 
 def plan_to_json(plan: Plan, seconds: float) -> dict[str, Any]:

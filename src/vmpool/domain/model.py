@@ -71,6 +71,35 @@ ACTIVE_MIGRATION_STATES = frozenset(
 )
 
 
+class RebalanceMode(enum.StrEnum):
+    """What a pool's scheduling loop does with an improving plan."""
+
+    OFF = "off"  # nothing: no cycle runs
+    RECOMMEND = "recommend"  # store it; an operator approves it
+    AUTO = "auto"  # store it and run it at once
+
+
+class PlanState(enum.StrEnum):
+    PROPOSED = "proposed"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    SUPERSEDED = "superseded"  # a newer proposal replaced it before approval
+
+    @property
+    def is_final(self) -> bool:
+        return self in (PlanState.COMPLETED, PlanState.CANCELLED, PlanState.SUPERSEDED)
+
+
+class PlanStepState(enum.StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"  # its migration is queued or running
+    COMPLETED = "completed"
+    SKIPPED = "skipped"  # no longer valid or no longer improving when its turn came
+    FAILED = "failed"  # its migration failed or was cancelled
+    CANCELLED = "cancelled"  # the plan was cancelled before its turn
+
+
 def downtime_steps(max_downtime_ms: int, steps: int = 4) -> list[int]:
     """Allowed downtime, raised in steps while a migration does not converge (as Nova
     and oVirt do): start at a quarter of the maximum, end at the maximum."""

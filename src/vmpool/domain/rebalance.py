@@ -33,6 +33,7 @@ from vmpool.errors import InvalidInput
 __all__ = [
     "DEFAULT_MIN_GAIN",
     "CoolDown",
+    "HostFigures",
     "Hysteresis",
     "Move",
     "Plan",
@@ -40,6 +41,8 @@ __all__ = [
     "ScoreComponents",
     "Strategy",
     "apply_moves",
+    "check_move",
+    "host_figures",
     "hot_hosts",
     "plan",
     "plan_to_json",
@@ -164,10 +167,16 @@ class _State:
         self.gcount: list[dict[int, int]] = [{} for _ in group_names]
         self.vm_group = [gindex[vm.group] if vm.group is not None else -1 for vm in snap.vms]
         self.movable = [vm.migratable and vm.name not in recently_moved for vm in snap.vms]
+        # A guaranteed VM claims its vCPUs and memory times the host's ratios (as placement).
+        self.guar = [vm.guaranteed for vm in snap.vms]
+        host_ratios = [snap.ratios(h) for h in hosts]
+        self.rv = [r[0] for r in host_ratios]
+        self.rm = [r[1] for r in host_ratios]
         for i, vm in enumerate(snap.vms):
             h = self.vm_host[i]
-            self.av[h] += vm.vcpus
-            self.am[h] += vm.memory_mib
+            cv, cm = self.claim(i, h)
+            self.av[h] += cv
+            self.am[h] += cm
             self.ad[h] += vm.disk_gib
             self.al[h] += vm.load
             self.host_vms[h].add(i)
@@ -187,6 +196,13 @@ class _State:
         self.evac = sum(1 for h in self.vm_host if not self.up[h])
         self.soft = sum(self._group_penalty(g) for g in range(len(group_names)))
         self.used_hosts = sum(1 for h in self.up_idx if self.host_vms[h])
+
+    def claim(self, i: int, h: int) -> tuple[float, float]:
+        """(vCPUs, memory) VM i takes from host h's capacity."""
+        vm = self.vms[i]
+        if self.guar[i]:
+            return vm.vcpus * self.rv[h], vm.memory_mib * self.rm[h]
+        return float(vm.vcpus), vm.memory_mib
 
     def _group_penalty(self, g: int) -> int:
         if self.group_hard[g]:
@@ -237,9 +253,10 @@ class _State:
 
     def fits(self, i: int, t: int) -> bool:
         vm = self.vms[i]
+        cv, cm = self.claim(i, t)
         return (
-            self.av[t] + vm.vcpus <= self.cap_v[t] + _EPS
-            and self.am[t] + vm.memory_mib <= self.cap_m[t] + _EPS
+            self.av[t] + cv <= self.cap_v[t] + _EPS
+            and self.am[t] + cm <= self.cap_m[t] + _EPS
             and self.ad[t] + vm.disk_gib <= self.cap_d[t] + _EPS
         )
 
@@ -284,35 +301,40 @@ class _State:
         extra = SOFT_GROUP_WEIGHT * self.group_delta(i, t)
         if not self.up[s]:
             extra -= EVACUATION_WEIGHT
+        if self.guar[i]:
+            (vs, ms), (vt, mt) = self.claim(i, s), self.claim(i, t)
+        else:
+            vs = vt = float(vm.vcpus)
+            ms = mt = vm.memory_mib
         if strategy is Strategy.CONSOLIDATE:
             if self.up[s] and len(self.host_vms[s]) == 1:
                 extra -= 1.0
             if not self.host_vms[t]:
                 extra += 1.0
             d2 = 0.0
-            for k, x in ((0, float(vm.vcpus)), (1, vm.memory_mib)):
+            for k, xs, xt in ((0, vs, vt), (1, ms, mt)):
                 fk, inv = self.f[k], self.inv[k]
                 if self.up[s]:
                     fa = fk[s]
-                    na = fa - x * inv[s]
+                    na = fa - xs * inv[s]
                     d2 += na * na - fa * fa
                 fb = fk[t]
-                nb = fb + x * inv[t]
+                nb = fb + xt * inv[t]
                 d2 += nb * nb - fb * fb
             return extra - d2 / (2 * n)
         old = 0.0
         new = 0.0
-        for k, x in ((0, float(vm.vcpus)), (1, vm.memory_mib), (2, vm.load)):
+        for k, xs, xt in ((0, vs, vt), (1, ms, mt), (2, vm.load, vm.load)):
             fk, inv = self.f[k], self.inv[k]
             s1, s2 = self.s1[k], self.s2[k]
             old += self._std(s1, s2)
             if self.up[s]:
                 fa = fk[s]
-                na = fa - x * inv[s]
+                na = fa - xs * inv[s]
                 s1 += na - fa
                 s2 += na * na - fa * fa
             fb = fk[t]
-            nb = fb + x * inv[t]
+            nb = fb + xt * inv[t]
             s1 += nb - fb
             s2 += nb * nb - fb * fb
             new += self._std(s1, s2)
@@ -330,21 +352,22 @@ class _State:
             self.used_hosts -= 1
         if not self.host_vms[t]:
             self.used_hosts += 1
-        for k, x in ((0, float(vm.vcpus)), (1, vm.memory_mib), (2, vm.load)):
+        (vs, ms), (vt, mt) = self.claim(i, s), self.claim(i, t)
+        for k, xs, xt in ((0, vs, vt), (1, ms, mt), (2, vm.load, vm.load)):
             fk, inv = self.f[k], self.inv[k]
-            for h, sign in ((s, -1.0), (t, 1.0)):
+            for h, x in ((s, -xs), (t, xt)):
                 old = fk[h]
-                new = old + sign * x * inv[h]
+                new = old + x * inv[h]
                 fk[h] = new
                 if self.up[h]:
                     self.s1[k] += new - old
                     self.s2[k] += new * new - old * old
-        self.av[s] -= vm.vcpus
-        self.am[s] -= vm.memory_mib
+        self.av[s] -= vs
+        self.am[s] -= ms
         self.ad[s] -= vm.disk_gib
         self.al[s] -= vm.load
-        self.av[t] += vm.vcpus
-        self.am[t] += vm.memory_mib
+        self.av[t] += vt
+        self.am[t] += mt
         self.ad[t] += vm.disk_gib
         self.al[t] += vm.load
         self.host_vms[s].discard(i)
@@ -611,6 +634,62 @@ def plan(
         stopped_because=stopped,
         warnings=snapshot.warnings,
     )
+
+
+def check_move(
+    snapshot: ClusterSnapshot, vm: str, target: str, strategy: Strategy | str, min_gain: float
+) -> str | None:
+    """Why moving `vm` onto `target` in this snapshot is not a valid move that gains at
+    least `min_gain`; None when it is. Re-checks a stored plan's next step."""
+    st = _State(snapshot, frozenset())
+    vm_index = {v.name: i for i, v in enumerate(snapshot.vms)}
+    host_index = {h: i for i, h in enumerate(st.host_names)}
+    if vm not in vm_index:
+        return f"VM {vm} is no longer in the pool"
+    if target not in host_index:
+        return f"host {target} is no longer in the pool"
+    i, t = vm_index[vm], host_index[target]
+    if st.vm_host[i] == t:
+        return f"VM {vm} already runs on {target}"
+    if not st.up[t]:
+        return f"host {target} is not up"
+    if not st.movable[i]:
+        return f"VM {vm} cannot be live-migrated now"
+    if not st.allowed(i, t):
+        return f"moving VM {vm} to {target} would break a hard placement-group rule"
+    if not st.fits(i, t):
+        return f"VM {vm} no longer fits on {target}"
+    gain = -st.delta(i, t, Strategy(strategy))
+    if gain < min_gain:
+        return f"the move would gain {gain:.4g}, less than the minimum gain {min_gain:.4g}"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class HostFigures:
+    """One host's share of the pool score: the fractions whose spread is scored."""
+
+    name: str
+    up: bool
+    vms: int
+    cpu_alloc: float  # vCPU allocation / capacity
+    mem_alloc: float  # memory allocation / capacity
+    cpu_load: float  # busy vCPUs / physical vCPUs
+
+
+def host_figures(snapshot: ClusterSnapshot) -> list[HostFigures]:
+    st = _State(snapshot, frozenset())
+    return [
+        HostFigures(
+            name=name,
+            up=st.up[h],
+            vms=len(st.host_vms[h]),
+            cpu_alloc=st.f[0][h],
+            mem_alloc=st.f[1][h],
+            cpu_load=st.f[2][h],
+        )
+        for h, name in enumerate(st.host_names)
+    ]
 
 
 def score(snapshot: ClusterSnapshot) -> ScoreComponents:

@@ -1,4 +1,5 @@
-"""The background loop: sync now; metrics, rebalancing and the migration queue later."""
+"""The background loop: host sync, load sampling, the daemon lease, the migration queue
+and rebalancing. Jobs only call services; each service call is its own unit of work."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from vmpool.config import Settings
-from vmpool.services import daemon_lease, metrics, migrations, sync
+from vmpool.services import daemon_lease, metrics, migrations, rebalance, sync
 from vmpool.services.unit_of_work import ServiceContext
 
 log = logging.getLogger(__name__)
@@ -17,6 +18,7 @@ SYNC_JOB_ID = "sync-hosts"
 MIGRATION_JOB_ID = "migration-queue"
 LEASE_JOB_ID = "daemon-lease"
 METRICS_JOB_ID = "sample-load"
+REBALANCE_JOB_ID = "rebalance"
 
 
 def run_sync(ctx: ServiceContext, interval_s: float, max_backoff_s: float) -> None:
@@ -44,6 +46,13 @@ def settle_migrations(ctx: ServiceContext) -> None:
 
 def sample_load(ctx: ServiceContext, window_s: float) -> None:
     metrics.sample_all(ctx, window_s)
+
+
+def run_rebalance(ctx: ServiceContext) -> None:
+    """Move running plans on, then run the cycle of each pool whose interval has passed."""
+    rebalance.advance_all(ctx)
+    for r in rebalance.run_due_cycles(ctx):
+        log.info("rebalance pool %s: %s", r.pool_id, r.result)
 
 
 def refresh_lease(ctx: ServiceContext, owner: str) -> None:
@@ -92,5 +101,13 @@ def build_scheduler(
             seconds=settings.migration_queue_interval_s,
             args=[ctx],
             id=MIGRATION_JOB_ID,
+        )
+    if settings.rebalance_enabled:
+        scheduler.add_job(
+            run_rebalance,
+            "interval",
+            seconds=settings.rebalance_tick_s,
+            args=[ctx],
+            id=REBALANCE_JOB_ID,
         )
     return scheduler

@@ -45,16 +45,14 @@ def enter_maintenance(ctx: ServiceContext, host_id: int, actor: str) -> HostView
             host.maintenance_since = ctx.clock()
             uow.events.record(actor, "host.maintenance", f"host/{host_id}", name=host.name)
         to_move = [
-            vm.id
+            (vm.id, migrations.options_for(vm))
             for vm in uow.vms.on_host(host_id)
             if vm.state == VmState.RUNNING.value and uow.migrations.active_for_vm(vm.id) is None
         ]
         uow.commit()
-    for vm_id in to_move:
+    for vm_id, options in to_move:
         try:
-            migrations.request_migration(
-                ctx, vm_id, migrations.MigrateOptions(), reason=EVACUATION, actor=actor
-            )
+            migrations.request_migration(ctx, vm_id, options, reason=EVACUATION, actor=actor)
         except VmpoolError as exc:
             migrations.record_refusal(ctx, vm_id, EVACUATION, exc, actor)
     return get_host_with_evacuation(ctx, host_id)

@@ -152,6 +152,13 @@ def migration_address(host: HostRow) -> str:
 # --- requesting -----------------------------------------------------------------------
 
 
+def options_for(vm: VmRow, target_host_id: int | None = None) -> MigrateOptions:
+    """Default options for a move vmpool decides itself (evacuation, rebalance): a disk
+    local to the source is copied, anything else is on storage both hosts see."""
+    storage = "copy" if vm.disk_storage == "local" else "shared"
+    return MigrateOptions(target_host_id=target_host_id, storage=storage)
+
+
 def request_migration(
     ctx: ServiceContext,
     vm_id: int,
@@ -163,17 +170,27 @@ def request_migration(
     opts.check()
     with ctx.uow() as uow:
         vm = uow.vms.get(vm_id)
-        uow.pools.get_for_update(vm.pool_id)  # claims on the target are taken one at a time
-        row = _new_migration(uow, vm, opts, reason)
-        uow.events.record(
-            actor, "migration.requested", f"migration/{row.id}",
-            vm=vm.name, target=row.target_host.name if row.target_host else None, reason=reason,
-        )  # fmt: skip
+        row = queue_migration(uow, vm, opts, reason, actor)
         view = migration_view(row)
         uow.commit()
     if ctx.migration_queue is not None:
         ctx.migration_queue.kick()
     return view
+
+
+def queue_migration(
+    uow: UnitOfWork, vm: VmRow, opts: MigrateOptions, reason: str, actor: str
+) -> MigrationRow:
+    """Inside the caller's transaction: check, claim the target and record the queued
+    migration. Raises before writing anything when the VM cannot move."""
+    opts.check()
+    uow.pools.get_for_update(vm.pool_id)  # claims on the target are taken one at a time
+    row = _new_migration(uow, vm, opts, reason)
+    uow.events.record(
+        actor, "migration.requested", f"migration/{row.id}",
+        vm=vm.name, target=row.target_host.name if row.target_host else None, reason=reason,
+    )  # fmt: skip
+    return row
 
 
 def _new_migration(uow: UnitOfWork, vm: VmRow, opts: MigrateOptions, reason: str) -> MigrationRow:

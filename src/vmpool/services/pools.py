@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from vmpool.adapters.db.tables import PoolRow
-from vmpool.domain.model import PlacementStrategy, VmRequest
+from vmpool.domain.cluster_snapshot import Strategy
+from vmpool.domain.model import PlacementStrategy, RebalanceMode, VmRequest
 from vmpool.domain.names import validate_name
 from vmpool.domain.placement import CapacityReport, capacity
 from vmpool.errors import AlreadyExists, InvalidInput, InvalidState
@@ -31,6 +33,14 @@ class PolicyChange:
     reserved_memory_mib: int | None = None
     reserved_disk_gib: int | None = None
     strategy: PlacementStrategy | None = None
+    # The scheduling loop (docs/rebalance.md).
+    rebalance_mode: RebalanceMode | None = None
+    rebalance_strategy: Strategy | None = None
+    rebalance_interval_s: int | None = None
+    rebalance_min_gain: float | None = None
+    rebalance_hysteresis_cycles: int | None = None
+    rebalance_cooldown_s: int | None = None
+    rebalance_max_moves: int | None = None
 
     def given(self) -> dict[str, Any]:
         return {
@@ -38,7 +48,21 @@ class PolicyChange:
         }
 
 
+# Bounds of the scheduling loop's knobs: (lowest, highest).
+REBALANCE_BOUNDS: dict[str, tuple[float, float]] = {
+    "rebalance_interval_s": (1, 7 * 86_400),
+    "rebalance_min_gain": (0.0, 100.0),
+    "rebalance_hysteresis_cycles": (1, 1000),
+    "rebalance_cooldown_s": (0, 30 * 86_400),
+    "rebalance_max_moves": (0, 1000),
+}
+
+
 def check_ratios(values: dict[str, Any]) -> None:
+    for key, (low, high) in REBALANCE_BOUNDS.items():
+        value = values.get(key)
+        if value is not None and not low <= value <= high:
+            raise InvalidInput(f"{key} must be {low:g}..{high:g}", field=key)
     for key, value in values.items():
         if key.endswith("_ratio") and value is not None and not 0 < value <= MAX_RATIO:
             raise InvalidInput(f"{key} must be above 0 and at most {MAX_RATIO:g}", field=key)
@@ -65,10 +89,8 @@ def get_pool(ctx: ServiceContext, pool_id: int) -> PoolView:
 
 def create_pool(ctx: ServiceContext, name: str, policy: PolicyChange, actor: str) -> PoolView:
     validate_name(name, "pool name")
-    values = policy.given()
+    values = _jsonable(policy.given())
     check_ratios(values)
-    if "strategy" in values:
-        values["strategy"] = values["strategy"].value
     with ctx.uow() as uow:
         if uow.pools.by_name(name) is not None:
             raise AlreadyExists(f"a pool named {name} already exists", name=name)
@@ -89,8 +111,10 @@ def update_pool(ctx: ServiceContext, pool_id: int, change: PolicyChange, actor: 
     with ctx.uow() as uow:
         row = uow.pools.get_for_update(pool_id)
         before = {k: getattr(row, k) for k in values}
-        for key, value in values.items():
-            setattr(row, key, value.value if isinstance(value, PlacementStrategy) else value)
+        for key, value in _jsonable(values).items():
+            setattr(row, key, value)
+        if change.rebalance_mode is not None or change.rebalance_hysteresis_cycles is not None:
+            row.rebalance_streak = 0  # the imbalance is counted afresh under the new rules
         uow.events.record(
             actor,
             "pool.updated",
@@ -123,4 +147,4 @@ def pool_capacity(ctx: ServiceContext, pool_id: int, request: VmRequest) -> Capa
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.value if isinstance(v, PlacementStrategy) else v) for k, v in values.items()}
+    return {k: (v.value if isinstance(v, enum.Enum) else v) for k, v in values.items()}

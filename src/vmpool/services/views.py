@@ -95,6 +95,16 @@ class PoolView:
     reserved_memory_mib: int
     reserved_disk_gib: int
     strategy: str
+    rebalance_mode: str
+    rebalance_strategy: str
+    rebalance_interval_s: int
+    rebalance_min_gain: float
+    rebalance_hysteresis_cycles: int
+    rebalance_cooldown_s: int
+    rebalance_max_moves: int
+    rebalance_streak: int
+    rebalance_last_run_at: datetime | None
+    rebalance_last_result: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -135,6 +145,16 @@ def pool_view(row: PoolRow) -> PoolView:
         reserved_memory_mib=row.reserved_memory_mib,
         reserved_disk_gib=row.reserved_disk_gib,
         strategy=row.strategy,
+        rebalance_mode=row.rebalance_mode,
+        rebalance_strategy=row.rebalance_strategy,
+        rebalance_interval_s=row.rebalance_interval_s,
+        rebalance_min_gain=row.rebalance_min_gain,
+        rebalance_hysteresis_cycles=row.rebalance_hysteresis_cycles,
+        rebalance_cooldown_s=row.rebalance_cooldown_s,
+        rebalance_max_moves=row.rebalance_max_moves,
+        rebalance_streak=row.rebalance_streak,
+        rebalance_last_run_at=row.rebalance_last_run_at,
+        rebalance_last_result=row.rebalance_last_result,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )

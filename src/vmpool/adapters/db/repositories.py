@@ -18,10 +18,11 @@ from vmpool.adapters.db.tables import (
     LoadRow,
     MigrationRow,
     PlacementGroupRow,
+    PlanRow,
     PoolRow,
     VmRow,
 )
-from vmpool.domain.model import ACTIVE_MIGRATION_STATES, Resources
+from vmpool.domain.model import ACTIVE_MIGRATION_STATES, MigrationState, Resources
 from vmpool.errors import NotFound
 
 
@@ -362,10 +363,39 @@ class MigrationRepository:
             q = q.where(MigrationRow.created_at >= since)
         return self._s.execute(q.order_by(MigrationRow.id).limit(limit)).scalars().all()
 
+    def active_in_pool(self, pool_id: int) -> int:
+        active = [s.value for s in ACTIVE_MIGRATION_STATES]
+        return self._s.execute(
+            select(func.count())
+            .select_from(MigrationRow)
+            .where(MigrationRow.pool_id == pool_id, MigrationRow.state.in_(active))
+        ).scalar_one()
+
+    def vms_moved_since(self, pool_id: int, since: datetime) -> set[int]:
+        """VMs of the pool whose live migration completed at or after `since`."""
+        return set(
+            self._s.scalars(
+                select(MigrationRow.vm_id).where(
+                    MigrationRow.pool_id == pool_id,
+                    MigrationRow.state == MigrationState.COMPLETED.value,
+                    MigrationRow.finished_at >= since,
+                )
+            ).all()
+        )
+
 
 class LoadRepository:
     def __init__(self, session: Session) -> None:
         self._s = session
+
+    def all_of(self, kind: str, subject_ids: Iterable[int]) -> dict[int, LoadRow]:
+        ids = list(subject_ids)
+        if not ids:
+            return {}
+        rows = self._s.scalars(
+            select(LoadRow).where(LoadRow.kind == kind, LoadRow.subject_id.in_(ids))
+        ).all()
+        return {r.subject_id: r for r in rows}
 
     def get(self, kind: str, subject_id: int) -> LoadRow | None:
         return self._s.execute(
@@ -421,3 +451,36 @@ class EventRepository:
         if kind is not None:
             q = q.where(EventRow.kind == kind)
         return self._s.execute(q).scalars().all()
+
+
+class PlanRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def get(self, plan_id: int) -> PlanRow:
+        row = self._s.get(PlanRow, plan_id)
+        if row is None:
+            raise NotFound(f"plan {plan_id} does not exist", plan_id=plan_id)
+        return row
+
+    def add(self, row: PlanRow) -> PlanRow:
+        self._s.add(row)
+        self._s.flush()
+        return row
+
+    def in_states(self, pool_id: int, states: Iterable[str]) -> Sequence[PlanRow]:
+        return self._s.scalars(
+            select(PlanRow)
+            .where(PlanRow.pool_id == pool_id, PlanRow.state.in_(list(states)))
+            .order_by(PlanRow.id)
+        ).all()
+
+    def page(
+        self, pool_id: int, state: str | None = None, limit: int = 50, after_id: int | None = None
+    ) -> Sequence[PlanRow]:
+        q = select(PlanRow).where(PlanRow.pool_id == pool_id)
+        if state is not None:
+            q = q.where(PlanRow.state == state)
+        if after_id is not None:
+            q = q.where(PlanRow.id < after_id)
+        return self._s.scalars(q.order_by(PlanRow.id.desc()).limit(limit)).all()

@@ -76,6 +76,18 @@ class PoolRow(Base):
     max_migrations_out_per_host: Mapped[int] = mapped_column(Integer, default=1)
     max_migrations_in_per_host: Mapped[int] = mapped_column(Integer, default=1)
     max_migrations_per_pool: Mapped[int] = mapped_column(Integer, default=4)
+    # The scheduling loop (docs/rebalance.md): off | recommend | auto.
+    rebalance_mode: Mapped[str] = mapped_column(String(16), default="off")
+    rebalance_strategy: Mapped[str] = mapped_column(String(16), default="balance")
+    rebalance_interval_s: Mapped[int] = mapped_column(Integer, default=300)
+    rebalance_min_gain: Mapped[float] = mapped_column(Float, default=0.01)
+    rebalance_hysteresis_cycles: Mapped[int] = mapped_column(Integer, default=3)
+    rebalance_cooldown_s: Mapped[int] = mapped_column(Integer, default=1800)
+    rebalance_max_moves: Mapped[int] = mapped_column(Integer, default=5)
+    # Loop state: consecutive cycles that found an improving plan, and the last outcome.
+    rebalance_streak: Mapped[int] = mapped_column(Integer, default=0)
+    rebalance_last_run_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    rebalance_last_result: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -217,6 +229,74 @@ class MigrationRow(Base):
     vm: Mapped[VmRow] = relationship()
     source_host: Mapped[HostRow] = relationship(foreign_keys=[source_host_id])
     target_host: Mapped[HostRow | None] = relationship(foreign_keys=[target_host_id])
+
+
+class PlanRow(Base):
+    """A rebalance plan: proposed, approved, run step by step, and its outcome."""
+
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("pools.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    origin: Mapped[str] = mapped_column(String(16))  # scheduled | api
+    actor: Mapped[str] = mapped_column(String(63))
+    strategy: Mapped[str] = mapped_column(String(16))
+    min_gain: Mapped[float] = mapped_column(Float)
+    score_before: Mapped[float] = mapped_column(Float)
+    score_after: Mapped[float] = mapped_column(Float)  # as planned
+    score_final: Mapped[float | None] = mapped_column(Float, nullable=True)  # as measured
+    components_before: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    components_after: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    empty_hosts: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"after": [...]}
+    stopped_because: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    approved_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    approved_by: Mapped[str | None] = mapped_column(String(63), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    steps: Mapped[list[PlanStepRow]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", order_by="PlanStepRow.seq"
+    )
+
+
+class PlanStepRow(Base):
+    """One move of a plan; names are kept so that the history reads after deletions."""
+
+    __tablename__ = "plan_steps"
+    __table_args__ = (UniqueConstraint("plan_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    vm_id: Mapped[int | None] = mapped_column(
+        ForeignKey("vms.id", ondelete="SET NULL"), nullable=True
+    )
+    vm_name: Mapped[str] = mapped_column(String(63))
+    source_host_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hosts.id", ondelete="SET NULL"), nullable=True
+    )
+    source_host: Mapped[str] = mapped_column(String(63))
+    target_host_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hosts.id", ondelete="SET NULL"), nullable=True
+    )
+    target_host: Mapped[str] = mapped_column(String(63))
+    score_before: Mapped[float] = mapped_column(Float)
+    score_after: Mapped[float] = mapped_column(Float)
+    memory_mib: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(String(16))
+    # pending | running | completed | skipped | failed | cancelled
+    state: Mapped[str] = mapped_column(String(16))
+    migration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("migrations.id", ondelete="SET NULL"), nullable=True
+    )
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    plan: Mapped[PlanRow] = relationship(back_populates="steps")
 
 
 class ForeignDomainRow(Base):

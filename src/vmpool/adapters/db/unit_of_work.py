@@ -13,6 +13,7 @@ from vmpool.adapters.db.repositories import (
     LoadRepository,
     MigrationRepository,
     PlacementGroupRepository,
+    PlanRepository,
     PoolRepository,
     TokenRepository,
     VmRepository,
@@ -24,6 +25,7 @@ class SqlAlchemyUnitOfWork:
     hosts: HostRepository
     groups: PlacementGroupRepository
     migrations: MigrationRepository
+    plans: PlanRepository
     load: LoadRepository
     vms: VmRepository
     foreign_domains: ForeignDomainRepository
@@ -46,6 +48,7 @@ class SqlAlchemyUnitOfWork:
         self.hosts = HostRepository(s)
         self.groups = PlacementGroupRepository(s)
         self.migrations = MigrationRepository(s)
+        self.plans = PlanRepository(s)
         self.load = LoadRepository(s)
         self.vms = VmRepository(s)
         self.foreign_domains = ForeignDomainRepository(s)

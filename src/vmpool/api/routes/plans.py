@@ -1,0 +1,122 @@
+"""Rebalance plans and the pool score (the scheduling loop, docs/rebalance.md)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query
+
+from vmpool.api.auth import admin_principal, read_access, service_context
+from vmpool.api.errors import ERROR_RESPONSES, responses
+from vmpool.api.schemas import HostScoreOut, PlanCreate, PlanList, PlanOut, PoolScoreOut
+from vmpool.services import rebalance
+from vmpool.services.tokens import Principal
+from vmpool.services.unit_of_work import ServiceContext
+
+router = APIRouter(tags=["plans"], responses=ERROR_RESPONSES)
+
+PlanStateFilter = Literal["proposed", "running", "completed", "cancelled", "superseded"]
+
+
+@router.get(
+    "/v1/pools/{pool_id}/score",
+    operation_id="get_pool_score",
+    response_model=PoolScoreOut,
+    dependencies=[read_access],
+    responses=responses(404),
+)
+def get_pool_score(pool_id: int, ctx: ServiceContext = Depends(service_context)) -> PoolScoreOut:
+    """The pool score now (lower is better), its components and each host's fractions."""
+    view = rebalance.pool_score(ctx, pool_id)
+    return PoolScoreOut(
+        pool_id=view.pool_id,
+        strategy=view.strategy,
+        score=view.score,
+        components=view.components,
+        hosts=[HostScoreOut.model_validate(h) for h in view.hosts],
+        empty_hosts=view.empty_hosts,
+        warnings=view.warnings,
+    )
+
+
+@router.get(
+    "/v1/pools/{pool_id}/plans",
+    operation_id="list_plans",
+    response_model=PlanList,
+    dependencies=[read_access],
+    responses=responses(404),
+)
+def list_plans(
+    pool_id: int,
+    state: PlanStateFilter | None = None,
+    before: int | None = Query(default=None, ge=1, description="plans older than this id"),
+    limit: int = Query(default=20, ge=1, le=200),
+    ctx: ServiceContext = Depends(service_context),
+) -> PlanList:
+    """The pool's plans, newest first, with their steps and outcomes."""
+    items = rebalance.list_plans(ctx, pool_id, state, limit, before)
+    next_before = items[-1].id if len(items) == limit else None
+    return PlanList(items=[PlanOut.model_validate(p) for p in items], next_before=next_before)
+
+
+@router.post(
+    "/v1/pools/{pool_id}/plans",
+    operation_id="create_plan",
+    status_code=201,
+    response_model=PlanOut,
+    responses=responses(400, 404),
+)
+def create_plan(
+    pool_id: int,
+    body: PlanCreate,
+    ctx: ServiceContext = Depends(service_context),
+    principal: Principal = admin_principal,
+) -> PlanOut:
+    """Plan now. With `dry_run` the plan is only returned (id null); otherwise it is stored
+    as `proposed` and runs once approved, whatever the pool's mode."""
+    request = rebalance.PlanRequest(
+        strategy=body.strategy, max_moves=body.max_moves, min_gain=body.min_gain
+    )
+    view = rebalance.create_plan(ctx, pool_id, request, body.dry_run, principal.name)
+    return PlanOut.model_validate(view)
+
+
+@router.get(
+    "/v1/plans/{plan_id}",
+    operation_id="get_plan",
+    response_model=PlanOut,
+    dependencies=[read_access],
+    responses=responses(404),
+)
+def get_plan(plan_id: int, ctx: ServiceContext = Depends(service_context)) -> PlanOut:
+    return PlanOut.model_validate(rebalance.get_plan(ctx, plan_id))
+
+
+@router.post(
+    "/v1/plans/{plan_id}/approve",
+    operation_id="approve_plan",
+    response_model=PlanOut,
+    responses=responses(404, 409),
+)
+def approve_plan(
+    plan_id: int,
+    ctx: ServiceContext = Depends(service_context),
+    principal: Principal = admin_principal,
+) -> PlanOut:
+    """Run a proposed plan: its steps migrate one at a time, each checked again first."""
+    return PlanOut.model_validate(rebalance.approve_plan(ctx, plan_id, principal.name))
+
+
+@router.post(
+    "/v1/plans/{plan_id}/cancel",
+    operation_id="cancel_plan",
+    response_model=PlanOut,
+    responses=responses(404, 409),
+)
+def cancel_plan(
+    plan_id: int,
+    ctx: ServiceContext = Depends(service_context),
+    principal: Principal = admin_principal,
+) -> PlanOut:
+    """Cancel the steps not yet started; a migration already running finishes."""
+    return PlanOut.model_validate(rebalance.cancel_plan(ctx, plan_id, principal.name))

@@ -1,0 +1,107 @@
+"""A pool as the rebalance planner sees it: a `ClusterSnapshot` built from the database.
+
+The same snapshot serves the scheduling loop, the pool score in the API and
+`vmpool snapshot` (which writes it in the offline format, docs/rebalance.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from vmpool.adapters.db.tables import PoolRow
+from vmpool.domain.cluster_snapshot import (
+    ClusterSnapshot,
+    GroupSpec,
+    SnapshotHost,
+    SnapshotHostState,
+    SnapshotPolicy,
+    SnapshotVm,
+    Strategy,
+    with_report,
+)
+from vmpool.domain.model import ACTIVE_MIGRATION_STATES, GroupPolicy, HostState, VmState
+from vmpool.services.snapshots import overrides_of, policy_of
+from vmpool.services.unit_of_work import UnitOfWork
+
+_HOST_STATE = {
+    HostState.UP.value: SnapshotHostState.UP,
+    HostState.MAINTENANCE.value: SnapshotHostState.MAINTENANCE,
+    HostState.UNREACHABLE.value: SnapshotHostState.DOWN,
+}
+
+
+@dataclass(frozen=True)
+class PoolSnapshot:
+    snapshot: ClusterSnapshot
+    vm_ids: dict[str, int]  # VM name -> id
+    host_ids: dict[str, int]  # host name -> id
+    recently_moved: frozenset[str]  # VM names within the pool's cool-down
+
+
+def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolSnapshot:
+    """Hosts and placed VMs of `pool`. A VM counts at its measured CPU use (the smoothed
+    average) when sampled, else as fully busy; only a running VM that is not already
+    migrating may move; a stopped VM still holds its allocation but burns no CPU."""
+    hosts = uow.hosts.list(pool_id=pool.id)
+    host_names = {h.id: h.name for h in hosts}
+    vms = [
+        v
+        for v in uow.vms.page(pool_id=pool.id, limit=10_000_000)
+        if v.host_id is not None and v.host_id in host_names
+    ]
+    load = uow.load.all_of("vm", (v.id for v in vms))
+    groups = {g.id: g for g in uow.groups.list(pool_id=pool.id)}
+    active = [st.value for st in ACTIVE_MIGRATION_STATES]
+    moving = {m.vm_id for m in uow.migrations.in_states(active) if m.pool_id == pool.id}
+    since = now - timedelta(seconds=pool.rebalance_cooldown_s)
+    moved = uow.migrations.vms_moved_since(pool.id, since) if pool.rebalance_cooldown_s else set()
+    snap_vms: list[SnapshotVm] = []
+    for v in vms:
+        running = v.state == VmState.RUNNING.value
+        row = load.get(v.id)
+        usage = row.cpu_usage_avg if row is not None else None
+        group = groups.get(v.placement_group_id) if v.placement_group_id is not None else None
+        snap_vms.append(
+            SnapshotVm(
+                name=v.name,
+                host=host_names[v.host_id],  # type: ignore[index]  # filtered above
+                vcpus=v.vcpus,
+                memory_mib=float(v.memory_mib),
+                disk_gib=float(v.disk_gib),
+                cpu_usage=usage if running else 0.0,
+                migratable=v.migratable and running and v.id not in moving,
+                group=group.name if group is not None else None,
+                guaranteed=v.guaranteed,
+            )
+        )
+    snapshot = ClusterSnapshot(
+        hosts=tuple(
+            SnapshotHost(
+                name=h.name,
+                vcpus=h.cpus,
+                memory_mib=float(h.memory_mib),
+                disk_gib=float(h.disk_gib),
+                state=_HOST_STATE[h.state],
+                overrides=overrides_of(h),
+            )
+            for h in hosts
+        ),
+        vms=tuple(snap_vms),
+        policy=SnapshotPolicy(
+            allocation=policy_of(pool),
+            strategy=Strategy(pool.rebalance_strategy),
+            max_migrations=pool.rebalance_max_moves,
+            min_gain=pool.rebalance_min_gain,
+        ),
+        groups={
+            g.name: GroupSpec(name=g.name, policy=GroupPolicy(g.policy), hard=g.hard)
+            for g in groups.values()
+        },
+    )
+    return PoolSnapshot(
+        snapshot=with_report(snapshot),
+        vm_ids={v.name: v.id for v in vms},
+        host_ids={h.name: h.id for h in hosts},
+        recently_moved=frozenset(v.name for v in vms if v.id in moved),
+    )
