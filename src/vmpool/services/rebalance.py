@@ -339,8 +339,8 @@ def pool_score(ctx: ServiceContext, pool_id: int) -> PoolScoreView:
     with ctx.uow() as uow:
         pool = uow.pools.get(pool_id)
         snap = pool_snapshot.build(uow, pool, ctx.clock()).snapshot
+        strategy = Strategy(pool.rebalance_strategy)
     components: ScoreComponents = score_of(snap)
-    strategy = Strategy(pool.rebalance_strategy)
     figures = host_figures(snap)
     return PoolScoreView(
         pool_id=pool_id,
@@ -561,8 +561,9 @@ def run_cycle(ctx: ServiceContext, pool_id: int) -> CycleResult:
         pool.rebalance_last_run_at = now
         outcome = _cycle(uow, pool, now)
         pool.rebalance_last_result = outcome.result
+        auto = pool.rebalance_mode == RebalanceMode.AUTO.value
         uow.commit()
-    if outcome.plan_id is not None and pool.rebalance_mode == RebalanceMode.AUTO.value:
+    if outcome.plan_id is not None and auto:
         advance_plan(ctx, outcome.plan_id)
     return outcome
 
