@@ -70,7 +70,7 @@ def pool(migrated_engine: Engine) -> Pool:
                     memory_mib=65536,
                     disk_gib=500,
                     state="up",
-                )  # fmt: skip
+                )
             )
             for i in range(3)
         ]
@@ -85,7 +85,7 @@ def pool(migrated_engine: Engine) -> Pool:
                     memory_mib=4096,
                     state="running",
                     migratable=j != 0,
-                )  # fmt: skip
+                )
             )
             for j in range(8)
         ]
@@ -299,7 +299,7 @@ def test_cool_down_and_migrations_in_flight(pool: Pool) -> None:
                 target_host_id=pool.hosts["h2"],
                 state="running",
                 reason="api",
-            )  # fmt: skip
+            )
         )
         uow.commit()
     assert "in flight" in rebalance.run_cycle(pool.ctx, pool.pool_id).result
