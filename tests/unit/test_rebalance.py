@@ -7,13 +7,20 @@ from typing import Any
 
 import pytest
 
-from vmpool.domain.cluster_snapshot import ClusterSnapshot, parse_snapshot, plan_to_json
+from vmpool.domain.cluster_snapshot import (
+    ClusterSnapshot,
+    parse_snapshot,
+    plan_to_json,
+    snapshot_to_json,
+)
 from vmpool.domain.rebalance import (
     CoolDown,
     Hysteresis,
     PlannerConfig,
     Strategy,
     apply_moves,
+    check_move,
+    host_figures,
     hot_hosts,
     plan,
     score,
@@ -298,3 +305,70 @@ def test_hysteresis_needs_consecutive_cycles() -> None:
 def test_unknown_strategy_from_the_cli_is_invalid_input() -> None:
     with pytest.raises(InvalidInput, match="strategy"):
         plan(parse_snapshot(piled(2)), PlannerConfig(strategy="shuffle"))
+
+
+# --- per-host overrides, guaranteed VMs, the executor's re-check --------------------------
+
+
+def test_host_overrides_and_guaranteed_vms_count_like_placement() -> None:
+    d = doc(vms=[vm("g", "h1", vcpus=4, guaranteed=True), vm("s", "h1", vcpus=4)])
+    d["hosts"][1]["cpu_allocation_ratio"] = 1.0  # h2 takes 16 vCPUs, not 64
+    d["hosts"][2]["reserved_vcpus"] = 8
+    snap = parse_snapshot(d)
+    _, h2, h3 = snap.hosts
+    assert snap.capacity(h2).vcpus == 16 and snap.capacity(h3).vcpus == (16 - 8) * 4
+    assert snap.cpu_threads(h3) == 8
+    figures = {f.name: f for f in host_figures(snap)}
+    # The guaranteed VM claims 4 x 4.0 on h1: 16 + 4 of 64.
+    assert figures["h1"].cpu_alloc == pytest.approx(20 / 64)
+    with pytest.raises(InvalidInput, match=r"hosts\[0\].cpu_allocation_ratio"):
+        parse_snapshot({**d, "hosts": [dict(d["hosts"][0], cpu_allocation_ratio=0)]})
+    with pytest.raises(InvalidInput, match=r"vms\[0\].guaranteed"):
+        parse_snapshot(doc(vms=[vm("g", "h1", guaranteed="yes")]))
+
+
+def test_a_guaranteed_vm_does_not_fit_where_a_shared_one_would() -> None:
+    # h2 has 6 of 64 vCPUs left: a 4-vCPU shared VM fits, the same VM guaranteed (16) not.
+    filler = [vm(f"f{i}", "h2", vcpus=29, mem=1024) for i in range(2)]
+    two = [("h1", "up"), ("h2", "up")]
+    shared = parse_snapshot(doc(two, [vm("x", "h1", vcpus=4), *filler]))
+    guaranteed = parse_snapshot(doc(two, [vm("x", "h1", vcpus=4, guaranteed=True), *filler]))
+    assert check_move(shared, "x", "h2", "balance", -1e9) is None
+    assert "no longer fits" in (check_move(guaranteed, "x", "h2", "balance", -1e9) or "")
+
+
+def test_check_move_says_why() -> None:
+    snap = parse_snapshot(
+        doc(
+            hosts=[("h1", "up"), ("h2", "up"), ("h3", "maintenance")],
+            vms=[
+                vm("a", "h1", cpu_usage=0.9),
+                vm("b", "h1", cpu_usage=0.9),
+                vm("c", "h1", migratable=False),
+                vm("big", "h2", mem=65536),
+            ],
+        )
+    )
+    assert check_move(snap, "a", "h2", "balance", 0.0) is not None  # h2 is full of "big"
+    assert "no longer fits" in (check_move(snap, "a", "h2", "balance", 0.0) or "")
+    assert "not up" in (check_move(snap, "a", "h3", "balance", 0.0) or "")
+    assert "cannot be live-migrated" in (check_move(snap, "c", "h2", "balance", 0.0) or "")
+    assert "already runs" in (check_move(snap, "a", "h1", "balance", 0.0) or "")
+    assert "no longer in the pool" in (check_move(snap, "zz", "h2", "balance", 0.0) or "")
+    assert "no longer in the pool" in (check_move(snap, "a", "h9", "balance", 0.0) or "")
+    roomy = parse_snapshot(doc(vms=[vm("a", "h1"), vm("b", "h1"), vm("c", "h2")]))
+    assert check_move(roomy, "a", "h3", "balance", 0.01) is None
+    # Moving c off h2 onto h3 only swaps which host is empty: no gain.
+    assert "gain" in (check_move(roomy, "c", "h3", "balance", 0.01) or "")
+
+
+def test_snapshot_to_json_keeps_everything() -> None:
+    d = doc(vms=[vm("g", "h1", guaranteed=True, cpu_usage=0.5, group="ha", dirty_rate=3.0)])
+    d["groups"] = {"ha": {"policy": "anti-affinity", "hard": False}}
+    d["hosts"][0]["ram_allocation_ratio"] = 1.5
+    d["policy"]["min_gain"] = 0.02
+    snap = parse_snapshot(d)
+    out = snapshot_to_json(snap)
+    assert parse_snapshot(out) == snap
+    assert out["vms"][0]["guaranteed"] is True and out["hosts"][0]["ram_allocation_ratio"] == 1.5
+    assert "ram_allocation_ratio" not in out["hosts"][1]

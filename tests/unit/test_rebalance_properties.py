@@ -8,9 +8,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vmpool.domain.cluster_snapshot import ClusterSnapshot, parse_snapshot
+from vmpool.domain.cluster_snapshot import ClusterSnapshot, parse_snapshot, snapshot_to_json
 from vmpool.domain.model import GroupPolicy
-from vmpool.domain.rebalance import PlannerConfig, plan, score
+from vmpool.domain.rebalance import PlannerConfig, apply_moves, check_move, plan, score
 
 STATES = ["up", "up", "up", "maintenance", "down"]
 
@@ -24,6 +24,10 @@ def pools(draw: st.DrawFn) -> dict[str, Any]:
          "state": draw(st.sampled_from(STATES))}
         for i in range(n_hosts)
     ]  # fmt: skip
+    for h in hosts:
+        override = draw(st.sampled_from([None, None, 1.0, 3.0]))
+        if override is not None:
+            h["cpu_allocation_ratio"] = override
     groups = {
         "ha": {"policy": "anti-affinity", "hard": True},
         "soft": {"policy": "anti-affinity", "hard": False},
@@ -38,7 +42,10 @@ def pools(draw: st.DrawFn) -> dict[str, Any]:
         vcpus = draw(st.sampled_from([1, 2, 4]))
         mem = draw(st.sampled_from([512, 1024, 2048, 4096]))
         u = used[host["name"]]
-        if u[0] + vcpus > host["vcpus"] * 2 or u[1] + mem > host["memory_mib"]:
+        ratio = host.get("cpu_allocation_ratio", 2.0)
+        guaranteed = draw(st.sampled_from([False, False, False, True]))
+        claim = vcpus * ratio if guaranteed else vcpus
+        if u[0] + claim > host["vcpus"] * ratio or u[1] + mem > host["memory_mib"]:
             continue  # inputs respect capacity, so "capacity holds" is checkable
         group = draw(st.sampled_from([None, None, "ha", "soft", "aff"]))
         if group == "ha":
@@ -51,7 +58,7 @@ def pools(draw: st.DrawFn) -> dict[str, Any]:
                 group = None
             else:
                 aff_host = host["name"]
-        u[0] += vcpus
+        u[0] += claim
         u[1] += mem
         vm: dict[str, Any] = {"name": f"v{j}", "host": host["name"], "vcpus": vcpus,
                               "memory_mib": mem, "disk_gib": 10,
@@ -60,6 +67,8 @@ def pools(draw: st.DrawFn) -> dict[str, Any]:
             vm["cpu_usage"] = draw(st.floats(0, 1))
         if group:
             vm["group"] = group
+        if guaranteed:
+            vm["guaranteed"] = True
         vms.append(vm)
     return {"version": 1, "hosts": hosts, "vms": vms, "groups": groups,
             "policy": {"cpu_allocation_ratio": 2.0, "ram_allocation_ratio": 1.0,
@@ -70,9 +79,15 @@ def check_valid(snap: ClusterSnapshot, where: dict[str, str]) -> None:
     hosts = {h.name: h for h in snap.hosts}
     for h in snap.hosts:
         cap = snap.capacity(h)
+        cpu_ratio, ram_ratio = snap.ratios(h)
         mine = [v for v in snap.vms if where[v.name] == h.name]
-        assert sum(v.vcpus for v in mine) <= cap.vcpus + 1e-6
-        assert sum(v.memory_mib for v in mine) <= cap.memory_mib + 1e-6
+        # A guaranteed VM counts at ratio 1.0: its size times the host's ratio.
+        claims = [(cpu_ratio, ram_ratio) if v.guaranteed else (1.0, 1.0) for v in mine]
+        assert sum(v.vcpus * c for v, (c, _) in zip(mine, claims, strict=True)) <= cap.vcpus + 1e-6
+        assert (
+            sum(v.memory_mib * r for v, (_, r) in zip(mine, claims, strict=True))
+            <= cap.memory_mib + 1e-6
+        )
         assert sum(v.disk_gib for v in mine) <= cap.disk_gib + 1e-6
     for name, spec in snap.groups.items():
         on = [where[v.name] for v in snap.vms if v.group == name]
@@ -106,6 +121,18 @@ def test_every_prefix_is_valid_and_score_never_rises(
         check_valid(snap, where)
         assert m.score_before == prev
         assert m.score_after < m.score_before
+        # The executor's re-check at this step's turn agrees with the planner.
+        now = apply_moves(
+            snap, [(v, h) for v, h in where.items() if h != vms[v].host and v != m.vm]
+        )
+        assert check_move(now, m.vm, m.target, p.strategy, 1e-12) is None
         prev = m.score_after
     assert len(p.moves) <= 15
     assert abs(p.score_after - prev) < 1e-6
+
+
+@settings(max_examples=200, deadline=None)
+@given(pools())
+def test_snapshot_json_round_trips(data: dict[str, Any]) -> None:
+    snap = parse_snapshot(data)
+    assert parse_snapshot(snapshot_to_json(snap)) == snap
