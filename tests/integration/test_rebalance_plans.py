@@ -20,7 +20,7 @@ from vmpool.adapters.db.engine import make_session_factory
 from vmpool.adapters.db.tables import HostRow, MigrationRow, VmRow
 from vmpool.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
 from vmpool.api.app import create_app
-from vmpool.services import rebalance
+from vmpool.services import pool_snapshot, rebalance
 from vmpool.services.tokens import Role, create_token
 from vmpool.services.unit_of_work import ServiceContext
 
@@ -371,3 +371,24 @@ def test_api(pool: Pool, api: tuple[TestClient, str]) -> None:
     events = client.get("/v1/events").json()["items"]
     kinds = {e["kind"] for e in events}
     assert {"plan.created", "plan.approved", "plan.cancelled", "pool.updated"} <= kinds
+
+
+def test_snapshot_carries_measured_load_and_dirty_rate(pool: Pool) -> None:
+    with pool.ctx.uow() as uow:
+        for rate, state in ((10, "failed"), (50, "completed")):
+            uow.migrations.add(
+                MigrationRow(
+                    vm_id=pool.vms["v1"], pool_id=pool.pool_id, source_host_id=pool.hosts["h0"],
+                    target_host_id=pool.hosts["h1"], state=state, reason="api",
+                    memory_dirty_rate=rate * 1024 * 1024, finished_at=pool.clock(),
+                )
+            )  # fmt: skip
+        uow.vms.get(pool.vms["v2"]).state = "stopped"
+        uow.commit()
+    with pool.ctx.uow() as uow:
+        snap = pool_snapshot.build(uow, uow.pools.get(pool.pool_id), pool.clock())
+    vms = {v.name: v for v in snap.snapshot.vms}
+    assert vms["v1"].dirty_rate == 50.0  # the latest migration's figure
+    assert vms["v3"].dirty_rate is None and vms["v3"].cpu_usage is None  # never measured
+    assert vms["v2"].cpu_usage == 0.0 and not vms["v2"].migratable  # stopped
+    assert "v1" in snap.recently_moved and "v3" not in snap.recently_moved

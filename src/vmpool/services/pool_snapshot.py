@@ -24,6 +24,8 @@ from vmpool.domain.model import ACTIVE_MIGRATION_STATES, GroupPolicy, HostState,
 from vmpool.services.snapshots import overrides_of, policy_of
 from vmpool.services.unit_of_work import UnitOfWork
 
+MIB = 1024 * 1024
+
 _HOST_STATE = {
     HostState.UP.value: SnapshotHostState.UP,
     HostState.MAINTENANCE.value: SnapshotHostState.MAINTENANCE,
@@ -42,7 +44,8 @@ class PoolSnapshot:
 def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolSnapshot:
     """Hosts and placed VMs of `pool`. A VM counts at its measured CPU use (the smoothed
     average) when sampled, else as fully busy; only a running VM that is not already
-    migrating may move; a stopped VM still holds its allocation but burns no CPU."""
+    migrating may move; a stopped VM still holds its allocation but burns no CPU. A VM's
+    dirty rate is the one its latest live migration measured, if any."""
     hosts = uow.hosts.list(pool_id=pool.id)
     host_names = {h.id: h.name for h in hosts}
     vms = [
@@ -51,6 +54,8 @@ def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolSnapshot:
         if v.host_id is not None and v.host_id in host_names
     ]
     load = uow.load.all_of("vm", (v.id for v in vms))
+    # What the VM's latest live migration measured: the planner prefers quiet VMs.
+    dirty = uow.migrations.last_dirty_rates(pool.id)
     groups = {g.id: g for g in uow.groups.list(pool_id=pool.id)}
     active = [st.value for st in ACTIVE_MIGRATION_STATES]
     moving = {m.vm_id for m in uow.migrations.in_states(active) if m.pool_id == pool.id}
@@ -73,6 +78,7 @@ def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolSnapshot:
                 migratable=v.migratable and running and v.id not in moving,
                 group=group.name if group is not None else None,
                 guaranteed=v.guaranteed,
+                dirty_rate=dirty[v.id] / MIB if v.id in dirty else None,
             )
         )
     snapshot = ClusterSnapshot(

@@ -371,6 +371,20 @@ class MigrationRepository:
             .where(MigrationRow.pool_id == pool_id, MigrationRow.state.in_(active))
         ).scalar_one()
 
+    def last_dirty_rates(self, pool_id: int) -> dict[int, int]:
+        """Per VM of the pool, the memory dirty rate (bytes/s) its latest migration saw."""
+        latest = (
+            select(func.max(MigrationRow.id))
+            .where(MigrationRow.pool_id == pool_id, MigrationRow.memory_dirty_rate.is_not(None))
+            .group_by(MigrationRow.vm_id)
+        )
+        rows = self._s.execute(
+            select(MigrationRow.vm_id, MigrationRow.memory_dirty_rate).where(
+                MigrationRow.id.in_(latest)
+            )
+        ).all()
+        return {vm_id: int(rate) for vm_id, rate in rows}
+
     def vms_moved_since(self, pool_id: int, since: datetime) -> set[int]:
         """VMs of the pool whose live migration completed at or after `since`."""
         return set(
