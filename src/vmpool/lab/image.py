@@ -61,6 +61,7 @@ class SerialLog:
     ready_count: int  # how many times the guest reached its init (1 = no reboot)
     last_heartbeat: int | None  # highest VMPOOL-HEARTBEAT counter seen
     heartbeats: int  # number of heartbeat lines
+    kernel_crashed: bool = False  # an oops or panic of the guest kernel was printed
 
 
 # --------------------------------------------------------------------------
@@ -370,7 +371,11 @@ def parse_serial_log(text: str) -> SerialLog:
         ready_count=text.count(READY_LINE),
         last_heartbeat=max(beats) if beats else None,
         heartbeats=len(beats),
+        kernel_crashed=any(m in text for m in _CRASH_MARKERS),
     )
+
+
+_CRASH_MARKERS = ("Oops:", "BUG: unable to handle", "Kernel panic")
 
 
 def read_serial_log(path: Path) -> SerialLog:
