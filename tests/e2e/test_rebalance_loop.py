@@ -187,3 +187,49 @@ def test_recommend_proposes_and_waits_for_approval(loop_daemon: Daemon, lab: lis
         )
         assert {s["state"] for s in finished["steps"]} == {"completed"}
         assert len(set(hosts_of(c, vms).values())) == 3
+
+
+def test_consolidate_packs_vms_and_reports_empty_hosts(
+    loop_daemon: Daemon, lab: list[LabHost]
+) -> None:
+    with loop_daemon.client() as c:
+        for h in lab:
+            assert c.post("/v1/hosts", json={"uri": h.uri, "name": h.name}).status_code == 201
+        vms = []
+        for i, h in enumerate(lab):
+            r = c.post(
+                "/v1/vms",
+                json={"name": f"idle-{i}", "vcpus": 1, "memory_mib": 128, "image": "tiny",
+                      "hosts": [h.name]},
+            )  # fmt: skip
+            assert r.status_code == 201, r.text
+            vms.append(r.json())
+        assert len(set(hosts_of(c, vms).values())) == 3
+        assert c.get("/v1/pools/1/score").json()["empty_hosts"] == []
+
+        r = c.patch(
+            "/v1/pools/1",
+            json={"rebalance_mode": "auto", **LOOP, "rebalance_strategy": "consolidate"},
+        )
+        assert r.status_code == 200, r.text
+        wait_until(
+            "the loop to pack the VMs onto one host",
+            lambda: len(set(hosts_of(c, vms).values())) == 1,
+        )
+        done = wait_until(
+            "the consolidation plan to complete",
+            lambda: c.get("/v1/pools/1/plans?state=completed").json()["items"],
+        )[0]
+        assert done["strategy"] == "consolidate"
+        assert {s["reason"] for s in done["steps"]} == {"consolidate"}
+        packed_on = set(hosts_of(c, vms).values())
+        emptied = {h.name for h in lab} - packed_on
+        assert set(done["emptied_hosts"]) == emptied and set(done["empty_hosts"]) == emptied
+        score = c.get("/v1/pools/1/score").json()
+        assert score["strategy"] == "consolidate" and set(score["empty_hosts"]) == emptied
+        # Packed, it stays packed.
+        moved = migrations_count(c)
+        cycles_pass(c, 4)
+        assert migrations_count(c) == moved == 2
+        for vm in vms:
+            assert running_on_exactly_one_host(lab, vm["name"]) == list(packed_on)
