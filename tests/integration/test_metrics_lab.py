@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
 from tests.integration.conftest import Vmpool
 from vmpool.lab.hosts import LabHost
-from vmpool.lab.image import GuestImage
+from vmpool.lab.image import GuestImage, read_serial_log
 from vmpool.services.metrics import sample_all
 
 pytestmark = pytest.mark.lab
@@ -33,7 +34,14 @@ def test_cpu_load_is_measured_per_vm_and_host(
         "/v1/vms", json={"name": "idler", "vcpus": 1, "memory_mib": 128, "image": tiny_image.name}
     ).json()
     assert vp.client.get(f"/v1/vms/{burner['id']}/metrics").json()["samples"] == 0
-    time.sleep(8)  # both booted
+    # Booting under TCG keeps a vCPU busy: measure only once both guests run their init.
+    logs = Path(vp.runtime.settings.effective_serial_log_dir)
+    for vm in (burner, idle):
+        log = logs / f"{vm['name']}-{vm['uuid']}.log"
+        deadline = time.monotonic() + 120
+        while (read_serial_log(log).last_heartbeat or 0) < 2:
+            assert time.monotonic() < deadline, f"{vm['name']} did not boot"
+            time.sleep(0.5)
     for _ in range(3):
         assert sample_all(vp.ctx, window_s=60.0) == 1
         time.sleep(2)

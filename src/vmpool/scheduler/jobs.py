@@ -35,7 +35,7 @@ def run_sync(ctx: ServiceContext, interval_s: float, max_backoff_s: float) -> No
 def settle_migrations(ctx: ServiceContext) -> None:
     """The migration queue: settle what nobody runs, then start what the limits allow."""
     queue = ctx.migration_queue
-    result = migrations.resolve_unowned(ctx, queue.owned() if queue is not None else set())
+    result = migrations.resolve_unowned(ctx, queue.owned if queue is not None else set)
     if result.settled:
         log.info("settled migrations left mid-way: %s", result.settled)
     if queue is not None:

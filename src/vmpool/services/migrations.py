@@ -686,11 +686,16 @@ class Unowned:
     still_running: list[int]  # libvirt still runs the job: someone must watch it
 
 
-def resolve_unowned(ctx: ServiceContext, owned: set[int]) -> Unowned:
-    """Settle migrations left mid-way (vmpool died) from where their VM runs now."""
+def resolve_unowned(ctx: ServiceContext, owned: Callable[[], set[int]]) -> Unowned:
+    """Settle migrations left mid-way (vmpool died) from where their VM runs now.
+
+    `owned()` answers which migrations this process runs right now. It is asked again just
+    before a record is settled: the runner may have dispatched the migration meanwhile (it
+    marks a migration owned before the `preparing` state it wrote can be read)."""
     settled: list[int] = []
     still_running: list[int] = []
     with ctx.uow() as uow:
+        mine = owned()
         rows = [
             (
                 m.id,
@@ -700,7 +705,7 @@ def resolve_unowned(ctx: ServiceContext, owned: set[int]) -> Unowned:
                 m.target_host.uri if m.target_host else None,
             )
             for m in uow.migrations.in_states([s.value for s in RUNNING_STATES])
-            if m.id not in owned
+            if m.id not in mine
         ]
     for mid, vm_uuid, vm_id, source_uri, target_uri in rows:
         try:
@@ -716,7 +721,7 @@ def resolve_unowned(ctx: ServiceContext, owned: set[int]) -> Unowned:
             continue
         with ctx.uow() as uow:
             m = uow.migrations.get(mid)
-            if m.id in owned or MigrationState(m.state).is_final:
+            if MigrationState(m.state).is_final or m.id in owned():
                 continue
             vm = uow.vms.get(vm_id)
             now = ctx.clock()

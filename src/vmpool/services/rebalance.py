@@ -25,6 +25,7 @@ from vmpool.domain.rebalance import (
     Plan,
     PlannerConfig,
     ScoreComponents,
+    apply_moves,
     check_move,
     host_figures,
     plan,
@@ -603,7 +604,10 @@ def _cycle(uow: UnitOfWork, pool: PoolRow, now: datetime) -> CycleResult:
         )
     pool.rebalance_streak = 0
     proposed = uow.plans.in_states(pool.id, [PlanState.PROPOSED.value])
-    if mode is RebalanceMode.RECOMMEND and proposed and _same_moves(proposed[-1], result):
+    # A waiting proposal stays as long as every step of it would still be valid and still
+    # gain: replacing it each time measured load wobbles would pull it from under an
+    # operator about to approve it.
+    if mode is RebalanceMode.RECOMMEND and proposed and _still_holds(snap, proposed[-1]):
         return CycleResult(
             pool.id, True, f"plan {proposed[-1].id} still waits for approval", proposed[-1].id
         )
@@ -616,6 +620,15 @@ def _cycle(uow: UnitOfWork, pool: PoolRow, now: datetime) -> CycleResult:
     return CycleResult(pool.id, True, f"plan {row.id} {verb}: {summary}", row.id)
 
 
-def _same_moves(row: PlanRow, result: Plan) -> bool:
-    old = [(s.vm_name, s.source_host, s.target_host) for s in row.steps]
-    return old == [(m.vm, m.source, m.target) for m in result.moves]
+def _still_holds(snap: pool_snapshot.PoolSnapshot, row: PlanRow) -> bool:
+    """Would every step of the stored plan, applied in order to the pool as it is now,
+    still start from its source and pass the executor's re-check?"""
+    now = snap.snapshot
+    for step in row.steps:
+        where = {v.name: v.host for v in now.vms}
+        if where.get(step.vm_name) != step.source_host:
+            return False
+        if check_move(now, step.vm_name, step.target_host, row.strategy, row.min_gain):
+            return False
+        now = apply_moves(now, [(step.vm_name, step.target_host)])
+    return bool(row.steps)
