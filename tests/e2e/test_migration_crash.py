@@ -8,29 +8,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-import libvirt
 import pytest
 
 from tests.e2e.conftest import start_daemon
-from tests.integration.conftest import wipe_lab_domains
+from tests.integration.conftest import where, wipe_lab_domains
 from vmpool.lab.hosts import LabHost
 from vmpool.lab.image import GuestImage
 
 pytestmark = pytest.mark.lab
-
-
-def _running_on(lab: list[LabHost], vm_uuid: str) -> list[str]:
-    out = []
-    for h in lab:
-        conn = libvirt.open(h.uri)
-        try:
-            if conn.lookupByUUIDString(vm_uuid).isActive():
-                out.append(h.name)
-        except libvirt.libvirtError:
-            pass
-        finally:
-            conn.close()
-    return out
 
 
 def test_sigkill_mid_migration_is_settled_after_restart(
@@ -74,7 +59,7 @@ def test_sigkill_mid_migration_is_settled_after_restart(
                         break
                     time.sleep(0.5)
                 assert m["state"] in ("completed", "failed"), m
-                running = _running_on(lab, vm["uuid"])
+                running, _ = where(lab, vm["uuid"])
                 assert len(running) == 1  # never on two hosts
                 got = c.get(f"/v1/vms/{vm['id']}").json()
                 assert got["host_name"] == running[0]

@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import libvirt
 import pytest
 
 from tests.e2e.conftest import Daemon, start_daemon
-from tests.integration.conftest import wipe_lab_domains
+from tests.integration.conftest import where, wipe_lab_domains
 from vmpool.lab.hosts import LabHost
 from vmpool.lab.image import GuestImage
 
@@ -102,20 +101,6 @@ def cycles_pass(c: httpx.Client, n: int) -> None:
     wait_until(f"{n} rebalance cycles", another, 120)
 
 
-def running_on_exactly_one_host(lab: list[LabHost], name: str) -> list[str]:
-    out = []
-    for h in lab:
-        conn = libvirt.open(h.uri)
-        try:
-            if conn.lookupByName(name).isActive():
-                out.append(h.name)
-        except libvirt.libvirtError:
-            pass
-        finally:
-            conn.close()
-    return out
-
-
 def test_auto_spreads_burning_vms_then_stays_still(loop_daemon: Daemon, lab: list[LabHost]) -> None:
     with loop_daemon.client() as c:
         vms = burning_vms(c, lab)
@@ -155,7 +140,7 @@ def test_auto_spreads_burning_vms_then_stays_still(loop_daemon: Daemon, lab: lis
         after = c.get("/v1/pools/1/score").json()
         assert after["score"] < before["score"]
         for vm in vms:
-            assert len(running_on_exactly_one_host(lab, vm["name"])) == 1
+            assert len(where(lab, vm["uuid"])[0]) == 1
 
 
 def test_recommend_proposes_and_waits_for_approval(loop_daemon: Daemon, lab: list[LabHost]) -> None:
@@ -244,4 +229,4 @@ def test_consolidate_packs_vms_and_reports_empty_hosts(
         cycles_pass(c, 4)
         assert migrations_count(c) == moved
         for vm in vms:
-            assert running_on_exactly_one_host(lab, vm["name"]) == list(packed_on)
+            assert where(lab, vm["uuid"])[0] == list(packed_on)

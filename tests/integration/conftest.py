@@ -116,3 +116,21 @@ def domains_on(host: LabHost) -> dict[str, int]:
         return {d.name(): d.state()[0] for d in conn.listAllDomains(0)}
     finally:
         conn.close()
+
+
+def where(lab: list[LabHost], vm_uuid: str) -> tuple[list[str], list[str]]:
+    """(hosts where the domain runs, hosts where it is persistently defined)."""
+    running, defined = [], []
+    for h in lab:
+        conn = libvirt.open(h.uri)
+        try:
+            dom = conn.lookupByUUIDString(vm_uuid)
+            if dom.isActive():
+                running.append(h.name)
+            if dom.isPersistent():
+                defined.append(h.name)
+        except libvirt.libvirtError:
+            pass
+        finally:
+            conn.close()
+    return running, defined

@@ -9,7 +9,7 @@ from typing import Any
 import libvirt
 import pytest
 
-from tests.integration.conftest import Vmpool
+from tests.integration.conftest import Vmpool, where
 from vmpool.lab.hosts import LabHost
 from vmpool.lab.image import GuestImage, SerialLog, parse_serial_log
 
@@ -48,24 +48,6 @@ def wait_heartbeat_past(log: Path, beat: int, seconds: float = 60) -> SerialLog:
         time.sleep(0.5)
     tail = log.read_text(errors="replace")[-2000:]
     raise AssertionError(f"no heartbeat after {beat} in {seconds} s; log ends:\n{tail}")
-
-
-def where(lab: list[LabHost], vm_uuid: str) -> tuple[list[str], list[str]]:
-    """(hosts where the domain runs, hosts where it is persistently defined)."""
-    running, defined = [], []
-    for h in lab:
-        conn = libvirt.open(h.uri)
-        try:
-            dom = conn.lookupByUUIDString(vm_uuid)
-            if dom.isActive():
-                running.append(h.name)
-            if dom.isPersistent():
-                defined.append(h.name)
-        except libvirt.libvirtError:
-            pass
-        finally:
-            conn.close()
-    return running, defined
 
 
 def dirty_guest(

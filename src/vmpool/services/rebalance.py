@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from vmpool.adapters.db.tables import PlanRow, PlanStepRow, PoolRow
@@ -187,6 +187,32 @@ def _store(
     for old in uow.plans.in_states(pool.id, [PlanState.PROPOSED.value]):
         old.state = PlanState.SUPERSEDED.value
         old.finished_at = now
+    row = _plan_row(
+        pool, snap, result, planning_ms,
+        state=state, origin=origin, actor=actor, min_gain=min_gain, now=now,
+    )  # fmt: skip
+    uow.plans.add(row)
+    uow.events.record(
+        actor, "plan.created", f"plan/{row.id}",
+        pool=pool.name, state=row.state, moves=len(result.moves),
+        score_before=result.score_before, score_after=result.score_after,
+    )  # fmt: skip
+    return row
+
+
+def _plan_row(
+    pool: PoolRow,
+    snap: pool_snapshot.PoolSnapshot,
+    result: Plan,
+    planning_ms: float,
+    *,
+    state: PlanState,
+    origin: str,
+    actor: str,
+    min_gain: float,
+    now: datetime,
+) -> PlanRow:
+    """The plan as a row with its steps, not yet in any session."""
     row = PlanRow(
         pool_id=pool.id,
         state=state.value,
@@ -227,12 +253,6 @@ def _store(
         )
         for n, m in enumerate(result.moves, start=1)
     ]
-    uow.plans.add(row)
-    uow.events.record(
-        actor, "plan.created", f"plan/{row.id}",
-        pool=pool.name, state=row.state, moves=len(result.moves),
-        score_before=result.score_before, score_after=result.score_after,
-    )  # fmt: skip
     return row
 
 
@@ -251,7 +271,11 @@ def create_plan(
         snap, result, ms = _make_plan(uow, pool, now, request)
         min_gain = pool.rebalance_min_gain if request.min_gain is None else request.min_gain
         if dry_run:
-            return _dry_view(pool, snap, result, ms, min_gain, actor, now)
+            transient = _plan_row(
+                pool, snap, result, ms, state=PlanState.PROPOSED, origin="api",
+                actor=actor, min_gain=min_gain, now=now,
+            )  # fmt: skip
+            return replace(plan_view(transient), state="dry-run")
         row = _store(
             uow, pool, snap, result, ms, state=PlanState.PROPOSED, origin="api",
             actor=actor, min_gain=min_gain, now=now,
@@ -260,59 +284,6 @@ def create_plan(
         view = plan_view(row)
         uow.commit()
         return view
-
-
-def _dry_view(
-    pool: PoolRow,
-    snap: pool_snapshot.PoolSnapshot,
-    result: Plan,
-    ms: float,
-    min_gain: float,
-    actor: str,
-    now: datetime,
-) -> PlanView:
-    return PlanView(
-        id=None,
-        pool_id=pool.id,
-        state="dry-run",
-        origin="api",
-        actor=actor,
-        strategy=result.strategy.value,
-        min_gain=min_gain,
-        score_before=result.score_before,
-        score_after=result.score_after,
-        score_final=None,
-        components_before=result.components_before.as_dict(),
-        components_after=result.components_after.as_dict(),
-        empty_hosts=list(result.empty_hosts),
-        emptied_hosts=list(result.emptied_hosts),
-        stopped_because=result.stopped_because,
-        note="; ".join(result.warnings) or None,
-        planning_ms=round(ms, 3),
-        steps=[
-            PlanStepView(
-                seq=n,
-                vm_id=snap.vm_ids.get(m.vm),
-                vm_name=m.vm,
-                source_host=m.source,
-                target_host=m.target,
-                score_before=m.score_before,
-                score_after=m.score_after,
-                memory_mib=m.memory_mib,
-                reason=m.reason,
-                state=PlanStepState.PENDING.value,
-                migration_id=None,
-                detail=None,
-                started_at=None,
-                finished_at=None,
-            )
-            for n, m in enumerate(result.moves, start=1)
-        ],
-        created_at=now,
-        approved_at=None,
-        approved_by=None,
-        finished_at=None,
-    )
 
 
 def list_plans(
@@ -458,9 +429,9 @@ def _start_next_step(uow: UnitOfWork, plan_row: PlanRow, now: datetime) -> bool:
 def _why_not(
     uow: UnitOfWork, pool: PoolRow, plan_row: PlanRow, step: PlanStepRow, now: datetime
 ) -> str | None:
-    if step.vm_id is None or uow.vms.find(step.vm_id) is None:
+    vm = uow.vms.find(step.vm_id) if step.vm_id is not None else None
+    if vm is None:
         return f"VM {step.vm_name} no longer exists"
-    vm = uow.vms.get(step.vm_id)
     if vm.host_id != step.source_host_id:
         return f"VM {step.vm_name} is no longer on {step.source_host}"
     if step.target_host_id is None or uow.hosts.find(step.target_host_id) is None:
