@@ -77,6 +77,7 @@ def main() -> None:
         serial_log_dir=tmp / "serial",
         domain_type="qemu",
         migration_poll_s=0.5,
+        allow_insecure_tcp=True,
     )
     runtime = build_runtime(settings)
     upgrade(runtime.engine)

@@ -8,6 +8,9 @@ export VMPOOL_DATA_DIR=${VMPOOL_DATA_DIR:-/var/lib/vmpool}
 # A Linux guest boots only under TCG on nested hosts like this one; see docs/lab.md.
 export VMPOOL_DOMAIN_TYPE=${VMPOOL_DOMAIN_TYPE:-qemu}
 export VMPOOL_LISTEN_PORT=${VMPOOL_LISTEN_PORT:-8470}
+# The lab's libvirt hosts listen on plain qemu+tcp (127.0.0.1 only); real hosts use qemu+tls or
+# qemu+ssh and leave this off (docs/security.md).
+export VMPOOL_ALLOW_INSECURE_TCP=${VMPOOL_ALLOW_INSECURE_TCP:-true}
 vmpool=.venv/bin/vmpool
 
 $vmpool lab image

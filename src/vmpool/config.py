@@ -44,6 +44,23 @@ class Settings(BaseSettings):
         description="age at which the sync settles a transitional state",
     )
     connect_timeout_s: float = Field(default=10.0, gt=0)
+    allow_insecure_tcp: bool = Field(
+        default=False,
+        description="accept qemu+tcp:// host URIs (no encryption, no authentication): labs only",
+    )
+    allow_no_verify: bool = Field(
+        default=False, description="accept no_verify=1 (TLS without certificate checks)"
+    )
+    allow_test_driver: bool = Field(
+        default=False, description="accept test:///default host URIs: for tests only"
+    )
+    host_uri_key_dirs: list[Path] = Field(
+        default=[Path("/etc/vmpool/keys"), Path("/etc/pki/libvirt")],
+        description="folders that keyfile=, known_hosts= and pkipath= may name",
+    )
+    host_uri_socket_dirs: list[Path] = Field(
+        default=[], description="folders that socket= may name (the lab folder always)"
+    )
     default_local_disk_path: str = Field(
         default="/var/lib/libvirt/images/vmpool",
         description="where VM disks go on a host that sets no local_disk_path",

@@ -20,6 +20,7 @@ from vmpool.adapters.hypervisor.libvirt_adapter import LibvirtConnector
 from vmpool.adapters.images import DirectoryImageCatalog
 from vmpool.api.app import create_app
 from vmpool.config import Settings
+from vmpool.domain.host_uri import HostUriPolicy
 from vmpool.domain.model import DomainType
 from vmpool.scheduler.jobs import build_scheduler, settle_migrations
 from vmpool.services import daemon_lease
@@ -61,12 +62,23 @@ def build_runtime(settings: Settings, connector: HypervisorConnector | None = No
         stale_intent_s=settings.stale_intent_s,
         default_local_disk_path=settings.default_local_disk_path,
         metrics_window_s=settings.metrics_window_s,
+        host_uri_policy=host_uri_policy(settings),
     )
     # The runner and the context point at each other: build one, then the other.
     runner = MigrationRunner(ctx, poll_s=settings.migration_poll_s)
     ctx = replace(ctx, migration_queue=runner)
     runner.bind(ctx)
     return Runtime(settings=settings, engine=engine, ctx=ctx, connector=hv, migration_runner=runner)
+
+
+def host_uri_policy(settings: Settings) -> HostUriPolicy:
+    return HostUriPolicy(
+        allow_insecure_tcp=settings.allow_insecure_tcp,
+        allow_no_verify=settings.allow_no_verify,
+        allow_test_driver=settings.allow_test_driver,
+        key_dirs=tuple(str(p) for p in settings.host_uri_key_dirs),
+        socket_dirs=(str(settings.lab_dir), *(str(p) for p in settings.host_uri_socket_dirs)),
+    )
 
 
 def _pid_alive(pid: int) -> bool:

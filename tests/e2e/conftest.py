@@ -53,6 +53,7 @@ def daemon_env(tmp_path: Path) -> dict[str, str]:
         VMPOOL_SYNC_INTERVAL_S="1",
         VMPOOL_LOG_LEVEL="info",
         VMPOOL_CONFIG="",
+        VMPOOL_ALLOW_INSECURE_TCP="true",  # the lab's hosts listen on qemu+tcp
     )
     return env
 

@@ -66,6 +66,7 @@ def make_vmpool(db_url: str, tmp_path: Path, **overrides: object) -> Iterator[Vm
         "image_dir": IMAGE_DIR,
         "serial_log_dir": tmp_path / "serial",
         "domain_type": "qemu",
+        "allow_insecure_tcp": True,  # the lab's hosts listen on qemu+tcp
         **overrides,
     }
     settings = Settings(**values)  # type: ignore[arg-type]

@@ -40,13 +40,15 @@ def test_bad_vm_requests(vmpool_sqlite: Vmpool, lab: list[LabHost]) -> None:
         {"name": "ok-1", "vcpus": 1, "memory_mib": 64, "surprise": True},
         {"name": "ok-1", "vcpus": 1},
         {"name": "ok-1", "vcpus": 1, "memory_mib": 64, "image": "../../etc"},
-        {"name": "ok-1", "vcpus": 1, "memory_mib": 64, "image": "no-such-image"},
         ["not", "an", "object"],
     ]
     for body in bad_bodies:
         r = vp.client.post("/v1/vms", json=body)
         assert r.status_code == 422, (body, r.text)
         assert set(r.json()) == {"error"}
+    for ref in ({"image": "no-such-image"}, {"placement_group": "no-such-group"}, {"pool_id": 999}):
+        r = vp.client.post("/v1/vms", json={"name": "ok-1", "vcpus": 1, "memory_mib": 64, **ref})
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found", (ref, r.text)
     r = vp.client.post(
         "/v1/vms", content=b'{"name": "x", "vcpus": ', headers={"content-type": "application/json"}
     )

@@ -26,3 +26,26 @@ def test_every_operation_has_an_id_a_tag_and_documented_errors() -> None:
                     "$ref": "#/components/schemas/ErrorBody"
                 }
     assert len(ids) == len(set(ids))
+
+
+def test_every_error_a_route_can_answer_is_documented_and_ids_have_a_range() -> None:
+    spec = json.loads(openapi_json())
+    for path, methods in spec["paths"].items():
+        if path == "/healthz":
+            continue
+        for method, op in methods.items():
+            documented = set(op["responses"])
+            # Any route: a body that is not UTF-8 JSON, token, role, size, invalid input.
+            assert {"400", "401", "403", "413", "422"} <= documented, (method, path)
+            params = op.get("parameters", [])
+            if any(p["in"] == "path" for p in params):
+                assert "404" in documented, (method, path)
+            for p in params:
+                schema = p["schema"].get("anyOf", [p["schema"]])[0]
+                if p["name"] in ("after", "before") or p["name"].endswith("_id"):
+                    assert schema["maximum"] == 2**31 - 1, (method, path, p["name"])
+            for status, response in op["responses"].items():
+                if status.startswith(("4", "5")):
+                    assert response["content"]["application/json"]["schema"] == {
+                        "$ref": "#/components/schemas/ErrorBody"
+                    }, (method, path, status)

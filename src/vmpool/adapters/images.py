@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from vmpool.domain.names import is_valid_name, validate_name
-from vmpool.errors import InvalidInput
+from vmpool.errors import InvalidInput, NotFound
 from vmpool.services.ports import BootImage
 
 
@@ -19,7 +19,7 @@ class DirectoryImageCatalog:
         folder = self._dir / name
         meta_file = folder / "image.json"
         if not meta_file.is_file():
-            raise InvalidInput(f"unknown image {name!r}", field="image", known=self.names())
+            raise NotFound(f"no image named {name!r}", field="image", known=self.names())
         try:
             meta = json.loads(meta_file.read_text())
             kernel = folder / str(meta["kernel"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -47,6 +48,22 @@ def _clean_validation_errors(exc: RequestValidationError) -> list[dict[str, Any]
     return out[:20]
 
 
+def _allowed_methods(req: Request) -> list[str]:
+    """The methods the OpenAPI document gives the request's path (Starlette names only those
+    of the first route that matches it; FastAPI has a route per method)."""
+    table: list[tuple[re.Pattern[str], list[str]]] | None = getattr(
+        req.app.state, "allowed_methods", None
+    )
+    if table is None:
+        table = [
+            (re.compile("^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(path)) + "$"), sorted(ops))
+            for path, ops in req.app.openapi()["paths"].items()
+        ]
+        req.app.state.allowed_methods = table
+    path = req.url.path
+    return sorted({m.upper() for pattern, ops in table if pattern.match(path) for m in ops})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(VmpoolError)
     async def _vmpool(_req: Request, exc: VmpoolError) -> JSONResponse:
@@ -57,12 +74,19 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = _clean_validation_errors(exc)
         if any(e["type"] == "json_invalid" for e in errors):
             return error_response(400, "malformed_json", "the request body is not valid JSON")
+        if errors and all(e["loc"][:1] == ["path"] for e in errors):
+            # A path id that is not a number, or beyond any id's range, names nothing.
+            return error_response(404, "not_found", "no such resource")
         return error_response(422, "invalid_input", "the request is invalid", {"errors": errors})
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(req: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, str(exc.detail))
+        response = error_response(exc.status_code, code, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405 and (allowed := _allowed_methods(req)):
+            response.headers["Allow"] = ", ".join(allowed)
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(_req: Request, exc: Exception) -> JSONResponse:
@@ -70,16 +94,19 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(500, "internal_error", "internal error; see the vmpool log")
 
 
+# What any route can answer: a body that is not UTF-8 JSON, no or a bad token, a role that
+# may not act, an oversized body, invalid parameters.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "malformed request body (not UTF-8 JSON)"},
     401: {"model": ErrorBody, "description": "missing or invalid bearer token"},
     403: {"model": ErrorBody, "description": "the token's role may not do this"},
+    413: {"model": ErrorBody, "description": "request body over 64 KiB"},
     422: {"model": ErrorBody, "description": "invalid input"},
 }
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     descriptions = {
-        400: "malformed request body",
         404: "no such resource",
         409: "conflict: no capacity, a name already taken, or a state that forbids the action",
         502: "the hypervisor failed the operation",

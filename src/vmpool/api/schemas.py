@@ -3,17 +3,49 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from vmpool.domain.cluster_snapshot import Strategy
-from vmpool.domain.model import GroupPolicy, PlacementStrategy, RebalanceMode
-from vmpool.domain.names import NAME_PATTERN
+from vmpool.domain.host_uri import HOST_URI_PATTERN, MAX_URI_LENGTH
+from vmpool.domain.model import (
+    MAX_RATIO,
+    MIN_RATIO,
+    GroupPolicy,
+    PlacementStrategy,
+    RebalanceMode,
+)
+from vmpool.domain.names import FOLDER_PATTERN, NAME_PATTERN, TRAIT_PATTERN
+
+# Ids are INTEGER columns: 32-bit on PostgreSQL, so nothing has a larger one.
+MAX_ID = 2**31 - 1
+DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def _wants_int(annotation: Any) -> bool:
+    if annotation is int:
+        return True
+    return any(_wants_int(a) for a in get_args(annotation) if a is not float)
+
+
+Trait = Annotated[str, Field(max_length=63, pattern=TRAIT_PATTERN)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Request bodies: unknown fields refused, and JSON types taken as the schema states them:
+    no `true` for an integer, no `0` for a boolean, no `"3"` for a number. An integral
+    number such as `3.0` is an integer, as in JSON Schema."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _integral_floats(cls, value: Any, info: ValidationInfo) -> Any:
+        name = info.field_name
+        if isinstance(value, float) and value.is_integer() and name is not None:
+            return int(value) if _wants_int(cls.model_fields[name].annotation) else value
+        return value
 
 
 class Out(BaseModel):
@@ -32,12 +64,14 @@ class ErrorBody(BaseModel):
 
 class HostCreate(Strict):
     uri: str = Field(
-        max_length=512,
-        description="libvirt URI: qemu:///system, qemu+ssh://..., qemu+tls://..., qemu+tcp://...",
+        max_length=MAX_URI_LENGTH,
+        pattern=HOST_URI_PATTERN,
+        description="libvirt URI: qemu:///system, qemu+ssh://..., qemu+tls://..., qemu+unix:///, "
+        "qemu+tcp://... when allowed; the accepted parameters are in docs/security.md",
         examples=["qemu+tcp://127.0.0.1:16510/system"],
     )
     name: str | None = Field(default=None, max_length=63, pattern=NAME_PATTERN)
-    pool_id: int | None = Field(default=None, ge=1)
+    pool_id: DbId | None = None
 
 
 class ResourcesOut(Out):
@@ -128,13 +162,13 @@ class VmCreate(Strict):
         pattern=NAME_PATTERN,
         description="boot image name; without one the VM idles in its firmware",
     )
-    pool_id: int | None = Field(default=None, ge=1)
+    pool_id: DbId | None = None
     guaranteed: bool = Field(
         default=False, description="dedicated: vCPUs and memory count at ratio 1.0"
     )
     arch: str | None = Field(default=None, max_length=32, pattern=r"^[a-z0-9_]+$")
     kvm_only: bool = Field(default=False, description="only hosts with KVM (no TCG)")
-    traits: list[Annotated[str, Field(max_length=63)]] = Field(
+    traits: list[Trait] = Field(
         default_factory=list, max_length=32, description="required host traits, e.g. tpm"
     )
     hosts: list[Annotated[str, Field(max_length=63, pattern=NAME_PATTERN)]] | None = Field(
@@ -214,7 +248,7 @@ class Health(BaseModel):
     version: str
 
 
-Ratio = Annotated[float, Field(gt=0, le=100)]
+Ratio = Annotated[float, Field(ge=MIN_RATIO, le=MAX_RATIO, allow_inf_nan=False)]
 Reserved = Annotated[int, Field(ge=0, le=1024 * 1024 * 1024)]
 
 
@@ -225,12 +259,16 @@ class PoolPolicyIn(Strict):
     reserved_vcpus: Reserved | None = Field(default=None, description="per host, for the host")
     reserved_memory_mib: Reserved | None = Field(default=None, description="per host")
     reserved_disk_gib: Reserved | None = None
-    strategy: PlacementStrategy | None = Field(default=None, description="spread, pack, balanced")
+    strategy: PlacementStrategy | None = Field(
+        default=None, strict=False, description="spread, pack, balanced"
+    )
     rebalance_mode: RebalanceMode | None = Field(
-        default=None, description="the scheduling loop: off (default), recommend or auto"
+        default=None,
+        strict=False,
+        description="the scheduling loop: off (default), recommend or auto",
     )
     rebalance_strategy: Strategy | None = Field(
-        default=None, description="balance (default) or consolidate"
+        default=None, strict=False, description="balance (default) or consolidate"
     )
     rebalance_interval_s: int | None = Field(
         default=None, ge=1, le=7 * 86_400, description="seconds between cycles; default 300"
@@ -287,8 +325,8 @@ class HostUpdate(Strict):
     disk_allocation_ratio: Ratio | None = None
     reserved_vcpus: Reserved | None = None
     reserved_memory_mib: Reserved | None = None
-    operator_traits: list[Annotated[str, Field(max_length=63)]] | None = Field(
-        default=None, max_length=64, description="traits set by an operator, e.g. gpu:a100"
+    operator_traits: list[Annotated[str, Field(max_length=63, pattern=TRAIT_PATTERN)]] | None = (
+        Field(default=None, max_length=64, description="traits set by an operator, e.g. gpu:a100")
     )
     migration_address: str | None = Field(
         default=None,
@@ -296,17 +334,20 @@ class HostUpdate(Strict):
         pattern=r"^[A-Za-z0-9.:\[\]-]+$",
         description="address other hosts send migration data to",
     )
-    local_disk_path: str | None = Field(default=None, max_length=255)
+    local_disk_path: str | None = Field(default=None, max_length=255, pattern=FOLDER_PATTERN)
     shared_disk_path: str | None = Field(
-        default=None, max_length=255, description="the same path on every host that shares it"
+        default=None,
+        max_length=255,
+        pattern=FOLDER_PATTERN,
+        description="the same path on every host that shares it",
     )
 
 
 class GroupCreate(Strict):
     name: str = Field(max_length=63, pattern=NAME_PATTERN)
-    policy: GroupPolicy
+    policy: GroupPolicy = Field(strict=False)
     hard: bool = Field(description="true: must; false: prefer")
-    pool_id: int | None = Field(default=None, ge=1)
+    pool_id: DbId | None = None
 
 
 class GroupOut(Out):
@@ -336,8 +377,8 @@ class EventList(BaseModel):
 
 
 class MigrateIn(Strict):
-    target_host_id: int | None = Field(
-        default=None, ge=1, description="when absent, placement chooses (never the source)"
+    target_host_id: DbId | None = Field(
+        default=None, description="when absent, placement chooses (never the source)"
     )
     bandwidth_mib_s: int | None = Field(default=None, gt=0, le=1024 * 1024)
     max_downtime_ms: int = Field(default=500, ge=1, le=600_000)
@@ -400,7 +441,7 @@ class LoadOut(Out):
 
 
 class PlanCreate(Strict):
-    strategy: Strategy | None = Field(default=None, description="default: the pool's")
+    strategy: Strategy | None = Field(default=None, strict=False, description="default: the pool's")
     max_moves: int | None = Field(default=None, ge=0, le=1000, description="default: the pool's")
     min_gain: float | None = Field(default=None, ge=0, le=100, description="default: the pool's")
     dry_run: bool = Field(default=False, description="answer with the plan without storing it")

@@ -26,3 +26,31 @@ def validate_name(name: str, what: str = "name") -> str:
             pattern=NAME_PATTERN,
         )
     return name
+
+
+# A host trait: discovered (kvm, tpm, ...) or set by an operator (gpu:a100).
+TRAIT_PATTERN = r"^[a-z0-9][a-z0-9_.:-]{0,62}$"
+_TRAIT_RE = re.compile(TRAIT_PATTERN)
+
+
+def validate_trait(trait: str) -> str:
+    if not _TRAIT_RE.fullmatch(trait):
+        raise InvalidInput(
+            f"invalid trait {trait[:70]!r}: lowercase letters, digits and _.:- (e.g. gpu:a100)",
+            field="traits",
+        )
+    return trait
+
+
+# An absolute folder path without . or .. components, safe in domain and pool XML.
+FOLDER_PATTERN = (
+    r"^(/([A-Za-z0-9_-][A-Za-z0-9._-]*|\.[A-Za-z0-9_-][A-Za-z0-9._-]*|\.\.[A-Za-z0-9._-]+))+$"
+)
+_FOLDER_RE = re.compile(FOLDER_PATTERN)
+MAX_FOLDER_LENGTH = 255
+
+
+def validate_folder(path: str, field: str) -> str:
+    if len(path) > MAX_FOLDER_LENGTH or not _FOLDER_RE.fullmatch(path):
+        raise InvalidInput(f"{field} must be an absolute folder path", field=field)
+    return path

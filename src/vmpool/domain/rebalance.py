@@ -134,6 +134,15 @@ class Plan:
 # --- the incremental state ------------------------------------------------------------------
 
 
+# A host offering less than this (vCPUs, MiB, threads) has no room to speak of: its fractions
+# count as 0 rather than overflow (a ratio of 1e-300 would give infinite fractions).
+_MIN_CAPACITY = 1e-3
+
+
+def _inverse(capacity: float) -> float:
+    return 1.0 / capacity if capacity >= _MIN_CAPACITY else 0.0
+
+
 class _State:
     """Per-host allocations and the per-metric sums / sums of squares over up hosts."""
 
@@ -147,9 +156,9 @@ class _State:
         self.cap_m = [c.memory_mib for c in caps]
         self.cap_d = [c.disk_gib for c in caps]
         self.inv = [
-            [1.0 / c.vcpus if c.vcpus > 0 else 0.0 for c in caps],
-            [1.0 / c.memory_mib if c.memory_mib > 0 else 0.0 for c in caps],
-            [1.0 / t if (t := snap.cpu_threads(h)) > 0 else 0.0 for h in hosts],
+            [_inverse(c.vcpus) for c in caps],
+            [_inverse(c.memory_mib) for c in caps],
+            [_inverse(snap.cpu_threads(h)) for h in hosts],
         ]
         nh = len(hosts)
         self.av = [0.0] * nh

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy.exc import IntegrityError
 
 from vmpool.adapters.db.tables import HostRow
+from vmpool.domain.host_uri import check_host_uri
 from vmpool.domain.model import HostState
-from vmpool.domain.names import is_valid_name, validate_name
+from vmpool.domain.names import is_valid_name, validate_folder, validate_name, validate_trait
 from vmpool.errors import AlreadyExists, InvalidInput, InvalidState
 from vmpool.services.pools import check_ratios, default_pool
 from vmpool.services.ports import HostInventory
@@ -22,26 +21,6 @@ from vmpool.services.snapshots import (
 )
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 from vmpool.services.views import ForeignDomainView, HostView, split_list
-
-# The transports an operator may use; anything else (or a URI with spaces,
-# control characters or shell syntax) is refused before libvirt sees it.
-_URI_RE = re.compile(
-    r"^(qemu(\+(ssh|tls|tcp|unix|libssh2|libssh))?|test)://"
-    r"[A-Za-z0-9._~%@:\[\]-]*"
-    r"/[A-Za-z0-9._/-]*"
-    r"(\?[A-Za-z0-9._~%=&/+-]*)?$"
-)
-MAX_URI_LENGTH = 512
-
-
-def validate_uri(uri: str) -> str:
-    if len(uri) > MAX_URI_LENGTH or not _URI_RE.fullmatch(uri):
-        raise InvalidInput(
-            "invalid libvirt URI: expected qemu:///system, qemu+ssh://user@host/system, "
-            "qemu+tls://host/system or qemu+tcp://host:port/system",
-            field="uri",
-        )
-    return uri
 
 
 def _default_name(inv: HostInventory, uow: UnitOfWork) -> str:
@@ -102,7 +81,7 @@ def _evacuation(uow: UnitOfWork, row: HostRow) -> object:
 def register_host(
     ctx: ServiceContext, uri: str, name: str | None = None, pool_id: int | None = None
 ) -> HostView:
-    validate_uri(uri)
+    check_host_uri(uri, ctx.host_uri_policy)
     if name is not None:
         validate_name(name, "host name")
     with ctx.uow() as uow:
@@ -217,27 +196,6 @@ def update_host(
         view = host_view(uow, row)
         uow.commit()
         return view
-
-
-_FOLDER_RE = re.compile(r"^(/[A-Za-z0-9._-]+)+$")
-
-
-def validate_folder(path: str, field: str) -> str:
-    if len(path) > 255 or not _FOLDER_RE.fullmatch(path) or "/../" in f"{path}/":
-        raise InvalidInput(f"{field} must be an absolute folder path", field=field)
-    return path
-
-
-_TRAIT_RE = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,62}$")
-
-
-def validate_trait(trait: str) -> str:
-    if not _TRAIT_RE.fullmatch(trait):
-        raise InvalidInput(
-            f"invalid trait {trait[:70]!r}: lowercase letters, digits and _.:- (e.g. gpu:a100)",
-            field="traits",
-        )
-    return trait
 
 
 def _plain(values: dict[str, object]) -> dict[str, object]:

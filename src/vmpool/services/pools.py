@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from vmpool.adapters.db.tables import PoolRow
 from vmpool.domain.cluster_snapshot import Strategy
-from vmpool.domain.model import PlacementStrategy, RebalanceMode, VmRequest
+from vmpool.domain.model import MAX_RATIO, MIN_RATIO, PlacementStrategy, RebalanceMode, VmRequest
 from vmpool.domain.names import validate_name
 from vmpool.domain.placement import CapacityReport, capacity
 from vmpool.errors import AlreadyExists, InvalidInput, InvalidState
@@ -19,7 +19,6 @@ from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 from vmpool.services.views import PoolView, pool_view
 
 DEFAULT_POOL = "default"
-MAX_RATIO = 100.0
 
 
 @dataclass(frozen=True)
@@ -64,8 +63,8 @@ def check_ratios(values: dict[str, Any]) -> None:
         if value is not None and not low <= value <= high:
             raise InvalidInput(f"{key} must be {low:g}..{high:g}", field=key)
     for key, value in values.items():
-        if key.endswith("_ratio") and value is not None and not 0 < value <= MAX_RATIO:
-            raise InvalidInput(f"{key} must be above 0 and at most {MAX_RATIO:g}", field=key)
+        if key.endswith("_ratio") and value is not None and not MIN_RATIO <= value <= MAX_RATIO:
+            raise InvalidInput(f"{key} must be {MIN_RATIO:g}..{MAX_RATIO:g}", field=key)
         if key.startswith("reserved_") and value is not None and value < 0:
             raise InvalidInput(f"{key} must not be negative", field=key)
 
@@ -133,8 +132,21 @@ def delete_pool(ctx: ServiceContext, pool_id: int, actor: str) -> None:
         row = uow.pools.get_for_update(pool_id)
         if row.name == DEFAULT_POOL:
             raise InvalidState("the default pool cannot be deleted")
-        if uow.hosts.list(pool_id=pool_id) or uow.vms.page(pool_id=pool_id, limit=1):
-            raise InvalidState(f"pool {row.name} still has hosts or VMs")
+        held = [
+            what
+            for what, present in (
+                ("hosts", uow.hosts.list(pool_id=pool_id)),
+                ("VMs", uow.vms.page(pool_id=pool_id, limit=1)),
+                ("placement groups", uow.groups.list(pool_id=pool_id)),
+            )
+            if present
+        ]
+        if held:
+            raise InvalidState(
+                f"pool {row.name} still has {', '.join(held)}: delete or move them first",
+                pool_id=pool_id,
+                still_has=held,
+            )
         uow.session.delete(row)
         uow.events.record(actor, "pool.deleted", f"pool/{pool_id}", name=row.name)
         uow.commit()

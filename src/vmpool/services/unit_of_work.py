@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from vmpool.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
+from vmpool.domain.host_uri import HostUriPolicy
 from vmpool.domain.model import DomainType
 from vmpool.services.ports import HypervisorConnector, ImageCatalog, MigrationQueue
 
@@ -34,4 +35,5 @@ class ServiceContext:
     migration_queue: MigrationQueue | None = None
     default_local_disk_path: str = "/var/lib/libvirt/images/vmpool"
     metrics_window_s: float = 60.0
+    host_uri_policy: HostUriPolicy = field(default_factory=HostUriPolicy)
     clock: Clock = utc_now

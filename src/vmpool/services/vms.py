@@ -26,7 +26,7 @@ from vmpool.domain.model import (
     VmRequest,
     VmState,
 )
-from vmpool.domain.names import validate_name
+from vmpool.domain.names import validate_name, validate_trait
 from vmpool.domain.placement import place
 from vmpool.errors import (
     AlreadyExists,
@@ -34,9 +34,9 @@ from vmpool.errors import (
     InvalidInput,
     InvalidState,
     NoCapacity,
+    NotFound,
     VmpoolError,
 )
-from vmpool.services.hosts import validate_trait
 from vmpool.services.pools import default_pool
 from vmpool.services.ports import DomainSpec, Hypervisor
 from vmpool.services.snapshots import SHARED_STORAGE_TRAIT, policy_of, pool_snapshot
@@ -193,7 +193,7 @@ def _group_rule(
         return None, None
     row = uow.groups.by_name(name)
     if row is None:
-        raise InvalidInput(f"unknown placement group {name!r}", field="placement_group")
+        raise NotFound(f"no placement group named {name!r}", field="placement_group")
     if row.pool_id != pool_id:
         raise InvalidInput(
             f"placement group {name} belongs to another pool", field="placement_group"

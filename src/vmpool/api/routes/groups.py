@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Response
 
 from vmpool.api.auth import admin_principal, read_access, service_context
 from vmpool.api.errors import ERROR_RESPONSES, responses
+from vmpool.api.params import PathId
 from vmpool.api.schemas import GroupCreate, GroupList, GroupOut
 from vmpool.services import groups
 from vmpool.services.tokens import Principal
@@ -19,7 +20,7 @@ router = APIRouter(
     operation_id="create_placement_group",
     status_code=201,
     response_model=GroupOut,
-    responses=responses(400, 404, 409),
+    responses=responses(404, 409),
 )
 def create_group(
     body: GroupCreate,
@@ -46,7 +47,7 @@ def list_groups(ctx: ServiceContext = Depends(service_context)) -> GroupList:
     dependencies=[read_access],
     responses=responses(404),
 )
-def get_group(group_id: int, ctx: ServiceContext = Depends(service_context)) -> GroupOut:
+def get_group(group_id: PathId, ctx: ServiceContext = Depends(service_context)) -> GroupOut:
     return GroupOut.model_validate(groups.get_group(ctx, group_id))
 
 
@@ -58,7 +59,7 @@ def get_group(group_id: int, ctx: ServiceContext = Depends(service_context)) -> 
     responses=responses(404, 409),
 )
 def delete_group(
-    group_id: int,
+    group_id: PathId,
     ctx: ServiceContext = Depends(service_context),
     principal: Principal = admin_principal,
 ) -> Response:

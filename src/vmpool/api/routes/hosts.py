@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Response
 
 from vmpool.api.auth import admin_access, admin_principal, read_access, service_context
 from vmpool.api.errors import ERROR_RESPONSES, responses
+from vmpool.api.params import IdFilter, PathId
 from vmpool.api.schemas import HostCreate, HostList, HostOut, HostUpdate, LoadOut
 from vmpool.services import hosts, maintenance, metrics
 from vmpool.services.tokens import Principal
@@ -18,7 +19,7 @@ router = APIRouter(prefix="/v1/hosts", tags=["hosts"], responses=ERROR_RESPONSES
     status_code=201,
     response_model=HostOut,
     dependencies=[admin_access],
-    responses=responses(400, 404, 409, 503),
+    responses=responses(404, 409, 503),
 )
 def register_host(body: HostCreate, ctx: ServiceContext = Depends(service_context)) -> HostOut:
     """Register a hypervisor by libvirt URI; vmpool connects and reads its inventory."""
@@ -28,7 +29,7 @@ def register_host(body: HostCreate, ctx: ServiceContext = Depends(service_contex
 
 @router.get("", operation_id="list_hosts", response_model=HostList, dependencies=[read_access])
 def list_hosts(
-    pool_id: int | None = None, ctx: ServiceContext = Depends(service_context)
+    pool_id: IdFilter = None, ctx: ServiceContext = Depends(service_context)
 ) -> HostList:
     return HostList(items=[HostOut.model_validate(v) for v in hosts.list_hosts(ctx, pool_id)])
 
@@ -40,7 +41,7 @@ def list_hosts(
     dependencies=[read_access],
     responses=responses(404),
 )
-def get_host(host_id: int, ctx: ServiceContext = Depends(service_context)) -> HostOut:
+def get_host(host_id: PathId, ctx: ServiceContext = Depends(service_context)) -> HostOut:
     return HostOut.model_validate(hosts.get_host(ctx, host_id))
 
 
@@ -52,7 +53,7 @@ def get_host(host_id: int, ctx: ServiceContext = Depends(service_context)) -> Ho
     dependencies=[admin_access],
     responses=responses(404, 409),
 )
-def delete_host(host_id: int, ctx: ServiceContext = Depends(service_context)) -> Response:
+def delete_host(host_id: PathId, ctx: ServiceContext = Depends(service_context)) -> Response:
     """Forget a host. Refused while it holds VMs."""
     hosts.delete_host(ctx, host_id)
     return Response(status_code=204)
@@ -62,10 +63,10 @@ def delete_host(host_id: int, ctx: ServiceContext = Depends(service_context)) ->
     "/{host_id}",
     operation_id="update_host",
     response_model=HostOut,
-    responses=responses(400, 404),
+    responses=responses(404),
 )
 def update_host(
-    host_id: int,
+    host_id: PathId,
     body: HostUpdate,
     ctx: ServiceContext = Depends(service_context),
     principal: Principal = admin_principal,
@@ -83,7 +84,7 @@ def update_host(
     responses=responses(404),
 )
 def enter_maintenance(
-    host_id: int,
+    host_id: PathId,
     ctx: ServiceContext = Depends(service_context),
     principal: Principal = admin_principal,
 ) -> HostOut:
@@ -99,7 +100,7 @@ def enter_maintenance(
     responses=responses(404, 409),
 )
 def leave_maintenance(
-    host_id: int,
+    host_id: PathId,
     ctx: ServiceContext = Depends(service_context),
     principal: Principal = admin_principal,
 ) -> HostOut:
@@ -114,6 +115,6 @@ def leave_maintenance(
     dependencies=[read_access],
     responses=responses(404),
 )
-def get_host_metrics(host_id: int, ctx: ServiceContext = Depends(service_context)) -> LoadOut:
+def get_host_metrics(host_id: PathId, ctx: ServiceContext = Depends(service_context)) -> LoadOut:
     """Measured load: the last sample and the smoothed CPU utilisation."""
     return LoadOut.model_validate(metrics.load_of(ctx, "host", host_id, ctx.metrics_window_s))

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query
 
 from vmpool.api.auth import admin_principal, read_access, service_context
 from vmpool.api.errors import ERROR_RESPONSES, responses
+from vmpool.api.params import AfterCursor, IdFilter, PathId
 from vmpool.api.schemas import MigrationOut, MigrationPage
 from vmpool.services import migrations
 from vmpool.services.tokens import Principal
@@ -22,13 +23,14 @@ MigrationStateFilter = Literal[
     "", operation_id="list_migrations", response_model=MigrationPage, dependencies=[read_access]
 )
 def list_migrations(
-    vm_id: int | None = None,
-    host_id: int | None = Query(default=None, description="as source or target"),
+    vm_id: IdFilter = None,
+    host_id: IdFilter = None,
     state: MigrationStateFilter | None = None,
-    after: int = Query(default=0, ge=0),
+    after: AfterCursor = 0,
     limit: int = Query(default=100, ge=1, le=1000),
     ctx: ServiceContext = Depends(service_context),
 ) -> MigrationPage:
+    """Migrations, oldest first; `host_id` matches the source or the target."""
     items = migrations.list_migrations(
         ctx, vm_id=vm_id, host_id=host_id, state=state, after_id=after, limit=limit
     )
@@ -46,7 +48,7 @@ def list_migrations(
     responses=responses(404),
 )
 def get_migration(
-    migration_id: int, ctx: ServiceContext = Depends(service_context)
+    migration_id: PathId, ctx: ServiceContext = Depends(service_context)
 ) -> MigrationOut:
     """State, source and target, live progress while running, downtime and total time at the end."""
     return MigrationOut.model_validate(migrations.get_migration(ctx, migration_id))
@@ -60,7 +62,7 @@ def get_migration(
     responses=responses(404, 409),
 )
 def cancel_migration(
-    migration_id: int,
+    migration_id: PathId,
     ctx: ServiceContext = Depends(service_context),
     principal: Principal = admin_principal,
 ) -> MigrationOut:

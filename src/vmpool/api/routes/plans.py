@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from vmpool.api.auth import admin_principal, read_access, service_context
 from vmpool.api.errors import ERROR_RESPONSES, responses
+from vmpool.api.params import BeforeCursor, PathId
 from vmpool.api.schemas import HostScoreOut, PlanCreate, PlanList, PlanOut, PoolScoreOut
 from vmpool.services import rebalance
 from vmpool.services.tokens import Principal
@@ -25,7 +26,7 @@ PlanStateFilter = Literal["proposed", "running", "completed", "cancelled", "supe
     dependencies=[read_access],
     responses=responses(404),
 )
-def get_pool_score(pool_id: int, ctx: ServiceContext = Depends(service_context)) -> PoolScoreOut:
+def get_pool_score(pool_id: PathId, ctx: ServiceContext = Depends(service_context)) -> PoolScoreOut:
     """The pool score now (lower is better), its components and each host's fractions."""
     view = rebalance.pool_score(ctx, pool_id)
     return PoolScoreOut(
@@ -47,9 +48,9 @@ def get_pool_score(pool_id: int, ctx: ServiceContext = Depends(service_context))
     responses=responses(404),
 )
 def list_plans(
-    pool_id: int,
+    pool_id: PathId,
     state: PlanStateFilter | None = None,
-    before: int | None = Query(default=None, ge=1, description="plans older than this id"),
+    before: BeforeCursor = None,
     limit: int = Query(default=20, ge=1, le=200),
     ctx: ServiceContext = Depends(service_context),
 ) -> PlanList:
@@ -64,10 +65,10 @@ def list_plans(
     operation_id="create_plan",
     status_code=201,
     response_model=PlanOut,
-    responses=responses(400, 404),
+    responses=responses(404),
 )
 def create_plan(
-    pool_id: int,
+    pool_id: PathId,
     body: PlanCreate,
     ctx: ServiceContext = Depends(service_context),
     principal: Principal = admin_principal,
@@ -88,7 +89,7 @@ def create_plan(
     dependencies=[read_access],
     responses=responses(404),
 )
-def get_plan(plan_id: int, ctx: ServiceContext = Depends(service_context)) -> PlanOut:
+def get_plan(plan_id: PathId, ctx: ServiceContext = Depends(service_context)) -> PlanOut:
     return PlanOut.model_validate(rebalance.get_plan(ctx, plan_id))
 
 
@@ -99,7 +100,7 @@ def get_plan(plan_id: int, ctx: ServiceContext = Depends(service_context)) -> Pl
     responses=responses(404, 409),
 )
 def approve_plan(
-    plan_id: int,
+    plan_id: PathId,
     ctx: ServiceContext = Depends(service_context),
     principal: Principal = admin_principal,
 ) -> PlanOut:
@@ -114,7 +115,7 @@ def approve_plan(
     responses=responses(404, 409),
 )
 def cancel_plan(
-    plan_id: int,
+    plan_id: PathId,
     ctx: ServiceContext = Depends(service_context),
     principal: Principal = admin_principal,
 ) -> PlanOut:

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from vmpool.api.auth import admin_principal, read_access, service_context
 from vmpool.api.errors import ERROR_RESPONSES, responses
+from vmpool.api.params import PathId
 from vmpool.api.schemas import (
     CapacityOut,
     HostRoomOut,
@@ -35,7 +36,7 @@ def list_pools(ctx: ServiceContext = Depends(service_context)) -> PoolList:
     operation_id="create_pool",
     status_code=201,
     response_model=PoolOut,
-    responses=responses(400, 409),
+    responses=responses(409),
 )
 def create_pool(
     body: PoolCreate,
@@ -53,7 +54,7 @@ def create_pool(
     dependencies=[read_access],
     responses=responses(404),
 )
-def get_pool(pool_id: int, ctx: ServiceContext = Depends(service_context)) -> PoolOut:
+def get_pool(pool_id: PathId, ctx: ServiceContext = Depends(service_context)) -> PoolOut:
     return PoolOut.model_validate(pools.get_pool(ctx, pool_id))
 
 
@@ -61,10 +62,10 @@ def get_pool(pool_id: int, ctx: ServiceContext = Depends(service_context)) -> Po
     "/{pool_id}",
     operation_id="update_pool",
     response_model=PoolOut,
-    responses=responses(400, 404),
+    responses=responses(404),
 )
 def update_pool(
-    pool_id: int,
+    pool_id: PathId,
     body: PoolPolicyIn,
     ctx: ServiceContext = Depends(service_context),
     principal: Principal = admin_principal,
@@ -81,7 +82,7 @@ def update_pool(
     responses=responses(404, 409),
 )
 def delete_pool(
-    pool_id: int,
+    pool_id: PathId,
     ctx: ServiceContext = Depends(service_context),
     principal: Principal = admin_principal,
 ) -> Response:
@@ -98,7 +99,7 @@ def delete_pool(
     responses=responses(404),
 )
 def get_pool_capacity(
-    pool_id: int,
+    pool_id: PathId,
     vcpus: int = Query(ge=1, le=512),
     memory_mib: int = Query(ge=16, le=16 * 1024 * 1024),
     disk_gib: int = Query(default=0, ge=0, le=1024 * 1024),

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from vmpool.api.auth import admin_access, admin_principal, read_access, service_context
 from vmpool.api.errors import ERROR_RESPONSES, responses
+from vmpool.api.params import AfterCursor, IdFilter, PathId
 from vmpool.api.schemas import LoadOut, MigrateIn, MigrationOut, VmCreate, VmOut, VmPage
 from vmpool.services import metrics, migrations, vms
 from vmpool.services.tokens import Principal
@@ -25,7 +26,7 @@ VmStateFilter = Literal[
     status_code=201,
     response_model=VmOut,
     dependencies=[admin_access],
-    responses=responses(400, 404, 409, 502, 503),
+    responses=responses(404, 409, 502, 503),
 )
 def create_vm(body: VmCreate, ctx: ServiceContext = Depends(service_context)) -> VmOut:
     """Place, define and start a VM. A 409 `no_capacity` says, per filter, why no host fits."""
@@ -51,10 +52,10 @@ def create_vm(body: VmCreate, ctx: ServiceContext = Depends(service_context)) ->
 
 @router.get("", operation_id="list_vms", response_model=VmPage, dependencies=[read_access])
 def list_vms(
-    host_id: int | None = None,
+    host_id: IdFilter = None,
     state: VmStateFilter | None = None,
-    pool_id: int | None = None,
-    after: int = Query(default=0, ge=0, description="the last id of the previous page"),
+    pool_id: IdFilter = None,
+    after: AfterCursor = 0,
     limit: int = Query(default=100, ge=1, le=1000),
     ctx: ServiceContext = Depends(service_context),
 ) -> VmPage:
@@ -72,12 +73,12 @@ def list_vms(
     dependencies=[read_access],
     responses=responses(404),
 )
-def get_vm(vm_id: int, ctx: ServiceContext = Depends(service_context)) -> VmOut:
+def get_vm(vm_id: PathId, ctx: ServiceContext = Depends(service_context)) -> VmOut:
     return VmOut.model_validate(vms.get_vm(ctx, vm_id))
 
 
 def _action_route(action: str, summary: str) -> None:
-    def handler(vm_id: int, ctx: ServiceContext = Depends(service_context)) -> VmOut:
+    def handler(vm_id: PathId, ctx: ServiceContext = Depends(service_context)) -> VmOut:
         return VmOut.model_validate(vms.power_action(ctx, vm_id, action))
 
     handler.__doc__ = summary
@@ -107,7 +108,7 @@ _action_route("reboot", "Ask the guest to reboot")
     dependencies=[admin_access],
     responses=responses(404, 409, 502, 503),
 )
-def delete_vm(vm_id: int, ctx: ServiceContext = Depends(service_context)) -> Response:
+def delete_vm(vm_id: PathId, ctx: ServiceContext = Depends(service_context)) -> Response:
     """Destroy and undefine the domain, then free the VM's capacity."""
     vms.delete_vm(ctx, vm_id)
     return Response(status_code=204)
@@ -121,7 +122,7 @@ def delete_vm(vm_id: int, ctx: ServiceContext = Depends(service_context)) -> Res
     responses=responses(404, 409),
 )
 def migrate_vm(
-    vm_id: int,
+    vm_id: PathId,
     body: MigrateIn,
     ctx: ServiceContext = Depends(service_context),
     principal: Principal = admin_principal,
@@ -141,6 +142,6 @@ def migrate_vm(
     dependencies=[read_access],
     responses=responses(404),
 )
-def get_vm_metrics(vm_id: int, ctx: ServiceContext = Depends(service_context)) -> LoadOut:
+def get_vm_metrics(vm_id: PathId, ctx: ServiceContext = Depends(service_context)) -> LoadOut:
     """Measured load: the last sample and the smoothed CPU utilisation."""
     return LoadOut.model_validate(metrics.load_of(ctx, "vm", vm_id, ctx.metrics_window_s))

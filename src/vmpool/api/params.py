@@ -1,0 +1,18 @@
+"""Path and query parameters shared by the routes: ids and cursors with their declared range.
+
+Ids are INTEGER columns (32-bit on PostgreSQL), so an id beyond MAX_ID can name nothing: the
+schema says so, a path id out of range answers 404 and a query parameter out of range 422.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Path, Query
+
+from vmpool.api.schemas import MAX_ID
+
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+IdFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+AfterCursor = Annotated[int, Query(ge=0, le=MAX_ID, description="the last id of the previous page")]
+BeforeCursor = Annotated[int | None, Query(ge=1, le=MAX_ID, description="items older than this id")]

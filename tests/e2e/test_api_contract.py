@@ -1,0 +1,100 @@
+"""The API keeps its own contract: a bounded schemathesis run against the real daemon.
+
+The daemon has lab hosts registered, a running VM, a placement group, a finished
+migration and a stored plan, so that generated requests meet real rows and real
+hosts. Every check is on (server errors, documented status codes, response schema
+and content types, undeclared methods and their Allow header, positive and negative
+data); tests/e2e/schemathesis.toml states the two documented allowances.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Daemon
+from tests.integration.conftest import wipe_lab_domains
+from vmpool.lab.hosts import LabHost
+
+pytestmark = pytest.mark.lab
+
+CONFIG = Path(__file__).parent / "schemathesis.toml"
+ST = str(Path(sys.executable).parent / "st")
+SEED = 1
+MAX_EXAMPLES = int(os.environ.get("VMPOOL_CONTRACT_EXAMPLES", "25"))
+
+
+def _seed_the_pool(daemon: Daemon, lab: list[LabHost]) -> None:
+    with daemon.client() as c:
+        for h in lab:
+            r = c.post("/v1/hosts", json={"uri": h.uri, "name": h.name})
+            assert r.status_code == 201, r.text
+        r = c.post(
+            "/v1/placement-groups",
+            json={"name": "spread", "policy": "anti-affinity", "hard": False},
+        )
+        assert r.status_code == 201, r.text
+        r = c.post(
+            "/v1/vms",
+            json={"name": "web-1", "vcpus": 1, "memory_mib": 64, "placement_group": "spread"},
+        )
+        assert r.status_code == 201, r.text
+        vm = r.json()
+        r = c.post(f"/v1/vms/{vm['id']}/migrate", json={})
+        assert r.status_code == 202, r.text
+        migration = r.json()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            state = c.get(f"/v1/migrations/{migration['id']}").json()["state"]
+            if state in ("completed", "failed", "cancelled"):
+                break
+            time.sleep(0.5)
+        assert state == "completed", state
+        r = c.post("/v1/pools/1/plans", json={"max_moves": 2})
+        assert r.status_code == 201, r.text
+
+
+def test_schemathesis_finds_nothing(daemon: Daemon, lab: list[LabHost], tmp_path: Path) -> None:
+    try:
+        _seed_the_pool(daemon, lab)
+        run = subprocess.run(
+            [
+                ST,
+                "--config-file",
+                str(CONFIG),
+                "run",
+                f"{daemon.url}/openapi.json",
+                "--header",
+                f"Authorization: Bearer {daemon.token}",
+                "--checks",
+                "all",
+                "--seed",
+                str(SEED),
+                "--max-examples",
+                str(MAX_EXAMPLES),
+                "--workers",
+                "1",
+                "--request-timeout",
+                "120",
+                "--no-color",
+                "--report",
+                "junit",
+                "--report-dir",
+                str(tmp_path / "report"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
+        summary = run.stdout[-6000:]
+        assert run.returncode == 0, summary
+        assert "No issues found" in run.stdout or " passed" in run.stdout, summary
+        # The daemon logged no unexpected error while it was probed (each would be a 500).
+        assert "unexpected error" not in daemon.log.read_text()
+    finally:
+        wipe_lab_domains(lab)
