@@ -13,8 +13,11 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import Daemon
@@ -26,6 +29,7 @@ pytestmark = pytest.mark.lab
 CONFIG = Path(__file__).parent / "schemathesis.toml"
 ST = str(Path(sys.executable).parent / "st")
 SEED = 1
+T = TypeVar("T")
 MAX_EXAMPLES = int(os.environ.get("VMPOOL_CONTRACT_EXAMPLES", "25"))
 
 
@@ -45,18 +49,32 @@ def _seed_the_pool(daemon: Daemon, lab: list[LabHost]) -> None:
         )
         assert r.status_code == 201, r.text
         vm = r.json()
-        r = c.post(f"/v1/vms/{vm['id']}/migrate", json={})
-        assert r.status_code == 202, r.text
-        migration = r.json()
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            state = c.get(f"/v1/migrations/{migration['id']}").json()["state"]
-            if state in ("completed", "failed", "cancelled"):
-                break
-            time.sleep(0.5)
+        migration = _until(lambda: _migrate(c, vm["id"]))
+        state = _until(lambda: _finished(c, migration))
         assert state == "completed", state
         r = c.post("/v1/pools/1/plans", json={"max_moves": 2})
         assert r.status_code == 201, r.text
+
+
+def _until(attempt: Callable[[], T | None], seconds: float = 120) -> T:
+    deadline = time.monotonic() + seconds
+    while (result := attempt()) is None:
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.5)
+    return result
+
+
+def _migrate(c: httpx.Client, vm_id: int) -> int | None:
+    r = c.post(f"/v1/vms/{vm_id}/migrate", json={})
+    if r.status_code == 409:  # not running yet
+        return None
+    assert r.status_code == 202, r.text
+    return int(r.json()["id"])
+
+
+def _finished(c: httpx.Client, migration_id: int) -> str | None:
+    state = str(c.get(f"/v1/migrations/{migration_id}").json()["state"])
+    return state if state in ("completed", "failed", "cancelled") else None
 
 
 def test_schemathesis_finds_nothing(daemon: Daemon, lab: list[LabHost], tmp_path: Path) -> None:
@@ -91,7 +109,9 @@ def test_schemathesis_finds_nothing(daemon: Daemon, lab: list[LabHost], tmp_path
             text=True,
             timeout=1200,
         )
-        summary = run.stdout[-6000:]
+        (tmp_path / "schemathesis.log").write_text(run.stdout + run.stderr)
+        failures = run.stdout.split("=== WARNINGS ===")[0][-20000:]
+        summary = f"{failures}\n...\n{run.stdout[-1500:]}"
         assert run.returncode == 0, summary
         assert "No issues found" in run.stdout or " passed" in run.stdout, summary
         # The daemon logged no unexpected error while it was probed (each would be a 500).

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import Vmpool, make_vmpool
+from vmpool.adapters.db.tables import HostRow, MigrationRow, VmRow
 from vmpool.api.schemas import MAX_ID
 
 HUGE = 2**63  # past SQLite's INTEGER and PostgreSQL's BIGINT
@@ -206,3 +207,77 @@ def test_plans_with_no_moves_and_plan_ids(vp: Vmpool) -> None:
     assert vp.client.post(f"/v1/plans/{plan['id']}/approve").status_code in (200, 409)
     assert vp.client.get(f"/v1/plans/{plan['id'] + 1000}").status_code == 404
     assert vp.client.post(f"/v1/plans/{plan['id'] + 1000}/approve").status_code == 404
+
+
+def test_a_host_with_migration_history_can_be_deleted_and_the_history_stays(vp: Vmpool) -> None:
+    with vp.ctx.uow() as uow:
+        pool = uow.pools.by_name("default")
+        assert pool is not None
+        old = uow.hosts.add(
+            HostRow(
+                pool_id=pool.id,
+                name="old",
+                uri="qemu+tls://old/system",
+                host_uuid="u-old",
+                state="up",
+            )
+        )
+        new = uow.hosts.add(
+            HostRow(
+                pool_id=pool.id,
+                name="new",
+                uri="qemu+tls://new/system",
+                host_uuid="u-new",
+                state="up",
+            )
+        )
+        vm = uow.vms.add(
+            VmRow(
+                pool_id=pool.id,
+                name="moved",
+                uuid="6a1c5f4e-0000-4000-8000-000000000001",
+                host_id=new.id,
+                vcpus=1,
+                memory_mib=64,
+                state="running",
+            )
+        )
+        uow.migrations.add(
+            MigrationRow(
+                vm_id=vm.id,
+                pool_id=pool.id,
+                source_host_id=old.id,
+                source_host_name="old",
+                target_host_id=new.id,
+                target_host_name="new",
+                state="completed",
+            )
+        )
+        busy = uow.migrations.add(
+            MigrationRow(
+                vm_id=vm.id,
+                pool_id=pool.id,
+                source_host_id=new.id,
+                source_host_name="new",
+                target_host_id=old.id,
+                target_host_name="old",
+                state="queued",
+            )
+        )
+        uow.commit()
+        old_id, busy_id = old.id, busy.id
+    # A migration in flight still refers to it: 409, saying which.
+    r = vp.client.delete(f"/v1/hosts/{old_id}")
+    assert r.status_code == 409, r.text
+    assert r.json()["error"]["details"]["migration_ids"] == [busy_id]
+    with vp.ctx.uow() as uow:
+        uow.migrations.get(busy_id).state = "cancelled"
+        uow.commit()
+    r = vp.client.delete(f"/v1/hosts/{old_id}")
+    assert r.status_code == 204, r.text
+    items = vp.client.get("/v1/migrations").json()["items"]
+    assert [(m["source_host_id"], m["source_host"], m["target_host"]) for m in items] == [
+        (None, "old", "new"),
+        (items[1]["source_host_id"], "new", "old"),
+    ]
+    assert items[1]["target_host_id"] is None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
 from vmpool.adapters.db.engine import make_engine, make_session_factory
@@ -12,7 +14,7 @@ from vmpool.adapters.db.migrations import (
     head_revision,
     upgrade,
 )
-from vmpool.adapters.db.tables import HostRow, VmRow
+from vmpool.adapters.db.tables import Base, HostRow, VmRow
 from vmpool.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
 from vmpool.domain.model import Resources
 from vmpool.errors import SchemaMismatch
@@ -106,3 +108,10 @@ def test_tokens_are_stored_hashed(migrated_engine: Engine) -> None:
     assert stored == [hash_token(token)]
     assert token not in stored[0]
     assert authenticate(ctx, token).role is Role.ADMIN
+
+
+def test_the_migrations_build_the_schema_the_code_declares(migrated_engine: Engine) -> None:
+    with migrated_engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, Base.metadata)
+    assert diff == []

@@ -394,8 +394,8 @@ class MigrationOut(Out):
     id: int
     vm_id: int
     vm_name: str
-    source_host_id: int
-    source_host: str
+    source_host_id: int | None = Field(description="null once the host is deleted")
+    source_host: str = Field(description="kept after the host is deleted")
     target_host_id: int | None
     target_host: str | None
     state: str = Field(

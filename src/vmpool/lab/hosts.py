@@ -308,8 +308,11 @@ def _host_dir(lab_dir: Path, name: str) -> Path:
     return lab_dir / "hosts" / name
 
 
-def _migration_ports(index: int) -> tuple[int, int]:
-    low = MIGRATION_PORT_BASE + MIGRATION_PORTS_PER_HOST * (index - 1)
+def _migration_ports(tcp_port: int) -> tuple[int, int]:
+    """A block of its own for each libvirtd port, so that two labs on one machine (run.sh's
+    at 16510, the tests' at 16710, the bench's at 16810) never share migration ports."""
+    blocks = (65536 - MIGRATION_PORT_BASE) // MIGRATION_PORTS_PER_HOST
+    low = MIGRATION_PORT_BASE + MIGRATION_PORTS_PER_HOST * (tcp_port % blocks)
     return low, low + MIGRATION_PORTS_PER_HOST - 1
 
 
@@ -421,7 +424,7 @@ def _prepare_host(lab_dir: Path, index: int, base_port: int) -> dict[str, Any]:
         uuid_file.write_text(host_uuid + "\n")
 
     port = base_port + index - 1
-    mig_low, mig_high = _migration_ports(index)
+    mig_low, mig_high = _migration_ports(port)
     _check_port_free(port, name)
 
     etc = hdir / "etc"

@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from vmpool.adapters.db.tables import HostRow
 from vmpool.domain.host_uri import check_host_uri
-from vmpool.domain.model import HostState
+from vmpool.domain.model import ACTIVE_MIGRATION_STATES, HostState
 from vmpool.domain.names import is_valid_name, validate_folder, validate_name, validate_trait
 from vmpool.errors import AlreadyExists, InvalidInput, InvalidState
 from vmpool.services.pools import check_ratios, default_pool
@@ -149,6 +149,18 @@ def delete_host(ctx: ServiceContext, host_id: int) -> None:
                 f"host {row.name} still holds {count} VM(s): delete or move them first",
                 host_id=host_id,
                 vm_count=count,
+            )
+        inbound = [
+            m.id
+            for m in uow.migrations.in_states([s.value for s in ACTIVE_MIGRATION_STATES])
+            if host_id in (m.source_host_id, m.target_host_id)
+        ]
+        if inbound:
+            raise InvalidState(
+                f"host {row.name} is the source or target of {len(inbound)} migration(s) in progress: "
+                "wait for them or cancel them first",
+                host_id=host_id,
+                migration_ids=inbound,
             )
         uow.hosts.delete(row)
         uow.events.record("api", "host.deleted", f"host/{host_id}", name=row.name)

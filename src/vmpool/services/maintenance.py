@@ -100,11 +100,11 @@ def evacuation_of(uow: UnitOfWork, host_id: int) -> Evacuation | None:
             continue
         if not MigrationState(last.state).is_final:
             busy = True
-        target = last.target_host.name if last.target_host is not None else None
+        target = last.target_host_name
         items.append(EvacuationItem(vm.id, vm.name, last.state, last.id, target, last.error))
     for vm_id, m in latest.items():
         if m.state == MigrationState.COMPLETED.value:
-            target = m.target_host.name if m.target_host is not None else None
+            target = m.target_host_name
             items.append(EvacuationItem(vm_id, m.vm.name, m.state, m.id, target, None))
     status = "evacuating" if busy else ("done" if remaining == 0 else "incomplete")
     return Evacuation(status=status, vms_remaining=remaining, items=items)

@@ -74,7 +74,7 @@ class MigrationView:
     id: int
     vm_id: int
     vm_name: str
-    source_host_id: int
+    source_host_id: int | None
     source_host: str
     target_host_id: int | None
     target_host: str | None
@@ -102,15 +102,22 @@ class MigrationView:
     finished_at: datetime | None
 
 
+def _source(m: MigrationRow) -> HostRow:
+    """The source of an unfinished migration: a host cannot be deleted while one refers to it."""
+    if m.source_host is None:
+        raise InvalidState(f"migration {m.id}: its source host {m.source_host_name} was deleted")
+    return m.source_host
+
+
 def migration_view(m: MigrationRow) -> MigrationView:
     return MigrationView(
         id=m.id,
         vm_id=m.vm_id,
         vm_name=m.vm.name,
         source_host_id=m.source_host_id,
-        source_host=m.source_host.name,
+        source_host=m.source_host_name,
         target_host_id=m.target_host_id,
-        target_host=m.target_host.name if m.target_host is not None else None,
+        target_host=m.target_host_name,
         state=m.state,
         reason=m.reason,
         bandwidth_mib_s=m.bandwidth_mib_s,
@@ -252,7 +259,9 @@ def _new_migration(uow: UnitOfWork, vm: VmRow, opts: MigrateOptions, reason: str
         vm_id=vm.id,
         pool_id=vm.pool_id,
         source_host_id=source.id,
+        source_host_name=source.name,
         target_host_id=target.id,
+        target_host_name=target.name,
         state=MigrationState.QUEUED.value,
         reason=reason,
         bandwidth_mib_s=opts.bandwidth_mib_s,
@@ -280,6 +289,7 @@ def record_refusal(
                 vm_id=vm.id,
                 pool_id=vm.pool_id,
                 source_host_id=vm.host_id,
+                source_host_name=vm.host.name if vm.host is not None else "",
                 target_host_id=None,
                 state=MigrationState.FAILED.value,
                 reason=reason,
@@ -352,22 +362,24 @@ def dispatch(ctx: ServiceContext) -> list[int]:
         inc: dict[int, int] = {}
         per_pool: dict[int, int] = {}
         for m in busy:
-            out[m.source_host_id] = out.get(m.source_host_id, 0) + 1
+            source_id = _source(m).id
+            out[source_id] = out.get(source_id, 0) + 1
             if m.target_host_id is not None:
                 inc[m.target_host_id] = inc.get(m.target_host_id, 0) + 1
             per_pool[m.pool_id] = per_pool.get(m.pool_id, 0) + 1
         for m in queued:
             pool = uow.pools.get(m.pool_id)
             target = m.target_host_id
+            source_id = _source(m).id
             if (
                 target is None
-                or out.get(m.source_host_id, 0) >= pool.max_migrations_out_per_host
+                or out.get(source_id, 0) >= pool.max_migrations_out_per_host
                 or inc.get(target, 0) >= pool.max_migrations_in_per_host
                 or per_pool.get(m.pool_id, 0) >= pool.max_migrations_per_pool
             ):
                 continue
             m.state = MigrationState.PREPARING.value
-            out[m.source_host_id] = out.get(m.source_host_id, 0) + 1
+            out[source_id] = out.get(source_id, 0) + 1
             inc[target] = inc.get(target, 0) + 1
             per_pool[m.pool_id] = per_pool.get(m.pool_id, 0) + 1
             started.append(m.id)
@@ -509,7 +521,7 @@ def _try(action: Callable[[], None]) -> bool:
 
 
 def _plan_of(m: MigrationRow, vm: VmRow) -> _Plan:
-    source, target = m.source_host, m.target_host
+    source, target = _source(m), m.target_host
     assert target is not None
     downtimes = downtime_steps(m.max_downtime_ms)
     copy = m.storage == "copy" and vm.disk_path is not None
@@ -543,7 +555,7 @@ def _start(ctx: ServiceContext, migration_id: int) -> _Plan | None:
         if m.state != MigrationState.PREPARING.value:
             return None
         vm = m.vm
-        source = m.source_host
+        source = _source(m)
         if (
             m.cancel_requested
             or VmState(vm.state) is not VmState.RUNNING
@@ -701,7 +713,7 @@ def resolve_unowned(ctx: ServiceContext, owned: Callable[[], set[int]]) -> Unown
                 m.id,
                 m.vm.uuid,
                 m.vm_id,
-                m.source_host.uri,
+                _source(m).uri,
                 m.target_host.uri if m.target_host else None,
             )
             for m in uow.migrations.in_states([s.value for s in RUNNING_STATES])

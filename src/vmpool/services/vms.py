@@ -30,6 +30,7 @@ from vmpool.domain.names import validate_name, validate_trait
 from vmpool.domain.placement import place
 from vmpool.errors import (
     AlreadyExists,
+    Conflict,
     DomainMissing,
     InvalidInput,
     InvalidState,
@@ -195,8 +196,10 @@ def _group_rule(
     if row is None:
         raise NotFound(f"no placement group named {name!r}", field="placement_group")
     if row.pool_id != pool_id:
-        raise InvalidInput(
-            f"placement group {name} belongs to another pool", field="placement_group"
+        raise Conflict(
+            f"placement group {name} belongs to another pool than the VM's",
+            field="placement_group",
+            group_pool_id=row.pool_id,
         )
     rule = GroupRule(
         name=row.name,

@@ -195,10 +195,16 @@ class MigrationRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     vm_id: Mapped[int] = mapped_column(ForeignKey("vms.id", ondelete="CASCADE"), index=True)
     pool_id: Mapped[int] = mapped_column(ForeignKey("pools.id"))
-    source_host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id"), index=True)
-    target_host_id: Mapped[int | None] = mapped_column(
-        ForeignKey("hosts.id"), index=True, nullable=True
+    # A host's id is NULL once the host is deleted; its name stays (the history outlives it).
+    # A host with a migration in flight cannot be deleted.
+    source_host_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hosts.id", ondelete="SET NULL"), index=True, nullable=True
     )
+    target_host_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hosts.id", ondelete="SET NULL"), index=True, nullable=True
+    )
+    source_host_name: Mapped[str] = mapped_column(String(63), server_default="")
+    target_host_name: Mapped[str | None] = mapped_column(String(63), nullable=True)
     state: Mapped[str] = mapped_column(String(16), index=True)
     reason: Mapped[str] = mapped_column(String(16), default="api")
     # Options.
@@ -227,7 +233,7 @@ class MigrationRow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     vm: Mapped[VmRow] = relationship()
-    source_host: Mapped[HostRow] = relationship(foreign_keys=[source_host_id])
+    source_host: Mapped[HostRow | None] = relationship(foreign_keys=[source_host_id])
     target_host: Mapped[HostRow | None] = relationship(foreign_keys=[target_host_id])
 
 
