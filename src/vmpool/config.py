@@ -44,6 +44,16 @@ class Settings(BaseSettings):
         description="age at which the sync settles a transitional state",
     )
     connect_timeout_s: float = Field(default=10.0, gt=0)
+    host_call_timeout_s: float = Field(
+        default=20.0,
+        gt=0,
+        description="deadline of each libvirt call (but a migration's own); a host that "
+        "misses it is marked unreachable and API calls needing it get 503 at once",
+    )
+    keepalive_interval_s: int = Field(default=5, ge=1, description="libvirt keepalive probes")
+    keepalive_count: int = Field(
+        default=3, ge=1, description="missed keepalive probes that close a connection"
+    )
     allow_insecure_tcp: bool = Field(
         default=False,
         description="accept qemu+tcp:// host URIs (no encryption, no authentication): labs only",

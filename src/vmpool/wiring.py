@@ -52,7 +52,12 @@ def build_runtime(settings: Settings, connector: HypervisorConnector | None = No
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.effective_database_url)
     factory = make_session_factory(engine)
-    hv = connector or LibvirtConnector(connect_timeout_s=settings.connect_timeout_s)
+    hv = connector or LibvirtConnector(
+        connect_timeout_s=settings.connect_timeout_s,
+        call_timeout_s=settings.host_call_timeout_s,
+        keepalive_interval_s=settings.keepalive_interval_s,
+        keepalive_count=settings.keepalive_count,
+    )
     ctx = ServiceContext(
         uow=lambda: SqlAlchemyUnitOfWork(factory),
         hypervisors=hv,
@@ -96,6 +101,7 @@ def build_app(settings: Settings, connector: HypervisorConnector | None = None) 
     database runs the jobs), then runs the scheduler while it serves."""
     runtime = build_runtime(settings, connector)
     check_schema(runtime.engine)
+    started_at = runtime.ctx.clock()
     hostname = socket.gethostname()
     owner = f"{hostname}:{os.getpid()}:{secrets.token_hex(4)}"
     daemon_lease.acquire(
@@ -106,7 +112,7 @@ def build_app(settings: Settings, connector: HypervisorConnector | None = None) 
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Migrations left mid-way by an earlier run are settled before anything new starts.
         settle_migrations(runtime.ctx)
-        scheduler = build_scheduler(runtime.ctx, settings, lease_owner=owner)
+        scheduler = build_scheduler(runtime.ctx, settings, lease_owner=owner, started_at=started_at)
         scheduler.start()
         try:
             yield

@@ -137,8 +137,8 @@ def test_bad_migration_requests_start_nothing(vmpool_sqlite: Vmpool, lab: list[L
     vm = vp.client.post("/v1/vms", json={"name": "stay", "vcpus": 1, "memory_mib": 64,
                                          "hosts": [lab[0].name]}).json()  # fmt: skip
     cases = [
-        ({"target_host_id": a["id"]}, 422),  # to itself
-        ({"target_host_id": 999}, 422),  # unknown host
+        ({"target_host_id": a["id"]}, 409),  # to itself
+        ({"target_host_id": 999}, 404),  # unknown host
         ({"bandwidth_mib_s": -5}, 422),
         ({"max_downtime_ms": 0}, 422),
         ({"storage": "teleport"}, 422),
@@ -158,7 +158,19 @@ def test_bad_migration_requests_start_nothing(vmpool_sqlite: Vmpool, lab: list[L
         uow.commit()
     r = vp.client.post(f"/v1/vms/{vm['id']}/migrate", json={"target_host_id": b["id"]})
     assert r.status_code == 409 and "unreachable" in r.json()["error"]["message"]
-    vp.client.post(f"/v1/vms/{vm['id']}/stop")
+    # From a source the sync found unreachable: 503 at once, nothing queued.
+    with vp.ctx.uow() as uow:
+        uow.hosts.get(a["id"]).state = "unreachable"
+        uow.commit()
+    r = vp.client.post(f"/v1/vms/{vm['id']}/migrate", json={})
+    assert r.status_code == 503 and r.json()["error"]["code"] == "host_unreachable", r.text
+    r = vp.client.post(f"/v1/vms/{vm['id']}/stop")  # nor is it asked to stop
+    assert r.status_code == 503, r.text
+    assert vp.client.get(f"/v1/vms/{vm['id']}").json()["state"] == "running"
+    with vp.ctx.uow() as uow:
+        uow.hosts.get(a["id"]).state = "up"
+        uow.commit()
+    assert vp.client.post(f"/v1/vms/{vm['id']}/stop").status_code == 200
     r = vp.client.post(f"/v1/vms/{vm['id']}/migrate", json={})
     assert r.status_code == 409 and "only a running VM" in r.json()["error"]["message"]
     assert vp.client.post("/v1/vms/999/migrate", json={}).status_code == 404
@@ -357,7 +369,7 @@ def test_copy_storage_migration(
     assert vm["disk_storage"] == "local"
     assert _volume_exists(lab[0], vm["disk_path"]) and not _volume_exists(lab[1], vm["disk_path"])
     bad = vp.client.post(f"/v1/vms/{vm['id']}/migrate", json={"storage": "shared"})
-    assert bad.status_code == 422 and "storage=copy" in bad.json()["error"]["message"]
+    assert bad.status_code == 409 and "storage=copy" in bad.json()["error"]["message"]
     r = vp.client.post(f"/v1/vms/{vm['id']}/migrate", json={"storage": "copy"})
     assert r.status_code == 202, r.text
     m = wait_migration(vp, r.json()["id"])

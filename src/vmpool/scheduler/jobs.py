@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from vmpool.config import Settings
@@ -21,15 +22,8 @@ METRICS_JOB_ID = "sample-load"
 REBALANCE_JOB_ID = "rebalance"
 
 
-def run_sync(ctx: ServiceContext, interval_s: float, max_backoff_s: float) -> None:
-    report = sync.sync_all(ctx, interval_s, max_backoff_s)
-    if report.vms_corrected or report.vms_removed or report.foreign_found:
-        log.info(
-            "sync: corrected %s, removed %s, foreign %s",
-            report.vms_corrected,
-            report.vms_removed,
-            report.foreign_found,
-        )
+def run_sync(syncer: sync.HostSyncer) -> None:
+    syncer.round()
 
 
 def settle_migrations(ctx: ServiceContext) -> None:
@@ -61,8 +55,12 @@ def refresh_lease(ctx: ServiceContext, owner: str) -> None:
 
 
 def build_scheduler(
-    ctx: ServiceContext, settings: Settings, lease_owner: str | None = None
+    ctx: ServiceContext,
+    settings: Settings,
+    lease_owner: str | None = None,
+    started_at: datetime | None = None,
 ) -> BackgroundScheduler:
+    """`started_at`: when this daemon started; intents written before it are settled at once."""
     # A job that overruns its interval is never started twice (max_instances=1),
     # and missed runs collapse into one (coalesce).
     scheduler = BackgroundScheduler(
@@ -70,11 +68,18 @@ def build_scheduler(
         job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 30},
     )
     if settings.sync_enabled:
+        syncer = sync.HostSyncer(
+            ctx,
+            settings.sync_interval_s,
+            settings.host_backoff_max_s,
+            owner_since=started_at or ctx.clock(),
+        )
+        scheduler.add_listener(lambda event: syncer.close(), EVENT_SCHEDULER_SHUTDOWN)
         scheduler.add_job(
             run_sync,
             "interval",
             seconds=settings.sync_interval_s,
-            args=[ctx, settings.sync_interval_s, settings.host_backoff_max_s],
+            args=[syncer],
             id=SYNC_JOB_ID,
             next_run_time=datetime.now(UTC),
         )

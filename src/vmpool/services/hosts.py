@@ -8,7 +8,7 @@ from vmpool.adapters.db.tables import HostRow
 from vmpool.domain.host_uri import check_host_uri
 from vmpool.domain.model import ACTIVE_MIGRATION_STATES, HostState
 from vmpool.domain.names import is_valid_name, validate_folder, validate_name, validate_trait
-from vmpool.errors import AlreadyExists, InvalidInput, InvalidState
+from vmpool.errors import AlreadyExists, HostUnreachable, InvalidInput, InvalidState
 from vmpool.services.pools import check_ratios, default_pool
 from vmpool.services.ports import HostInventory
 from vmpool.services.snapshots import (
@@ -79,7 +79,11 @@ def _evacuation(uow: UnitOfWork, row: HostRow) -> object:
 
 
 def register_host(
-    ctx: ServiceContext, uri: str, name: str | None = None, pool_id: int | None = None
+    ctx: ServiceContext,
+    uri: str,
+    name: str | None = None,
+    pool_id: int | None = None,
+    actor: str = "api",
 ) -> HostView:
     check_host_uri(uri, ctx.host_uri_policy)
     if name is not None:
@@ -111,10 +115,21 @@ def register_host(
             uow.hosts.add(row)
         except IntegrityError as exc:
             raise AlreadyExists(f"host {host_name} or its URI is already registered") from exc
-        uow.events.record("api", "host.registered", f"host/{row.id}", uri=uri, name=host_name)
+        uow.events.record(actor, "host.registered", f"host/{row.id}", uri=uri, name=host_name)
         view = host_view(uow, row)
         uow.commit()
         return view
+
+
+def require_reachable(row: HostRow) -> HostRow:
+    """A host the sync found unreachable is not asked again by an API call: 503 at once."""
+    if row.state == HostState.UNREACHABLE.value:
+        raise HostUnreachable(
+            f"host {row.name} is unreachable ({row.last_error or 'no answer'}); "
+            "try again once it is up",
+            host=row.name,
+        )
+    return row
 
 
 def apply_inventory(row: HostRow, inv: HostInventory) -> None:
@@ -140,7 +155,7 @@ def get_host(ctx: ServiceContext, host_id: int) -> HostView:
         return host_view(uow, uow.hosts.get(host_id))
 
 
-def delete_host(ctx: ServiceContext, host_id: int) -> None:
+def delete_host(ctx: ServiceContext, host_id: int, actor: str = "api") -> None:
     with ctx.uow() as uow:
         row = uow.hosts.get(host_id)
         count = uow.vms.count_on_host(host_id)
@@ -157,13 +172,13 @@ def delete_host(ctx: ServiceContext, host_id: int) -> None:
         ]
         if inbound:
             raise InvalidState(
-                f"host {row.name} is the source or target of {len(inbound)} migration(s) in progress: "
-                "wait for them or cancel them first",
+                f"host {row.name} is the source or target of {len(inbound)} migration(s) "
+                "in progress: wait for them or cancel them first",
                 host_id=host_id,
                 migration_ids=inbound,
             )
         uow.hosts.delete(row)
-        uow.events.record("api", "host.deleted", f"host/{host_id}", name=row.name)
+        uow.events.record(actor, "host.deleted", f"host/{host_id}", name=row.name)
         uow.commit()
     ctx.hypervisors.forget(row.uri)
 

@@ -28,12 +28,15 @@ from vmpool.domain.model import (
     downtime_steps,
 )
 from vmpool.errors import (
+    Conflict,
     DomainMissing,
     HostUnreachable,
     InvalidInput,
     InvalidState,
+    NotFound,
     VmpoolError,
 )
+from vmpool.services.hosts import require_reachable
 from vmpool.services.ports import DISK_TARGET, Hypervisor, JobProgress, MigrationRequest
 from vmpool.services.snapshots import SHARED_STORAGE_TRAIT, policy_of, pool_snapshot
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
@@ -211,26 +214,24 @@ def _new_migration(uow: UnitOfWork, vm: VmRow, opts: MigrateOptions, reason: str
         raise InvalidState(f"VM {vm.name} is marked not migratable")
     if vm.host_id is None:
         raise InvalidState(f"VM {vm.name} has no host")
-    source = uow.hosts.get(vm.host_id)
+    source = require_reachable(uow.hosts.get(vm.host_id))
     requested: frozenset[str] | None = None
     if opts.target_host_id is not None:
         target = uow.hosts.find(opts.target_host_id)
         if target is None:
-            raise InvalidInput(f"host {opts.target_host_id} does not exist", field="target_host_id")
+            raise NotFound(f"host {opts.target_host_id} does not exist", field="target_host_id")
         if target.id == source.id:
-            raise InvalidInput(
-                f"VM {vm.name} already runs on {source.name}", field="target_host_id"
-            )
+            raise Conflict(f"VM {vm.name} already runs on {source.name}", field="target_host_id")
         if target.pool_id != vm.pool_id:
-            raise InvalidInput(f"host {target.name} is in another pool", field="target_host_id")
+            raise Conflict(f"host {target.name} is in another pool", field="target_host_id")
         requested = frozenset({target.name})
     if vm.disk_storage == "local" and opts.storage == "shared":
-        raise InvalidInput(
+        raise Conflict(
             f"VM {vm.name}'s disk is local to {source.name}: migrate with storage=copy",
             field="storage",
         )
     if vm.disk_storage == "shared" and opts.storage == "copy":
-        raise InvalidInput(
+        raise Conflict(
             f"VM {vm.name}'s disk is on shared storage: migrate with storage=shared",
             field="storage",
         )
@@ -249,7 +250,7 @@ def _new_migration(uow: UnitOfWork, vm: VmRow, opts: MigrateOptions, reason: str
     chosen = place_or_refuse(pool_snapshot(uow, pool), request, policy_of(pool))
     target = uow.hosts.get(chosen.id)
     if vm.disk_storage == "shared" and target.shared_disk_path != source.shared_disk_path:
-        raise InvalidInput(
+        raise Conflict(
             f"host {target.name} mounts shared storage at {target.shared_disk_path}, "
             f"not at {source.shared_disk_path} where VM {vm.name}'s disk is",
             field="target_host_id",

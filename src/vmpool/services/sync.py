@@ -5,19 +5,32 @@ A VM stopped outside vmpool shows as stopped; a domain vmpool did not define is
 reported as foreign, never adopted; an unreachable host is marked so and
 retried with exponential backoff. Stale intents (vmpool died between writing
 an intent and its outcome) are settled from what the host reports.
+
+Hosts are synced concurrently and independently: each on a worker of its own, and a
+host whose sync has not finished (a frozen host, until its calls miss their deadline)
+is skipped by the next rounds, never waited for.
+
+A read from a host never overwrites newer state: the time is taken before the host is
+asked, and a VM whose state was written after that (an API call's intent or outcome) is
+left alone in this round. A domain that looks foreign is confirmed with the host before
+it is reported (it may belong to a VM deleted while the listing was read). Intents written
+before this daemon started have no owner any more: they are settled at once, not after
+`stale_intent_s`.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from vmpool.adapters.db.tables import ForeignDomainRow, HostRow, VmRow
 from vmpool.domain.model import HostState, VmState
-from vmpool.errors import HostUnreachable, VmpoolError
+from vmpool.errors import DomainMissing, HostUnreachable, VmpoolError
 from vmpool.services.hosts import apply_inventory
-from vmpool.services.ports import DomainInfo
+from vmpool.services.ports import DomainInfo, Hypervisor
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 from vmpool.services.vms import remove_domain_and_disk
 
@@ -34,23 +47,107 @@ class SyncReport:
     vms_removed: list[str] = field(default_factory=list)
     foreign_found: list[str] = field(default_factory=list)
 
+    def merge(self, other: SyncReport) -> None:
+        self.hosts_checked += other.hosts_checked
+        self.hosts_unreachable += other.hosts_unreachable
+        self.vms_corrected += other.vms_corrected
+        self.vms_removed += other.vms_removed
+        self.foreign_found += other.foreign_found
+
+    def log(self) -> None:
+        if self.vms_corrected or self.vms_removed or self.foreign_found:
+            log.info(
+                "sync: corrected %s, removed %s, foreign %s",
+                self.vms_corrected,
+                self.vms_removed,
+                self.foreign_found,
+            )
+
 
 def backoff_seconds(failures: int, base_s: float, max_s: float) -> float:
     """Seconds to wait before trying a host that failed `failures` times in a row."""
     return float(min(max_s, base_s * 2 ** max(0, failures - 1)))
 
 
-def sync_all(ctx: ServiceContext, base_interval_s: float, max_backoff_s: float) -> SyncReport:
+def sync_all(
+    ctx: ServiceContext,
+    base_interval_s: float,
+    max_backoff_s: float,
+    owner_since: datetime | None = None,
+) -> SyncReport:
+    """Sync every host due for a check, concurrently, and wait for all of them."""
     report = SyncReport()
-    now = ctx.clock()
     with ctx.uow() as uow:
-        due = [(h.id, h.uri) for h in uow.hosts.due_for_check(now)]
-    for host_id, uri in due:
-        try:
-            sync_host(ctx, host_id, uri, base_interval_s, max_backoff_s, report)
-        except VmpoolError:
-            log.exception("sync of host %s failed", uri)
+        due = [(h.id, h.uri) for h in uow.hosts.due_for_check(ctx.clock())]
+    if not due:
+        return report
+    with ThreadPoolExecutor(max_workers=min(16, len(due)), thread_name_prefix="sync") as pool:
+        futures = [
+            pool.submit(_sync_one, ctx, h, u, base_interval_s, max_backoff_s, owner_since)
+            for h, u in due
+        ]
+        for f in futures:
+            report.merge(f.result())
     return report
+
+
+def _sync_one(
+    ctx: ServiceContext,
+    host_id: int,
+    uri: str,
+    base_interval_s: float,
+    max_backoff_s: float,
+    owner_since: datetime | None,
+) -> SyncReport:
+    report = SyncReport()
+    try:
+        sync_host(ctx, host_id, uri, base_interval_s, max_backoff_s, report, owner_since)
+    except VmpoolError:
+        log.exception("sync of host %s failed", uri)
+    return report
+
+
+class HostSyncer:
+    """The daemon's sync: each round starts the hosts that are due and not already being
+    synced, each on a worker of its own, and returns without waiting for them."""
+
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        base_interval_s: float,
+        max_backoff_s: float,
+        owner_since: datetime,
+        max_workers: int = 16,
+    ) -> None:
+        self._ctx = ctx
+        self._args = (base_interval_s, max_backoff_s, owner_since)
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="sync")
+        self._busy: set[int] = set()
+        self._lock = threading.Lock()
+
+    def round(self) -> list[int]:
+        """Start the due hosts; the ids started."""
+        with self._ctx.uow() as uow:
+            due = [(h.id, h.uri) for h in uow.hosts.due_for_check(self._ctx.clock())]
+        started = []
+        for host_id, uri in due:
+            with self._lock:
+                if host_id in self._busy:
+                    continue  # still at it (a slow or frozen host): not waited for
+                self._busy.add(host_id)
+            self._pool.submit(self._run, host_id, uri)
+            started.append(host_id)
+        return started
+
+    def _run(self, host_id: int, uri: str) -> None:
+        try:
+            _sync_one(self._ctx, host_id, uri, *self._args).log()
+        finally:
+            with self._lock:
+                self._busy.discard(host_id)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def sync_host(
@@ -60,8 +157,11 @@ def sync_host(
     base_interval_s: float,
     max_backoff_s: float,
     report: SyncReport,
+    owner_since: datetime | None = None,
 ) -> None:
+    """`owner_since`: when this daemon started; an intent written before has no owner."""
     report.hosts_checked += 1
+    read_at = ctx.clock()  # anything written after this is newer than what the host says
     try:
         hv = ctx.hypervisors.connect(uri)
         domains = hv.list_domains()
@@ -85,6 +185,7 @@ def sync_host(
         return
 
     pending_deletes: list[tuple[int, str, str | None]] = []
+    maybe_foreign: list[DomainInfo] = []
     with ctx.uow() as uow:
         host = uow.hosts.find(host_id)
         if host is None:
@@ -105,12 +206,23 @@ def sync_host(
         known_uuids: set[str] = set()
         for vm in uow.vms.on_host(host.id):
             known_uuids.add(vm.uuid)
-            action = _reconcile_vm(uow, vm, by_uuid.get(vm.uuid), now, ctx.stale_intent_s, report)
+            if vm.state_changed_at >= read_at:
+                continue  # written after the host was read: the read may be older
+            # A shutdown is finished by the guest, not by the process that asked for it.
+            orphaned = (
+                owner_since is not None
+                and vm.state_changed_at < owner_since
+                and vm.state != VmState.SHUTTING_DOWN.value
+            )
+            stale_s = 0.0 if orphaned else ctx.stale_intent_s
+            action = _reconcile_vm(uow, vm, by_uuid.get(vm.uuid), now, stale_s, report)
             if action == "undefine":
                 pending_deletes.append((vm.id, vm.uuid, vm.disk_path))
-        _record_foreign(uow, host, domains, known_uuids, now, report)
+        maybe_foreign = _record_foreign(uow, host, domains, known_uuids, now)
         uow.commit()
 
+    if maybe_foreign:
+        _confirm_foreign(ctx, hv, host_id, maybe_foreign, report)
     for vm_id, vm_uuid, disk_path in pending_deletes:
         _finish_delete(ctx, vm_id, vm_uuid, disk_path, uri, report)
 
@@ -205,10 +317,12 @@ def _record_foreign(
     domains: list[DomainInfo],
     known: set[str],
     now: datetime,
-    report: SyncReport,
-) -> None:
+) -> list[DomainInfo]:
+    """Update the foreign domains already recorded and forget the gone ones; the new ones
+    are returned, to be confirmed with the host before they are reported."""
     existing = {f.uuid: f for f in uow.foreign_domains.on_host(host.id)}
     seen: set[str] = set()
+    new: list[DomainInfo] = []
     for dom in domains:
         if dom.uuid in known:
             continue
@@ -217,9 +331,47 @@ def _record_foreign(
         seen.add(dom.uuid)
         row = existing.get(dom.uuid)
         if row is None:
+            new.append(dom)
+        else:
+            row.state = dom.state
+            row.last_seen_at = now
+    for uuid, row in existing.items():
+        if uuid not in seen:
+            uow.foreign_domains.delete(row)
+    return new
+
+
+def _confirm_foreign(
+    ctx: ServiceContext,
+    hv: Hypervisor,
+    host_id: int,
+    candidates: list[DomainInfo],
+    report: SyncReport,
+) -> None:
+    """Report a new foreign domain only if the host still has it now and no VM record
+    claims it: a VM deleted while the listing was read is not foreign, just gone."""
+    still_there: list[DomainInfo] = []
+    for dom in candidates:
+        try:
+            still_there.append(hv.domain(dom.uuid))
+        except DomainMissing:
+            continue
+        except VmpoolError:
+            return  # the host stopped answering: try again next round
+    with ctx.uow() as uow:
+        host = uow.hosts.find(host_id)
+        if host is None:
+            return
+        recorded = {f.uuid for f in uow.foreign_domains.on_host(host_id)}
+        now = ctx.clock()
+        for dom in still_there:
+            if dom.uuid in recorded or uow.vms.by_uuid(dom.uuid) is not None:
+                continue
+            if dom.vmpool_vm_id is not None and uow.vms.find(dom.vmpool_vm_id) is not None:
+                continue
             uow.foreign_domains.add(
                 ForeignDomainRow(
-                    host_id=host.id,
+                    host_id=host_id,
                     uuid=dom.uuid,
                     name=dom.name[:255],
                     state=dom.state,
@@ -228,15 +380,10 @@ def _record_foreign(
                 )
             )
             uow.events.record(
-                ACTOR, "host.foreign_domain", f"host/{host.id}", uuid=dom.uuid, name=dom.name
+                ACTOR, "host.foreign_domain", f"host/{host_id}", uuid=dom.uuid, name=dom.name
             )
             report.foreign_found.append(dom.name)
-        else:
-            row.state = dom.state
-            row.last_seen_at = now
-    for uuid, row in existing.items():
-        if uuid not in seen:
-            uow.foreign_domains.delete(row)
+        uow.commit()
 
 
 def _finish_delete(
@@ -253,7 +400,7 @@ def _finish_delete(
         log.warning("sync could not remove the domain of VM %s: %s", vm_id, exc.message)
         return
     with ctx.uow() as uow:
-        vm = uow.vms.find(vm_id)
+        vm = uow.vms.same(vm_id, vm_uuid)
         if vm is None or vm.state != VmState.DELETING.value:
             return
         uow.vms.delete(vm)

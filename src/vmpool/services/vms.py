@@ -23,6 +23,7 @@ from vmpool.domain.model import (
     GroupPolicy,
     GroupRule,
     HostSnapshot,
+    HostState,
     VmRequest,
     VmState,
 )
@@ -38,6 +39,7 @@ from vmpool.errors import (
     NotFound,
     VmpoolError,
 )
+from vmpool.services.hosts import require_reachable
 from vmpool.services.pools import default_pool
 from vmpool.services.ports import DomainSpec, Hypervisor
 from vmpool.services.snapshots import SHARED_STORAGE_TRAIT, policy_of, pool_snapshot
@@ -82,7 +84,7 @@ def _check_sizes(cmd: CreateVm) -> None:
         raise InvalidInput("disk_storage must be local or shared", field="disk_storage")
 
 
-def create_vm(ctx: ServiceContext, cmd: CreateVm) -> VmView:
+def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
     validate_name(cmd.name, "vm name")
     _check_sizes(cmd)
     boot = ctx.images.resolve(cmd.image) if cmd.image is not None else None
@@ -132,7 +134,7 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm) -> VmView:
             uow.vms.add(row)
         except IntegrityError as exc:
             raise AlreadyExists(f"a VM named {cmd.name} already exists", name=cmd.name) from exc
-        uow.events.record("api", "vm.create", f"vm/{row.id}", name=cmd.name, host=chosen.name)
+        uow.events.record(actor, "vm.create", f"vm/{row.id}", name=cmd.name, host=chosen.name)
         vm_id = row.id
         host_uri = host_row.uri
         uow.commit()
@@ -159,11 +161,11 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm) -> VmView:
         hv.start(vm_uuid)
         observed = hv.domain(vm_uuid).state
     except VmpoolError as exc:
-        _abandon_create(ctx, vm_id, vm_uuid, host_uri, disk_path, exc)
+        _abandon_create(ctx, vm_id, vm_uuid, host_uri, disk_path, exc, actor)
         raise
     # 3. Outcome.
     with ctx.uow() as uow:
-        row = uow.vms.get(vm_id)
+        row = _same(uow, vm_id, vm_uuid)
         row.state = observed
         row.state_changed_at = ctx.clock()
         view = vm_view(row)
@@ -269,6 +271,7 @@ def _abandon_create(
     host_uri: str,
     disk_path: str | None,
     cause: VmpoolError,
+    actor: str,
 ) -> None:
     """Undo a failed create: no half-defined domain, no disk, no capacity left claimed."""
     cleaned = True
@@ -278,12 +281,12 @@ def _abandon_create(
         cleaned = False
         log.warning("could not remove the domain of failed VM %s yet", vm_id, exc_info=True)
     with ctx.uow() as uow:
-        row = uow.vms.find(vm_id)
+        row = uow.vms.same(vm_id, vm_uuid)
         if row is None:
             return
         if cleaned:
             uow.vms.delete(row)
-            uow.events.record("api", "vm.create_failed", f"vm/{vm_id}", error=cause.message)
+            uow.events.record(actor, "vm.create_failed", f"vm/{vm_id}", error=cause.message)
         else:
             # The host went away mid-create: the sync removes the domain and the
             # record (and so the claim) once the host answers again.
@@ -332,7 +335,7 @@ ACTIONS = {
 }
 
 
-def power_action(ctx: ServiceContext, vm_id: int, action: str) -> VmView:
+def power_action(ctx: ServiceContext, vm_id: int, action: str, actor: str = "api") -> VmView:
     act = ACTIONS.get(action)
     if act is None:
         raise InvalidInput(f"unknown action {action!r}", known=sorted(ACTIONS))
@@ -348,9 +351,11 @@ def power_action(ctx: ServiceContext, vm_id: int, action: str) -> VmView:
         host = uow.hosts.get(row.host_id) if row.host_id is not None else None
         if host is None:
             raise InvalidState(f"VM {row.name} has no host", state=current.value)
+        require_reachable(host)
         row.state = act.intent.value
         row.state_changed_at = ctx.clock()
         row.last_error = None
+        uow.events.record(actor, f"vm.{act.name}", f"vm/{vm_id}", name=row.name)
         uow.commit()
         vm_uuid, host_uri = row.uuid, host.uri
 
@@ -365,7 +370,7 @@ def power_action(ctx: ServiceContext, vm_id: int, action: str) -> VmView:
         observed, error = _observe(ctx, host_uri, vm_uuid), exc
 
     with ctx.uow() as uow:
-        row = uow.vms.get(vm_id)
+        row = _same(uow, vm_id, vm_uuid)
         if act is ACTIONS["shutdown"] and error is None and observed == VmState.RUNNING.value:
             # The guest got the ACPI request and decides when to power off;
             # the sync sees the outcome (or gives up on it once stale).
@@ -391,7 +396,7 @@ def _observe(ctx: ServiceContext, host_uri: str, vm_uuid: str) -> str | None:
         return None
 
 
-def delete_vm(ctx: ServiceContext, vm_id: int) -> None:
+def delete_vm(ctx: ServiceContext, vm_id: int, actor: str = "api") -> None:
     with ctx.uow() as uow:
         row = uow.vms.get(vm_id)
         current = VmState(row.state)
@@ -405,9 +410,15 @@ def delete_vm(ctx: ServiceContext, vm_id: int) -> None:
         host = uow.hosts.find(row.host_id) if row.host_id is not None else None
         row.state = VmState.DELETING.value
         row.state_changed_at = ctx.clock()
-        uow.commit()
+        uow.events.record(actor, "vm.delete", f"vm/{vm_id}", name=row.name)
         vm_uuid, disk_path = row.uuid, row.disk_path
         host_uri = host.uri if host is not None else None
+        if host is not None and host.state == HostState.UNREACHABLE.value:
+            # Not asked now: the sync removes the domain, then the record, once it answers.
+            row.last_error = "delete waits for the host to answer again"
+            uow.commit()
+            require_reachable(host)
+        uow.commit()
 
     if host_uri is not None:
         try:
@@ -416,15 +427,24 @@ def delete_vm(ctx: ServiceContext, vm_id: int) -> None:
             # The record stays `deleting` (capacity still held, as the domain may
             # still run); the sync finishes the job when the host answers.
             with ctx.uow() as uow:
-                row = uow.vms.get(vm_id)
+                row = _same(uow, vm_id, vm_uuid)
                 row.last_error = f"delete failed: {exc.message}"
                 uow.commit()
             raise
     with ctx.uow() as uow:
-        row = uow.vms.get(vm_id)
-        uow.vms.delete(row)
-        uow.events.record("api", "vm.deleted", f"vm/{vm_id}", name=row.name)
+        gone = uow.vms.same(vm_id, vm_uuid)
+        if gone is None:
+            return  # the sync finished the delete meanwhile
+        uow.vms.delete(gone)
+        uow.events.record(actor, "vm.deleted", f"vm/{vm_id}", name=gone.name)
         uow.commit()
+
+
+def _same(uow: UnitOfWork, vm_id: int, vm_uuid: str) -> VmRow:
+    row = uow.vms.same(vm_id, vm_uuid)
+    if row is None:
+        raise NotFound(f"vm {vm_id} is gone", vm_id=vm_id)
+    return row
 
 
 def get_vm(ctx: ServiceContext, vm_id: int) -> VmView:

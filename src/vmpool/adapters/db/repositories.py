@@ -213,8 +213,17 @@ class VmRepository:
     def find(self, vm_id: int) -> VmRow | None:
         return self._s.get(VmRow, vm_id)
 
+    def same(self, vm_id: int, vm_uuid: str) -> VmRow | None:
+        """The VM with this id if it is still the one with this UUID (a final step after
+        a libvirt call acts on the VM it started with, never on another)."""
+        row = self._s.get(VmRow, vm_id)
+        return row if row is not None and row.uuid == vm_uuid else None
+
     def by_name(self, name: str) -> VmRow | None:
         return self._s.execute(select(VmRow).where(VmRow.name == name)).scalar_one_or_none()
+
+    def by_uuid(self, vm_uuid: str) -> VmRow | None:
+        return self._s.execute(select(VmRow).where(VmRow.uuid == vm_uuid)).scalar_one_or_none()
 
     def on_host(self, host_id: int) -> Sequence[VmRow]:
         return (

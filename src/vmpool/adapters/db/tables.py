@@ -55,6 +55,12 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# SQLite reuses the id of the newest row once it is deleted (a table without AUTOINCREMENT
+# takes max(id) + 1). A client, a retry or vmpool's own final step holding an old id would
+# then act on another row. PostgreSQL's sequences never go back.
+NO_ID_REUSE = {"sqlite_autoincrement": True}
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime(), dict[str, Any]: JSON}
@@ -62,6 +68,7 @@ class Base(DeclarativeBase):
 
 class PoolRow(Base):
     __tablename__ = "pools"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(63), unique=True)
@@ -94,6 +101,7 @@ class PoolRow(Base):
 
 class HostRow(Base):
     __tablename__ = "hosts"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pool_id: Mapped[int] = mapped_column(ForeignKey("pools.id"), index=True)
@@ -144,6 +152,7 @@ class VmRow(Base):
         Index(
             "ix_vms_claims", "pool_id", "host_id", "guaranteed", "vcpus", "memory_mib", "disk_gib"
         ),
+        NO_ID_REUSE,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -178,6 +187,7 @@ class PlacementGroupRow(Base):
     """VMs that should share a host (affinity) or never share one (anti-affinity)."""
 
     __tablename__ = "placement_groups"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pool_id: Mapped[int] = mapped_column(ForeignKey("pools.id"), index=True)
@@ -191,6 +201,7 @@ class MigrationRow(Base):
     """One live migration, written before libvirt is called and after each step."""
 
     __tablename__ = "migrations"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     vm_id: Mapped[int] = mapped_column(ForeignKey("vms.id", ondelete="CASCADE"), index=True)
@@ -241,6 +252,7 @@ class PlanRow(Base):
     """A rebalance plan: proposed, approved, run step by step, and its outcome."""
 
     __tablename__ = "plans"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pool_id: Mapped[int] = mapped_column(ForeignKey("pools.id", ondelete="CASCADE"), index=True)
@@ -367,6 +379,7 @@ class EventRow(Base):
     """An audit trail: who changed what, and what the sync found."""
 
     __tablename__ = "events"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -14,11 +14,14 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 import libvirt
 
+from vmpool.adapters.hypervisor.deadline import DEFAULT_TIMEOUT_S, HostCalls
 from vmpool.adapters.hypervisor.domain_xml import build_domain_xml, vmpool_vm_id
 from vmpool.adapters.hypervisor.errors import translate, translated
+from vmpool.adapters.hypervisor.event_loop import ensure_event_loop
 from vmpool.domain.model import DomainType
 from vmpool.errors import DomainMissing, HostUnreachable, HypervisorOperationInvalid
 from vmpool.services.ports import (
@@ -57,11 +60,37 @@ def _version(n: int) -> str:
     return f"{n // 1_000_000}.{(n // 1000) % 1000}.{n % 1000}"
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def bounded(
+    method: Callable[Concatenate[LibvirtHypervisor, P], R],
+) -> Callable[Concatenate[LibvirtHypervisor, P], R]:
+    """The call runs with the host's deadline (deadline.py)."""
+
+    def call(self: LibvirtHypervisor, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self._calls.run(self._uri, lambda: method(self, *args, **kwargs))
+
+    call.__name__, call.__doc__ = method.__name__, method.__doc__
+    return call
+
+
 class LibvirtHypervisor:
-    def __init__(self, uri: str, conn: libvirt.virConnect, on_broken: Callable[[], None]) -> None:
+    """One host. Every method but `migrate` (which runs for the migration's whole length on
+    a connection of its own, watched by the migration's own timeout) has a deadline."""
+
+    def __init__(
+        self,
+        uri: str,
+        conn: libvirt.virConnect,
+        on_broken: Callable[[], None],
+        calls: HostCalls | None = None,
+    ) -> None:
         self._uri = uri
         self._conn = conn
         self._on_broken = on_broken
+        self._calls = calls or HostCalls()
 
     @property
     def uri(self) -> str:
@@ -70,6 +99,7 @@ class LibvirtHypervisor:
     def _guard(self) -> AbstractContextManager[None]:
         return translated(self._uri, on_unreachable=self._on_broken)
 
+    @bounded
     def inventory(self) -> HostInventory:
         with self._guard():
             caps = ET.fromstring(self._conn.getCapabilities())
@@ -131,11 +161,13 @@ class LibvirtHypervisor:
             vmpool_vm_id=vmpool_vm_id(dom.XMLDesc(0)),
         )
 
+    @bounded
     def list_domains(self) -> list[DomainInfo]:
         with self._guard():
             doms = self._conn.listAllDomains(0)
         return self.describe(doms)
 
+    @bounded
     def describe(self, doms: list[libvirt.virDomain]) -> list[DomainInfo]:
         """The info of each domain still there; one gone since it was listed is skipped."""
         result: list[DomainInfo] = []
@@ -147,22 +179,26 @@ class LibvirtHypervisor:
                 continue  # it went away between the listing and the lookup
         return result
 
+    @bounded
     def domain(self, uuid: str) -> DomainInfo:
         dom = self._lookup(uuid)
         with self._guard():
             return self._info(dom)
 
+    @bounded
     def define(self, spec: DomainSpec) -> None:
         xml = build_domain_xml(spec)
         with self._guard():
             self._conn.defineXML(xml)
 
+    @bounded
     def start(self, uuid: str) -> None:
         dom = self._lookup(uuid)
         with self._guard():
             if not dom.isActive():
                 dom.create()
 
+    @bounded
     def shutdown(self, uuid: str) -> None:
         dom = self._lookup(uuid)
         with self._guard():
@@ -170,6 +206,7 @@ class LibvirtHypervisor:
                 raise HypervisorOperationInvalid("domain is not running", uri=self._uri)
             dom.shutdown()
 
+    @bounded
     def destroy(self, uuid: str) -> None:
         dom = self._lookup(uuid)
         try:
@@ -179,11 +216,13 @@ class LibvirtHypervisor:
         except HypervisorOperationInvalid:
             pass  # it stopped on its own meanwhile: the outcome is the one asked for
 
+    @bounded
     def reboot(self, uuid: str) -> None:
         dom = self._lookup(uuid)
         with self._guard():
             dom.reboot(0)
 
+    @bounded
     def undefine(self, uuid: str) -> None:
         try:
             dom = self._lookup(uuid)
@@ -214,13 +253,20 @@ class LibvirtHypervisor:
                 ET.SubElement(root, "name").text = name
                 ET.SubElement(ET.SubElement(root, "target"), "path").text = folder
                 pool = self._conn.storagePoolDefineXML(ET.tostring(root, encoding="unicode"), 0)
-                pool.build(0)
+                try:
+                    pool.build(0)
+                    pool.create(0)
+                    pool.refresh(0)
+                except libvirt.libvirtError:
+                    _remove_pool_quietly(pool)  # nothing left behind on the host
+                    raise
                 pool.setAutostart(1)
             if not pool.isActive():
                 pool.create(0)
             pool.refresh(0)
         return pool
 
+    @bounded
     def create_volume(self, folder: str, name: str, gib: int) -> str:
         pool = self._storage_pool(folder)
         vol = ET.Element("volume")
@@ -231,6 +277,7 @@ class LibvirtHypervisor:
             created = pool.createXML(ET.tostring(vol, encoding="unicode"), 0)
             return str(created.path())
 
+    @bounded
     def delete_volume(self, path: str) -> None:
         self._storage_pool(str(Path(path).parent))  # refreshes the listing
         with self._guard():
@@ -242,6 +289,7 @@ class LibvirtHypervisor:
                 raise
             vol.delete(0)
 
+    @bounded
     def sample_load(self) -> LoadSample:
         with self._guard():
             host = self._conn.getCPUStats(libvirt.VIR_NODE_CPU_STATS_ALL_CPUS, 0)
@@ -271,15 +319,18 @@ class LibvirtHypervisor:
             )
         return LoadSample(busy, total, cpus, tuple(domains))
 
+    @bounded
     def prepare_storage(self, folder: str) -> None:
         self._storage_pool(folder)
 
+    @bounded
     def folder_capacity_gib(self, folder: str) -> int:
         pool = self._storage_pool(folder)
         with self._guard():
             _state, capacity, _allocation, _available = pool.info()
         return int(capacity // 2**30)
 
+    @bounded
     def is_active(self, uuid: str) -> bool:
         try:
             dom = self._lookup(uuid)
@@ -333,6 +384,7 @@ class LibvirtHypervisor:
                 dom.migrateSetMaxDowntime(request.max_downtime_ms, 0)
             dom.migrateToURI3(request.dest_uri, params, flags)
 
+    @bounded
     def job_progress(self, uuid: str) -> JobProgress:
         dom = self._lookup(uuid)
         try:
@@ -342,26 +394,39 @@ class LibvirtHypervisor:
             return JobProgress(active=False)  # the job ended between two looks
         return _progress(stats)
 
+    @bounded
     def completed_job(self, uuid: str) -> JobProgress:
         dom = self._lookup(uuid)
         with self._guard():
             stats = dom.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
         return _progress(stats)
 
+    @bounded
     def abort_job(self, uuid: str) -> None:
         dom = self._lookup(uuid)
         with self._guard():
             dom.abortJob()
 
+    @bounded
     def set_max_downtime(self, uuid: str, ms: int) -> None:
         dom = self._lookup(uuid)
         with self._guard():
             dom.migrateSetMaxDowntime(ms, 0)
 
+    @bounded
     def start_post_copy(self, uuid: str) -> None:
         dom = self._lookup(uuid)
         with self._guard():
             dom.migrateStartPostCopy(0)
+
+
+def _remove_pool_quietly(pool: libvirt.virStoragePool) -> None:
+    try:
+        if pool.isActive():
+            pool.destroy()
+        pool.undefine()
+    except libvirt.libvirtError:
+        log.warning("could not remove a storage pool that failed to start", exc_info=True)
 
 
 def _progress(stats: dict[str, object]) -> JobProgress:
@@ -383,14 +448,25 @@ def _progress(stats: dict[str, object]) -> JobProgress:
 
 
 class LibvirtConnector:
-    """Keeps one connection per URI, reopened when it breaks."""
+    """Keeps one connection per URI, reopened when it breaks. Connections are watched by
+    libvirt keepalive, and every call has a deadline (deadline.py)."""
 
-    def __init__(self, connect_timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        connect_timeout_s: float = CONNECT_TIMEOUT_S,
+        call_timeout_s: float = DEFAULT_TIMEOUT_S,
+        keepalive_interval_s: int = 5,
+        keepalive_count: int = 3,
+    ) -> None:
+        ensure_event_loop()
         self._conns: dict[str, libvirt.virConnect] = {}
         self._lock = threading.Lock()
         self._timeout = connect_timeout_s
+        self._keepalive = (keepalive_interval_s, keepalive_count)
+        self._calls = HostCalls(call_timeout_s, on_timeout=self._drop)
 
     def connect(self, uri: str) -> LibvirtHypervisor:
+        self._calls.check(uri)  # cut off after a missed deadline: 503 at once
         with self._lock:
             conn = self._conns.get(uri)
             if conn is not None:
@@ -399,13 +475,17 @@ class LibvirtConnector:
                 except libvirt.libvirtError:
                     alive = False
                 if not alive:
-                    self._close_quietly(conn)
+                    self._close_in_background(conn)
                     del self._conns[uri]
                     conn = None
-            if conn is None:
-                conn = self._open(uri)
-                self._conns[uri] = conn
-        return LibvirtHypervisor(uri, conn, on_broken=lambda: self.forget(uri))
+        if conn is None:
+            conn = self._open(uri)  # outside the lock: one slow host must not block others
+            with self._lock:
+                kept = self._conns.setdefault(uri, conn)
+            if kept is not conn:
+                self._close_in_background(conn)
+                conn = kept
+        return LibvirtHypervisor(uri, conn, on_broken=lambda: self.forget(uri), calls=self._calls)
 
     def _open(self, uri: str) -> libvirt.virConnect:
         result: dict[str, object] = {}
@@ -420,6 +500,7 @@ class LibvirtConnector:
         t.start()
         t.join(self._timeout)
         if t.is_alive():
+            self._calls.cut_off(uri)
             raise HostUnreachable(f"host {uri} did not answer within {self._timeout:g} s", uri=uri)
         err = result.get("error")
         if isinstance(err, libvirt.libvirtError):
@@ -432,7 +513,24 @@ class LibvirtConnector:
         conn = result.get("conn")
         if not isinstance(conn, libvirt.virConnect):
             raise HostUnreachable(f"host {uri} cannot be reached", uri=uri)
+        try:
+            conn.setKeepAlive(*self._keepalive)
+        except libvirt.libvirtError:
+            log.warning("keepalive not available on %s", uri, exc_info=True)
         return conn
+
+    def _drop(self, uri: str) -> None:
+        """A call missed its deadline: the connection is not trusted any more."""
+        with self._lock:
+            conn = self._conns.pop(uri, None)
+        if conn is not None:
+            self._close_in_background(conn)
+
+    def _close_in_background(self, conn: libvirt.virConnect) -> None:
+        # Closing a connection whose daemon is frozen can block too.
+        threading.Thread(
+            target=self._close_quietly, args=(conn,), name="libvirt-close", daemon=True
+        ).start()
 
     def forget(self, uri: str) -> None:
         with self._lock:
@@ -444,8 +542,9 @@ class LibvirtConnector:
         with self._lock:
             conns = list(self._conns.values())
             self._conns.clear()
+        self._calls.close()
         for conn in conns:
-            self._close_quietly(conn)
+            self._close_in_background(conn)
 
     @staticmethod
     def _close_quietly(conn: libvirt.virConnect) -> None:

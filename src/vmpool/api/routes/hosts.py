@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
 
-from vmpool.api.auth import admin_access, admin_principal, read_access, service_context
+from vmpool.api.auth import admin_principal, read_access, service_context
 from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.params import IdFilter, PathId
 from vmpool.api.schemas import HostCreate, HostList, HostOut, HostUpdate, LoadOut
@@ -18,12 +18,15 @@ router = APIRouter(prefix="/v1/hosts", tags=["hosts"], responses=ERROR_RESPONSES
     operation_id="register_host",
     status_code=201,
     response_model=HostOut,
-    dependencies=[admin_access],
     responses=responses(404, 409, 503),
 )
-def register_host(body: HostCreate, ctx: ServiceContext = Depends(service_context)) -> HostOut:
+def register_host(
+    body: HostCreate,
+    ctx: ServiceContext = Depends(service_context),
+    principal: Principal = admin_principal,
+) -> HostOut:
     """Register a hypervisor by libvirt URI; vmpool connects and reads its inventory."""
-    view = hosts.register_host(ctx, body.uri, body.name, body.pool_id)
+    view = hosts.register_host(ctx, body.uri, body.name, body.pool_id, actor=principal.name)
     return HostOut.model_validate(view)
 
 
@@ -50,12 +53,16 @@ def get_host(host_id: PathId, ctx: ServiceContext = Depends(service_context)) ->
     operation_id="delete_host",
     status_code=204,
     response_class=Response,
-    dependencies=[admin_access],
     responses=responses(404, 409),
 )
-def delete_host(host_id: PathId, ctx: ServiceContext = Depends(service_context)) -> Response:
-    """Forget a host. Refused while it holds VMs."""
-    hosts.delete_host(ctx, host_id)
+def delete_host(
+    host_id: PathId,
+    ctx: ServiceContext = Depends(service_context),
+    principal: Principal = admin_principal,
+) -> Response:
+    """Forget a host. Refused while it holds VMs or takes part in a migration in flight; its
+    migration history stays, naming it."""
+    hosts.delete_host(ctx, host_id, actor=principal.name)
     return Response(status_code=204)
 
 

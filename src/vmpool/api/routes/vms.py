@@ -4,7 +4,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from vmpool.api.auth import admin_access, admin_principal, read_access, service_context
+from vmpool.api.auth import admin_principal, read_access, service_context
 from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.params import AfterCursor, IdFilter, PathId
 from vmpool.api.schemas import LoadOut, MigrateIn, MigrationOut, VmCreate, VmOut, VmPage
@@ -25,10 +25,13 @@ VmStateFilter = Literal[
     operation_id="create_vm",
     status_code=201,
     response_model=VmOut,
-    dependencies=[admin_access],
     responses=responses(404, 409, 502, 503),
 )
-def create_vm(body: VmCreate, ctx: ServiceContext = Depends(service_context)) -> VmOut:
+def create_vm(
+    body: VmCreate,
+    ctx: ServiceContext = Depends(service_context),
+    principal: Principal = admin_principal,
+) -> VmOut:
     """Place, define and start a VM. A 409 `no_capacity` says, per filter, why no host fits."""
     cmd = vms.CreateVm(
         name=body.name,
@@ -47,7 +50,7 @@ def create_vm(body: VmCreate, ctx: ServiceContext = Depends(service_context)) ->
         kernel_args=tuple(body.kernel_args),
         disk_storage=body.disk_storage,
     )
-    return VmOut.model_validate(vms.create_vm(ctx, cmd))
+    return VmOut.model_validate(vms.create_vm(ctx, cmd, actor=principal.name))
 
 
 @router.get("", operation_id="list_vms", response_model=VmPage, dependencies=[read_access])
@@ -78,8 +81,12 @@ def get_vm(vm_id: PathId, ctx: ServiceContext = Depends(service_context)) -> VmO
 
 
 def _action_route(action: str, summary: str) -> None:
-    def handler(vm_id: PathId, ctx: ServiceContext = Depends(service_context)) -> VmOut:
-        return VmOut.model_validate(vms.power_action(ctx, vm_id, action))
+    def handler(
+        vm_id: PathId,
+        ctx: ServiceContext = Depends(service_context),
+        principal: Principal = admin_principal,
+    ) -> VmOut:
+        return VmOut.model_validate(vms.power_action(ctx, vm_id, action, actor=principal.name))
 
     handler.__doc__ = summary
     router.add_api_route(
@@ -88,7 +95,6 @@ def _action_route(action: str, summary: str) -> None:
         methods=["POST"],
         operation_id=f"{action}_vm",
         response_model=VmOut,
-        dependencies=[admin_access],
         responses=responses(404, 409, 502, 503),
         summary=summary,
     )
@@ -105,12 +111,16 @@ _action_route("reboot", "Ask the guest to reboot")
     operation_id="delete_vm",
     status_code=204,
     response_class=Response,
-    dependencies=[admin_access],
     responses=responses(404, 409, 502, 503),
 )
-def delete_vm(vm_id: PathId, ctx: ServiceContext = Depends(service_context)) -> Response:
-    """Destroy and undefine the domain, then free the VM's capacity."""
-    vms.delete_vm(ctx, vm_id)
+def delete_vm(
+    vm_id: PathId,
+    ctx: ServiceContext = Depends(service_context),
+    principal: Principal = admin_principal,
+) -> Response:
+    """Destroy and undefine the domain, then free the VM's capacity. On an unreachable host:
+    503, and the VM stays `deleting` until the host answers and the sync finishes the delete."""
+    vms.delete_vm(ctx, vm_id, actor=principal.name)
     return Response(status_code=204)
 
 
