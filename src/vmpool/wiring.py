@@ -9,6 +9,7 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -49,7 +50,7 @@ class Runtime:
 
 def build_runtime(settings: Settings, connector: HypervisorConnector | None = None) -> Runtime:
     if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_sqlite_file(settings.data_dir, settings.data_dir / "vmpool.db")
     engine = make_engine(settings.effective_database_url)
     factory = make_session_factory(engine)
     hv = connector or LibvirtConnector(
@@ -74,6 +75,19 @@ def build_runtime(settings: Settings, connector: HypervisorConnector | None = No
     ctx = replace(ctx, migration_queue=runner)
     runner.bind(ctx)
     return Runtime(settings=settings, engine=engine, ctx=ctx, connector=hv, migration_runner=runner)
+
+
+def private_sqlite_file(folder: Path, db_file: Path) -> None:
+    """The SQLite database holds token hashes and host URIs: its files are the daemon's alone
+    (0600), whatever the umask, and its folder cannot be listed by others (0711: QEMU, which
+    may run as another user, still reaches boot images kept below it). SQLite gives its
+    -wal and -shm files the main file's mode."""
+    folder.mkdir(mode=0o711, parents=True, exist_ok=True)
+    folder.chmod(0o711)
+    os.close(os.open(db_file, os.O_CREAT | os.O_RDWR, 0o600))
+    for path in (db_file, *(db_file.with_name(db_file.name + s) for s in ("-wal", "-shm"))):
+        if path.exists():
+            path.chmod(0o600)
 
 
 def host_uri_policy(settings: Settings) -> HostUriPolicy:

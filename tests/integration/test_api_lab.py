@@ -9,7 +9,7 @@ from pathlib import Path
 import libvirt
 import pytest
 
-from tests.integration.conftest import Vmpool, domains_on
+from tests.integration.conftest import Vmpool, domains_on, make_vmpool
 from vmpool.lab.hosts import LabHost
 from vmpool.lab.image import GuestImage
 from vmpool.services.sync import sync_all
@@ -220,3 +220,22 @@ def test_another_machine_at_a_hosts_uri_is_not_trusted(vmpool: Vmpool, lab: list
     h = vmpool.client.get(f"/v1/hosts/{host['id']}").json()
     assert h["state"] == "unreachable"
     assert lab[2].host_uuid in h["last_error"] and h["host_uuid"] == lab[0].host_uuid
+
+
+def test_a_registration_that_fails_on_the_disk_folder_leaves_nothing_on_the_host(
+    lab: list[LabHost], tmp_path: Path
+) -> None:
+    def pools() -> set[str]:
+        conn = libvirt.open(lab[2].uri)
+        try:
+            return {p.name() for p in conn.listAllStoragePools(0)}
+        finally:
+            conn.close()
+
+    before = pools()
+    url = f"sqlite:///{tmp_path / 'bad.db'}"
+    for vp in make_vmpool(url, tmp_path, default_local_disk_path="/proc/vmpool-cannot-be-here"):
+        r = vp.client.post("/v1/hosts", json={"uri": lab[2].uri, "name": lab[2].name})
+        assert r.status_code in (409, 422, 502), r.text
+        assert vp.client.get("/v1/hosts").json()["items"] == []
+    assert pools() == before  # no storage pool defined (or set to autostart) by the failure

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,11 +33,13 @@ from vmpool.adapters.db.migrations import (
     head_revision,
     upgrade,
 )
-from vmpool.adapters.db.tables import Base, HostRow, VmRow
+from vmpool.adapters.db.tables import Base, HostRow, MigrationRow, VmRow
 from vmpool.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
+from vmpool.config import Settings
 from vmpool.domain.model import Resources
 from vmpool.errors import SchemaMismatch
 from vmpool.services.tokens import hash_token
+from vmpool.wiring import build_runtime
 
 
 def test_migrations_apply_from_empty(db_url: str) -> None:
@@ -184,3 +189,52 @@ def test_upgrading_a_populated_database_keeps_every_row_and_reference(db_url: st
     new.reflect(engine)
     assert rows(new) == before
     engine.dispose()
+
+
+def test_the_sqlite_database_is_private(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        data = tmp_path / "new" / "data"
+        runtime = build_runtime(Settings(data_dir=data, database_url=None, serial_log_dir=None))
+        upgrade(runtime.engine)
+        runtime.close()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(data.stat().st_mode) == 0o711  # others may not list it
+    for f in data.glob("vmpool.db*"):
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
+
+
+def test_ids_are_never_reused(migrated_engine: Engine) -> None:
+    """Delete the newest VM, host and migration, add new ones: the ids go on, on both
+    databases, and a final step holding the old id finds nothing."""
+    with _uow(migrated_engine) as uow:
+        pool = uow.pools.by_name("default")
+        assert pool is not None
+        host = uow.hosts.add(HostRow(pool_id=pool.id, name="h1", uri="qemu:///system",
+                                     host_uuid="u1"))  # fmt: skip
+        vm = uow.vms.add(VmRow(pool_id=pool.id, host_id=host.id, name="v1", uuid="uuid-1",
+                               vcpus=1, memory_mib=64, state="running"))  # fmt: skip
+        mig = uow.migrations.add(MigrationRow(vm_id=vm.id, pool_id=pool.id,
+                                              source_host_id=host.id, state="failed"))  # fmt: skip
+        uow.commit()
+        ids = (host.id, vm.id, mig.id)
+    with _uow(migrated_engine) as uow:
+        uow.vms.delete(uow.vms.get(ids[1]))  # its migration goes with it (cascade)
+        uow.hosts.delete(uow.hosts.get(ids[0]))
+        uow.commit()
+    with _uow(migrated_engine) as uow:
+        pool = uow.pools.by_name("default")
+        assert pool is not None
+        host = uow.hosts.add(HostRow(pool_id=pool.id, name="h2", uri="qemu:///system",
+                                     host_uuid="u2"))  # fmt: skip
+        vm = uow.vms.add(VmRow(pool_id=pool.id, host_id=host.id, name="v2", uuid="uuid-2",
+                               vcpus=1, memory_mib=64, state="running"))  # fmt: skip
+        mig = uow.migrations.add(MigrationRow(vm_id=vm.id, pool_id=pool.id,
+                                              source_host_id=host.id, state="failed"))  # fmt: skip
+        uow.commit()
+        assert host.id > ids[0] and vm.id > ids[1] and mig.id > ids[2]
+        # The old id, with the old VM's UUID, names nothing.
+        assert uow.vms.same(ids[1], "uuid-1") is None
+        assert uow.vms.same(vm.id, "uuid-1") is None
+        assert uow.vms.same(vm.id, "uuid-2") is vm

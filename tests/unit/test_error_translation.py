@@ -28,6 +28,8 @@ def _err(code: int, domain: int, msg: str = "boom") -> libvirt.libvirtError:
         (libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_FROM_RPC, HostUnreachable),
         (libvirt.VIR_ERR_RPC, libvirt.VIR_FROM_RPC, HostUnreachable),
         (libvirt.VIR_ERR_INVALID_CONN, libvirt.VIR_FROM_NONE, HostUnreachable),
+        # The host answered with its own system error (failed to create a directory).
+        (libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_FROM_NONE, HypervisorFailure),
         (libvirt.VIR_ERR_XML_ERROR, libvirt.VIR_FROM_DOMAIN, InvalidInput),
         (libvirt.VIR_ERR_INTERNAL_ERROR, libvirt.VIR_FROM_QEMU, HypervisorFailure),
     ],

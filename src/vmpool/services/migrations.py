@@ -657,6 +657,7 @@ def _finish(
             m.error = None
             vm.host_id = m.target_host_id
             vm.state = VmState.RUNNING.value
+            vm.last_error = None  # an earlier failure is history now
             uow.events.record(
                 "migration",
                 "migration.completed",

@@ -270,10 +270,11 @@ def _reconcile_vm(
         if state is VmState.CREATING and not _is_stale(vm, now, stale_s):
             return None  # being defined right now
         if state is VmState.CREATING:
-            uow.vms.delete(vm)
+            # Its disk may exist already: removed like a delete, then the record goes.
+            vm.state = VmState.DELETING.value
+            vm.state_changed_at = now
             uow.events.record(ACTOR, "vm.create_abandoned", f"vm/{vm.id}", name=vm.name)
-            report.vms_removed.append(vm.name)
-            return None
+            return "undefine"
         if state is not VmState.ERROR:
             _set_state(uow, vm, VmState.ERROR, now, "the domain is missing on its host", report)
         return None

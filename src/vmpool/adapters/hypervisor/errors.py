@@ -52,11 +52,9 @@ def translate(exc: libvirt.libvirtError, uri: str) -> VmpoolError:
         return AlreadyExists(message, uri=uri)
     if code in _UNREACHABLE_CODES or domain in _UNREACHABLE_DOMAINS:
         return HostUnreachable(f"host {uri} cannot be reached: {message}", uri=uri)
-    if code == libvirt.VIR_ERR_SYSTEM_ERROR and domain in (
-        libvirt.VIR_FROM_RPC,
-        libvirt.VIR_FROM_NONE,
-    ):
-        return HostUnreachable(f"host {uri} cannot be reached: {message}", uri=uri)
+    # A system error of the connection itself comes from the RPC layer (covered above).
+    # One relayed from the host (VIR_FROM_NONE, e.g. "failed to create directory") means
+    # the host answered: it failed, it is not unreachable.
     if code in _BAD_INPUT:
         return InvalidInput(message, uri=uri)
     return HypervisorFailure(message, uri=uri, libvirt_code=code)
