@@ -21,21 +21,19 @@ depends_on = None
 TABLES = ("pools", "hosts", "vms", "placement_groups", "migrations", "plans", "events")
 
 
-def upgrade() -> None:
+def _rebuild(autoincrement: bool) -> None:
     if op.get_bind().dialect.name != "sqlite":
         return
     for table in TABLES:
         with op.batch_alter_table(
-            table, recreate="always", table_kwargs={"sqlite_autoincrement": True}
+            table, recreate="always", table_kwargs={"sqlite_autoincrement": autoincrement}
         ):
             pass
+
+
+def upgrade() -> None:
+    _rebuild(autoincrement=True)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "sqlite":
-        return
-    for table in TABLES:
-        with op.batch_alter_table(
-            table, recreate="always", table_kwargs={"sqlite_autoincrement": False}
-        ):
-            pass
+    _rebuild(autoincrement=False)

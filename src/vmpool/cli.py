@@ -154,6 +154,12 @@ def plan(
         typer.Option("--strategy", help="balance or consolidate (default: the snapshot's)"),
     ] = None,
     max_moves: Annotated[int | None, typer.Option("--max-moves", min=0)] = None,
+    max_memory_mib: Annotated[
+        float | None,
+        typer.Option(
+            "--max-memory-mib", min=0, help="memory the plan may copy; ranks by gain per MiB"
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the plan as JSON")] = False,
 ) -> None:
     """Plan a rebalance offline, from a snapshot, without touching any host (like `hbal -t`)."""
@@ -170,7 +176,10 @@ def plan(
     try:
         parsed = parse_snapshot(data)
         t0 = time.perf_counter()
-        result = make_plan(parsed, PlannerConfig(strategy=strategy, max_moves=max_moves))
+        config = PlannerConfig(
+            strategy=strategy, max_moves=max_moves, max_memory_mib=max_memory_mib
+        )
+        result = make_plan(parsed, config)
         seconds = time.perf_counter() - t0
     except VmpoolError as exc:
         _fail(exc.message)
@@ -179,10 +188,14 @@ def plan(
         sys.stdout.write(json.dumps(out) + "\n")
         return
     for move in out["moves"]:
-        typer.echo(f"move {move['vm']}: {move['from']} -> {move['to']}")
+        typer.echo(
+            f"move {move['vm']}: {move['from']} -> {move['to']}  "
+            f"({move['memory_mib']:.0f} MiB, score {move['score_after']:.4f})"
+        )
     typer.echo(
         f"score {out['score_before']:.4f} -> {out['score_after']:.4f}, "
-        f"{len(out['moves'])} moves, {seconds:.2f} s"
+        f"{len(out['moves'])} moves copying {out['memory_mib_moved']:.0f} MiB, "
+        f"{seconds:.2f} s ({out['stopped_because']})"
     )
 
 

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -37,6 +38,17 @@ class Daemon:
         return httpx.Client(
             base_url=self.url, headers={"Authorization": f"Bearer {self.token}"}, timeout=60
         )
+
+
+def wait_until(what: str, predicate: Any, seconds: float = 240.0) -> Any:
+    """Poll until `predicate()` is truthy; a bound on waiting, not a timing assertion."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"gave up waiting for {what} ({seconds} s)")
 
 
 def vmpool_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

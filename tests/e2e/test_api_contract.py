@@ -108,6 +108,7 @@ def test_schemathesis_finds_nothing(daemon: Daemon, lab: list[LabHost], tmp_path
             capture_output=True,
             text=True,
             timeout=1200,
+            cwd=tmp_path,  # its cache (.schemathesis/) goes there, not into the checkout
         )
         (tmp_path / "schemathesis.log").write_text(run.stdout + run.stderr)
         failures = run.stdout.split("=== WARNINGS ===")[0][-20000:]

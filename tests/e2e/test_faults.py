@@ -8,7 +8,6 @@ import signal
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ import httpx
 import libvirt
 import pytest
 
-from tests.e2e.conftest import start_daemon
+from tests.e2e.conftest import start_daemon, wait_until
 from tests.e2e.test_daemon import virsh
 from tests.integration.conftest import domains_on, wipe_lab_domains
 from vmpool.lab.hosts import LabHost
@@ -24,17 +23,6 @@ from vmpool.lab.hosts import LabHost
 pytestmark = pytest.mark.lab
 
 DEADLINE_S = 8  # the daemon's host_call_timeout_s in these tests
-
-
-def wait_for(what: str, predicate: Callable[[], Any], seconds: float) -> Any:
-    """Poll until true; a bound on waiting, not a timing assertion."""
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"not within {seconds} s: {what}")
 
 
 def _host_state(c: httpx.Client, name: str) -> str:
@@ -64,14 +52,14 @@ def test_a_frozen_host_is_marked_unreachable_and_stalls_nothing_else(
             os.kill(frozen.pid, signal.SIGSTOP)  # accepts connections, never answers
             stopped = True
             frozen_at = time.monotonic()
-            wait_for("the frozen host marked unreachable",
+            wait_until("the frozen host marked unreachable",
                      lambda: _host_state(c, frozen.name) == "unreachable",
                      DEADLINE_S * 3)  # fmt: skip
             marked_after = time.monotonic() - frozen_at
 
             # The healthy host is still synced: a VM destroyed behind vmpool's back shows up.
             virsh(lab[0].uri, "destroy", "ok-1")
-            wait_for("ok-1 seen stopped",
+            wait_until("ok-1 seen stopped",
                      lambda: c.get(f"/v1/vms/{vms['ok-1']['id']}").json()["state"] == "stopped",
                      DEADLINE_S * 2)  # fmt: skip
 
@@ -97,7 +85,7 @@ def test_a_frozen_host_is_marked_unreachable_and_stalls_nothing_else(
 
             os.kill(frozen.pid, signal.SIGCONT)
             stopped = False
-            wait_for("the host back up", lambda: _host_state(c, frozen.name) == "up", 120)
+            wait_until("the host back up", lambda: _host_state(c, frozen.name) == "up", 120)
             assert c.post(f"/v1/vms/{vms['on-frozen']['id']}/stop").status_code == 200
             print(f"frozen host marked unreachable after {marked_after:.1f} s; "
                   f"healthy stop {took_healthy:.2f} s; refused {took_frozen:.3f} s")  # fmt: skip
@@ -153,7 +141,7 @@ def test_a_create_cut_by_sigkill_is_settled_by_the_first_sync_after_restart(
 
         t = threading.Thread(target=create, daemon=True)
         t.start()
-        wait_for("the create's intent", lambda: _creating(db), 30)
+        wait_until("the create's intent", lambda: _creating(db), 30)
         d.proc.send_signal(signal.SIGKILL)
         d.proc.wait(timeout=10)
         t.join(timeout=30)
@@ -169,7 +157,7 @@ def test_a_create_cut_by_sigkill_is_settled_by_the_first_sync_after_restart(
 
                 # The first sync rounds settle it (sync_interval_s is 1 s here), far below
                 # the 120 s stale_intent_s after which an intent would be settled anyway.
-                (vms,) = wait_for("no VM left creating", settled, 20)
+                (vms,) = wait_until("no VM left creating", settled, 20)
                 on_host = domains_on(lab[0])
                 if vms:
                     (vm,) = vms

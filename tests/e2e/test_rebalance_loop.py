@@ -4,7 +4,6 @@ CPU start on one host; `auto` spreads them by live migration and then stays stil
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Daemon, start_daemon
+from tests.e2e.conftest import Daemon, start_daemon, wait_until
 from tests.integration.conftest import where, wipe_lab_domains
 from vmpool.lab.hosts import LabHost
 from vmpool.lab.image import GuestImage
@@ -45,17 +44,6 @@ def loop_daemon(
         d.proc.terminate()
         d.proc.wait(timeout=30)
         wipe_lab_domains(lab)
-
-
-def wait_until(what: str, predicate: Any, seconds: float = 240.0) -> Any:
-    """Poll until `predicate()` is truthy; a bound on waiting, not a timing assertion."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 def burning_vms(c: httpx.Client, lab: list[LabHost]) -> list[dict[str, Any]]:

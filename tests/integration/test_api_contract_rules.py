@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import Vmpool, make_vmpool
-from vmpool.adapters.db.tables import HostRow, MigrationRow, VmRow
+from tests.support.rows import add_host, add_migration, add_vm
 from vmpool.api.schemas import MAX_ID
 
 HUGE = 2**63  # past SQLite's INTEGER and PostgreSQL's BIGINT
@@ -211,59 +211,10 @@ def test_plans_with_no_moves_and_plan_ids(vp: Vmpool) -> None:
 
 def test_a_host_with_migration_history_can_be_deleted_and_the_history_stays(vp: Vmpool) -> None:
     with vp.ctx.uow() as uow:
-        pool = uow.pools.by_name("default")
-        assert pool is not None
-        old = uow.hosts.add(
-            HostRow(
-                pool_id=pool.id,
-                name="old",
-                uri="qemu+tls://old/system",
-                host_uuid="u-old",
-                state="up",
-            )
-        )
-        new = uow.hosts.add(
-            HostRow(
-                pool_id=pool.id,
-                name="new",
-                uri="qemu+tls://new/system",
-                host_uuid="u-new",
-                state="up",
-            )
-        )
-        vm = uow.vms.add(
-            VmRow(
-                pool_id=pool.id,
-                name="moved",
-                uuid="6a1c5f4e-0000-4000-8000-000000000001",
-                host_id=new.id,
-                vcpus=1,
-                memory_mib=64,
-                state="running",
-            )
-        )
-        uow.migrations.add(
-            MigrationRow(
-                vm_id=vm.id,
-                pool_id=pool.id,
-                source_host_id=old.id,
-                source_host_name="old",
-                target_host_id=new.id,
-                target_host_name="new",
-                state="completed",
-            )
-        )
-        busy = uow.migrations.add(
-            MigrationRow(
-                vm_id=vm.id,
-                pool_id=pool.id,
-                source_host_id=new.id,
-                source_host_name="new",
-                target_host_id=old.id,
-                target_host_name="old",
-                state="queued",
-            )
-        )
+        old, new = add_host(uow, "old"), add_host(uow, "new")
+        vm = add_vm(uow, "moved", new)
+        add_migration(uow, vm, old, new, "completed")
+        busy = add_migration(uow, vm, new, old, "queued")
         uow.commit()
         old_id, busy_id = old.id, busy.id
     # A migration in flight still refers to it: 409, saying which.

@@ -26,6 +26,7 @@ from sqlalchemy import (
     text,
 )
 
+from tests.support.rows import add_host, add_migration, add_vm
 from vmpool.adapters.db.engine import make_engine, make_session_factory
 from vmpool.adapters.db.migrations import (
     check_schema,
@@ -33,7 +34,7 @@ from vmpool.adapters.db.migrations import (
     head_revision,
     upgrade,
 )
-from vmpool.adapters.db.tables import Base, HostRow, MigrationRow, VmRow
+from vmpool.adapters.db.tables import Base, HostRow, VmRow
 from vmpool.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
 from vmpool.config import Settings
 from vmpool.domain.model import Resources
@@ -208,33 +209,24 @@ def test_the_sqlite_database_is_private(tmp_path: Path) -> None:
 def test_ids_are_never_reused(migrated_engine: Engine) -> None:
     """Delete the newest VM, host and migration, add new ones: the ids go on, on both
     databases, and a final step holding the old id finds nothing."""
-    with _uow(migrated_engine) as uow:
-        pool = uow.pools.by_name("default")
-        assert pool is not None
-        host = uow.hosts.add(HostRow(pool_id=pool.id, name="h1", uri="qemu:///system",
-                                     host_uuid="u1"))  # fmt: skip
-        vm = uow.vms.add(VmRow(pool_id=pool.id, host_id=host.id, name="v1", uuid="uuid-1",
-                               vcpus=1, memory_mib=64, state="running"))  # fmt: skip
-        mig = uow.migrations.add(MigrationRow(vm_id=vm.id, pool_id=pool.id,
-                                              source_host_id=host.id, state="failed"))  # fmt: skip
+
+    def add_three(uow: SqlAlchemyUnitOfWork, n: int) -> tuple[int, int, int]:
+        host = add_host(uow, f"h{n}")
+        vm = add_vm(uow, f"v{n}", host)
+        migration = add_migration(uow, vm, host, None, "failed")
         uow.commit()
-        ids = (host.id, vm.id, mig.id)
+        return host.id, vm.id, migration.id
+
     with _uow(migrated_engine) as uow:
-        uow.vms.delete(uow.vms.get(ids[1]))  # its migration goes with it (cascade)
-        uow.hosts.delete(uow.hosts.get(ids[0]))
+        first = add_three(uow, 1)
+    with _uow(migrated_engine) as uow:
+        uow.vms.delete(uow.vms.get(first[1]))  # its migration goes with it (cascade)
+        uow.hosts.delete(uow.hosts.get(first[0]))
         uow.commit()
     with _uow(migrated_engine) as uow:
-        pool = uow.pools.by_name("default")
-        assert pool is not None
-        host = uow.hosts.add(HostRow(pool_id=pool.id, name="h2", uri="qemu:///system",
-                                     host_uuid="u2"))  # fmt: skip
-        vm = uow.vms.add(VmRow(pool_id=pool.id, host_id=host.id, name="v2", uuid="uuid-2",
-                               vcpus=1, memory_mib=64, state="running"))  # fmt: skip
-        mig = uow.migrations.add(MigrationRow(vm_id=vm.id, pool_id=pool.id,
-                                              source_host_id=host.id, state="failed"))  # fmt: skip
-        uow.commit()
-        assert host.id > ids[0] and vm.id > ids[1] and mig.id > ids[2]
+        second = add_three(uow, 2)
+        assert all(b > a for a, b in zip(first, second, strict=True)), (first, second)
         # The old id, with the old VM's UUID, names nothing.
-        assert uow.vms.same(ids[1], "uuid-1") is None
-        assert uow.vms.same(vm.id, "uuid-1") is None
-        assert uow.vms.same(vm.id, "uuid-2") is vm
+        assert uow.vms.same(first[1], "uuid-v1") is None
+        assert uow.vms.same(second[1], "uuid-v1") is None
+        assert uow.vms.same(second[1], "uuid-v2") is not None

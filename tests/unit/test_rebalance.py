@@ -198,12 +198,66 @@ def test_hard_anti_affinity_kept_and_soft_repaired() -> None:
     assert p.components_after.soft_groups == 0
 
 
-def test_cost_aware_prefers_cheap_moves() -> None:
+def test_with_equal_gains_the_cheaper_move_is_chosen() -> None:
     # Same CPU picture; memory differs only by who is dirty: the clean VM moves.
     vms = [vm("dirty", "h1", vcpus=8, mem=4096, cpu_usage=1.0, dirty_rate=1200.0),
            vm("clean", "h1", vcpus=8, mem=4096, cpu_usage=1.0)]  # fmt: skip
     p = plan(parse_snapshot(doc(hosts=[("h1", "up"), ("h2", "up")], vms=vms)))
     assert p.moves[0].vm == "clean"
+
+
+def _budget_cluster() -> ClusterSnapshot:
+    # "big" moves CPU and memory balance the most; "lean" moves almost as much CPU balance
+    # while copying 1/32 of the memory.
+    vms = [vm("big", "h1", vcpus=8, mem=32768, cpu_usage=0.5),
+           vm("lean", "h1", vcpus=8, mem=1024, cpu_usage=0.5),
+           vm("rest", "h1", vcpus=8, mem=8192, cpu_usage=0.5)]  # fmt: skip
+    return parse_snapshot(doc(hosts=[("h1", "up"), ("h2", "up")], vms=vms))
+
+
+def test_a_move_budget_ranks_by_gain_a_memory_budget_by_gain_per_mib() -> None:
+    snap = _budget_cluster()
+    by_gain = plan(snap, PlannerConfig(max_moves=1, near_tie=0.0))
+    assert [m.vm for m in by_gain.moves] == ["big"]
+    by_cost = plan(snap, PlannerConfig(max_moves=1, max_memory_mib=40_000))
+    assert [m.vm for m in by_cost.moves] == ["lean"]
+    gain = {p.moves[0].vm: p.score_before - p.score_after for p in (by_gain, by_cost)}
+    assert gain["big"] > gain["lean"]  # the cases really differ
+    assert gain["lean"] / 1024 > gain["big"] / 32768
+
+
+def test_the_memory_budget_is_respected_and_ends_the_plan() -> None:
+    snap = parse_snapshot(doc(vms=[vm(f"v{i}", "h1", mem=4096, cpu_usage=0.5) for i in range(8)]))
+    p = plan(snap, PlannerConfig(max_moves=50, max_memory_mib=10_000))
+    assert 0 < p.memory_mib_moved <= 10_000
+    assert len(p.moves) == 2
+    assert p.stopped_because.startswith(("max_memory_mib reached", "no move within"))
+    assert plan(snap, PlannerConfig(max_memory_mib=0)).moves == ()
+    # Both budgets: whichever is reached first.
+    assert len(plan(snap, PlannerConfig(max_moves=1, max_memory_mib=10_000)).moves) == 1
+
+
+def test_a_vm_dirtying_memory_at_link_speed_is_a_last_resort() -> None:
+    vms = [vm("hot", "h1", vcpus=4, mem=4096, cpu_usage=1.0, dirty_rate=1240.0),
+           vm("calm", "h1", vcpus=4, mem=4096, cpu_usage=0.5),
+           vm("pinned", "h1", vcpus=8, mem=4096, cpu_usage=1.0, migratable=False)]  # fmt: skip
+    snap = parse_snapshot(doc(hosts=[("h1", "up"), ("h2", "up")], vms=vms))
+    assert plan(snap).moves[0].vm == "calm"
+    # ... although moving "hot" gains more: on a link fast enough for it, it goes first.
+    fast = PlannerConfig(migration_bandwidth_mib_s=1e6, near_tie=0.0)
+    assert plan(snap, fast).moves[0].vm == "hot"
+    alone = [vm("hot", "h1", vcpus=8, mem=4096, cpu_usage=1.0, dirty_rate=1240.0),
+             vm("pinned", "h1", vcpus=4, mem=4096, migratable=False)]  # fmt: skip
+    p = plan(parse_snapshot(doc(hosts=[("h1", "up"), ("h2", "up")], vms=alone)))
+    assert [m.vm for m in p.moves] == ["hot"]  # still moved when nothing else can
+
+
+def test_the_memory_budget_travels_in_the_snapshot() -> None:
+    data = doc(vms=[vm("a", "h1")], max_memory_mib=2048)
+    snap = parse_snapshot(data)
+    assert snap.policy.max_memory_mib == 2048
+    assert parse_snapshot(snapshot_to_json(snap)) == snap
+    assert plan(snap).memory_mib_moved == 0  # "a" (4096 MiB) does not fit the budget
 
 
 # --- consolidate ------------------------------------------------------------------------

@@ -99,12 +99,17 @@ def check_valid(snap: ClusterSnapshot, where: dict[str, str]) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(pools(), st.frozensets(st.sampled_from([f"v{j}" for j in range(20)])))
+@given(
+    pools(),
+    st.frozensets(st.sampled_from([f"v{j}" for j in range(20)])),
+    st.none() | st.floats(0, 60_000),
+)
 def test_every_prefix_is_valid_and_score_never_rises(
-    data: dict[str, Any], recent: frozenset[str]
+    data: dict[str, Any], recent: frozenset[str], memory_budget: float | None
 ) -> None:
     snap = parse_snapshot(data)
-    p = plan(snap, PlannerConfig(max_moves=15), recently_moved=recent)
+    config = PlannerConfig(max_moves=15, max_memory_mib=memory_budget)
+    p = plan(snap, config, recently_moved=recent)
     state = {h.name: h.state.value for h in snap.hosts}
     vms = {v.name: v for v in snap.vms}
     where = {v.name: v.host for v in snap.vms}
@@ -128,6 +133,8 @@ def test_every_prefix_is_valid_and_score_never_rises(
         assert check_move(now, m.vm, m.target, p.strategy, 1e-12) is None
         prev = m.score_after
     assert len(p.moves) <= 15
+    if memory_budget is not None:
+        assert p.memory_mib_moved <= memory_budget + 1e-6
     assert abs(p.score_after - prev) < 1e-6
 
 

@@ -232,6 +232,7 @@ class PoolOut(Out):
     rebalance_hysteresis_cycles: int
     rebalance_cooldown_s: int
     rebalance_max_moves: int
+    rebalance_max_memory_mib: int = Field(description="memory a plan may copy; 0: no budget")
     rebalance_streak: int = Field(
         description="consecutive cycles that found an improving plan (hysteresis)"
     )
@@ -290,6 +291,13 @@ class PoolPolicyIn(Strict):
     )
     rebalance_max_moves: int | None = Field(
         default=None, ge=0, le=1000, description="migrations per plan; default 5"
+    )
+    rebalance_max_memory_mib: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_ID,
+        description="MiB a plan may copy (the moved VMs' memory); 0 (default): no memory "
+        "budget. With a memory budget the planner takes the most gain per MiB",
     )
 
 
@@ -443,6 +451,9 @@ class LoadOut(Out):
 class PlanCreate(Strict):
     strategy: Strategy | None = Field(default=None, strict=False, description="default: the pool's")
     max_moves: int | None = Field(default=None, ge=0, le=1000, description="default: the pool's")
+    max_memory_mib: int | None = Field(
+        default=None, ge=0, le=MAX_ID, description="default: the pool's (0: no memory budget)"
+    )
     min_gain: float | None = Field(default=None, ge=0, le=100, description="default: the pool's")
     dry_run: bool = Field(default=False, description="answer with the plan without storing it")
 

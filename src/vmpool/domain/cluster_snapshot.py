@@ -103,6 +103,7 @@ class SnapshotPolicy:
     strategy: Strategy = Strategy.BALANCE
     max_migrations: int = 50
     min_gain: float | None = None
+    max_memory_mib: float | None = None  # the memory a plan may copy; None: no such budget
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +176,7 @@ _POLICY_KEYS = {
     "strategy",
     "max_migrations",
     "min_gain",
+    "max_memory_mib",
 }
 _GROUP_KEYS = {"policy", "hard"}
 
@@ -260,11 +262,13 @@ def _parse_policy(raw: Any) -> SnapshotPolicy:
         reserved_disk_gib=_int(p.get("reserved_disk_gib", 0), "policy.reserved_disk_gib"),
     )
     min_gain = p.get("min_gain")
+    max_memory = p.get("max_memory_mib")
     return SnapshotPolicy(
         allocation=alloc,
         strategy=_enum(Strategy, p.get("strategy", "balance"), "policy.strategy"),
         max_migrations=_int(p.get("max_migrations", 50), "policy.max_migrations"),
         min_gain=None if min_gain is None else _num(min_gain, "policy.min_gain"),
+        max_memory_mib=None if max_memory is None else _num(max_memory, "policy.max_memory_mib"),
     )
 
 
@@ -480,6 +484,8 @@ def snapshot_to_json(snap: ClusterSnapshot) -> dict[str, Any]:
     }
     if snap.policy.min_gain is not None:
         policy["min_gain"] = snap.policy.min_gain
+    if snap.policy.max_memory_mib is not None:
+        policy["max_memory_mib"] = snap.policy.max_memory_mib
     doc: dict[str, Any] = {"version": snap.version, "hosts": hosts, "vms": vms, "policy": policy}
     if snap.groups:
         doc["groups"] = {

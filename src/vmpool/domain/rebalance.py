@@ -59,17 +59,29 @@ _EPS = 1e-9
 class PlannerConfig:
     """Planner knobs. `None` means "take the snapshot policy's value": strategy from
     policy.strategy, max_moves from policy.max_migrations, min_gain from policy.min_gain
-    (else DEFAULT_MIN_GAIN). `strategy` may be given as a Strategy or its string value."""
+    (else DEFAULT_MIN_GAIN). `strategy` may be given as a Strategy or its string value.
+
+    Two budgets, either or both; the plan stops at whichever is reached first:
+    - `max_moves`, a number of migrations: each step takes the move that gains the most;
+      among moves within `near_tie` of the best gain, the one that copies the least memory.
+    - `max_memory_mib`, the memory the plan may copy (the sum of the moved VMs' memory):
+      each step takes the move with the most gain per MiB copied that still fits.
+    A VM whose memory is dirtied about as fast as the link carries it (dirty rate at 95% of
+    `migration_bandwidth_mib_s` or more) may never converge: it moves only when no other
+    move gains enough. Memory a move copies counts pre-copy retransmission:
+    memory / (1 - dirty rate / bandwidth).
+    """
 
     strategy: Strategy | str | None = None
     max_moves: int | None = None
     min_gain: float | None = None
-    # Cost-awareness: candidates are ranked by gain / (1 + effective MiB / cost_scale_mib),
-    # where effective MiB = memory / (1 - dirty_rate / bandwidth) (pre-copy retransmission).
-    cost_scale_mib: float = 4096.0
+    max_memory_mib: float | None = None
+    near_tie: float = 0.1
     migration_bandwidth_mib_s: float = 1250.0
-    # Pruning: sources are the VMs of the `source_hosts` most loaded hosts per metric,
-    # targets the `target_hosts` least loaded per metric.
+    # Search width: every (VM, up host) pair is tried at each step while there are at most
+    # `full_search_pairs` of them; beyond, the sources are the VMs of the `source_hosts`
+    # most loaded hosts per metric and the targets the `target_hosts` least loaded.
+    full_search_pairs: int = 30_000
     source_hosts: int = 4
     target_hosts: int = 6
 
@@ -205,6 +217,7 @@ class _State:
         self.evac = sum(1 for h in self.vm_host if not self.up[h])
         self.soft = sum(self._group_penalty(g) for g in range(len(group_names)))
         self.used_hosts = sum(1 for h in self.up_idx if self.host_vms[h])
+        self._deviations: float | None = None
 
     def claim(self, i: int, h: int) -> tuple[float, float]:
         """(vCPUs, memory) VM i takes from host h's capacity."""
@@ -331,13 +344,14 @@ class _State:
                 nb = fb + xt * inv[t]
                 d2 += nb * nb - fb * fb
             return extra - d2 / (2 * n)
-        old = 0.0
+        # The hot path of the search: the three deviations after the move, inline.
         new = 0.0
+        inv_n = 1.0 / n
+        up_s = self.up[s]
         for k, xs, xt in ((0, vs, vt), (1, ms, mt), (2, vm.load, vm.load)):
             fk, inv = self.f[k], self.inv[k]
             s1, s2 = self.s1[k], self.s2[k]
-            old += self._std(s1, s2)
-            if self.up[s]:
+            if up_s:
                 fa = fk[s]
                 na = fa - xs * inv[s]
                 s1 += na - fa
@@ -346,12 +360,22 @@ class _State:
             nb = fb + xt * inv[t]
             s1 += nb - fb
             s2 += nb * nb - fb * fb
-            new += self._std(s1, s2)
-        return new - old + extra
+            mean = s1 * inv_n
+            var = s2 * inv_n - mean * mean
+            if var > 0.0:
+                new += math.sqrt(var)
+        return new - self.deviations() + extra
+
+    def deviations(self) -> float:
+        """The sum of the three deviations now (cached until the next move)."""
+        if self._deviations is None:
+            self._deviations = sum(self._std(self.s1[k], self.s2[k]) for k in range(3))
+        return self._deviations
 
     # -- applying -------------------------------------------------------------------------
 
     def apply(self, i: int, t: int) -> None:
+        self._deviations = None
         s = self.vm_host[i]
         vm = self.vms[i]
         self.soft += self.group_delta(i, t)
@@ -403,6 +427,10 @@ def _effective_mib(vm: SnapshotVm, bandwidth: float) -> float:
     return vm.memory_mib * (20.0 if ratio >= 0.95 else 1.0 / (1.0 - ratio))
 
 
+def _last_resort(vm: SnapshotVm, bandwidth: float) -> bool:
+    return vm.dirty_rate is not None and bandwidth > 0 and vm.dirty_rate / bandwidth >= 0.95
+
+
 @dataclass(slots=True)
 class _Search:
     state: _State
@@ -410,13 +438,28 @@ class _Search:
     min_gain: float
     max_moves: int
     config: PlannerConfig
-    cost_factor: list[float]
+    cost_mib: list[float]  # memory a move of each VM copies (with retransmission)
+    last_resort: list[bool]
+    memory_left: float | None = None  # of the memory budget, when there is one
     moved: set[int] = field(default_factory=set)
     moves: list[Move] = field(default_factory=list)
     current: float = 0.0
 
     def can_move(self, i: int) -> bool:
         return self.state.movable[i] and i not in self.moved
+
+    def budget_left(self) -> bool:
+        return len(self.moves) < self.max_moves and (
+            self.memory_left is None or self.memory_left > _EPS
+        )
+
+    def budget_spent(self) -> str:
+        return (
+            "max_moves reached" if len(self.moves) >= self.max_moves else "max_memory_mib reached"
+        )
+
+    def affordable(self, i: int) -> bool:
+        return self.memory_left is None or self.state.vms[i].memory_mib <= self.memory_left + _EPS
 
     def record(self, i: int, t: int, reason: str) -> None:
         st = self.state
@@ -430,27 +473,34 @@ class _Search:
         )  # fmt: skip
         self.moved.add(i)
         self.current = after
+        if self.memory_left is not None:
+            self.memory_left -= vm.memory_mib
 
     def best_move(
         self, candidates: Iterable[int], targets: list[int]
     ) -> tuple[float, int, int] | None:
-        """The candidate move with the best gain per cost, among those gaining >= min_gain."""
+        """The move to take among those gaining >= min_gain (see PlannerConfig)."""
         st = self.state
-        best: tuple[float, int, int] | None = None
-        best_rank = 0.0
         strategy = self.strategy
+        found: list[tuple[float, int, int]] = []
         for i in candidates:
-            factor = self.cost_factor[i]
+            if not self.affordable(i):
+                continue
             for t in targets:
                 if not st.allowed(i, t) or not st.fits(i, t):
                     continue
                 gain = -st.delta(i, t, strategy)
-                if gain < self.min_gain:
-                    continue
-                rank = gain * factor
-                if best is None or rank > best_rank:
-                    best, best_rank = (gain, i, t), rank
-        return best
+                if gain >= self.min_gain:
+                    found.append((gain, i, t))
+        if not found:
+            return None
+        usual = [f for f in found if not self.last_resort[f[1]]] or found
+        cost = self.cost_mib
+        if self.memory_left is not None:
+            return max(usual, key=lambda f: (f[0] / max(cost[f[1]], 1.0), -f[1], -f[2]))
+        best = max(f[0] for f in usual)
+        near = [f for f in usual if f[0] >= best * (1.0 - self.config.near_tie)]
+        return min(near, key=lambda f: (cost[f[1]], -f[0], f[1], f[2]))
 
     def priority_vms(self) -> list[int]:
         """VMs that should move whatever the balance: on non-up hosts, or in soft violation."""
@@ -495,34 +545,53 @@ def _balance(search: _Search) -> str:
     cfg = search.config
     src_k = max(1, cfg.source_hosts)
     tgt_k = max(1, cfg.target_hosts)
-    while len(search.moves) < search.max_moves:
+    while search.budget_left():
         up = st.up_idx
-        targets: set[int] = set()
-        sources: set[int] = set()
-        for fk in st.f:
-            targets.update(heapq.nsmallest(tgt_k, up, key=fk.__getitem__))
-            sources.update(heapq.nlargest(src_k, up, key=fk.__getitem__))
-        tlist = sorted(targets)
-        if search.repair(tlist):
+        if search.repair(up if _full_search(search) else _pruned_targets(search, tgt_k)):
             continue
-        candidates = [
-            i for s in sorted(sources) for i in sorted(st.host_vms[s]) if search.can_move(i)
-        ]
-        found = search.best_move(candidates, tlist)
+        if _full_search(search):
+            candidates = [i for h in up for i in sorted(st.host_vms[h]) if search.can_move(i)]
+            found = search.best_move(candidates, up)
+        else:
+            targets = _pruned_targets(search, tgt_k)
+            sources: set[int] = set()
+            for fk in st.f:
+                sources.update(heapq.nlargest(src_k, up, key=fk.__getitem__))
+            candidates = [
+                i for s in sorted(sources) for i in sorted(st.host_vms[s]) if search.can_move(i)
+            ]
+            found = search.best_move(candidates, targets)
+            if found is None and len(up) > len(targets):
+                # Widen once: every up host as a target for the same sources.
+                found = search.best_move(candidates, up)
         if found is None:
-            # Widen once: every up host as a target for the same sources.
-            found = search.best_move(candidates, up) if len(up) > len(tlist) else None
-        if found is None:
+            if search.memory_left is not None:
+                return "no move within the memory budget improves the score by min_gain"
             return "no move improves the score by min_gain"
         _, i, t = found
         search.record(i, t, "balance")
-    return "max_moves reached"
+    return (
+        "max_moves reached" if len(search.moves) >= search.max_moves else "max_memory_mib reached"
+    )
+
+
+def _full_search(search: _Search) -> bool:
+    st = search.state
+    return len(st.up_idx) * len(st.vms) <= search.config.full_search_pairs
+
+
+def _pruned_targets(search: _Search, k: int) -> list[int]:
+    st = search.state
+    targets: set[int] = set()
+    for fk in st.f:
+        targets.update(heapq.nsmallest(k, st.up_idx, key=fk.__getitem__))
+    return sorted(targets)
 
 
 def _consolidate(search: _Search) -> str:
     st = search.state
     # 1. Evacuate maintenance/down hosts and repair soft groups, onto the fullest hosts.
-    while len(search.moves) < search.max_moves:
+    while search.budget_left():
         fullest = heapq.nlargest(
             24, (h for h in st.up_idx if st.host_vms[h]), key=lambda h: st.f[0][h] + st.f[1][h]
         )
@@ -530,7 +599,7 @@ def _consolidate(search: _Search) -> str:
             break
     # 2. Empty the least loaded up hosts, one at a time, onto fuller non-empty hosts.
     tried: set[int] = set()
-    while len(search.moves) < search.max_moves:
+    while search.budget_left():
         donors = sorted(
             (h for h in st.up_idx if st.host_vms[h] and h not in tried),
             key=lambda h: (len(st.host_vms[h]), st.f[0][h] + st.f[1][h], h),
@@ -540,6 +609,10 @@ def _consolidate(search: _Search) -> str:
             tried.add(donor)
             vms = sorted(st.host_vms[donor], key=lambda i: (-st.vms[i].memory_mib, i))
             if len(vms) > search.max_moves - len(search.moves):
+                continue
+            if search.memory_left is not None and (
+                sum(st.vms[i].memory_mib for i in vms) > search.memory_left + _EPS
+            ):
                 continue
             if not all(search.can_move(i) for i in vms):
                 continue
@@ -555,7 +628,9 @@ def _consolidate(search: _Search) -> str:
             break
         if not progress:
             return "no further host can be emptied"
-    return "max_moves reached"
+    return (
+        "max_moves reached" if len(search.moves) >= search.max_moves else "max_memory_mib reached"
+    )
 
 
 def _empty_host(search: _Search, donor: int, vms: list[int]) -> list[tuple[int, int]] | None:
@@ -612,15 +687,21 @@ def plan(
         min_gain = DEFAULT_MIN_GAIN
     min_gain = max(min_gain, 1e-12)
     st = _State(snapshot, recently_moved)
-    scale = config.cost_scale_mib
-    cost_factor = [
-        1.0 / (1.0 + _effective_mib(vm, config.migration_bandwidth_mib_s) / scale)
-        if scale > 0
-        else 1.0
-        for vm in snapshot.vms
-    ]
+    bandwidth = config.migration_bandwidth_mib_s
+    max_memory = (
+        snapshot.policy.max_memory_mib if config.max_memory_mib is None else config.max_memory_mib
+    )
     before = st.components()
-    search = _Search(st, strategy, min_gain, max(0, max_moves), config, cost_factor)
+    search = _Search(
+        st,
+        strategy,
+        min_gain,
+        max(0, max_moves),
+        config,
+        cost_mib=[_effective_mib(vm, bandwidth) for vm in snapshot.vms],
+        last_resort=[_last_resort(vm, bandwidth) for vm in snapshot.vms],
+        memory_left=None if max_memory is None else max(0.0, max_memory),
+    )
     search.current = before.total(strategy)
     if st.n_up == 0:
         stopped = "no host is up"

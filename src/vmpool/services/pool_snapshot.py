@@ -99,6 +99,7 @@ def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolSnapshot:
             strategy=Strategy(pool.rebalance_strategy),
             max_migrations=pool.rebalance_max_moves,
             min_gain=pool.rebalance_min_gain,
+            max_memory_mib=float(pool.rebalance_max_memory_mib) or None,
         ),
         groups={
             g.name: GroupSpec(name=g.name, policy=GroupPolicy(g.policy), hard=g.hard)

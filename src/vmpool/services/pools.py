@@ -40,6 +40,7 @@ class PolicyChange:
     rebalance_hysteresis_cycles: int | None = None
     rebalance_cooldown_s: int | None = None
     rebalance_max_moves: int | None = None
+    rebalance_max_memory_mib: int | None = None
 
     def given(self) -> dict[str, Any]:
         return {
@@ -54,6 +55,7 @@ REBALANCE_BOUNDS: dict[str, tuple[float, float]] = {
     "rebalance_hysteresis_cycles": (1, 1000),
     "rebalance_cooldown_s": (0, 30 * 86_400),
     "rebalance_max_moves": (0, 1000),
+    "rebalance_max_memory_mib": (0, 2**31 - 1),
 }
 
 

@@ -154,6 +154,7 @@ class PlanRequest:
     strategy: Strategy | None = None
     max_moves: int | None = None
     min_gain: float | None = None
+    max_memory_mib: int | None = None  # 0: no memory budget; None: the pool's
 
 
 def _make_plan(
@@ -164,6 +165,12 @@ def _make_plan(
         strategy=request.strategy or Strategy(pool.rebalance_strategy),
         max_moves=pool.rebalance_max_moves if request.max_moves is None else request.max_moves,
         min_gain=pool.rebalance_min_gain if request.min_gain is None else request.min_gain,
+        max_memory_mib=float(
+            pool.rebalance_max_memory_mib
+            if request.max_memory_mib is None
+            else request.max_memory_mib
+        )
+        or None,
     )
     started = time.perf_counter()
     result = plan(snap.snapshot, config, snap.recently_moved)

@@ -102,6 +102,7 @@ class PoolView:
     rebalance_hysteresis_cycles: int
     rebalance_cooldown_s: int
     rebalance_max_moves: int
+    rebalance_max_memory_mib: int
     rebalance_streak: int
     rebalance_last_run_at: datetime | None
     rebalance_last_result: str | None
@@ -152,6 +153,7 @@ def pool_view(row: PoolRow) -> PoolView:
         rebalance_hysteresis_cycles=row.rebalance_hysteresis_cycles,
         rebalance_cooldown_s=row.rebalance_cooldown_s,
         rebalance_max_moves=row.rebalance_max_moves,
+        rebalance_max_memory_mib=row.rebalance_max_memory_mib,
         rebalance_streak=row.rebalance_streak,
         rebalance_last_run_at=row.rebalance_last_run_at,
         rebalance_last_result=row.rebalance_last_result,

@@ -91,6 +91,8 @@ class PoolRow(Base):
     rebalance_hysteresis_cycles: Mapped[int] = mapped_column(Integer, default=3)
     rebalance_cooldown_s: Mapped[int] = mapped_column(Integer, default=1800)
     rebalance_max_moves: Mapped[int] = mapped_column(Integer, default=5)
+    # The memory a plan may copy, in MiB; 0: no memory budget (only the move budget).
+    rebalance_max_memory_mib: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Loop state: consecutive cycles that found an improving plan, and the last outcome.
     rebalance_streak: Mapped[int] = mapped_column(Integer, default=0)
     rebalance_last_run_at: Mapped[datetime | None] = mapped_column(nullable=True)

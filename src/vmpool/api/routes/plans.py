@@ -76,7 +76,10 @@ def create_plan(
     """Plan now. With `dry_run` the plan is only returned (id null); otherwise it is stored
     as `proposed` and runs once approved, whatever the pool's mode."""
     request = rebalance.PlanRequest(
-        strategy=body.strategy, max_moves=body.max_moves, min_gain=body.min_gain
+        strategy=body.strategy,
+        max_moves=body.max_moves,
+        min_gain=body.min_gain,
+        max_memory_mib=body.max_memory_mib,
     )
     view = rebalance.create_plan(ctx, pool_id, request, body.dry_run, principal.name)
     return PlanOut.model_validate(view)
