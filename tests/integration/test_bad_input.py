@@ -83,7 +83,7 @@ def test_unknown_ids_are_404(vmpool_sqlite: Vmpool) -> None:
         r = getattr(c, method)(path)
         assert r.status_code == 404, path
         assert r.json()["error"]["code"] == "not_found"
-    assert c.get("/v1/vms/not-a-number").status_code == 422
+    assert c.get("/v1/vms/not-a-number").status_code == 404  # names nothing (docs/security.md)
     assert c.get("/v1/nowhere").status_code == 404
 
 

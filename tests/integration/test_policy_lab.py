@@ -151,7 +151,7 @@ def test_hard_and_soft_anti_affinity(vmpool_sqlite: Vmpool, lab: list[LabHost]) 
     soft = [_vm(vp, f"soft-{i}", pool["id"], placement_group="soft") for i in range(4)]
     assert all(r.status_code == 201 for r in soft)
     assert len({r.json()["host_name"] for r in soft[:3]}) == 3  # spread while it can
-    assert _vm(vp, "x", pool["id"], placement_group="nope").status_code == 422
+    assert _vm(vp, "x", pool["id"], placement_group="nope").status_code == 404
 
 
 def test_hard_affinity_keeps_a_group_together(vmpool_sqlite: Vmpool, lab: list[LabHost]) -> None:
