@@ -81,7 +81,7 @@ class PlannerConfig:
     # Search width: every (VM, up host) pair is tried at each step while there are at most
     # `full_search_pairs` of them; beyond, the sources are the VMs of the `source_hosts`
     # most loaded hosts per metric and the targets the `target_hosts` least loaded.
-    full_search_pairs: int = 30_000
+    full_search_pairs: int = 10_000
     source_hosts: int = 4
     target_hosts: int = 6
 
@@ -476,10 +476,9 @@ class _Search:
         if self.memory_left is not None:
             self.memory_left -= vm.memory_mib
 
-    def best_move(
-        self, candidates: Iterable[int], targets: list[int]
-    ) -> tuple[float, int, int] | None:
-        """The move to take among those gaining >= min_gain (see PlannerConfig)."""
+    def scan(self, candidates: Iterable[int], targets: list[int]) -> list[tuple[float, int, int]]:
+        """Every allowed move of a candidate onto a target gaining >= min_gain, with its
+        gain; a VM dirtying memory at link speed only when no other VM can move."""
         st = self.state
         strategy = self.strategy
         found: list[tuple[float, int, int]] = []
@@ -492,15 +491,22 @@ class _Search:
                 gain = -st.delta(i, t, strategy)
                 if gain >= self.min_gain:
                     found.append((gain, i, t))
-        if not found:
-            return None
-        usual = [f for f in found if not self.last_resort[f[1]]] or found
+        return [f for f in found if not self.last_resort[f[1]]] or found
+
+    def choose(self, found: list[tuple[float, int, int]]) -> tuple[float, int, int]:
         cost = self.cost_mib
         if self.memory_left is not None:
-            return max(usual, key=lambda f: (f[0] / max(cost[f[1]], 1.0), -f[1], -f[2]))
-        best = max(f[0] for f in usual)
-        near = [f for f in usual if f[0] >= best * (1.0 - self.config.near_tie)]
+            return max(found, key=lambda f: (f[0] / max(cost[f[1]], 1.0), -f[1], -f[2]))
+        best = max(f[0] for f in found)
+        near = [f for f in found if f[0] >= best * (1.0 - self.config.near_tie)]
         return min(near, key=lambda f: (cost[f[1]], -f[0], f[1], f[2]))
+
+    def best_move(
+        self, candidates: Iterable[int], targets: list[int]
+    ) -> tuple[float, int, int] | None:
+        """The move to take among those gaining >= min_gain (see PlannerConfig)."""
+        found = self.scan(candidates, targets)
+        return self.choose(found) if found else None
 
     def priority_vms(self) -> list[int]:
         """VMs that should move whatever the balance: on non-up hosts, or in soft violation."""
@@ -542,37 +548,34 @@ class _Search:
 
 def _balance(search: _Search) -> str:
     st = search.state
-    cfg = search.config
-    src_k = max(1, cfg.source_hosts)
-    tgt_k = max(1, cfg.target_hosts)
     while search.budget_left():
-        up = st.up_idx
-        if search.repair(up if _full_search(search) else _pruned_targets(search, tgt_k)):
+        if search.repair(st.up_idx if _full_search(search) else _pruned_targets(search)):
             continue
-        if _full_search(search):
-            candidates = [i for h in up for i in sorted(st.host_vms[h]) if search.can_move(i)]
-            found = search.best_move(candidates, up)
-        else:
-            targets = _pruned_targets(search, tgt_k)
-            sources: set[int] = set()
-            for fk in st.f:
-                sources.update(heapq.nlargest(src_k, up, key=fk.__getitem__))
-            candidates = [
-                i for s in sorted(sources) for i in sorted(st.host_vms[s]) if search.can_move(i)
-            ]
-            found = search.best_move(candidates, targets)
-            if found is None and len(up) > len(targets):
-                # Widen once: every up host as a target for the same sources.
-                found = search.best_move(candidates, up)
-        if found is None:
+        candidates, targets = _balance_candidates(search)
+        found = search.scan(candidates, targets)
+        if not found and len(st.up_idx) > len(targets):
+            # Widen once: every up host as a target for the same sources.
+            found = search.scan(candidates, st.up_idx)
+        if not found:
             if search.memory_left is not None:
                 return "no move within the memory budget improves the score by min_gain"
             return "no move improves the score by min_gain"
-        _, i, t = found
+        _, i, t = search.choose(found)
         search.record(i, t, "balance")
-    return (
-        "max_moves reached" if len(search.moves) >= search.max_moves else "max_memory_mib reached"
-    )
+    return search.budget_spent()
+
+
+def _balance_candidates(search: _Search) -> tuple[list[int], list[int]]:
+    """The VMs that may move and the hosts they may go to at this step (PlannerConfig)."""
+    st = search.state
+    up = st.up_idx
+    if _full_search(search):
+        return [i for h in up for i in sorted(st.host_vms[h]) if search.can_move(i)], up
+    sources: set[int] = set()
+    for fk in st.f:
+        sources.update(heapq.nlargest(max(1, search.config.source_hosts), up, key=fk.__getitem__))
+    candidates = [i for s in sorted(sources) for i in sorted(st.host_vms[s]) if search.can_move(i)]
+    return candidates, _pruned_targets(search)
 
 
 def _full_search(search: _Search) -> bool:
@@ -580,8 +583,9 @@ def _full_search(search: _Search) -> bool:
     return len(st.up_idx) * len(st.vms) <= search.config.full_search_pairs
 
 
-def _pruned_targets(search: _Search, k: int) -> list[int]:
+def _pruned_targets(search: _Search) -> list[int]:
     st = search.state
+    k = max(1, search.config.target_hosts)
     targets: set[int] = set()
     for fk in st.f:
         targets.update(heapq.nsmallest(k, st.up_idx, key=fk.__getitem__))
