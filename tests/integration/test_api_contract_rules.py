@@ -226,6 +226,8 @@ def test_a_host_with_migration_history_can_be_deleted_and_the_history_stays(vp: 
         uow.commit()
     r = vp.client.delete(f"/v1/hosts/{old_id}")
     assert r.status_code == 204, r.text
+    (event,) = vp.client.get("/v1/events?kind=host.deleted").json()["items"]
+    assert event["actor"] == "test-admin"
     items = vp.client.get("/v1/migrations").json()["items"]
     assert [(m["source_host_id"], m["source_host"], m["target_host"]) for m in items] == [
         (None, "old", "new"),

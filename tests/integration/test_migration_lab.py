@@ -122,12 +122,16 @@ def test_auto_target_goes_where_placement_prefers(
     vp.client.post(
         "/v1/vms", json={"name": "b-load", "vcpus": 2, "memory_mib": 64, "hosts": [lab[1].name]}
     )
+    with vp.ctx.uow() as uow:  # an old failure, as a failed migration would leave it
+        uow.vms.get(vms[0]["id"]).last_error = "migration failed: an earlier attempt"
+        uow.commit()
     r = vp.client.post(f"/v1/vms/{vms[0]['id']}/migrate", json={})
     assert r.status_code == 202, r.text
     assert r.json()["target_host_id"] == c["id"]
     m = wait_migration(vp, r.json()["id"])
     assert m["state"] == "completed", m["error"]
     assert m["source_host_id"] == a["id"]
+    assert vp.client.get(f"/v1/vms/{vms[0]['id']}").json()["last_error"] is None  # history now
 
 
 def test_bad_migration_requests_start_nothing(vmpool_sqlite: Vmpool, lab: list[LabHost]) -> None:

@@ -88,5 +88,9 @@ def test_deleting_vms_while_the_sync_runs_raises_no_foreign_alert(
     assert rounds[0] >= 4, rounds
     alerts = vp.client.get("/v1/events?kind=host.foreign_domain").json()["items"]
     assert alerts == []
+    # The audit trail names the token that acted.
+    for kind in ("host.registered", "vm.create", "vm.delete", "vm.deleted"):
+        actors = {e["actor"] for e in vp.client.get(f"/v1/events?kind={kind}").json()["items"]}
+        assert actors == {"test-admin"}, (kind, actors)
     for h in vp.client.get("/v1/hosts").json()["items"]:
         assert h["foreign_domains"] == [], h["name"]

@@ -219,11 +219,25 @@ def test_a_move_budget_ranks_by_gain_a_memory_budget_by_gain_per_mib() -> None:
     snap = _budget_cluster()
     by_gain = plan(snap, PlannerConfig(max_moves=1, near_tie=0.0))
     assert [m.vm for m in by_gain.moves] == ["big"]
-    by_cost = plan(snap, PlannerConfig(max_moves=1, max_memory_mib=40_000))
-    assert [m.vm for m in by_cost.moves] == ["lean"]
-    gain = {p.moves[0].vm: p.score_before - p.score_after for p in (by_gain, by_cost)}
+    by_cost = plan(snap, PlannerConfig(max_memory_mib=40_000))  # and the default 50 moves
+    assert by_cost.moves[0].vm == "lean"
+    gain = {p.moves[0].vm: p.moves[0].score_before - p.moves[0].score_after
+            for p in (by_gain, by_cost)}  # fmt: skip
     assert gain["big"] > gain["lean"]  # the cases really differ
     assert gain["lean"] / 1024 > gain["big"] / 32768
+
+
+def test_with_both_budgets_a_vm_that_fits_the_memory_left_per_move_is_ranked_by_gain() -> None:
+    # One move and memory enough for the big VM: the move budget is what runs out, so the
+    # move that gains the most is the one to spend it on.
+    snap = _budget_cluster()
+    assert [m.vm for m in plan(snap, PlannerConfig(max_moves=1, max_memory_mib=40_000)).moves] == [
+        "big"
+    ]
+    # Memory for the lean VM only: it is the move that fits.
+    assert [m.vm for m in plan(snap, PlannerConfig(max_moves=1, max_memory_mib=2048)).moves] == [
+        "lean"
+    ]
 
 
 def test_the_memory_budget_is_respected_and_ends_the_plan() -> None:

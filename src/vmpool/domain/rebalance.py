@@ -65,7 +65,8 @@ class PlannerConfig:
     - `max_moves`, a number of migrations: each step takes the move that gains the most;
       among moves within `near_tie` of the best gain, the one that copies the least memory.
     - `max_memory_mib`, the memory the plan may copy (the sum of the moved VMs' memory):
-      each step takes the move with the most gain per MiB copied that still fits.
+      each step takes the move with the most gain per share of the budgets left it uses,
+      gain / max(1 / moves left, MiB / memory left): gain per MiB when moves are plenty.
     A VM whose memory is dirtied about as fast as the link carries it (dirty rate at 95% of
     `migration_bandwidth_mib_s` or more) may never converge: it moves only when no other
     move gains enough. Memory a move copies counts pre-copy retransmission:
@@ -496,7 +497,17 @@ class _Search:
     def choose(self, found: list[tuple[float, int, int]]) -> tuple[float, int, int]:
         cost = self.cost_mib
         if self.memory_left is not None:
-            return max(found, key=lambda f: (f[0] / max(cost[f[1]], 1.0), -f[1], -f[2]))
+            # Gain per share of what is left of the budgets a move uses: one of the moves
+            # left, and its MiB of the memory left, whichever share is the larger. With only
+            # a memory budget that is gain per MiB; with both, a VM small enough for the
+            # memory left per move is ranked by its gain alone.
+            per_move = 1.0 / max(1, self.max_moves - len(self.moves))
+            per_mib = 1.0 / max(self.memory_left, 1.0)
+
+            def rank(f: tuple[float, int, int]) -> tuple[float, int, int]:
+                return f[0] / max(per_move, cost[f[1]] * per_mib), -f[1], -f[2]
+
+            return max(found, key=rank)
         best = max(f[0] for f in found)
         near = [f for f in found if f[0] >= best * (1.0 - self.config.near_tie)]
         return min(near, key=lambda f: (cost[f[1]], -f[0], f[1], f[2]))
