@@ -50,6 +50,7 @@ neutral score: negative means vmpool's placement scores lower (better).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import re
@@ -198,14 +199,35 @@ class HbalRun:
     own_after: float | None
 
 
-def run_hbal(snap: ClusterSnapshot, max_moves: int, timeout: float) -> HbalRun | str:
-    """hbal's plan for `snap`, or why there is none."""
+def run_hbal(
+    snap: ClusterSnapshot, max_moves: int, timeout: float, cache: Path | None = None
+) -> HbalRun | str:
+    """hbal's plan for `snap`, or why there is none. With `cache`, a run of hbal on the same
+    input and budget is taken from there (its plan does not depend on vmpool's code: a rerun
+    of the bench after a planner change need not wait for hbal again)."""
     exe = shutil.which("hbal")
     if exe is None:
         return "hbal not installed (apt-get install -y ganeti-htools)"
+    text = ganeti_text(snap)
+    key = hashlib.sha256(f"{max_moves}\n{text}".encode()).hexdigest()[:24]
+    cached = cache / f"hbal-{key}.json" if cache is not None else None
+    if cached is not None and cached.is_file():
+        data = json.loads(cached.read_text())
+        return HbalRun([(m, h) for m, h in data["moves"]], data["seconds"], data["before"],
+                       data["after"])  # fmt: skip
+    run = _run_hbal(exe, text, max_moves, timeout)
+    if cached is not None and isinstance(run, HbalRun):
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        record = {"moves": run.moves, "seconds": run.seconds}
+        record.update(before=run.own_before, after=run.own_after)
+        cached.write_text(json.dumps(record))
+    return run
+
+
+def _run_hbal(exe: str, text: str, max_moves: int, timeout: float) -> HbalRun | str:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "cluster.txt"
-        path.write_text(ganeti_text(snap))
+        path.write_text(text)
         cmd = [exe, "-t", str(path), f"--max-length={max_moves}", "--ignore-dynu"]
         start = time.perf_counter()
         try:
@@ -376,7 +398,7 @@ def bench_cluster(n_hosts: int, n_vms: int, args: argparse.Namespace) -> list[Ro
             print(f"    hbal skipped: {hbal_skip}")
             rows.append(row)
             continue
-        hb = run_hbal(snap, k, args.hbal_timeout)
+        hb = run_hbal(snap, k, args.hbal_timeout, args.hbal_cache)
         if isinstance(hb, str):
             print(f"    hbal: {hb}")
             rows.append(row)
@@ -476,6 +498,12 @@ def main() -> None:
     )
     ap.add_argument("--no-hbal", action="store_true", help="vmpool only")
     ap.add_argument("--hbal-timeout", type=float, default=3600.0, help="seconds per hbal run")
+    ap.add_argument(
+        "--hbal-cache",
+        type=Path,
+        default=None,
+        help="keep hbal's plans in this folder and reuse them (same input, same budget)",
+    )
     ap.add_argument("--hbal-max-hosts", type=int, default=100, help="skip hbal above this")
     args = ap.parse_args()
     sizes = SIZES
