@@ -367,6 +367,60 @@ class _State:
                 new += math.sqrt(var)
         return new - self.deviations() + extra
 
+    def balance_gains(self, i: int, targets: list[int]) -> list[tuple[float, int]]:
+        """-delta(i, t, BALANCE) for every target t that is allowed and fits: the same
+        arithmetic in the same order as `delta`, with the source's part computed once."""
+        s = self.vm_host[i]
+        vm = self.vms[i]
+        n = self.n_up
+        inv_n = 1.0 / n
+        up_s = self.up[s]
+        guaranteed = self.guar[i]
+        vs, ms = self.claim(i, s)
+        load = vm.load
+        disk = vm.disk_gib
+        f, inv = self.f, self.inv
+        base: list[tuple[float, float]] = []
+        for k, xs in ((0, vs), (1, ms), (2, load)):
+            s1, s2 = self.s1[k], self.s2[k]
+            if up_s:
+                fa = f[k][s]
+                na = fa - xs * inv[k][s]
+                s1 += na - fa
+                s2 += na * na - fa * fa
+            base.append((s1, s2))
+        now = self.deviations()
+        evac = -EVACUATION_WEIGHT if not up_s else 0.0
+        grouped = self.vm_group[i] >= 0
+        av, am, ad = self.av, self.am, self.ad
+        cap_v, cap_m, cap_d = self.cap_v, self.cap_m, self.cap_d
+        out: list[tuple[float, int]] = []
+        for t in targets:
+            if not self.allowed(i, t):
+                continue
+            vt, mt = self.claim(i, t) if guaranteed else (vs, ms)
+            if (
+                av[t] + vt > cap_v[t] + _EPS
+                or am[t] + mt > cap_m[t] + _EPS
+                or ad[t] + disk > cap_d[t] + _EPS
+            ):
+                continue
+            extra = SOFT_GROUP_WEIGHT * self.group_delta(i, t) if grouped else 0.0
+            extra += evac
+            new = 0.0
+            for k, xt in ((0, vt), (1, mt), (2, load)):
+                s1, s2 = base[k]
+                fb = f[k][t]
+                nb = fb + xt * inv[k][t]
+                s1 += nb - fb
+                s2 += nb * nb - fb * fb
+                mean = s1 * inv_n
+                var = s2 * inv_n - mean * mean
+                if var > 0.0:
+                    new += math.sqrt(var)
+            out.append((-(new - now + extra), t))
+        return out
+
     def deviations(self) -> float:
         """The sum of the three deviations now (cached until the next move)."""
         if self._deviations is None:
@@ -483,14 +537,18 @@ class _Search:
         st = self.state
         strategy = self.strategy
         found: list[tuple[float, int, int]] = []
+        min_gain = self.min_gain
         for i in candidates:
             if not self.affordable(i):
+                continue
+            if strategy is Strategy.BALANCE:
+                found += ((g, i, t) for g, t in st.balance_gains(i, targets) if g >= min_gain)
                 continue
             for t in targets:
                 if not st.allowed(i, t) or not st.fits(i, t):
                     continue
                 gain = -st.delta(i, t, strategy)
-                if gain >= self.min_gain:
+                if gain >= min_gain:
                     found.append((gain, i, t))
         return [f for f in found if not self.last_resort[f[1]]] or found
 
