@@ -8,8 +8,8 @@ from __future__ import annotations
 import threading
 
 from vmpool.domain.model import DomainType
+from vmpool.domain.ports import DomainInfo, DomainSpec, HostInventory, LoadSample, PowerState
 from vmpool.errors import DomainMissing
-from vmpool.services.ports import DomainInfo, DomainSpec, HostInventory, LoadSample, PowerState
 
 
 class FakeHypervisor:

@@ -8,5 +8,6 @@ bash scripts/install.sh
 .venv/bin/ruff check src tests bench alembic
 .venv/bin/ruff format --check src tests bench alembic
 .venv/bin/mypy
+.venv/bin/lint-imports  # the layer contracts in pyproject.toml
 # The fixtures start the lab hosts, build the guest image and start PostgreSQL.
 exec .venv/bin/pytest -q "$@"

@@ -23,10 +23,10 @@ from vmpool.api.app import create_app
 from vmpool.config import Settings
 from vmpool.domain.host_uri import HostUriPolicy
 from vmpool.domain.model import DomainType
+from vmpool.domain.ports import HypervisorConnector
 from vmpool.scheduler.jobs import build_scheduler, settle_migrations
 from vmpool.services import daemon_lease
 from vmpool.services.migration_runner import MigrationRunner
-from vmpool.services.ports import HypervisorConnector
 from vmpool.services.unit_of_work import ServiceContext
 
 log = logging.getLogger(__name__)

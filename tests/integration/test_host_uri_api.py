@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from tests.integration.conftest import Vmpool, make_vmpool
 from tests.unit.test_host_uri import REFUSED
 from vmpool.api.app import create_app
-from vmpool.services.ports import Hypervisor, HypervisorConnector
+from vmpool.domain.ports import Hypervisor, HypervisorConnector
 
 
 class RecordingConnector:

@@ -10,9 +10,9 @@ import pytest
 from tests.integration.conftest import wipe_lab_domains
 from vmpool.adapters.hypervisor.libvirt_adapter import LibvirtConnector
 from vmpool.domain.model import DomainType
+from vmpool.domain.ports import DomainSpec, PowerState
 from vmpool.errors import DomainMissing, HostUnreachable, HypervisorOperationInvalid
 from vmpool.lab.hosts import LabHost
-from vmpool.services.ports import DomainSpec, PowerState
 
 pytestmark = pytest.mark.lab
 

@@ -13,8 +13,8 @@ import pytest
 from tests.integration.conftest import Vmpool, domains_on, make_vmpool, wipe_lab_domains
 from vmpool.adapters.db.tables import VmRow
 from vmpool.domain.model import DomainType
+from vmpool.domain.ports import DomainSpec
 from vmpool.lab.hosts import LabHost
-from vmpool.services.ports import DomainSpec
 from vmpool.services.sync import sync_all
 
 pytestmark = pytest.mark.lab

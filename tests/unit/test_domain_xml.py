@@ -4,8 +4,8 @@ import pytest
 
 from vmpool.adapters.hypervisor.domain_xml import build_domain_xml, vmpool_vm_id
 from vmpool.domain.model import DomainType
+from vmpool.domain.ports import BootImage, DomainSpec
 from vmpool.errors import InvalidInput
-from vmpool.services.ports import BootImage, DomainSpec
 
 
 def spec(**kw: object) -> DomainSpec:

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from vmpool.domain.names import is_valid_name, validate_name
+from vmpool.domain.ports import BootImage
 from vmpool.errors import InvalidInput, NotFound
-from vmpool.services.ports import BootImage
 
 
 class DirectoryImageCatalog:

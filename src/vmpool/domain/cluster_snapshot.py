@@ -81,6 +81,9 @@ class SnapshotVm:
     dirty_rate: float | None = None
     # Dedicated resources: vCPUs and memory count at ratio 1.0, as in placement.
     guaranteed: bool = False
+    # The hosts that can run it (its placement requirements: traits, architecture, domain
+    # type, allowed hosts); None: any host.
+    hosts: frozenset[str] | None = None
 
     @property
     def load(self) -> float:
@@ -165,6 +168,7 @@ _VM_KEYS = {
     "group",
     "dirty_rate",
     "guaranteed",
+    "hosts",
 }
 _POLICY_KEYS = {
     "cpu_allocation_ratio",
@@ -361,6 +365,13 @@ def parse_snapshot(data: dict[str, Any]) -> ClusterSnapshot:
                 raise _fail(f"{where}.group", f"unknown group {group!r} (not in 'groups')")
         usage = v.get("cpu_usage")
         dirty = v.get("dirty_rate")
+        runs_on = v.get("hosts")
+        if runs_on is not None:
+            if not isinstance(runs_on, list):
+                raise _fail(f"{where}.hosts", "expected a list of host names")
+            runs_on = frozenset(_name(h, f"{where}.hosts") for h in runs_on)
+            if unknown := runs_on - seen_hosts:
+                raise _fail(f"{where}.hosts", f"unknown hosts {sorted(unknown)}")
         vms.append(
             SnapshotVm(
                 name=name,
@@ -373,6 +384,7 @@ def parse_snapshot(data: dict[str, Any]) -> ClusterSnapshot:
                 group=group,
                 dirty_rate=None if dirty is None else _num(dirty, f"{where}.dirty_rate"),
                 guaranteed=_bool(v.get("guaranteed", False), f"{where}.guaranteed"),
+                hosts=runs_on,
             )
         )
 
@@ -470,6 +482,8 @@ def snapshot_to_json(snap: ClusterSnapshot) -> dict[str, Any]:
             vm["dirty_rate"] = v.dirty_rate
         if v.guaranteed:
             vm["guaranteed"] = True
+        if v.hosts is not None:
+            vm["hosts"] = sorted(v.hosts)
         vms.append(vm)
     alloc = snap.policy.allocation
     policy: dict[str, Any] = {

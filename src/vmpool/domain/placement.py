@@ -86,6 +86,17 @@ def _filter_reason(host: HostSnapshot, req: VmRequest) -> str | None:
     return None
 
 
+def meets_requirements(host: HostSnapshot, req: VmRequest) -> bool:
+    """Whether `host` can run the VM at all, whatever its state, load or group: the allowed
+    hosts, architecture, domain type and traits (what the rebalance planner must keep)."""
+    return (
+        (req.allowed_hosts is None or host.name in req.allowed_hosts)
+        and (req.arch is None or host.arch == req.arch)
+        and (req.domain_type is None or req.domain_type in host.domain_types)
+        and req.required_traits <= host.traits
+    )
+
+
 def _needs_full_filter(req: VmRequest) -> bool:
     return bool(
         req.allowed_hosts is not None

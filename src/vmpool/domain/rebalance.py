@@ -189,6 +189,10 @@ class _State:
         self.gcount: list[dict[int, int]] = [{} for _ in group_names]
         self.vm_group = [gindex[vm.group] if vm.group is not None else -1 for vm in snap.vms]
         self.movable = [vm.migratable and vm.name not in recently_moved for vm in snap.vms]
+        # The hosts each VM's placement requirements allow (None: any).
+        self.runs_on: list[frozenset[int] | None] = [
+            None if vm.hosts is None else frozenset(index[h] for h in vm.hosts) for vm in snap.vms
+        ]
         # A guaranteed VM claims its vCPUs and memory times the host's ratios (as placement).
         self.guar = [vm.guaranteed for vm in snap.vms]
         host_ratios = [snap.ratios(h) for h in hosts]
@@ -287,6 +291,9 @@ class _State:
         """Every hard rule for moving VM i onto host t (capacity aside)."""
         s = self.vm_host[i]
         if t == s or not self.up[t] or not self.movable[i]:
+            return False
+        runs_on = self.runs_on[i]
+        if runs_on is not None and t not in runs_on:
             return False
         g = self.vm_group[i]
         if g >= 0 and self.group_hard[g]:

@@ -8,9 +8,9 @@ from vmpool.adapters.db.tables import HostRow
 from vmpool.domain.host_uri import check_host_uri
 from vmpool.domain.model import ACTIVE_MIGRATION_STATES, HostState
 from vmpool.domain.names import is_valid_name, validate_folder, validate_name, validate_trait
+from vmpool.domain.ports import HostInventory
 from vmpool.errors import AlreadyExists, HostUnreachable, InvalidInput, InvalidState
 from vmpool.services.pools import check_ratios, default_pool
-from vmpool.services.ports import HostInventory
 from vmpool.services.snapshots import (
     NO_ALLOCATION,
     figures,

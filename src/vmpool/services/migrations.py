@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -22,11 +22,11 @@ from urllib.parse import urlsplit
 from vmpool.adapters.db.tables import HostRow, MigrationRow, VmRow
 from vmpool.domain.model import (
     MigrationState,
-    VmRequest,
     VmState,
     completion_timeout_s,
     downtime_steps,
 )
+from vmpool.domain.ports import DISK_TARGET, Hypervisor, JobProgress, MigrationRequest
 from vmpool.errors import (
     Conflict,
     DomainMissing,
@@ -37,10 +37,9 @@ from vmpool.errors import (
     VmpoolError,
 )
 from vmpool.services.hosts import require_reachable
-from vmpool.services.ports import DISK_TARGET, Hypervisor, JobProgress, MigrationRequest
-from vmpool.services.snapshots import SHARED_STORAGE_TRAIT, policy_of, pool_snapshot
+from vmpool.services.snapshots import policy_of, pool_snapshot
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
-from vmpool.services.vms import group_rule_of_vm, place_or_refuse
+from vmpool.services.vms import group_rule_of_vm, place_or_refuse, placement_request
 
 log = logging.getLogger(__name__)
 
@@ -237,16 +236,11 @@ def _new_migration(uow: UnitOfWork, vm: VmRow, opts: MigrateOptions, reason: str
         )
     pool = uow.pools.get(vm.pool_id)
     group, _ = group_rule_of_vm(uow, vm)
-    request = VmRequest(
-        vcpus=vm.vcpus,
-        memory_mib=vm.memory_mib,
-        disk_gib=vm.disk_gib,
-        guaranteed=vm.guaranteed,
-        allowed_hosts=requested,
-        excluded_hosts=frozenset({source.name}),
-        required_traits=frozenset({SHARED_STORAGE_TRAIT} if vm.disk_storage == "shared" else ()),
-        group=group,
-    )
+    needs = placement_request(vm, group)
+    allowed = needs.allowed_hosts
+    if requested is not None:
+        allowed = requested if allowed is None else allowed & requested
+    request = replace(needs, allowed_hosts=allowed, excluded_hosts=frozenset({source.name}))
     chosen = place_or_refuse(pool_snapshot(uow, pool), request, policy_of(pool))
     target = uow.hosts.get(chosen.id)
     if vm.disk_storage == "shared" and target.shared_disk_path != source.shared_disk_path:

@@ -21,8 +21,10 @@ from vmpool.domain.cluster_snapshot import (
     with_report,
 )
 from vmpool.domain.model import ACTIVE_MIGRATION_STATES, GroupPolicy, HostState, VmState
-from vmpool.services.snapshots import overrides_of, policy_of
+from vmpool.domain.placement import meets_requirements
+from vmpool.services.snapshots import NO_ALLOCATION, host_snapshot, overrides_of, policy_of
 from vmpool.services.unit_of_work import UnitOfWork
+from vmpool.services.vms import placement_request
 
 MIB = 1024 * 1024
 
@@ -61,8 +63,13 @@ def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolSnapshot:
     moving = {m.vm_id for m in uow.migrations.in_states(active) if m.pool_id == pool.id}
     since = now - timedelta(seconds=pool.rebalance_cooldown_s)
     moved = uow.migrations.vms_moved_since(pool.id, since) if pool.rebalance_cooldown_s else set()
+    # Where each VM may run at all (its placement requirements), as placement decides it.
+    capable = [host_snapshot(h, policy_of(pool), NO_ALLOCATION) for h in hosts]
+    all_hosts = frozenset(h.name for h in hosts)
     snap_vms: list[SnapshotVm] = []
     for v in vms:
+        needs = placement_request(v)
+        runs_on = frozenset(h.name for h in capable if meets_requirements(h, needs))
         running = v.state == VmState.RUNNING.value
         row = load.get(v.id)
         usage = row.cpu_usage_avg if row is not None else None
@@ -79,6 +86,7 @@ def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolSnapshot:
                 group=group.name if group is not None else None,
                 guaranteed=v.guaranteed,
                 dirty_rate=dirty[v.id] / MIB if v.id in dirty else None,
+                hosts=None if runs_on == all_hosts else runs_on,
             )
         )
     snapshot = ClusterSnapshot(

@@ -28,9 +28,9 @@ from datetime import datetime, timedelta
 
 from vmpool.adapters.db.tables import ForeignDomainRow, HostRow, VmRow
 from vmpool.domain.model import HostState, VmState
+from vmpool.domain.ports import DomainInfo, Hypervisor
 from vmpool.errors import DomainMissing, HostUnreachable, VmpoolError
 from vmpool.services.hosts import apply_inventory
-from vmpool.services.ports import DomainInfo, Hypervisor
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 from vmpool.services.vms import remove_domain_and_disk
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from vmpool.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
 from vmpool.domain.host_uri import HostUriPolicy
 from vmpool.domain.model import DomainType
-from vmpool.services.ports import HypervisorConnector, ImageCatalog, MigrationQueue
+from vmpool.domain.ports import HypervisorConnector, ImageCatalog, MigrationQueue
 
 UnitOfWork = SqlAlchemyUnitOfWork
 UowFactory = Callable[[], SqlAlchemyUnitOfWork]

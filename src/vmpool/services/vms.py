@@ -29,6 +29,7 @@ from vmpool.domain.model import (
 )
 from vmpool.domain.names import validate_name, validate_trait
 from vmpool.domain.placement import place
+from vmpool.domain.ports import DomainSpec, Hypervisor
 from vmpool.errors import (
     AlreadyExists,
     Conflict,
@@ -41,10 +42,9 @@ from vmpool.errors import (
 )
 from vmpool.services.hosts import require_reachable
 from vmpool.services.pools import default_pool
-from vmpool.services.ports import DomainSpec, Hypervisor
 from vmpool.services.snapshots import SHARED_STORAGE_TRAIT, policy_of, pool_snapshot
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
-from vmpool.services.views import VmView, vm_view
+from vmpool.services.views import VmView, split_list, vm_view
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +127,9 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
             disk_path=disk_path,
             placement_group_id=group_id,
             domain_type=domain_type.value,
+            arch=cmd.arch,
+            required_traits=",".join(sorted(request.required_traits - {SHARED_STORAGE_TRAIT})),
+            allowed_hosts=None if cmd.hosts is None else ",".join(sorted(cmd.hosts)),
             state=VmState.CREATING.value,
             state_changed_at=ctx.clock(),
         )
@@ -185,6 +188,26 @@ def build_request(ctx: ServiceContext, cmd: CreateVm, group: GroupRule | None) -
         required_traits=frozenset(validate_trait(t) for t in cmd.required_traits)
         | ({SHARED_STORAGE_TRAIT} if cmd.disk_gib and cmd.disk_storage == "shared" else set()),
         allowed_hosts=cmd.hosts,
+        group=group,
+    )
+
+
+def placement_request(vm: VmRow, group: GroupRule | None = None) -> VmRequest:
+    """What placement needs to move an existing VM: its size and the requirements it was
+    created with (architecture, domain type, traits, allowed hosts, storage), so that no
+    migration, evacuation or rebalance puts it where it could not have been created."""
+    traits = set(split_list(vm.required_traits))
+    if vm.disk_storage == "shared":
+        traits.add(SHARED_STORAGE_TRAIT)
+    return VmRequest(
+        vcpus=vm.vcpus,
+        memory_mib=vm.memory_mib,
+        disk_gib=vm.disk_gib,
+        guaranteed=vm.guaranteed,
+        arch=vm.arch,
+        domain_type=DomainType(vm.domain_type),
+        required_traits=frozenset(traits),
+        allowed_hosts=None if vm.allowed_hosts is None else frozenset(split_list(vm.allowed_hosts)),
         group=group,
     )
 

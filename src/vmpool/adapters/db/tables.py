@@ -175,6 +175,12 @@ class VmRow(Base):
         ForeignKey("placement_groups.id"), index=True, nullable=True
     )
     domain_type: Mapped[str] = mapped_column(String(8), default="qemu")
+    # Placement requirements asked for at create, kept for every later move (migration,
+    # evacuation, rebalance): architecture, required traits, allowed hosts (comma lists).
+    # A kvm_only VM is one whose domain_type is kvm.
+    arch: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    required_traits: Mapped[str] = mapped_column(Text, default="", server_default="")
+    allowed_hosts: Mapped[str | None] = mapped_column(Text, nullable=True)
     state: Mapped[str] = mapped_column(String(16), index=True)
     state_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)

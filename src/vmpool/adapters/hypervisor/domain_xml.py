@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from vmpool.domain.names import validate_name
-from vmpool.services.ports import DISK_TARGET, DomainSpec
+from vmpool.domain.ports import DISK_TARGET, DomainSpec
 
 VMPOOL_XMLNS = "https://vmpool.dev/xmlns/vm/1"
 _METADATA_TAG = f"{{{VMPOOL_XMLNS}}}vm"

@@ -23,8 +23,7 @@ from vmpool.adapters.hypervisor.domain_xml import build_domain_xml, vmpool_vm_id
 from vmpool.adapters.hypervisor.errors import translate, translated
 from vmpool.adapters.hypervisor.event_loop import ensure_event_loop
 from vmpool.domain.model import DomainType
-from vmpool.errors import DomainMissing, HostUnreachable, HypervisorOperationInvalid
-from vmpool.services.ports import (
+from vmpool.domain.ports import (
     DomainInfo,
     DomainLoad,
     DomainSpec,
@@ -34,6 +33,7 @@ from vmpool.services.ports import (
     MigrationRequest,
     PowerState,
 )
+from vmpool.errors import DomainMissing, HostUnreachable, HypervisorOperationInvalid
 
 log = logging.getLogger(__name__)
 

@@ -1,23 +1,20 @@
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter, Depends, Query, Response
 
 from vmpool.api.auth import admin_principal, read_access, service_context
 from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.params import AfterCursor, IdFilter, PathId
 from vmpool.api.schemas import LoadOut, MigrateIn, MigrationOut, VmCreate, VmOut, VmPage
+from vmpool.domain.model import VmState
 from vmpool.services import metrics, migrations, vms
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
 
 router = APIRouter(prefix="/v1/vms", tags=["vms"], responses=ERROR_RESPONSES)
 
-VmStateFilter = Literal[
-    "creating", "starting", "stopping", "shutting_down", "rebooting", "deleting",
-    "running", "paused", "stopped", "crashed", "error",
-]  # fmt: skip
+# Every state a VM can be in, from the one list in the domain.
+VmStateFilter = VmState
 
 
 @router.post(
@@ -63,7 +60,12 @@ def list_vms(
     ctx: ServiceContext = Depends(service_context),
 ) -> VmPage:
     items = vms.list_vms(
-        ctx, host_id=host_id, state=state, pool_id=pool_id, after_id=after, limit=limit
+        ctx,
+        host_id=host_id,
+        state=state.value if state is not None else None,
+        pool_id=pool_id,
+        after_id=after,
+        limit=limit,
     )
     next_after = items[-1].id if len(items) == limit else None
     return VmPage(items=[VmOut.model_validate(v) for v in items], next_after=next_after)
