@@ -1,22 +1,19 @@
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter, Depends, Query
 
 from vmpool.api.auth import admin_principal, read_access, service_context
 from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.params import AfterCursor, IdFilter, PathId
 from vmpool.api.schemas import MigrationOut, MigrationPage
+from vmpool.domain.model import MigrationState
 from vmpool.services import migrations
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
 
 router = APIRouter(prefix="/v1/migrations", tags=["migrations"], responses=ERROR_RESPONSES)
 
-MigrationStateFilter = Literal[
-    "queued", "preparing", "running", "completing", "completed", "failed", "cancelled"
-]
+MigrationStateFilter = MigrationState  # every state, from the one list in the domain
 
 
 @router.get(
@@ -32,7 +29,12 @@ def list_migrations(
 ) -> MigrationPage:
     """Migrations, oldest first; `host_id` matches the source or the target."""
     items = migrations.list_migrations(
-        ctx, vm_id=vm_id, host_id=host_id, state=state, after_id=after, limit=limit
+        ctx,
+        vm_id=vm_id,
+        host_id=host_id,
+        state=state.value if state is not None else None,
+        after_id=after,
+        limit=limit,
     )
     next_after = items[-1].id if len(items) == limit else None
     return MigrationPage(
