@@ -23,9 +23,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("vms") as batch:
         batch.add_column(sa.Column("arch", sa.String(length=32), nullable=True))
-        batch.add_column(
-            sa.Column("required_traits", sa.Text(), nullable=False, server_default="")
-        )
+        batch.add_column(sa.Column("required_traits", sa.Text(), nullable=False, server_default=""))
         batch.add_column(sa.Column("allowed_hosts", sa.Text(), nullable=True))
 
 
