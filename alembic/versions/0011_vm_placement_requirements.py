@@ -1,8 +1,8 @@
 """placement requirements kept with the VM
 
-A VM's architecture, required traits and allowed hosts, as asked for at create, so that
-migration, evacuation and rebalance respect them. Existing VMs keep what is known (their
-domain type); their other requirements were not recorded and stay empty.
+A VM's architecture and required traits, as asked for at create, so that migration,
+evacuation and rebalance respect them. Existing VMs keep what is known (their domain type);
+their other requirements were not recorded and stay empty.
 
 Revision ID: 0011
 Revises: 0010
@@ -24,11 +24,9 @@ def upgrade() -> None:
     with op.batch_alter_table("vms") as batch:
         batch.add_column(sa.Column("arch", sa.String(length=32), nullable=True))
         batch.add_column(sa.Column("required_traits", sa.Text(), nullable=False, server_default=""))
-        batch.add_column(sa.Column("allowed_hosts", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("vms") as batch:
-        batch.drop_column("allowed_hosts")
         batch.drop_column("required_traits")
         batch.drop_column("arch")

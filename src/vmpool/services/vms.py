@@ -129,7 +129,6 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
             domain_type=domain_type.value,
             arch=cmd.arch,
             required_traits=",".join(sorted(request.required_traits - {SHARED_STORAGE_TRAIT})),
-            allowed_hosts=None if cmd.hosts is None else ",".join(sorted(cmd.hosts)),
             state=VmState.CREATING.value,
             state_changed_at=ctx.clock(),
         )
@@ -194,8 +193,9 @@ def build_request(ctx: ServiceContext, cmd: CreateVm, group: GroupRule | None) -
 
 def placement_request(vm: VmRow, group: GroupRule | None = None) -> VmRequest:
     """What placement needs to move an existing VM: its size and the requirements it was
-    created with (architecture, domain type, traits, allowed hosts, storage), so that no
-    migration, evacuation or rebalance puts it where it could not have been created."""
+    created with (architecture, domain type, traits, storage), so that no migration,
+    evacuation or rebalance puts it on a host that cannot run it. The `hosts` asked for at
+    create are not among them: they chose the first host (as Nova resets forced hosts)."""
     traits = set(split_list(vm.required_traits))
     if vm.disk_storage == "shared":
         traits.add(SHARED_STORAGE_TRAIT)
@@ -207,7 +207,6 @@ def placement_request(vm: VmRow, group: GroupRule | None = None) -> VmRequest:
         arch=vm.arch,
         domain_type=DomainType(vm.domain_type),
         required_traits=frozenset(traits),
-        allowed_hosts=None if vm.allowed_hosts is None else frozenset(split_list(vm.allowed_hosts)),
         group=group,
     )
 

@@ -176,11 +176,11 @@ class VmRow(Base):
     )
     domain_type: Mapped[str] = mapped_column(String(8), default="qemu")
     # Placement requirements asked for at create, kept for every later move (migration,
-    # evacuation, rebalance): architecture, required traits, allowed hosts (comma lists).
-    # A kvm_only VM is one whose domain_type is kvm.
+    # evacuation, rebalance): architecture and required traits (a comma list); a kvm_only VM
+    # is one whose domain_type is kvm. The `hosts` asked for at create choose the first host
+    # only, as Nova's forced hosts do (reset for later moves).
     arch: Mapped[str | None] = mapped_column(String(32), nullable=True)
     required_traits: Mapped[str] = mapped_column(Text, default="", server_default="")
-    allowed_hosts: Mapped[str | None] = mapped_column(Text, nullable=True)
     state: Mapped[str] = mapped_column(String(16), index=True)
     state_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
