@@ -39,11 +39,13 @@ def wait_for_line(log: Path, text: str, seconds: float = 60) -> None:
 
 
 def wait_heartbeat_past(log: Path, beat: int, seconds: float = 60) -> SerialLog:
-    """Wait for the guest to print a heartbeat after `beat` (a bound, not a timing assertion)."""
+    """Wait for the guest to print a heartbeat after `beat` (a bound, not a timing assertion),
+    or to show a kernel crash, which the caller reports (a crashed kernel may never print
+    again: "Fixing recursive fault but reboot is needed!")."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         got = parse_serial_log(log.read_text(errors="replace"))
-        if (got.last_heartbeat or 0) > beat:
+        if (got.last_heartbeat or 0) > beat or got.kernel_crashed:
             return got
         time.sleep(0.5)
     tail = log.read_text(errors="replace")[-2000:]
