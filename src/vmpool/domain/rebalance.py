@@ -352,52 +352,56 @@ class _State:
                 nb = fb + xt * inv[t]
                 d2 += nb * nb - fb * fb
             return extra - d2 / (2 * n)
-        # The hot path of the search: the three deviations after the move, inline.
-        new = 0.0
-        inv_n = 1.0 / n
+        new = self._deviations_with(self._without(i, vs, ms), t, vt, mt, vm.load)
+        return new - self.deviations() + extra
+
+    def _without(self, i: int, vs: float, ms: float) -> list[tuple[float, float]]:
+        """Per metric, the sums (s1, s2) over up hosts once VM i left its host."""
+        s = self.vm_host[i]
         up_s = self.up[s]
-        for k, xs, xt in ((0, vs, vt), (1, ms, mt), (2, vm.load, vm.load)):
-            fk, inv = self.f[k], self.inv[k]
+        out: list[tuple[float, float]] = []
+        for k, xs in ((0, vs), (1, ms), (2, self.vms[i].load)):
             s1, s2 = self.s1[k], self.s2[k]
             if up_s:
-                fa = fk[s]
-                na = fa - xs * inv[s]
+                fa = self.f[k][s]
+                na = fa - xs * self.inv[k][s]
                 s1 += na - fa
                 s2 += na * na - fa * fa
-            fb = fk[t]
-            nb = fb + xt * inv[t]
+            out.append((s1, s2))
+        return out
+
+    def _deviations_with(
+        self, base: list[tuple[float, float]], t: int, vt: float, mt: float, load: float
+    ) -> float:
+        """The sum of the three deviations once a VM claiming (vt, mt, load) joined host t,
+        from the sums `_without` gave: the hot path of the search."""
+        new = 0.0
+        inv_n = 1.0 / self.n_up
+        f, inv = self.f, self.inv
+        for k, xt in ((0, vt), (1, mt), (2, load)):
+            s1, s2 = base[k]
+            fb = f[k][t]
+            nb = fb + xt * inv[k][t]
             s1 += nb - fb
             s2 += nb * nb - fb * fb
             mean = s1 * inv_n
             var = s2 * inv_n - mean * mean
             if var > 0.0:
                 new += math.sqrt(var)
-        return new - self.deviations() + extra
+        return new
 
     def balance_gains(self, i: int, targets: list[int]) -> list[tuple[float, int]]:
-        """-delta(i, t, BALANCE) for every target t that is allowed and fits: the same
-        arithmetic in the same order as `delta`, with the source's part computed once."""
+        """-delta(i, t, BALANCE) for every target t that is allowed and fits, with the
+        source's part computed once for all targets."""
         s = self.vm_host[i]
         vm = self.vms[i]
-        n = self.n_up
-        inv_n = 1.0 / n
-        up_s = self.up[s]
         guaranteed = self.guar[i]
         vs, ms = self.claim(i, s)
         load = vm.load
         disk = vm.disk_gib
-        f, inv = self.f, self.inv
-        base: list[tuple[float, float]] = []
-        for k, xs in ((0, vs), (1, ms), (2, load)):
-            s1, s2 = self.s1[k], self.s2[k]
-            if up_s:
-                fa = f[k][s]
-                na = fa - xs * inv[k][s]
-                s1 += na - fa
-                s2 += na * na - fa * fa
-            base.append((s1, s2))
+        base = self._without(i, vs, ms)
         now = self.deviations()
-        evac = -EVACUATION_WEIGHT if not up_s else 0.0
+        evac = -EVACUATION_WEIGHT if not self.up[s] else 0.0
         grouped = self.vm_group[i] >= 0
         av, am, ad = self.av, self.am, self.ad
         cap_v, cap_m, cap_d = self.cap_v, self.cap_m, self.cap_d
@@ -414,17 +418,7 @@ class _State:
                 continue
             extra = SOFT_GROUP_WEIGHT * self.group_delta(i, t) if grouped else 0.0
             extra += evac
-            new = 0.0
-            for k, xt in ((0, vt), (1, mt), (2, load)):
-                s1, s2 = base[k]
-                fb = f[k][t]
-                nb = fb + xt * inv[k][t]
-                s1 += nb - fb
-                s2 += nb * nb - fb * fb
-                mean = s1 * inv_n
-                var = s2 * inv_n - mean * mean
-                if var > 0.0:
-                    new += math.sqrt(var)
+            new = self._deviations_with(base, t, vt, mt, load)
             out.append((-(new - now + extra), t))
         return out
 
