@@ -1,7 +1,7 @@
 """A placement score for benchmarks, written apart from the planner it judges.
 
-It reads the snapshot JSON document (the dict `parse_snapshot` takes, see
-`vmpool.domain.cluster_snapshot`) and a placement (VM name -> host name) and imports nothing
+It reads the snapshot JSON document (the dict `parse_cluster` takes, see
+`vmpool.domain.cluster_state`) and a placement (VM name -> host name) and imports nothing
 from vmpool, so that a planner cannot be graded by its own objective.
 
 Score, lower is better: for each of three per-host fractions, the population standard

@@ -23,13 +23,13 @@ from pathlib import Path
 import httpx
 
 from bench.fake_hypervisor import FakeConnector
+from vmpool.domain.host import HostState
 from vmpool.domain.model import (
     AllocationPolicy,
-    HostSnapshot,
-    HostState,
+    PlacementHost,
+    PlacementRequirements,
     Resources,
-    VmRequest,
-    make_host_snapshot,
+    make_placement_host,
 )
 from vmpool.domain.placement import place
 
@@ -49,7 +49,7 @@ def vm_sizes(rng: random.Random) -> tuple[int, int]:
 
 def build_pool(
     n_hosts: int, n_vms: int, rng: random.Random
-) -> tuple[AllocationPolicy, list[HostSnapshot]]:
+) -> tuple[AllocationPolicy, list[PlacementHost]]:
     policy = AllocationPolicy()
     used = [[0.0, 0.0] for _ in range(n_hosts)]
     for _ in range(n_vms):
@@ -58,7 +58,7 @@ def build_pool(
         used[h][0] += vcpus
         used[h][1] += mem
     hosts = [
-        make_host_snapshot(
+        make_placement_host(
             id=i,
             name=f"node-{i:04d}",
             state=HostState.UP if i % 50 else HostState.MAINTENANCE,
@@ -80,7 +80,7 @@ def bench_pure(n_hosts: int, n_vms: int, n_place: int) -> dict[str, float]:
     t_all = time.perf_counter()
     for _ in range(n_place):
         vcpus, mem = vm_sizes(rng)
-        req = VmRequest(vcpus=vcpus, memory_mib=mem)
+        req = PlacementRequirements(vcpus=vcpus, memory_mib=mem)
         t0 = time.perf_counter()
         result = place(hosts, req, policy)
         times.append(time.perf_counter() - t0)

@@ -64,7 +64,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.neutral_score import NeutralScore, neutral_breakdown
-from vmpool.domain.cluster_snapshot import ClusterSnapshot, SnapshotHost, parse_snapshot
+from vmpool.domain.cluster_state import ClusterHost, ClusterState, parse_cluster
 from vmpool.domain.rebalance import Plan, PlannerConfig, apply_moves, plan, score
 
 SEED = 20261124
@@ -155,7 +155,7 @@ def skewed_cluster(n_hosts: int, n_vms: int, seed: int) -> dict[str, Any]:
 # --- hbal ------------------------------------------------------------------------------------
 
 
-def ganeti_text(snap: ClusterSnapshot) -> str:
+def ganeti_text(snap: ClusterState) -> str:
     """The htools text backend (see htools(1)): groups, nodes, instances, cluster tags,
     ipolicy. A node line is name|mem_total|mem_node|mem_free|disk_total|disk_free|cpus|
     offline|group_uuid|spindles|tags|exclusive_storage|free_spindles|node_cpus|cpu_speed;
@@ -200,7 +200,7 @@ class HbalRun:
 
 
 def run_hbal(
-    snap: ClusterSnapshot, max_moves: int, timeout: float, cache: Path | None = None
+    snap: ClusterState, max_moves: int, timeout: float, cache: Path | None = None
 ) -> HbalRun | str:
     """hbal's plan for `snap`, or why there is none. With `cache`, a run of hbal on the same
     input and budget is taken from there (its plan does not depend on vmpool's code: a rerun
@@ -255,12 +255,12 @@ def _run_hbal(exe: str, text: str, max_moves: int, timeout: float) -> HbalRun | 
 # --- measuring -------------------------------------------------------------------------------
 
 
-def memory_of(snap: ClusterSnapshot, moves: list[tuple[str, str]]) -> float:
+def memory_of(snap: ClusterState, moves: list[tuple[str, str]]) -> float:
     moved = {vm for vm, _ in moves}
     return sum(vm.memory_mib for vm in snap.vms if vm.name in moved)
 
 
-def own_score(snap: ClusterSnapshot, moves: list[tuple[str, str]]) -> float:
+def own_score(snap: ClusterState, moves: list[tuple[str, str]]) -> float:
     """vmpool's own pool score of the placement after `moves`."""
     return score(apply_moves(snap, moves)).total("balance")
 
@@ -273,7 +273,7 @@ def pairs(result: Plan) -> list[tuple[str, str]]:
     return [(m.vm, m.target) for m in result.moves]
 
 
-def timed_plan(snap: ClusterSnapshot, config: PlannerConfig) -> tuple[Plan, float]:
+def timed_plan(snap: ClusterState, config: PlannerConfig) -> tuple[Plan, float]:
     start = time.perf_counter()
     result = plan(snap, config)
     return result, time.perf_counter() - start
@@ -345,14 +345,14 @@ def describe(x: NeutralScore) -> str:
     )
 
 
-def h_size(hosts: list[SnapshotHost]) -> str:
+def h_size(hosts: list[ClusterHost]) -> str:
     return ", ".join(f"{h.vcpus} vCPUs / {h.memory_mib / 1024:.0f} GiB" for h in hosts)
 
 
 def bench_cluster(n_hosts: int, n_vms: int, args: argparse.Namespace) -> list[Row]:
     t0 = time.perf_counter()
     doc = skewed_cluster(n_hosts, n_vms, SEED + n_hosts)
-    snap = parse_snapshot(doc)
+    snap = parse_cluster(doc)
     maint = [h for h in snap.hosts if not h.is_up]
     on_maint = sum(1 for vm in snap.vms if vm.host in {h.name for h in maint})
     label = f"{n_hosts:,} / {len(snap.vms):,}"

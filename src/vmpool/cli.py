@@ -165,7 +165,7 @@ def plan(
     """Plan a rebalance offline, from a snapshot, without touching any host (like `hbal -t`)."""
     import time
 
-    from vmpool.domain.cluster_snapshot import parse_snapshot, plan_to_json
+    from vmpool.domain.cluster_state import parse_cluster, plan_to_json
     from vmpool.domain.rebalance import PlannerConfig
     from vmpool.domain.rebalance import plan as make_plan
 
@@ -174,7 +174,7 @@ def plan(
     except (OSError, ValueError) as exc:
         _fail(f"cannot read {snapshot_file}: {exc}")
     try:
-        parsed = parse_snapshot(data)
+        parsed = parse_cluster(data)
         t0 = time.perf_counter()
         config = PlannerConfig(
             strategy=strategy, max_moves=max_moves, max_memory_mib=max_memory_mib

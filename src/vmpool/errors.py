@@ -45,6 +45,10 @@ class InvalidState(Conflict):
     code = "invalid_state"
 
 
+class InvalidTransition(InvalidState):
+    """An entity was asked for a change its state does not allow (its transition table)."""
+
+
 class NoCapacity(Conflict):
     code = "no_capacity"
 

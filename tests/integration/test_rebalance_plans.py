@@ -20,7 +20,7 @@ from vmpool.adapters.db.engine import make_session_factory
 from vmpool.adapters.db.tables import HostRow, MigrationRow, VmRow
 from vmpool.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
 from vmpool.api.app import create_app
-from vmpool.services import pool_snapshot, rebalance
+from vmpool.services import cluster_state, rebalance
 from vmpool.services.tokens import Role, create_token
 from vmpool.services.unit_of_work import ServiceContext
 
@@ -386,8 +386,8 @@ def test_snapshot_carries_measured_load_and_dirty_rate(pool: Pool) -> None:
         uow.vms.get(pool.vms["v2"]).state = "stopped"
         uow.commit()
     with pool.ctx.uow() as uow:
-        snap = pool_snapshot.build(uow, uow.pools.get(pool.pool_id), pool.clock())
-    vms = {v.name: v for v in snap.snapshot.vms}
+        snap = cluster_state.build(uow, uow.pools.get(pool.pool_id), pool.clock())
+    vms = {v.name: v for v in snap.cluster.vms}
     assert vms["v1"].dirty_rate == 50.0  # the latest migration's figure
     assert vms["v3"].dirty_rate is None and vms["v3"].cpu_usage is None  # never measured
     assert vms["v2"].cpu_usage == 0.0 and not vms["v2"].migratable  # stopped

@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 from vmpool.adapters.db.engine import make_session_factory
 from vmpool.adapters.db.tables import HostRow, VmRow
 from vmpool.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
-from vmpool.domain.cluster_snapshot import parse_snapshot
+from vmpool.domain.cluster_state import parse_cluster
 from vmpool.domain.rebalance import PlannerConfig, plan
 from vmpool.services.cluster_export import export_pool
 from vmpool.services.unit_of_work import ServiceContext
@@ -58,7 +58,7 @@ def test_exported_pool_plans_offline(migrated_engine: Engine) -> None:
     assert data["policy"]["strategy"] == "balance" and data["policy"]["min_gain"] == 0.01
     # No load sample yet: no cpu_usage, so each VM counts as fully busy.
     assert all("cpu_usage" not in v for v in data["vms"])
-    snapshot = parse_snapshot(data)
+    snapshot = parse_cluster(data)
     result = plan(snapshot, PlannerConfig(strategy="balance", max_moves=10))
     assert result.moves and result.score_after < result.score_before
     assert all(m.target == "h1" and m.vm != "v0" for m in result.moves)  # not onto maintenance

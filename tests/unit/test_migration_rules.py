@@ -1,9 +1,5 @@
-from vmpool.domain.model import (
-    ACTIVE_MIGRATION_STATES,
-    MigrationState,
-    completion_timeout_s,
-    downtime_steps,
-)
+from vmpool.domain.migration import ACTIVE_MIGRATION_STATES, MigrationState
+from vmpool.domain.model import completion_timeout_s, downtime_steps
 
 
 def test_downtime_rises_in_steps_to_the_maximum() -> None:

@@ -5,16 +5,16 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vmpool.domain.host import HostState
 from vmpool.domain.model import (
     AllocationPolicy,
     GroupPolicy,
     GroupRule,
-    HostSnapshot,
-    HostState,
+    PlacementHost,
+    PlacementRequirements,
     PlacementStrategy,
     Resources,
-    VmRequest,
-    make_host_snapshot,
+    make_placement_host,
 )
 from vmpool.domain.placement import capacity, place
 
@@ -30,11 +30,11 @@ policies = st.builds(
 
 
 @st.composite
-def pools(draw: st.DrawFn) -> tuple[AllocationPolicy, list[HostSnapshot]]:
+def pools(draw: st.DrawFn) -> tuple[AllocationPolicy, list[PlacementHost]]:
     policy = draw(policies)
     n = draw(st.integers(0, 12))
     hosts = [
-        make_host_snapshot(
+        make_placement_host(
             id=i,
             name=f"h{i:02d}",
             state=draw(states),
@@ -47,7 +47,7 @@ def pools(draw: st.DrawFn) -> tuple[AllocationPolicy, list[HostSnapshot]]:
 
 
 requests = st.builds(
-    VmRequest,
+    PlacementRequirements,
     vcpus=st.integers(1, 16),
     memory_mib=st.integers(64, 65536),
     guaranteed=st.booleans(),
@@ -55,8 +55,8 @@ requests = st.builds(
 groups = st.tuples(st.sampled_from(list(GroupPolicy)), st.booleans())
 
 
-def _apply(host: HostSnapshot, req: VmRequest) -> HostSnapshot:
-    return HostSnapshot(
+def _apply(host: PlacementHost, req: PlacementRequirements) -> PlacementHost:
+    return PlacementHost(
         id=host.id, name=host.name, state=host.state, capacity=host.capacity,
         used=host.used + req.claim_on(host), cpu_ratio=host.cpu_ratio, ram_ratio=host.ram_ratio,
         arch=host.arch, domain_types=host.domain_types, traits=host.traits,
@@ -66,8 +66,8 @@ def _apply(host: HostSnapshot, req: VmRequest) -> HostSnapshot:
 @settings(max_examples=300, deadline=None)
 @given(pools(), st.lists(st.tuples(requests, st.integers(0, 2)), max_size=40), groups)
 def test_placement_sequences_never_break_a_rule(
-    pool: tuple[AllocationPolicy, list[HostSnapshot]],
-    seq: list[tuple[VmRequest, int]],
+    pool: tuple[AllocationPolicy, list[PlacementHost]],
+    seq: list[tuple[PlacementRequirements, int]],
     group_kind: tuple[GroupPolicy, bool],
 ) -> None:
     policy, hosts = pool
@@ -77,7 +77,9 @@ def test_placement_sequences_never_break_a_rule(
         group_members = members[gid]
         rule = GroupRule(f"g{gid}", group_kind[0], group_kind[1],
                          {h: tuple(v) for h, v in group_members.items()})  # fmt: skip
-        req = VmRequest(base.vcpus, base.memory_mib, guaranteed=base.guaranteed, group=rule)
+        req = PlacementRequirements(
+            base.vcpus, base.memory_mib, guaranteed=base.guaranteed, group=rule
+        )
         result = place(list(by_name.values()), req, policy)
         if result.host is None:
             # A refusal only when no host could take the VM.
@@ -110,7 +112,7 @@ def test_placement_sequences_never_break_a_rule(
 @settings(max_examples=200, deadline=None)
 @given(pools(), requests)
 def test_capacity_agrees_with_repeated_placement(
-    pool: tuple[AllocationPolicy, list[HostSnapshot]], req: VmRequest
+    pool: tuple[AllocationPolicy, list[PlacementHost]], req: PlacementRequirements
 ) -> None:
     policy, hosts = pool
     promised = capacity(hosts, req).total

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vmpool.domain.cluster_snapshot import ClusterSnapshot, parse_snapshot, snapshot_to_json
+from vmpool.domain.cluster_state import ClusterState, cluster_to_json, parse_cluster
 from vmpool.domain.model import GroupPolicy
 from vmpool.domain.rebalance import PlannerConfig, apply_moves, check_move, plan, score
 
@@ -75,7 +75,7 @@ def pools(draw: st.DrawFn) -> dict[str, Any]:
                        "strategy": draw(st.sampled_from(["balance", "consolidate"]))}}  # fmt: skip
 
 
-def check_valid(snap: ClusterSnapshot, where: dict[str, str]) -> None:
+def check_valid(snap: ClusterState, where: dict[str, str]) -> None:
     hosts = {h.name: h for h in snap.hosts}
     for h in snap.hosts:
         cap = snap.capacity(h)
@@ -107,7 +107,7 @@ def check_valid(snap: ClusterSnapshot, where: dict[str, str]) -> None:
 def test_every_prefix_is_valid_and_score_never_rises(
     data: dict[str, Any], recent: frozenset[str], memory_budget: float | None
 ) -> None:
-    snap = parse_snapshot(data)
+    snap = parse_cluster(data)
     config = PlannerConfig(max_moves=15, max_memory_mib=memory_budget)
     p = plan(snap, config, recently_moved=recent)
     state = {h.name: h.state.value for h in snap.hosts}
@@ -141,5 +141,5 @@ def test_every_prefix_is_valid_and_score_never_rises(
 @settings(max_examples=200, deadline=None)
 @given(pools())
 def test_snapshot_json_round_trips(data: dict[str, Any]) -> None:
-    snap = parse_snapshot(data)
-    assert parse_snapshot(snapshot_to_json(snap)) == snap
+    snap = parse_cluster(data)
+    assert parse_cluster(cluster_to_json(snap)) == snap

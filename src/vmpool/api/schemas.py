@@ -7,15 +7,9 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from vmpool.domain.cluster_snapshot import Strategy
+from vmpool.domain.cluster_state import Strategy
 from vmpool.domain.host_uri import HOST_URI_PATTERN, MAX_URI_LENGTH
-from vmpool.domain.model import (
-    MAX_RATIO,
-    MIN_RATIO,
-    GroupPolicy,
-    PlacementStrategy,
-    RebalanceMode,
-)
+from vmpool.domain.model import MAX_RATIO, MIN_RATIO, GroupPolicy, PlacementStrategy, RebalanceMode
 from vmpool.domain.names import FOLDER_PATTERN, NAME_PATTERN, TRAIT_PATTERN
 
 # Ids are INTEGER columns: 32-bit on PostgreSQL, so nothing has a larger one.

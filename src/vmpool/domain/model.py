@@ -5,70 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-
-class HostState(enum.StrEnum):
-    UP = "up"
-    UNREACHABLE = "unreachable"
-    MAINTENANCE = "maintenance"
-
-
-class VmState(enum.StrEnum):
-    # Transitional: written as intent before the hypervisor is called.
-    CREATING = "creating"
-    STARTING = "starting"
-    STOPPING = "stopping"
-    SHUTTING_DOWN = "shutting_down"
-    REBOOTING = "rebooting"
-    DELETING = "deleting"
-    MIGRATING = "migrating"
-    # Steady: what the hypervisor reports.
-    RUNNING = "running"
-    PAUSED = "paused"
-    STOPPED = "stopped"
-    CRASHED = "crashed"
-    ERROR = "error"
-
-    @property
-    def is_transitional(self) -> bool:
-        return self in TRANSITIONAL_STATES
-
-
-TRANSITIONAL_STATES = frozenset(
-    {
-        VmState.CREATING,
-        VmState.STARTING,
-        VmState.STOPPING,
-        VmState.SHUTTING_DOWN,
-        VmState.REBOOTING,
-        VmState.DELETING,
-        VmState.MIGRATING,
-    }
-)
-
-
-class MigrationState(enum.StrEnum):
-    QUEUED = "queued"
-    PREPARING = "preparing"
-    RUNNING = "running"
-    COMPLETING = "completing"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def is_final(self) -> bool:
-        return self in (MigrationState.COMPLETED, MigrationState.FAILED, MigrationState.CANCELLED)
-
-
-# The target's capacity stays claimed while a migration is in one of these.
-ACTIVE_MIGRATION_STATES = frozenset(
-    {
-        MigrationState.QUEUED,
-        MigrationState.PREPARING,
-        MigrationState.RUNNING,
-        MigrationState.COMPLETING,
-    }
-)
+from vmpool.domain.host import HostState
 
 
 class RebalanceMode(enum.StrEnum):
@@ -77,27 +14,6 @@ class RebalanceMode(enum.StrEnum):
     OFF = "off"  # nothing: no cycle runs
     RECOMMEND = "recommend"  # store it; an operator approves it
     AUTO = "auto"  # store it and run it at once
-
-
-class PlanState(enum.StrEnum):
-    PROPOSED = "proposed"
-    RUNNING = "running"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-    SUPERSEDED = "superseded"  # a newer proposal replaced it before approval
-
-    @property
-    def is_final(self) -> bool:
-        return self in (PlanState.COMPLETED, PlanState.CANCELLED, PlanState.SUPERSEDED)
-
-
-class PlanStepState(enum.StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"  # its migration is queued or running
-    COMPLETED = "completed"
-    SKIPPED = "skipped"  # no longer valid or no longer improving when its turn came
-    FAILED = "failed"  # its migration failed or was cancelled
-    CANCELLED = "cancelled"  # the plan was cancelled before its turn
 
 
 def downtime_steps(max_downtime_ms: int, steps: int = 4) -> list[int]:
@@ -151,6 +67,17 @@ class Resources:
             and self.memory_mib <= free.memory_mib
             and self.disk_gib <= free.disk_gib
         )
+
+
+def claim(
+    vcpus: float, memory_mib: float, guaranteed: bool, cpu_ratio: float, ram_ratio: float
+) -> tuple[float, float]:
+    """(vCPUs, memory) a VM takes from a host's capacity, which is already scaled by the
+    host's allocation ratios: a guaranteed VM gets its resources at ratio 1.0, so it claims
+    them times the ratios. The one place this rule is written."""
+    if guaranteed:
+        return vcpus * cpu_ratio, memory_mib * ram_ratio
+    return float(vcpus), float(memory_mib)
 
 
 # The range of an allocation ratio (pool or host override), as the API states it.
@@ -214,7 +141,7 @@ def host_capacity(
 
 
 @dataclass(frozen=True, slots=True)
-class HostSnapshot:
+class PlacementHost:
     """A host as placement sees it: what it offers, what is claimed on it.
 
     `capacity` is already (physical - reserved) * ratio; `used` counts each
@@ -237,7 +164,7 @@ class HostSnapshot:
         return self.capacity - self.used
 
 
-def make_host_snapshot(
+def make_placement_host(
     *,
     id: int,
     name: str,
@@ -250,19 +177,16 @@ def make_host_snapshot(
     arch: str = "x86_64",
     domain_types: frozenset[DomainType] = frozenset({DomainType.QEMU}),
     traits: frozenset[str] = frozenset(),
-) -> HostSnapshot:
+) -> PlacementHost:
     """A snapshot from raw figures: `dedicated_use` is what guaranteed VMs asked for."""
     cpu_ratio = _pick(overrides.cpu_allocation_ratio, policy.cpu_allocation_ratio)
     ram_ratio = _pick(overrides.ram_allocation_ratio, policy.ram_allocation_ratio)
     if dedicated_use.vcpus or dedicated_use.memory_mib or dedicated_use.disk_gib:
-        used = shared_use + Resources(
-            dedicated_use.vcpus * cpu_ratio,
-            dedicated_use.memory_mib * ram_ratio,
-            dedicated_use.disk_gib,
-        )
+        v, m = claim(dedicated_use.vcpus, dedicated_use.memory_mib, True, cpu_ratio, ram_ratio)
+        used = shared_use + Resources(v, m, dedicated_use.disk_gib)
     else:
         used = shared_use
-    return HostSnapshot(
+    return PlacementHost(
         id=id,
         name=name,
         state=state,
@@ -276,6 +200,15 @@ def make_host_snapshot(
     )
 
 
+def group_admits(policy: GroupPolicy, members_on_target: int, other_members: int) -> bool:
+    """The hard rule of a placement group, for one member joining a host: anti-affinity
+    admits it only where no other member runs; affinity only where the others run (anywhere
+    while there are none). The one place placement and the planner take it from."""
+    if policy is GroupPolicy.ANTI_AFFINITY:
+        return members_on_target == 0
+    return members_on_target > 0 or other_members == 0
+
+
 @dataclass(frozen=True, slots=True)
 class GroupRule:
     """A placement group the new VM joins, and where its members run now."""
@@ -287,7 +220,7 @@ class GroupRule:
 
 
 @dataclass(frozen=True, slots=True)
-class VmRequest:
+class PlacementRequirements:
     vcpus: int
     memory_mib: int
     disk_gib: int = 0
@@ -299,10 +232,7 @@ class VmRequest:
     excluded_hosts: frozenset[str] = field(default_factory=frozenset)
     group: GroupRule | None = None
 
-    def claim_on(self, host: HostSnapshot) -> Resources:
+    def claim_on(self, host: PlacementHost) -> Resources:
         """What this VM takes from `host`: a guaranteed VM counts at ratio 1.0."""
-        if self.guaranteed:
-            return Resources(
-                self.vcpus * host.cpu_ratio, self.memory_mib * host.ram_ratio, self.disk_gib
-            )
-        return Resources(float(self.vcpus), float(self.memory_mib), float(self.disk_gib))
+        v, m = claim(self.vcpus, self.memory_mib, self.guaranteed, host.cpu_ratio, host.ram_ratio)
+        return Resources(v, m, float(self.disk_gib))

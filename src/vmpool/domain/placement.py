@@ -13,13 +13,15 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from vmpool.domain.host import HostState
 from vmpool.domain.model import (
     AllocationPolicy,
     GroupPolicy,
-    HostSnapshot,
-    HostState,
+    PlacementHost,
+    PlacementRequirements,
     PlacementStrategy,
-    VmRequest,
+    claim,
+    group_admits,
 )
 
 # The filters, in the order a refusal lists them.
@@ -51,7 +53,7 @@ class Rejection:
 
 @dataclass(frozen=True, slots=True)
 class PlacementResult:
-    host: HostSnapshot | None
+    host: PlacementHost | None
     rejections: tuple[Rejection, ...]
     candidates: int
 
@@ -62,7 +64,7 @@ class PlacementResult:
         return "; ".join(r.describe() for r in self.rejections)
 
 
-def _filter_reason(host: HostSnapshot, req: VmRequest) -> str | None:
+def _filter_reason(host: PlacementHost, req: PlacementRequirements) -> str | None:
     """The first filter (other than capacity) that removes `host`, or None."""
     if req.allowed_hosts is not None and host.name not in req.allowed_hosts:
         return "requested_hosts"
@@ -78,15 +80,14 @@ def _filter_reason(host: HostSnapshot, req: VmRequest) -> str | None:
         return "traits"
     group = req.group
     if group is not None and group.hard:
-        members_here = group.members_on.get(host.name)
-        if group.policy is GroupPolicy.ANTI_AFFINITY and members_here:
-            return "anti_affinity"
-        if group.policy is GroupPolicy.AFFINITY and group.members_on and not members_here:
-            return "affinity"
+        here = len(group.members_on.get(host.name, ()))
+        others = sum(len(names) for names in group.members_on.values())
+        if not group_admits(group.policy, here, others):
+            return "anti_affinity" if group.policy is GroupPolicy.ANTI_AFFINITY else "affinity"
     return None
 
 
-def meets_requirements(host: HostSnapshot, req: VmRequest) -> bool:
+def meets_requirements(host: PlacementHost, req: PlacementRequirements) -> bool:
     """Whether `host` can run the VM at all, whatever its state, load or group: the allowed
     hosts, architecture, domain type and traits (what the rebalance planner must keep)."""
     return (
@@ -97,7 +98,7 @@ def meets_requirements(host: HostSnapshot, req: VmRequest) -> bool:
     )
 
 
-def _needs_full_filter(req: VmRequest) -> bool:
+def _needs_full_filter(req: PlacementRequirements) -> bool:
     return bool(
         req.allowed_hosts is not None
         or req.excluded_hosts
@@ -108,7 +109,7 @@ def _needs_full_filter(req: VmRequest) -> bool:
     )
 
 
-def _soft_penalty(host: HostSnapshot, req: VmRequest) -> float:
+def _soft_penalty(host: PlacementHost, req: PlacementRequirements) -> float:
     group = req.group
     if group is None or group.hard:
         return 0.0
@@ -117,7 +118,7 @@ def _soft_penalty(host: HostSnapshot, req: VmRequest) -> float:
 
 
 def place(
-    hosts: Sequence[HostSnapshot], request: VmRequest, policy: AllocationPolicy
+    hosts: Sequence[PlacementHost], request: PlacementRequirements, policy: AllocationPolicy
 ) -> PlacementResult:
     """Choose a host for `request`, or explain why none can take it.
 
@@ -125,8 +126,8 @@ def place(
     placement; pack: the fullest that still fits; balanced: vCPU and memory use
     closest to even), then the host name, so that equal pools place the same way.
     """
-    removed: dict[str, list[HostSnapshot]] = {}
-    best: HostSnapshot | None = None
+    removed: dict[str, list[PlacementHost]] = {}
+    best: PlacementHost | None = None
     best_key: tuple[float, float, str] | None = None
     strategy = policy.strategy
     full_filter = _needs_full_filter(request)
@@ -145,10 +146,7 @@ def place(
         if reason is not None:
             removed.setdefault(reason, []).append(host)
             continue
-        if guaranteed:
-            nv, nm = need_v * host.cpu_ratio, need_m * host.ram_ratio
-        else:
-            nv, nm = need_v, need_m
+        nv, nm = claim(need_v, need_m, guaranteed, host.cpu_ratio, host.ram_ratio)
         cap, used = host.capacity, host.used
         after_v = used.vcpus + nv
         after_m = used.memory_mib + nm
@@ -185,8 +183,8 @@ class CapacityReport:
     rejections: tuple[Rejection, ...]
 
 
-def capacity(hosts: Sequence[HostSnapshot], request: VmRequest) -> CapacityReport:
-    removed: dict[str, list[HostSnapshot]] = {}
+def capacity(hosts: Sequence[PlacementHost], request: PlacementRequirements) -> CapacityReport:
+    removed: dict[str, list[PlacementHost]] = {}
     rooms: list[HostRoom] = []
     for host in hosts:
         reason = _filter_reason(host, request)
@@ -221,14 +219,16 @@ def capacity(hosts: Sequence[HostSnapshot], request: VmRequest) -> CapacityRepor
     return CapacityReport(tuple(rooms), total, _rejections(removed, request))
 
 
-def _rejections(removed: dict[str, list[HostSnapshot]], req: VmRequest) -> tuple[Rejection, ...]:
+def _rejections(
+    removed: dict[str, list[PlacementHost]], req: PlacementRequirements
+) -> tuple[Rejection, ...]:
     out: list[Rejection] = []
     for name in FILTER_ORDER:
         hosts = removed.get(name)
         if not hosts:
             continue
         if name == "host_state":
-            by_state: dict[str, list[HostSnapshot]] = {}
+            by_state: dict[str, list[PlacementHost]] = {}
             for h in hosts:
                 by_state.setdefault(h.state.value, []).append(h)
             for state in sorted(by_state):
@@ -239,7 +239,7 @@ def _rejections(removed: dict[str, list[HostSnapshot]], req: VmRequest) -> tuple
     return tuple(out)
 
 
-def _reason(name: str, hosts: list[HostSnapshot], req: VmRequest) -> str:
+def _reason(name: str, hosts: list[PlacementHost], req: PlacementRequirements) -> str:
     if name == "requested_hosts":
         return "not among the requested hosts"
     if name == "excluded_hosts":
@@ -263,7 +263,7 @@ def _reason(name: str, hosts: list[HostSnapshot], req: VmRequest) -> str:
     return _capacity_reason(hosts, req)
 
 
-def _capacity_reason(hosts: list[HostSnapshot], req: VmRequest) -> str:
+def _capacity_reason(hosts: list[PlacementHost], req: PlacementRequirements) -> str:
     parts: list[str] = []
     needs = [(h, req.claim_on(h), h.free) for h in hosts]
     if any(f.memory_mib < n.memory_mib for _, n, f in needs):

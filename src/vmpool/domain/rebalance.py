@@ -21,13 +21,13 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from vmpool.domain.cluster_snapshot import (
-    ClusterSnapshot,
-    SnapshotVm,
+from vmpool.domain.cluster_state import (
+    ClusterState,
+    ClusterVm,
     Strategy,
     plan_to_json,
 )
-from vmpool.domain.model import GroupPolicy
+from vmpool.domain.model import GroupPolicy, claim, group_admits
 from vmpool.errors import InvalidInput
 
 __all__ = [
@@ -159,7 +159,7 @@ def _inverse(capacity: float) -> float:
 class _State:
     """Per-host allocations and the per-metric sums / sums of squares over up hosts."""
 
-    def __init__(self, snap: ClusterSnapshot, recently_moved: frozenset[str]) -> None:
+    def __init__(self, snap: ClusterState, recently_moved: frozenset[str]) -> None:
         hosts = snap.hosts
         self.host_names = [h.name for h in hosts]
         index = {h.name: i for i, h in enumerate(hosts)}
@@ -227,9 +227,7 @@ class _State:
     def claim(self, i: int, h: int) -> tuple[float, float]:
         """(vCPUs, memory) VM i takes from host h's capacity."""
         vm = self.vms[i]
-        if self.guar[i]:
-            return vm.vcpus * self.rv[h], vm.memory_mib * self.rm[h]
-        return float(vm.vcpus), vm.memory_mib
+        return claim(vm.vcpus, vm.memory_mib, self.guar[i], self.rv[h], self.rm[h])
 
     def _group_penalty(self, g: int) -> int:
         if self.group_hard[g]:
@@ -298,10 +296,7 @@ class _State:
         g = self.vm_group[i]
         if g >= 0 and self.group_hard[g]:
             here = self.gcount[g].get(t, 0)
-            if self.group_policy[g] is GroupPolicy.ANTI_AFFINITY:
-                return here == 0
-            others = self.group_size[g] - 1
-            return others == 0 or here > 0
+            return group_admits(self.group_policy[g], here, self.group_size[g] - 1)
         return True
 
     def group_delta(self, i: int, t: int) -> int:
@@ -474,7 +469,7 @@ class _State:
 # --- the planner ----------------------------------------------------------------------------
 
 
-def _effective_mib(vm: SnapshotVm, bandwidth: float) -> float:
+def _effective_mib(vm: ClusterVm, bandwidth: float) -> float:
     """MiB a pre-copy migration sends: memory / (1 - dirty/bandwidth); a VM dirtying memory
     about as fast as the link carries it may never converge, so it is costed at 20x."""
     if not vm.dirty_rate or bandwidth <= 0:
@@ -483,7 +478,7 @@ def _effective_mib(vm: SnapshotVm, bandwidth: float) -> float:
     return vm.memory_mib * (20.0 if ratio >= 0.95 else 1.0 / (1.0 - ratio))
 
 
-def _last_resort(vm: SnapshotVm, bandwidth: float) -> bool:
+def _last_resort(vm: ClusterVm, bandwidth: float) -> bool:
     return vm.dirty_rate is not None and bandwidth > 0 and vm.dirty_rate / bandwidth >= 0.95
 
 
@@ -736,7 +731,7 @@ def _empty_host(search: _Search, donor: int, vms: list[int]) -> list[tuple[int, 
 
 
 def plan(
-    snapshot: ClusterSnapshot,
+    snapshot: ClusterState,
     config: PlannerConfig = PlannerConfig(),
     recently_moved: frozenset[str] = frozenset(),
 ) -> Plan:
@@ -801,7 +796,7 @@ def plan(
 
 
 def check_move(
-    snapshot: ClusterSnapshot, vm: str, target: str, strategy: Strategy | str, min_gain: float
+    snapshot: ClusterState, vm: str, target: str, strategy: Strategy | str, min_gain: float
 ) -> str | None:
     """Why moving `vm` onto `target` in this snapshot is not a valid move that gains at
     least `min_gain`; None when it is. Re-checks a stored plan's next step."""
@@ -841,7 +836,7 @@ class HostFigures:
     cpu_load: float  # busy vCPUs / physical vCPUs
 
 
-def host_figures(snapshot: ClusterSnapshot) -> list[HostFigures]:
+def host_figures(snapshot: ClusterState) -> list[HostFigures]:
     st = _State(snapshot, frozenset())
     return [
         HostFigures(
@@ -856,14 +851,12 @@ def host_figures(snapshot: ClusterSnapshot) -> list[HostFigures]:
     ]
 
 
-def score(snapshot: ClusterSnapshot) -> ScoreComponents:
+def score(snapshot: ClusterState) -> ScoreComponents:
     """The score components of a snapshot; `.total(strategy)` gives the pool score."""
     return _State(snapshot, frozenset()).components()
 
 
-def apply_moves(
-    snapshot: ClusterSnapshot, moves: Iterable[Move | tuple[str, str]]
-) -> ClusterSnapshot:
+def apply_moves(snapshot: ClusterState, moves: Iterable[Move | tuple[str, str]]) -> ClusterState:
     """The snapshot with VMs relocated as `moves` say ((vm, target) pairs or Moves); no rule
     is checked here."""
     where: dict[str, str] = {}
@@ -876,7 +869,7 @@ def apply_moves(
     return replace(snapshot, vms=vms)
 
 
-def hot_hosts(snapshot: ClusterSnapshot, margin: float = 0.2) -> frozenset[str]:
+def hot_hosts(snapshot: ClusterState, margin: float = 0.2) -> frozenset[str]:
     """Up hosts whose measured CPU load fraction exceeds the pool mean by more than
     `margin`: what `Hysteresis` watches."""
     st = _State(snapshot, frozenset())

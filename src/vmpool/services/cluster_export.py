@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from vmpool.domain.cluster_snapshot import snapshot_to_json
+from vmpool.domain.cluster_state import cluster_to_json
 from vmpool.errors import NotFound
-from vmpool.services import pool_snapshot
+from vmpool.services import cluster_state
 from vmpool.services.pools import default_pool
 from vmpool.services.unit_of_work import ServiceContext
 
@@ -17,4 +17,4 @@ def export_pool(ctx: ServiceContext, pool_name: str | None = None) -> dict[str, 
         pool = uow.pools.by_name(pool_name) if pool_name else default_pool(uow)
         if pool is None:
             raise NotFound(f"pool {pool_name} does not exist")
-        return snapshot_to_json(pool_snapshot.build(uow, pool, ctx.clock()).snapshot)
+        return cluster_to_json(cluster_state.build(uow, pool, ctx.clock()).cluster)

@@ -5,20 +5,21 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 
 from vmpool.adapters.db.tables import HostRow
+from vmpool.domain.host import HostState
 from vmpool.domain.host_uri import check_host_uri
-from vmpool.domain.model import ACTIVE_MIGRATION_STATES, HostState
+from vmpool.domain.migration import ACTIVE_MIGRATION_STATES
 from vmpool.domain.names import is_valid_name, validate_folder, validate_name, validate_trait
 from vmpool.domain.ports import HostInventory
 from vmpool.errors import AlreadyExists, HostUnreachable, InvalidInput, InvalidState
-from vmpool.services.pools import check_ratios, default_pool
-from vmpool.services.snapshots import (
+from vmpool.services.placement_hosts import (
     NO_ALLOCATION,
     figures,
-    host_snapshot,
     host_traits,
     overrides_of,
+    placement_host,
     policy_of,
 )
+from vmpool.services.pools import check_ratios, default_pool
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 from vmpool.services.views import ForeignDomainView, HostView, split_list
 
@@ -33,7 +34,7 @@ def _default_name(inv: HostInventory, uow: UnitOfWork) -> str:
 def host_view(uow: UnitOfWork, row: HostRow) -> HostView:
     policy = policy_of(uow.pools.get(row.pool_id))
     allocation = uow.hosts.allocations(row.pool_id).get(row.id, NO_ALLOCATION)
-    snap = host_snapshot(row, policy, allocation)
+    snap = placement_host(row, policy, allocation)
     return HostView(
         id=row.id,
         pool_id=row.pool_id,

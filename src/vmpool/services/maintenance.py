@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vmpool.adapters.db.tables import MigrationRow
-from vmpool.domain.model import HostState, MigrationState, VmState
+from vmpool.domain.host import HostState
+from vmpool.domain.migration import MigrationState
+from vmpool.domain.vm import VmState
 from vmpool.errors import InvalidState, VmpoolError
 from vmpool.services import migrations
 from vmpool.services.hosts import host_view

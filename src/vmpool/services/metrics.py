@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from vmpool.adapters.db.tables import LoadRow
+from vmpool.domain.host import HostState
 from vmpool.domain.metrics import cpu_fraction, ewma
-from vmpool.domain.model import HostState
 from vmpool.errors import VmpoolError
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 

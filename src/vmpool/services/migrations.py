@@ -20,13 +20,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from vmpool.adapters.db.tables import HostRow, MigrationRow, VmRow
-from vmpool.domain.model import (
-    MigrationState,
-    VmState,
-    completion_timeout_s,
-    downtime_steps,
-)
+from vmpool.domain.migration import MigrationState
+from vmpool.domain.model import completion_timeout_s, downtime_steps
 from vmpool.domain.ports import DISK_TARGET, Hypervisor, JobProgress, MigrationRequest
+from vmpool.domain.vm import VmState
 from vmpool.errors import (
     Conflict,
     DomainMissing,
@@ -37,7 +34,7 @@ from vmpool.errors import (
     VmpoolError,
 )
 from vmpool.services.hosts import require_reachable
-from vmpool.services.snapshots import policy_of, pool_snapshot
+from vmpool.services.placement_hosts import placement_hosts, policy_of
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 from vmpool.services.vms import group_rule_of_vm, place_or_refuse, placement_request
 
@@ -241,7 +238,7 @@ def _new_migration(uow: UnitOfWork, vm: VmRow, opts: MigrateOptions, reason: str
     if requested is not None:
         allowed = requested if allowed is None else allowed & requested
     request = replace(needs, allowed_hosts=allowed, excluded_hosts=frozenset({source.name}))
-    chosen = place_or_refuse(pool_snapshot(uow, pool), request, policy_of(pool))
+    chosen = place_or_refuse(placement_hosts(uow, pool), request, policy_of(pool))
     target = uow.hosts.get(chosen.id)
     if vm.disk_storage == "shared" and target.shared_disk_path != source.shared_disk_path:
         raise Conflict(

@@ -9,12 +9,18 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from vmpool.adapters.db.tables import PoolRow
-from vmpool.domain.cluster_snapshot import Strategy
-from vmpool.domain.model import MAX_RATIO, MIN_RATIO, PlacementStrategy, RebalanceMode, VmRequest
+from vmpool.domain.cluster_state import Strategy
+from vmpool.domain.model import (
+    MAX_RATIO,
+    MIN_RATIO,
+    PlacementRequirements,
+    PlacementStrategy,
+    RebalanceMode,
+)
 from vmpool.domain.names import validate_name
 from vmpool.domain.placement import CapacityReport, capacity
 from vmpool.errors import AlreadyExists, InvalidInput, InvalidState
-from vmpool.services.snapshots import pool_snapshot
+from vmpool.services.placement_hosts import placement_hosts
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 from vmpool.services.views import PoolView, pool_view
 
@@ -154,10 +160,12 @@ def delete_pool(ctx: ServiceContext, pool_id: int, actor: str) -> None:
         uow.commit()
 
 
-def pool_capacity(ctx: ServiceContext, pool_id: int, request: VmRequest) -> CapacityReport:
+def pool_capacity(
+    ctx: ServiceContext, pool_id: int, request: PlacementRequirements
+) -> CapacityReport:
     with ctx.uow() as uow:
         pool = uow.pools.get(pool_id)
-        return capacity(pool_snapshot(uow, pool), request)
+        return capacity(placement_hosts(uow, pool), request)
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:

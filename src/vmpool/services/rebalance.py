@@ -17,8 +17,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from vmpool.adapters.db.tables import PlanRow, PlanStepRow, PoolRow
-from vmpool.domain.cluster_snapshot import Strategy
-from vmpool.domain.model import MigrationState, PlanState, PlanStepState, RebalanceMode
+from vmpool.domain.cluster_state import Strategy
+from vmpool.domain.migration import MigrationState
+from vmpool.domain.model import RebalanceMode
+from vmpool.domain.plan import PlanState, PlanStepState
 from vmpool.domain.rebalance import (
     HostFigures,
     Hysteresis,
@@ -32,7 +34,7 @@ from vmpool.domain.rebalance import (
 )
 from vmpool.domain.rebalance import score as score_of
 from vmpool.errors import InvalidInput, InvalidState, VmpoolError
-from vmpool.services import migrations, pool_snapshot
+from vmpool.services import cluster_state, migrations
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -159,8 +161,8 @@ class PlanRequest:
 
 def _make_plan(
     uow: UnitOfWork, pool: PoolRow, now: datetime, request: PlanRequest
-) -> tuple[pool_snapshot.PoolSnapshot, Plan, float]:
-    snap = pool_snapshot.build(uow, pool, now)
+) -> tuple[cluster_state.PoolState, Plan, float]:
+    snap = cluster_state.build(uow, pool, now)
     config = PlannerConfig(
         strategy=request.strategy or Strategy(pool.rebalance_strategy),
         max_moves=pool.rebalance_max_moves if request.max_moves is None else request.max_moves,
@@ -173,14 +175,14 @@ def _make_plan(
         or None,
     )
     started = time.perf_counter()
-    result = plan(snap.snapshot, config, snap.recently_moved)
+    result = plan(snap.cluster, config, snap.recently_moved)
     return snap, result, (time.perf_counter() - started) * 1000
 
 
 def _store(
     uow: UnitOfWork,
     pool: PoolRow,
-    snap: pool_snapshot.PoolSnapshot,
+    snap: cluster_state.PoolState,
     result: Plan,
     planning_ms: float,
     *,
@@ -209,7 +211,7 @@ def _store(
 
 def _plan_row(
     pool: PoolRow,
-    snap: pool_snapshot.PoolSnapshot,
+    snap: cluster_state.PoolState,
     result: Plan,
     planning_ms: float,
     *,
@@ -317,7 +319,7 @@ def pool_score(ctx: ServiceContext, pool_id: int) -> PoolScoreView:
     """The pool score as the loop sees it now (lower is better) and its components."""
     with ctx.uow() as uow:
         pool = uow.pools.get(pool_id)
-        snap = pool_snapshot.build(uow, pool, ctx.clock()).snapshot
+        snap = cluster_state.build(uow, pool, ctx.clock()).cluster
         strategy = Strategy(pool.rebalance_strategy)
     components: ScoreComponents = score_of(snap)
     figures = host_figures(snap)
@@ -443,13 +445,13 @@ def _why_not(
         return f"VM {step.vm_name} is no longer on {step.source_host}"
     if step.target_host_id is None or uow.hosts.find(step.target_host_id) is None:
         return f"host {step.target_host} no longer exists"
-    snap = pool_snapshot.build(uow, pool, now).snapshot
+    snap = cluster_state.build(uow, pool, now).cluster
     return check_move(snap, step.vm_name, step.target_host, plan_row.strategy, plan_row.min_gain)
 
 
 def _finish_plan(uow: UnitOfWork, plan_row: PlanRow, now: datetime) -> None:
     pool = uow.pools.get(plan_row.pool_id)
-    snap = pool_snapshot.build(uow, pool, now).snapshot
+    snap = cluster_state.build(uow, pool, now).cluster
     plan_row.score_final = score_of(snap).total(plan_row.strategy)
     plan_row.state = PlanState.COMPLETED.value
     plan_row.finished_at = now
@@ -598,10 +600,10 @@ def _cycle(uow: UnitOfWork, pool: PoolRow, now: datetime) -> CycleResult:
     return CycleResult(pool.id, True, f"plan {row.id} {verb}: {summary}", row.id)
 
 
-def _still_holds(snap: pool_snapshot.PoolSnapshot, row: PlanRow) -> bool:
+def _still_holds(snap: cluster_state.PoolState, row: PlanRow) -> bool:
     """Would every step of the stored plan, applied in order to the pool as it is now,
     still start from its source and pass the executor's re-check?"""
-    now = snap.snapshot
+    now = snap.cluster
     for step in row.steps:
         where = {v.name: v.host for v in now.vms}
         if where.get(step.vm_name) != step.source_host:

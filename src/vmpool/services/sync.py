@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from vmpool.adapters.db.tables import ForeignDomainRow, HostRow, VmRow
-from vmpool.domain.model import HostState, VmState
+from vmpool.domain.host import HostState
 from vmpool.domain.ports import DomainInfo, Hypervisor
+from vmpool.domain.vm import VmState
 from vmpool.errors import DomainMissing, HostUnreachable, VmpoolError
 from vmpool.services.hosts import apply_inventory
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork

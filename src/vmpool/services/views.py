@@ -1,4 +1,4 @@
-"""What services hand back: plain snapshots, safe to use after the transaction ended."""
+"""What services hand back: plain values, safe to use after the transaction ended."""
 
 from __future__ import annotations
 

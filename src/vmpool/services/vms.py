@@ -17,19 +17,19 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 
 from vmpool.adapters.db.tables import VmRow
+from vmpool.domain.host import HostState
 from vmpool.domain.model import (
     AllocationPolicy,
     DomainType,
     GroupPolicy,
     GroupRule,
-    HostSnapshot,
-    HostState,
-    VmRequest,
-    VmState,
+    PlacementHost,
+    PlacementRequirements,
 )
 from vmpool.domain.names import validate_name, validate_trait
 from vmpool.domain.placement import place
 from vmpool.domain.ports import DomainSpec, Hypervisor
+from vmpool.domain.vm import VmState
 from vmpool.errors import (
     AlreadyExists,
     Conflict,
@@ -41,8 +41,8 @@ from vmpool.errors import (
     VmpoolError,
 )
 from vmpool.services.hosts import require_reachable
+from vmpool.services.placement_hosts import SHARED_STORAGE_TRAIT, placement_hosts, policy_of
 from vmpool.services.pools import default_pool
-from vmpool.services.snapshots import SHARED_STORAGE_TRAIT, policy_of, pool_snapshot
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 from vmpool.services.views import VmView, split_list, vm_view
 
@@ -98,7 +98,7 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
             raise AlreadyExists(f"a VM named {cmd.name} already exists", name=cmd.name)
         group, group_id = _group_rule(uow, cmd.placement_group, pool.id)
         request = build_request(ctx, cmd, group)
-        chosen = place_or_refuse(pool_snapshot(uow, pool), request, policy_of(pool))
+        chosen = place_or_refuse(placement_hosts(uow, pool), request, policy_of(pool))
         domain_type = request.domain_type or (
             DomainType.KVM if DomainType.KVM in chosen.domain_types else DomainType.QEMU
         )
@@ -175,9 +175,11 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
         return view
 
 
-def build_request(ctx: ServiceContext, cmd: CreateVm, group: GroupRule | None) -> VmRequest:
+def build_request(
+    ctx: ServiceContext, cmd: CreateVm, group: GroupRule | None
+) -> PlacementRequirements:
     domain_type = DomainType.KVM if cmd.kvm_only else ctx.domain_type
-    return VmRequest(
+    return PlacementRequirements(
         vcpus=cmd.vcpus,
         memory_mib=cmd.memory_mib,
         disk_gib=cmd.disk_gib,
@@ -191,7 +193,7 @@ def build_request(ctx: ServiceContext, cmd: CreateVm, group: GroupRule | None) -
     )
 
 
-def placement_request(vm: VmRow, group: GroupRule | None = None) -> VmRequest:
+def placement_request(vm: VmRow, group: GroupRule | None = None) -> PlacementRequirements:
     """What placement needs to move an existing VM: its size and the requirements it was
     created with (architecture, domain type, traits, storage), so that no migration,
     evacuation or rebalance puts it on a host that cannot run it. The `hosts` asked for at
@@ -199,7 +201,7 @@ def placement_request(vm: VmRow, group: GroupRule | None = None) -> VmRequest:
     traits = set(split_list(vm.required_traits))
     if vm.disk_storage == "shared":
         traits.add(SHARED_STORAGE_TRAIT)
-    return VmRequest(
+    return PlacementRequirements(
         vcpus=vm.vcpus,
         memory_mib=vm.memory_mib,
         disk_gib=vm.disk_gib,
@@ -253,8 +255,8 @@ def group_rule_of_vm(uow: UnitOfWork, vm: VmRow) -> tuple[GroupRule | None, int 
 
 
 def place_or_refuse(
-    hosts: list[HostSnapshot], request: VmRequest, policy: AllocationPolicy
-) -> HostSnapshot:
+    hosts: list[PlacementHost], request: PlacementRequirements, policy: AllocationPolicy
+) -> PlacementHost:
     """The chosen host, or a 409 that carries placement's explanation."""
     result = place(hosts, request, policy)
     if result.host is None:

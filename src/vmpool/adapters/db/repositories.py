@@ -22,7 +22,8 @@ from vmpool.adapters.db.tables import (
     PoolRow,
     VmRow,
 )
-from vmpool.domain.model import ACTIVE_MIGRATION_STATES, MigrationState, Resources
+from vmpool.domain.migration import ACTIVE_MIGRATION_STATES, MigrationState
+from vmpool.domain.model import Resources
 from vmpool.errors import NotFound
 
 

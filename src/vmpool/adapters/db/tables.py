@@ -1,7 +1,10 @@
-"""The relational mapping. Rows are data holders; the rules live in `vmpool.domain`."""
+"""The relational mapping. A row class persists a domain entity (`Vm`, `Migration`, `Plan`,
+`PlanStep`, `Host`): the entity brings its states and rules, the row adds the columns.
+Other rows are plain records. A new row starts in its entity's initial state."""
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -22,6 +25,11 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from vmpool.domain.host import Host
+from vmpool.domain.migration import Migration
+from vmpool.domain.plan import Plan, PlanStep
+from vmpool.domain.vm import Vm
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -66,6 +74,15 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime(), dict[str, Any]: JSON}
 
 
+class Stateful:
+    """A new entity row starts in its entity's `INITIAL` state, unless one is given."""
+
+    def __init__(self, **kw: Any) -> None:
+        initial: enum.StrEnum = self.INITIAL  # type: ignore[attr-defined]  # from the entity
+        kw.setdefault("state", initial.value)
+        super().__init__(**kw)
+
+
 class PoolRow(Base):
     __tablename__ = "pools"
     __table_args__ = NO_ID_REUSE
@@ -101,7 +118,7 @@ class PoolRow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class HostRow(Base):
+class HostRow(Stateful, Base, Host):
     __tablename__ = "hosts"
     __table_args__ = NO_ID_REUSE
 
@@ -147,7 +164,7 @@ class HostRow(Base):
     )
 
 
-class VmRow(Base):
+class VmRow(Stateful, Base, Vm):
     __tablename__ = "vms"
     # Covers the per-host claim sums that every placement reads (HostRepository.allocations).
     __table_args__ = (
@@ -205,7 +222,7 @@ class PlacementGroupRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class MigrationRow(Base):
+class MigrationRow(Stateful, Base, Migration):
     """One live migration, written before libvirt is called and after each step."""
 
     __tablename__ = "migrations"
@@ -256,7 +273,7 @@ class MigrationRow(Base):
     target_host: Mapped[HostRow | None] = relationship(foreign_keys=[target_host_id])
 
 
-class PlanRow(Base):
+class PlanRow(Stateful, Base, Plan):
     """A rebalance plan: proposed, approved, run step by step, and its outcome."""
 
     __tablename__ = "plans"
@@ -288,7 +305,7 @@ class PlanRow(Base):
     )
 
 
-class PlanStepRow(Base):
+class PlanStepRow(Stateful, Base, PlanStep):
     """One move of a plan; names are kept so that the history reads after deletions."""
 
     __tablename__ = "plan_steps"

@@ -6,7 +6,7 @@ from vmpool.api.auth import admin_principal, read_access, service_context
 from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.params import AfterCursor, IdFilter, PathId
 from vmpool.api.schemas import MigrationOut, MigrationPage
-from vmpool.domain.model import MigrationState
+from vmpool.domain.migration import MigrationState
 from vmpool.services import migrations
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext

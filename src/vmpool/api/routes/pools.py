@@ -14,7 +14,7 @@ from vmpool.api.schemas import (
     PoolPolicyIn,
     RejectionOut,
 )
-from vmpool.domain.model import VmRequest
+from vmpool.domain.model import PlacementRequirements
 from vmpool.services import pools
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
@@ -107,7 +107,7 @@ def get_pool_capacity(
     ctx: ServiceContext = Depends(service_context),
 ) -> CapacityOut:
     """How many more VMs of this size fit, per host and in total (like Ganeti's hspace)."""
-    request = VmRequest(
+    request = PlacementRequirements(
         vcpus=vcpus, memory_mib=memory_mib, disk_gib=disk_gib, guaranteed=guaranteed
     )
     report = pools.pool_capacity(ctx, pool_id, request)

@@ -6,7 +6,7 @@ from vmpool.api.auth import admin_principal, read_access, service_context
 from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.params import AfterCursor, IdFilter, PathId
 from vmpool.api.schemas import LoadOut, MigrateIn, MigrationOut, VmCreate, VmOut, VmPage
-from vmpool.domain.model import VmState
+from vmpool.domain.vm import VmState
 from vmpool.services import metrics, migrations, vms
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext

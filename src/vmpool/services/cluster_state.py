@@ -1,4 +1,4 @@
-"""A pool as the rebalance planner sees it: a `ClusterSnapshot` built from the database.
+"""A pool as the rebalance planner sees it: a `ClusterState` built from the database.
 
 The same snapshot serves the scheduling loop, the pool score in the API and
 `vmpool snapshot` (which writes it in the offline format, docs/rebalance.md).
@@ -10,40 +10,43 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from vmpool.adapters.db.tables import PoolRow
-from vmpool.domain.cluster_snapshot import (
-    ClusterSnapshot,
+from vmpool.domain.cluster_state import (
+    ClusterHost,
+    ClusterHostState,
+    ClusterPolicy,
+    ClusterState,
+    ClusterVm,
     GroupSpec,
-    SnapshotHost,
-    SnapshotHostState,
-    SnapshotPolicy,
-    SnapshotVm,
     Strategy,
     with_report,
 )
-from vmpool.domain.model import ACTIVE_MIGRATION_STATES, GroupPolicy, HostState, VmState
+from vmpool.domain.host import HostState
+from vmpool.domain.migration import ACTIVE_MIGRATION_STATES
+from vmpool.domain.model import GroupPolicy
 from vmpool.domain.placement import meets_requirements
-from vmpool.services.snapshots import NO_ALLOCATION, host_snapshot, overrides_of, policy_of
+from vmpool.domain.vm import VmState
+from vmpool.services.placement_hosts import NO_ALLOCATION, overrides_of, placement_host, policy_of
 from vmpool.services.unit_of_work import UnitOfWork
 from vmpool.services.vms import placement_request
 
 MIB = 1024 * 1024
 
 _HOST_STATE = {
-    HostState.UP.value: SnapshotHostState.UP,
-    HostState.MAINTENANCE.value: SnapshotHostState.MAINTENANCE,
-    HostState.UNREACHABLE.value: SnapshotHostState.DOWN,
+    HostState.UP.value: ClusterHostState.UP,
+    HostState.MAINTENANCE.value: ClusterHostState.MAINTENANCE,
+    HostState.UNREACHABLE.value: ClusterHostState.DOWN,
 }
 
 
 @dataclass(frozen=True)
-class PoolSnapshot:
-    snapshot: ClusterSnapshot
+class PoolState:
+    cluster: ClusterState
     vm_ids: dict[str, int]  # VM name -> id
     host_ids: dict[str, int]  # host name -> id
     recently_moved: frozenset[str]  # VM names within the pool's cool-down
 
 
-def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolSnapshot:
+def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolState:
     """Hosts and placed VMs of `pool`. A VM counts at its measured CPU use (the smoothed
     average) when sampled, else as fully busy; only a running VM that is not already
     migrating may move; a stopped VM still holds its allocation but burns no CPU. A VM's
@@ -64,9 +67,9 @@ def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolSnapshot:
     since = now - timedelta(seconds=pool.rebalance_cooldown_s)
     moved = uow.migrations.vms_moved_since(pool.id, since) if pool.rebalance_cooldown_s else set()
     # Where each VM may run at all (its placement requirements), as placement decides it.
-    capable = [host_snapshot(h, policy_of(pool), NO_ALLOCATION) for h in hosts]
+    capable = [placement_host(h, policy_of(pool), NO_ALLOCATION) for h in hosts]
     all_hosts = frozenset(h.name for h in hosts)
-    snap_vms: list[SnapshotVm] = []
+    snap_vms: list[ClusterVm] = []
     for v in vms:
         needs = placement_request(v)
         runs_on = frozenset(h.name for h in capable if meets_requirements(h, needs))
@@ -75,7 +78,7 @@ def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolSnapshot:
         usage = row.cpu_usage_avg if row is not None else None
         group = groups.get(v.placement_group_id) if v.placement_group_id is not None else None
         snap_vms.append(
-            SnapshotVm(
+            ClusterVm(
                 name=v.name,
                 host=host_names[v.host_id],  # type: ignore[index]  # filtered above
                 vcpus=v.vcpus,
@@ -89,9 +92,9 @@ def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolSnapshot:
                 hosts=None if runs_on == all_hosts else runs_on,
             )
         )
-    snapshot = ClusterSnapshot(
+    snapshot = ClusterState(
         hosts=tuple(
-            SnapshotHost(
+            ClusterHost(
                 name=h.name,
                 vcpus=h.cpus,
                 memory_mib=float(h.memory_mib),
@@ -102,7 +105,7 @@ def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolSnapshot:
             for h in hosts
         ),
         vms=tuple(snap_vms),
-        policy=SnapshotPolicy(
+        policy=ClusterPolicy(
             allocation=policy_of(pool),
             strategy=Strategy(pool.rebalance_strategy),
             max_migrations=pool.rebalance_max_moves,
@@ -114,8 +117,8 @@ def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolSnapshot:
             for g in groups.values()
         },
     )
-    return PoolSnapshot(
-        snapshot=with_report(snapshot),
+    return PoolState(
+        cluster=with_report(snapshot),
         vm_ids={v.name: v.id for v in vms},
         host_ids={h.name: h.id for h in hosts},
         recently_moved=frozenset(v.name for v in vms if v.id in moved),

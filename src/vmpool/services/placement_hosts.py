@@ -1,4 +1,5 @@
-"""Rows to domain snapshots: the bridge from the database to the pure algorithms."""
+"""Hosts as placement sees them (`PlacementHost`): the bridge from the database rows to the
+pure algorithms."""
 
 from __future__ import annotations
 
@@ -6,15 +7,15 @@ from functools import lru_cache
 
 from vmpool.adapters.db.repositories import HostAllocation
 from vmpool.adapters.db.tables import HostRow, PoolRow
+from vmpool.domain.host import HostState
 from vmpool.domain.model import (
     AllocationPolicy,
     DomainType,
     HostOverrides,
-    HostSnapshot,
-    HostState,
+    PlacementHost,
     PlacementStrategy,
     Resources,
-    make_host_snapshot,
+    make_placement_host,
 )
 from vmpool.services.unit_of_work import UnitOfWork
 from vmpool.services.views import ResourceFigures, split_list
@@ -69,8 +70,8 @@ def _parse_traits(discovered: str, operator: str, shared_storage: bool) -> froze
     return traits | {SHARED_STORAGE_TRAIT} if shared_storage else traits
 
 
-def host_snapshot(row: HostRow, policy: AllocationPolicy, alloc: HostAllocation) -> HostSnapshot:
-    return make_host_snapshot(
+def placement_host(row: HostRow, policy: AllocationPolicy, alloc: HostAllocation) -> PlacementHost:
+    return make_placement_host(
         id=row.id,
         name=row.name,
         state=_STATES[row.state],
@@ -85,10 +86,10 @@ def host_snapshot(row: HostRow, policy: AllocationPolicy, alloc: HostAllocation)
     )
 
 
-def pool_snapshot(uow: UnitOfWork, pool: PoolRow) -> list[HostSnapshot]:
+def placement_hosts(uow: UnitOfWork, pool: PoolRow) -> list[PlacementHost]:
     policy = policy_of(pool)
     allocations = uow.hosts.allocations(pool.id)
-    out: list[HostSnapshot] = []
+    out: list[PlacementHost] = []
     # Positional unpacking: by-name access on 1,000 rows per placement costs milliseconds.
     for (
         host_id, name, state, cpus, memory_mib, disk_gib, arch, domain_types, traits,
@@ -108,7 +109,7 @@ def pool_snapshot(uow: UnitOfWork, pool: PoolRow) -> list[HostSnapshot]:
         )
         alloc = allocations.get(host_id, NO_ALLOCATION)
         out.append(
-            make_host_snapshot(
+            make_placement_host(
                 id=host_id,
                 name=name,
                 state=_STATES[state],

@@ -9,10 +9,10 @@ parsed and validated from a plain dict (no file I/O here: the caller reads the f
      "policy": {"cpu_allocation_ratio": 4.0, "ram_allocation_ratio": 1.0,
                 "disk_allocation_ratio": 1.0, "strategy": "balance", "max_migrations": 50}}
 
-`parse_snapshot` is strict: unknown keys, wrong types, negative sizes, duplicate names, a VM
+`parse_cluster` is strict: unknown keys, wrong types, negative sizes, duplicate names, a VM
 on an unknown host, an unknown state or strategy all raise `InvalidInput` naming the field.
 A host whose VMs exceed its capacity is accepted (it is the planner's job to fix it) and
-reported in `ClusterSnapshot.overcommitted_hosts` and `warnings`.
+reported in `ClusterState.overcommitted_hosts` and `warnings`.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from vmpool.domain.model import (
     GroupPolicy,
     HostOverrides,
     Resources,
+    claim,
     host_capacity,
 )
 from vmpool.errors import InvalidInput
@@ -45,29 +46,29 @@ class Strategy(enum.StrEnum):
     CONSOLIDATE = "consolidate"
 
 
-class SnapshotHostState(enum.StrEnum):
+class ClusterHostState(enum.StrEnum):
     UP = "up"
     MAINTENANCE = "maintenance"
     DOWN = "down"
 
 
 @dataclass(frozen=True, slots=True)
-class SnapshotHost:
+class ClusterHost:
     name: str
     vcpus: int
     memory_mib: float
     disk_gib: float = 0.0
-    state: SnapshotHostState = SnapshotHostState.UP
+    state: ClusterHostState = ClusterHostState.UP
     # Per-host exceptions to the pool's ratios and reservations (optional in the JSON).
     overrides: HostOverrides = field(default_factory=HostOverrides)
 
     @property
     def is_up(self) -> bool:
-        return self.state is SnapshotHostState.UP
+        return self.state is ClusterHostState.UP
 
 
 @dataclass(frozen=True, slots=True)
-class SnapshotVm:
+class ClusterVm:
     name: str
     host: str
     vcpus: int
@@ -99,7 +100,7 @@ class GroupSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class SnapshotPolicy:
+class ClusterPolicy:
     allocation: AllocationPolicy = field(
         default_factory=lambda: AllocationPolicy(reserved_memory_mib=0)
     )
@@ -110,16 +111,16 @@ class SnapshotPolicy:
 
 
 @dataclass(frozen=True, slots=True)
-class ClusterSnapshot:
-    hosts: tuple[SnapshotHost, ...]
-    vms: tuple[SnapshotVm, ...]
-    policy: SnapshotPolicy = field(default_factory=SnapshotPolicy)
+class ClusterState:
+    hosts: tuple[ClusterHost, ...]
+    vms: tuple[ClusterVm, ...]
+    policy: ClusterPolicy = field(default_factory=ClusterPolicy)
     groups: Mapping[str, GroupSpec] = field(default_factory=dict)
     version: int = SNAPSHOT_VERSION
     overcommitted_hosts: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
 
-    def capacity(self, host: SnapshotHost) -> Resources:
+    def capacity(self, host: ClusterHost) -> Resources:
         """(physical - reserved) * allocation ratio, as `host_capacity` computes it."""
         return host_capacity(
             Resources(float(host.vcpus), float(host.memory_mib), float(host.disk_gib)),
@@ -127,7 +128,7 @@ class ClusterSnapshot:
             host.overrides,
         )
 
-    def ratios(self, host: SnapshotHost) -> tuple[float, float]:
+    def ratios(self, host: ClusterHost) -> tuple[float, float]:
         """The host's (vCPU, memory) allocation ratios: what a guaranteed VM is scaled by."""
         alloc, o = self.policy.allocation, host.overrides
         cpu = (
@@ -138,7 +139,7 @@ class ClusterSnapshot:
         )
         return cpu, ram
 
-    def cpu_threads(self, host: SnapshotHost) -> float:
+    def cpu_threads(self, host: ClusterHost) -> float:
         """Physical vCPUs available to guests (for measured load): vcpus - reserved."""
         reserved = host.overrides.reserved_vcpus
         if reserved is None:
@@ -249,7 +250,7 @@ def _enum(kind: type[_E], value: Any, where: str) -> _E:
         raise _fail(where, f"unknown value {value!r} (expected {allowed})") from None
 
 
-def _parse_policy(raw: Any) -> SnapshotPolicy:
+def _parse_policy(raw: Any) -> ClusterPolicy:
     p = _obj(raw, "policy", _POLICY_KEYS, set())
     alloc = AllocationPolicy(
         cpu_allocation_ratio=_num(
@@ -267,7 +268,7 @@ def _parse_policy(raw: Any) -> SnapshotPolicy:
     )
     min_gain = p.get("min_gain")
     max_memory = p.get("max_memory_mib")
-    return SnapshotPolicy(
+    return ClusterPolicy(
         allocation=alloc,
         strategy=_enum(Strategy, p.get("strategy", "balance"), "policy.strategy"),
         max_migrations=_int(p.get("max_migrations", 50), "policy.max_migrations"),
@@ -308,8 +309,8 @@ def _parse_groups(raw: Any) -> dict[str, GroupSpec]:
     return out
 
 
-def parse_snapshot(data: dict[str, Any]) -> ClusterSnapshot:
-    """Validate a decoded snapshot document and build a `ClusterSnapshot`.
+def parse_cluster(data: dict[str, Any]) -> ClusterState:
+    """Validate a decoded snapshot document and build a `ClusterState`.
 
     Raises `InvalidInput` with the offending field on any malformed input.
     """
@@ -323,7 +324,7 @@ def parse_snapshot(data: dict[str, Any]) -> ClusterSnapshot:
     raw_hosts = top["hosts"]
     if not isinstance(raw_hosts, list):
         raise _fail("hosts", "expected a list")
-    hosts: list[SnapshotHost] = []
+    hosts: list[ClusterHost] = []
     seen_hosts: set[str] = set()
     for i, raw in enumerate(raw_hosts):
         where = f"hosts[{i}]"
@@ -333,12 +334,12 @@ def parse_snapshot(data: dict[str, Any]) -> ClusterSnapshot:
             raise _fail(f"{where}.name", f"duplicate host name {name!r}")
         seen_hosts.add(name)
         hosts.append(
-            SnapshotHost(
+            ClusterHost(
                 name=name,
                 vcpus=_int(h["vcpus"], f"{where}.vcpus"),
                 memory_mib=_num(h["memory_mib"], f"{where}.memory_mib"),
                 disk_gib=_num(h.get("disk_gib", 0), f"{where}.disk_gib"),
-                state=_enum(SnapshotHostState, h.get("state", "up"), f"{where}.state"),
+                state=_enum(ClusterHostState, h.get("state", "up"), f"{where}.state"),
                 overrides=_parse_overrides(h, where),
             )
         )
@@ -346,7 +347,7 @@ def parse_snapshot(data: dict[str, Any]) -> ClusterSnapshot:
     raw_vms = top["vms"]
     if not isinstance(raw_vms, list):
         raise _fail("vms", "expected a list")
-    vms: list[SnapshotVm] = []
+    vms: list[ClusterVm] = []
     seen_vms: set[str] = set()
     for i, raw in enumerate(raw_vms):
         where = f"vms[{i}]"
@@ -373,7 +374,7 @@ def parse_snapshot(data: dict[str, Any]) -> ClusterSnapshot:
             if unknown := runs_on - seen_hosts:
                 raise _fail(f"{where}.hosts", f"unknown hosts {sorted(unknown)}")
         vms.append(
-            SnapshotVm(
+            ClusterVm(
                 name=name,
                 host=host,
                 vcpus=_int(v["vcpus"], f"{where}.vcpus"),
@@ -389,22 +390,22 @@ def parse_snapshot(data: dict[str, Any]) -> ClusterSnapshot:
         )
 
     return with_report(
-        ClusterSnapshot(
+        ClusterState(
             hosts=tuple(hosts), vms=tuple(vms), policy=policy, groups=groups, version=version
         )
     )
 
 
-def _input_report(snap: ClusterSnapshot) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _input_report(snap: ClusterState) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Hosts whose VMs exceed their capacity, and hard group rules the input already breaks."""
     used: dict[str, list[float]] = {h.name: [0.0, 0.0, 0.0] for h in snap.hosts}
     ratios = {h.name: snap.ratios(h) for h in snap.hosts}
     members: dict[str, dict[str, int]] = {}
     for vm in snap.vms:
         u = used[vm.host]
-        cpu_ratio, ram_ratio = ratios[vm.host] if vm.guaranteed else (1.0, 1.0)
-        u[0] += vm.vcpus * cpu_ratio
-        u[1] += vm.memory_mib * ram_ratio
+        v, m = claim(vm.vcpus, vm.memory_mib, vm.guaranteed, *ratios[vm.host])
+        u[0] += v
+        u[1] += m
         u[2] += vm.disk_gib
         if vm.group is not None:
             per_host = members.setdefault(vm.group, {})
@@ -447,8 +448,8 @@ def _input_report(snap: ClusterSnapshot) -> tuple[tuple[str, ...], tuple[str, ..
 # --- output ----------------------------------------------------------------------------------
 
 
-def snapshot_to_json(snap: ClusterSnapshot) -> dict[str, Any]:
-    """The document `parse_snapshot` reads back to an equal snapshot; optional keys are
+def cluster_to_json(snap: ClusterState) -> dict[str, Any]:
+    """The document `parse_cluster` reads back to an equal snapshot; optional keys are
     written only when they differ from their defaults."""
     hosts: list[dict[str, Any]] = []
     for h in snap.hosts:
@@ -508,7 +509,7 @@ def snapshot_to_json(snap: ClusterSnapshot) -> dict[str, Any]:
     return doc
 
 
-def with_report(snap: ClusterSnapshot) -> ClusterSnapshot:
+def with_report(snap: ClusterState) -> ClusterState:
     """`snap` with `overcommitted_hosts` and `warnings` filled in, as parsing does."""
     over, warnings = _input_report(snap)
     return replace(snap, overcommitted_hosts=over, warnings=warnings)

@@ -1,0 +1,172 @@
+"""The VM entity: its states, the one table of allowed transitions, and its events.
+
+Every change of a VM's state goes through a method here. The services write intent
+(a transitional state) before calling the hypervisor and the outcome after it; the
+sync corrects a steady state from what the host reports (`observe`).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
+
+from vmpool.domain.lifecycle import Transition, allowed, transition
+from vmpool.errors import InvalidState, InvalidTransition
+
+
+class VmState(enum.StrEnum):
+    # Transitional: written as intent before the hypervisor is called.
+    CREATING = "creating"
+    STARTING = "starting"
+    STOPPING = "stopping"
+    SHUTTING_DOWN = "shutting_down"
+    REBOOTING = "rebooting"
+    DELETING = "deleting"
+    MIGRATING = "migrating"
+    # Steady: what the hypervisor reports.
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+    CRASHED = "crashed"
+    ERROR = "error"
+
+    @property
+    def is_transitional(self) -> bool:
+        return self in TRANSITIONAL_STATES
+
+
+TRANSITIONAL_STATES = frozenset(
+    {
+        VmState.CREATING,
+        VmState.STARTING,
+        VmState.STOPPING,
+        VmState.SHUTTING_DOWN,
+        VmState.REBOOTING,
+        VmState.DELETING,
+        VmState.MIGRATING,
+    }
+)
+
+# What a host can report about a domain (ERROR: it is missing). A shutdown the guest is
+# still acting on is reported as shutting_down.
+OBSERVABLE = frozenset(
+    {
+        VmState.RUNNING,
+        VmState.PAUSED,
+        VmState.STOPPED,
+        VmState.SHUTTING_DOWN,
+        VmState.CRASHED,
+        VmState.ERROR,
+    }
+)
+_STEADY = OBSERVABLE - {VmState.SHUTTING_DOWN}
+_S = VmState
+
+
+class VmAction(enum.StrEnum):
+    """The power actions a client may ask for."""
+
+    START = "start"
+    SHUTDOWN = "shutdown"
+    STOP = "stop"
+    REBOOT = "reboot"
+
+
+# The VM's life, one row per event: the states it is allowed from, the state it leads to.
+# `observe` leads to the state the host reports (one of OBSERVABLE), see `Vm.observe`.
+VM_TRANSITIONS: dict[str, Transition[VmState]] = {
+    "start": allowed({_S.STOPPED, _S.CRASHED}, _S.STARTING),
+    "shutdown": allowed({_S.RUNNING}, _S.SHUTTING_DOWN),
+    "stop": allowed({_S.RUNNING, _S.PAUSED, _S.CRASHED, _S.SHUTTING_DOWN}, _S.STOPPING),
+    "reboot": allowed({_S.RUNNING}, _S.REBOOTING),
+    "abandon_create": allowed({_S.CREATING}, _S.DELETING),
+    # A delete is refused while another intent is pending; a stale delete is taken again.
+    "delete": allowed(_STEADY | {_S.SHUTTING_DOWN, _S.DELETING}, _S.DELETING),
+    "begin_migration": allowed({_S.RUNNING}, _S.MIGRATING),
+    # It runs on the target now. From running: a migration settled after the fact,
+    # whose VM vmpool never marked migrating (it died right after dispatching it).
+    "arrive": allowed({_S.MIGRATING, _S.RUNNING}, _S.RUNNING),
+    "stay": allowed({_S.MIGRATING}, _S.RUNNING),  # still (or again) on its source
+    "lose": allowed({_S.MIGRATING}, _S.ERROR),  # on neither host
+}
+# Observation: the sync, and each action's outcome, record what the host reports from any
+# state but these, which their own use case settles.
+OBSERVE_FROM = frozenset(_S) - {_S.MIGRATING, _S.DELETING}
+
+
+class Vm:
+    """A VM's state and its rules. The persistence mapping supplies the attributes."""
+
+    if TYPE_CHECKING:
+        name: str
+        host_id: int | None
+        state: str
+        state_changed_at: datetime
+        last_error: str | None
+
+    INITIAL: ClassVar[VmState] = VmState.CREATING
+
+    @property
+    def vm_state(self) -> VmState:
+        return VmState(self.state)
+
+    def _go(self, event: str, now: datetime) -> None:
+        target = transition(VM_TRANSITIONS, "VM", self.name, event, self.vm_state)
+        self.state = target.value
+        self.state_changed_at = now
+
+    def begin(self, action: VmAction, now: datetime) -> None:
+        """Intent of a power action, before the hypervisor is asked."""
+        self._go(action.value, now)
+        self.last_error = None
+
+    def observe(self, reported: VmState, now: datetime, error: str | None = None) -> bool:
+        """Record what the host reports; answers whether the state changed."""
+        if reported not in OBSERVABLE:
+            raise InvalidTransition(f"a host cannot report {reported.value}")
+        if self.vm_state not in OBSERVE_FROM:
+            raise InvalidTransition(
+                f"VM {self.name} is {self.state}: its own use case settles it",
+                state=self.state,
+            )
+        changed = reported is not self.vm_state
+        self.state = reported.value
+        self.state_changed_at = now
+        if error is not None:
+            self.last_error = error
+        return changed
+
+    def abandon_create(self, now: datetime, error: str | None = None) -> None:
+        """The create did not finish: the domain and disk go, then the record."""
+        self._go("abandon_create", now)
+        if error is not None:
+            self.last_error = error
+
+    def begin_delete(self, now: datetime, stale_after_s: float) -> None:
+        current = self.vm_state
+        age = (now - self.state_changed_at).total_seconds()
+        if current not in VM_TRANSITIONS["delete"].sources or (
+            current is VmState.DELETING and age < stale_after_s
+        ):
+            raise InvalidState(
+                f"VM {self.name} is busy ({current.value}); try again when it settles",
+                state=current.value,
+            )
+        self._go("delete", now)
+
+    def begin_migration(self, now: datetime) -> None:
+        self._go("begin_migration", now)
+
+    def arrive(self, host_id: int | None, now: datetime) -> None:
+        """It runs on `host_id` now: the record moves there (never on two hosts)."""
+        self._go("arrive", now)
+        self.host_id = host_id
+        self.last_error = None  # an earlier failure is history now
+
+    def stay(self, now: datetime) -> None:
+        self._go("stay", now)
+
+    def lose(self, now: datetime, error: str) -> None:
+        self._go("lose", now)
+        self.last_error = error
