@@ -20,7 +20,7 @@ from vmpool.adapters.db.engine import make_session_factory
 from vmpool.adapters.db.tables import HostRow, MigrationRow, VmRow
 from vmpool.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
 from vmpool.api.app import create_app
-from vmpool.services import cluster_state, rebalance
+from vmpool.services import cluster_state, plan_execution, plan_views, rebalance
 from vmpool.services.tokens import Role, create_token
 from vmpool.services.unit_of_work import ServiceContext
 
@@ -115,7 +115,7 @@ def migration(pool: Pool, migration_id: int) -> tuple[str, str, int | None]:
 
 
 def test_score_dry_run_and_proposal(pool: Pool) -> None:
-    score = rebalance.pool_score(pool.ctx, pool.pool_id)
+    score = plan_views.pool_score(pool.ctx, pool.pool_id)
     assert score.score > 0 and score.strategy == "balance"
     assert score.empty_hosts == ["h1", "h2"]
     by_name = {h.name: h for h in score.hosts}
@@ -123,7 +123,7 @@ def test_score_dry_run_and_proposal(pool: Pool) -> None:
 
     dry = rebalance.create_plan(pool.ctx, pool.pool_id, rebalance.PlanRequest(), True, "op")
     assert dry.id is None and dry.state == "dry-run" and dry.steps
-    assert rebalance.list_plans(pool.ctx, pool.pool_id) == []
+    assert plan_views.list_plans(pool.ctx, pool.pool_id) == []
 
     stored = rebalance.create_plan(
         pool.ctx, pool.pool_id, rebalance.PlanRequest(max_moves=4), False, "op"
@@ -138,8 +138,8 @@ def test_score_dry_run_and_proposal(pool: Pool) -> None:
         assert a.score_after == pytest.approx(b.score_before)
     # A newer proposal supersedes the waiting one.
     newer = rebalance.create_plan(pool.ctx, pool.pool_id, rebalance.PlanRequest(), False, "op")
-    assert rebalance.get_plan(pool.ctx, stored.id).state == "superseded"
-    assert [p.id for p in rebalance.list_plans(pool.ctx, pool.pool_id)] == [newer.id, stored.id]
+    assert plan_views.get_plan(pool.ctx, stored.id).state == "superseded"
+    assert [p.id for p in plan_views.list_plans(pool.ctx, pool.pool_id)] == [newer.id, stored.id]
 
 
 def test_steps_run_one_at_a_time_and_are_rechecked(pool: Pool) -> None:
@@ -147,7 +147,7 @@ def test_steps_run_one_at_a_time_and_are_rechecked(pool: Pool) -> None:
         pool.ctx, pool.pool_id, rebalance.PlanRequest(max_moves=4), False, "op"
     )
     assert plan.id is not None and len(plan.steps) == 4
-    running = rebalance.approve_plan(pool.ctx, plan.id, "op")
+    running = plan_execution.approve_plan(pool.ctx, plan.id, "op")
     assert running.state == "running" and running.approved_by == "op"
     first = running.steps[0]
     assert first.state == "running" and first.migration_id is not None
@@ -159,12 +159,12 @@ def test_steps_run_one_at_a_time_and_are_rechecked(pool: Pool) -> None:
     )
 
     # Nothing moves on while the migration is in flight.
-    rebalance.advance_plan(pool.ctx, plan.id)
-    assert rebalance.get_plan(pool.ctx, plan.id).steps[1].state == "pending"
+    plan_execution.advance_plan(pool.ctx, plan.id)
+    assert plan_views.get_plan(pool.ctx, plan.id).steps[1].state == "pending"
 
     finish_migration(pool, first.migration_id)
-    rebalance.advance_plan(pool.ctx, plan.id)
-    view = rebalance.get_plan(pool.ctx, plan.id)
+    plan_execution.advance_plan(pool.ctx, plan.id)
+    view = plan_views.get_plan(pool.ctx, plan.id)
     assert view.steps[0].state == "completed"
     second = view.steps[1]
     assert second.state == "running" and second.migration_id is not None
@@ -175,8 +175,8 @@ def test_steps_run_one_at_a_time_and_are_rechecked(pool: Pool) -> None:
         uow.vms.get(pool.vms[third_vm]).host_id = pool.hosts[view.steps[2].target_host]
         uow.commit()
     finish_migration(pool, second.migration_id, ok=False)
-    rebalance.advance_plan(pool.ctx, plan.id)
-    view = rebalance.get_plan(pool.ctx, plan.id)
+    plan_execution.advance_plan(pool.ctx, plan.id)
+    view = plan_views.get_plan(pool.ctx, plan.id)
     assert view.steps[1].state == "failed" and "refused" in (view.steps[1].detail or "")
     assert view.steps[2].state == "skipped" and "no longer on h0" in (view.steps[2].detail or "")
     fourth = view.steps[3]
@@ -184,8 +184,8 @@ def test_steps_run_one_at_a_time_and_are_rechecked(pool: Pool) -> None:
     if fourth.state == "running":
         assert fourth.migration_id is not None
         finish_migration(pool, fourth.migration_id)
-        rebalance.advance_plan(pool.ctx, plan.id)
-    done = rebalance.get_plan(pool.ctx, plan.id)
+        plan_execution.advance_plan(pool.ctx, plan.id)
+    done = plan_views.get_plan(pool.ctx, plan.id)
     assert done.state == "completed" and done.finished_at is not None
     assert done.score_final is not None and done.score_final < done.score_before
     # The capacity bookkeeping agrees: no VM is left claimed twice.
@@ -204,7 +204,7 @@ def test_a_step_that_no_longer_gains_is_skipped(pool: Pool) -> None:
         for name in ("v3", "v4", "v5", "v6", "v7"):
             uow.vms.get(pool.vms[name]).host_id = pool.hosts["h1" if name < "v6" else "h2"]
         uow.commit()
-    view = rebalance.approve_plan(pool.ctx, plan.id, "op")
+    view = plan_execution.approve_plan(pool.ctx, plan.id, "op")
     for step in view.steps:
         if step.vm_name in ("v3", "v4", "v5", "v6", "v7"):
             assert step.state == "skipped" and "no longer on h0" in (step.detail or "")
@@ -218,18 +218,18 @@ def test_cancel_stops_pending_steps(pool: Pool) -> None:
         pool.ctx, pool.pool_id, rebalance.PlanRequest(max_moves=3), False, "op"
     )
     assert plan.id is not None
-    view = rebalance.approve_plan(pool.ctx, plan.id, "op")
+    view = plan_execution.approve_plan(pool.ctx, plan.id, "op")
     in_flight = view.steps[0].migration_id
     assert in_flight is not None
-    cancelled = rebalance.cancel_plan(pool.ctx, plan.id, "op")
+    cancelled = plan_execution.cancel_plan(pool.ctx, plan.id, "op")
     assert cancelled.state == "cancelled"
     assert [s.state for s in cancelled.steps] == ["running", "cancelled", "cancelled"]
     # The migration already started still has its outcome recorded.
     finish_migration(pool, in_flight)
-    rebalance.advance_all(pool.ctx)
-    assert rebalance.get_plan(pool.ctx, plan.id).steps[0].state == "completed"
+    plan_execution.advance_all(pool.ctx)
+    assert plan_views.get_plan(pool.ctx, plan.id).steps[0].state == "completed"
     with pytest.raises(Exception, match="already cancelled"):
-        rebalance.cancel_plan(pool.ctx, plan.id, "op")
+        plan_execution.cancel_plan(pool.ctx, plan.id, "op")
 
 
 def set_pool(pool: Pool, **values: object) -> None:
@@ -246,24 +246,24 @@ def test_cycle_hysteresis_recommend_and_auto(pool: Pool) -> None:
     r2 = rebalance.run_cycle(pool.ctx, pool.pool_id)
     assert r1.plan_id is None and "1 of 3" in r1.result
     assert r2.plan_id is None and "2 of 3" in r2.result
-    assert rebalance.list_plans(pool.ctx, pool.pool_id) == []
+    assert plan_views.list_plans(pool.ctx, pool.pool_id) == []
     r3 = rebalance.run_cycle(pool.ctx, pool.pool_id)
     assert r3.plan_id is not None and "proposed" in r3.result
-    proposal = rebalance.get_plan(pool.ctx, r3.plan_id)
+    proposal = plan_views.get_plan(pool.ctx, r3.plan_id)
     assert proposal.state == "proposed" and proposal.origin == "scheduled"
     assert all(s.state == "pending" for s in proposal.steps)  # recommend: nothing runs
     # The same imbalance three cycles later does not pile up identical proposals.
     for _ in range(3):
         last = rebalance.run_cycle(pool.ctx, pool.pool_id)
     assert last.plan_id == r3.plan_id and "waits for approval" in last.result
-    assert len(rebalance.list_plans(pool.ctx, pool.pool_id)) == 1
+    assert len(plan_views.list_plans(pool.ctx, pool.pool_id)) == 1
 
     set_pool(pool, rebalance_mode="auto", rebalance_hysteresis_cycles=1)
     auto = rebalance.run_cycle(pool.ctx, pool.pool_id)
     assert auto.plan_id is not None and auto.plan_id != r3.plan_id
-    running = rebalance.get_plan(pool.ctx, auto.plan_id)
+    running = plan_views.get_plan(pool.ctx, auto.plan_id)
     assert running.state == "running" and running.steps[0].state == "running"
-    assert rebalance.get_plan(pool.ctx, r3.plan_id).state == "superseded"
+    assert plan_views.get_plan(pool.ctx, r3.plan_id).state == "superseded"
     # While a plan runs, the cycle waits for it instead of planning again.
     assert "still running" in rebalance.run_cycle(pool.ctx, pool.pool_id).result
 
@@ -274,7 +274,7 @@ def test_cool_down_and_migrations_in_flight(pool: Pool) -> None:
     assert first.plan_id is not None
     moved: list[str] = []
     for _ in range(20):
-        view = rebalance.get_plan(pool.ctx, first.plan_id)
+        view = plan_views.get_plan(pool.ctx, first.plan_id)
         step = next((s for s in view.steps if s.state == "running"), None)
         if step is None:
             break
@@ -283,8 +283,8 @@ def test_cool_down_and_migrations_in_flight(pool: Pool) -> None:
         assert "still running" in rebalance.run_cycle(pool.ctx, pool.pool_id).result
         finish_migration(pool, step.migration_id)
         moved.append(step.vm_name)
-        rebalance.advance_plan(pool.ctx, first.plan_id)
-    assert rebalance.get_plan(pool.ctx, first.plan_id).state == "completed" and moved
+        plan_execution.advance_plan(pool.ctx, first.plan_id)
+    assert plan_views.get_plan(pool.ctx, first.plan_id).state == "completed" and moved
     # Within the cool-down no VM just moved is planned again.
     pool.clock.advance(60)
     dry = rebalance.create_plan(pool.ctx, pool.pool_id, rebalance.PlanRequest(), True, "op")

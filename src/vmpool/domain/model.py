@@ -69,6 +69,15 @@ class Resources:
         )
 
 
+# The trait of a host that mounts the pool's shared storage; a VM whose disk is there needs it.
+SHARED_STORAGE_TRAIT = "shared-storage"
+
+
+def split_list(text: str) -> list[str]:
+    """A stored comma list (traits, domain types) as its items."""
+    return sorted(item for item in text.split(",") if item)
+
+
 def claim(
     vcpus: float, memory_mib: float, guaranteed: bool, cpu_ratio: float, ram_ratio: float
 ) -> tuple[float, float]:

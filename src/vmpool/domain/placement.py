@@ -23,6 +23,7 @@ from vmpool.domain.model import (
     claim,
     group_admits,
 )
+from vmpool.errors import NoCapacity
 
 # The filters, in the order a refusal lists them.
 FILTER_ORDER = (
@@ -276,3 +277,19 @@ def _capacity_reason(hosts: list[PlacementHost], req: PlacementRequirements) -> 
         best = max(f.disk_gib for _, _, f in needs)
         parts.append(f"not enough disk (need {req.disk_gib} GiB, best has {best:g} GiB free)")
     return " / ".join(parts) or "no room for another VM of this size"
+
+
+def place_or_refuse(
+    hosts: Sequence[PlacementHost], request: PlacementRequirements, policy: AllocationPolicy
+) -> PlacementHost:
+    """The chosen host, or a 409 that carries placement's explanation."""
+    result = place(hosts, request, policy)
+    if result.host is None:
+        raise NoCapacity(
+            f"no host can take this VM: {result.explanation}",
+            rejections=[
+                {"filter": r.filter, "hosts": len(r.hosts), "reason": r.reason}
+                for r in result.rejections
+            ],
+        )
+    return result.host

@@ -12,6 +12,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from vmpool.domain.lifecycle import Transition, allowed, transition
+from vmpool.domain.model import (
+    SHARED_STORAGE_TRAIT,
+    DomainType,
+    GroupRule,
+    PlacementRequirements,
+    split_list,
+)
 from vmpool.errors import InvalidState, InvalidTransition
 
 
@@ -101,11 +108,42 @@ class Vm:
     if TYPE_CHECKING:
         name: str
         host_id: int | None
+        vcpus: int
+        memory_mib: int
+        disk_gib: int
+        guaranteed: bool
+        arch: str | None
+        domain_type: str | None  # None until placed, when the host decides (kvm or qemu)
+        required_traits: str  # a comma list, as stored
+        disk_storage: str | None  # local | shared, when it has a disk
         state: str
         state_changed_at: datetime
         last_error: str | None
 
     INITIAL: ClassVar[VmState] = VmState.CREATING
+
+    def placement_requirements(
+        self, group: GroupRule | None = None, allowed_hosts: frozenset[str] | None = None
+    ) -> PlacementRequirements:
+        """Everything placement needs from this VM, for its create and every later move
+        (migration, evacuation, rebalance, the capacity question): its size, whether it is
+        guaranteed, its architecture, domain type and traits, and the storage its disk is
+        on. The one place they are put together. `allowed_hosts` is only given at create:
+        the hosts asked for choose the first host (as Nova resets forced hosts)."""
+        traits = set(split_list(self.required_traits))
+        if self.disk_gib and self.disk_storage == "shared":
+            traits.add(SHARED_STORAGE_TRAIT)
+        return PlacementRequirements(
+            vcpus=self.vcpus,
+            memory_mib=self.memory_mib,
+            disk_gib=self.disk_gib,
+            guaranteed=self.guaranteed,
+            arch=self.arch,
+            domain_type=DomainType(self.domain_type) if self.domain_type else None,
+            required_traits=frozenset(traits),
+            allowed_hosts=allowed_hosts,
+            group=group,
+        )
 
     @property
     def vm_state(self) -> VmState:
@@ -136,6 +174,16 @@ class Vm:
         if error is not None:
             self.last_error = error
         return changed
+
+    def settle(
+        self, intent: VmState, reported: VmState, now: datetime, error: str | None = None
+    ) -> bool:
+        """The outcome of this process's own intent: recorded only while the VM is still in
+        it (the sync, or a delete, may have taken it over meanwhile, and they win)."""
+        if self.vm_state is not intent:
+            return False
+        self.observe(reported, now, error)
+        return True
 
     def abandon_create(self, now: datetime, error: str | None = None) -> None:
         """The create did not finish: the domain and disk go, then the record."""

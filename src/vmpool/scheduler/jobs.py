@@ -10,7 +10,14 @@ from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from vmpool.config import Settings
-from vmpool.services import daemon_lease, metrics, migrations, rebalance, sync
+from vmpool.services import (
+    daemon_lease,
+    metrics,
+    migration_recovery,
+    plan_execution,
+    rebalance,
+    sync,
+)
 from vmpool.services.unit_of_work import ServiceContext
 
 log = logging.getLogger(__name__)
@@ -29,7 +36,7 @@ def run_sync(syncer: sync.HostSyncer) -> None:
 def settle_migrations(ctx: ServiceContext) -> None:
     """The migration queue: settle what nobody runs, then start what the limits allow."""
     queue = ctx.migration_queue
-    result = migrations.resolve_unowned(ctx, queue.owned if queue is not None else set)
+    result = migration_recovery.resolve_unowned(ctx, queue.owned if queue is not None else set)
     if result.settled:
         log.info("settled migrations left mid-way: %s", result.settled)
     if queue is not None:
@@ -44,7 +51,7 @@ def sample_load(ctx: ServiceContext, window_s: float) -> None:
 
 def run_rebalance(ctx: ServiceContext) -> None:
     """Move running plans on, then run the cycle of each pool whose interval has passed."""
-    rebalance.advance_all(ctx)
+    plan_execution.advance_all(ctx)
     for r in rebalance.run_due_cycles(ctx):
         log.info("rebalance pool %s: %s", r.pool_id, r.result)
 

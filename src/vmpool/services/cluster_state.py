@@ -27,7 +27,6 @@ from vmpool.domain.placement import meets_requirements
 from vmpool.domain.vm import VmState
 from vmpool.services.placement_hosts import NO_ALLOCATION, overrides_of, placement_host, policy_of
 from vmpool.services.unit_of_work import UnitOfWork
-from vmpool.services.vms import placement_request
 
 MIB = 1024 * 1024
 
@@ -71,7 +70,7 @@ def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolState:
     all_hosts = frozenset(h.name for h in hosts)
     snap_vms: list[ClusterVm] = []
     for v in vms:
-        needs = placement_request(v)
+        needs = v.placement_requirements()
         runs_on = frozenset(h.name for h in capable if meets_requirements(h, needs))
         running = v.state == VmState.RUNNING.value
         row = load.get(v.id)

@@ -12,10 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy.exc import IntegrityError
-
 from vmpool.adapters.db.tables import DaemonLeaseRow
-from vmpool.errors import Conflict
+from vmpool.errors import AlreadyExists, Conflict
 from vmpool.services.unit_of_work import ServiceContext
 
 LEASE_ID = 1
@@ -35,7 +33,7 @@ def acquire(
 ) -> None:
     now = ctx.clock()
     with ctx.uow() as uow:
-        lease = uow.session.get(DaemonLeaseRow, LEASE_ID, with_for_update=True)
+        lease = uow.leases.get(LEASE_ID, for_update=True)
         if lease is not None and lease.owner != owner:
             fresh = (now - lease.heartbeat_at) < timedelta(seconds=stale_s)
             crashed_here = lease.hostname == hostname and not pid_alive(lease.pid)
@@ -50,10 +48,9 @@ def acquire(
             uow.events.record(
                 "daemon", "lease.taken_over", "daemon", previous=lease.owner, stale=not fresh
             )
-            uow.session.delete(lease)
-            uow.session.flush()
+            uow.leases.delete(lease)
         if lease is None or lease.owner != owner:
-            uow.session.add(
+            uow.leases.add(
                 DaemonLeaseRow(
                     id=LEASE_ID,
                     owner=owner,
@@ -65,14 +62,14 @@ def acquire(
             )
         try:
             uow.commit()
-        except IntegrityError as exc:  # another daemon inserted it first
+        except AlreadyExists as exc:  # another daemon inserted it first
             raise DaemonAlreadyRunning("another vmpool daemon started at the same time") from exc
 
 
 def heartbeat(ctx: ServiceContext, owner: str) -> bool:
     """Refresh the lease; False if another daemon holds it now (this one lost it)."""
     with ctx.uow() as uow:
-        lease = uow.session.get(DaemonLeaseRow, LEASE_ID)
+        lease = uow.leases.get(LEASE_ID)
         if lease is None or lease.owner != owner:
             return False
         lease.heartbeat_at = ctx.clock()
@@ -82,7 +79,7 @@ def heartbeat(ctx: ServiceContext, owner: str) -> bool:
 
 def release(ctx: ServiceContext, owner: str) -> None:
     with ctx.uow() as uow:
-        lease = uow.session.get(DaemonLeaseRow, LEASE_ID)
+        lease = uow.leases.get(LEASE_ID)
         if lease is not None and lease.owner == owner:
-            uow.session.delete(lease)
+            uow.leases.delete(lease)
             uow.commit()

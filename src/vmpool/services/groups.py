@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
-
 from vmpool.adapters.db.tables import PlacementGroupRow
 from vmpool.domain.model import GroupPolicy
 from vmpool.domain.names import validate_name
@@ -50,10 +48,7 @@ def create_group(
         if uow.groups.by_name(name) is not None:
             raise AlreadyExists(f"a placement group named {name} already exists", name=name)
         row = PlacementGroupRow(pool_id=pool.id, name=name, policy=policy.value, hard=hard)
-        try:
-            uow.groups.add(row)
-        except IntegrityError as exc:
-            raise AlreadyExists(f"a placement group named {name} already exists") from exc
+        uow.groups.add(row)
         uow.events.record(
             actor, "group.created", f"group/{row.id}", name=name, policy=policy.value, hard=hard
         )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
-
 from vmpool.adapters.db.tables import HostRow
 from vmpool.domain.host import HostState
 from vmpool.domain.host_uri import check_host_uri
@@ -11,17 +9,10 @@ from vmpool.domain.migration import ACTIVE_MIGRATION_STATES
 from vmpool.domain.names import is_valid_name, validate_folder, validate_name, validate_trait
 from vmpool.domain.ports import HostInventory
 from vmpool.errors import AlreadyExists, HostUnreachable, InvalidInput, InvalidState
-from vmpool.services.placement_hosts import (
-    NO_ALLOCATION,
-    figures,
-    host_traits,
-    overrides_of,
-    placement_host,
-    policy_of,
-)
+from vmpool.services.host_views import host_view
 from vmpool.services.pools import check_ratios, default_pool
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
-from vmpool.services.views import ForeignDomainView, HostView, split_list
+from vmpool.services.views import HostView
 
 
 def _default_name(inv: HostInventory, uow: UnitOfWork) -> str:
@@ -29,54 +20,6 @@ def _default_name(inv: HostInventory, uow: UnitOfWork) -> str:
     if not is_valid_name(candidate) or uow.hosts.by_name(candidate) is not None:
         candidate = f"host-{inv.host_uuid[:8].lower()}"
     return candidate
-
-
-def host_view(uow: UnitOfWork, row: HostRow) -> HostView:
-    policy = policy_of(uow.pools.get(row.pool_id))
-    allocation = uow.hosts.allocations(row.pool_id).get(row.id, NO_ALLOCATION)
-    snap = placement_host(row, policy, allocation)
-    return HostView(
-        id=row.id,
-        pool_id=row.pool_id,
-        name=row.name,
-        uri=row.uri,
-        state=row.state,
-        host_uuid=row.host_uuid,
-        hostname=row.hostname,
-        arch=row.arch,
-        cpus=row.cpus,
-        memory_mib=row.memory_mib,
-        disk_gib=row.disk_gib,
-        domain_types=split_list(row.domain_types),
-        traits=sorted(host_traits(row)),
-        operator_traits=split_list(row.operator_traits),
-        overrides=overrides_of(row),
-        cpu_model=row.cpu_model,
-        libvirt_version=row.libvirt_version,
-        hypervisor_version=row.hypervisor_version,
-        capacity=figures(snap.capacity),
-        allocated=figures(snap.used),
-        vm_count=allocation.vm_count,
-        last_seen_at=row.last_seen_at,
-        last_error=row.last_error,
-        next_check_at=row.next_check_at,
-        migration_address=row.migration_address,
-        local_disk_path=row.local_disk_path,
-        shared_disk_path=row.shared_disk_path,
-        maintenance_since=row.maintenance_since,
-        evacuation=_evacuation(uow, row),
-        foreign_domains=[
-            ForeignDomainView(f.uuid, f.name, f.state, f.first_seen_at, f.last_seen_at)
-            for f in row.foreign_domains
-        ],
-        created_at=row.created_at,
-    )
-
-
-def _evacuation(uow: UnitOfWork, row: HostRow) -> object:
-    from vmpool.services.maintenance import evacuation_of  # it builds on this module
-
-    return evacuation_of(uow, row.id) if row.maintenance_since is not None else None
 
 
 def register_host(
@@ -108,14 +51,11 @@ def register_host(
         host_name = name or _default_name(inventory, uow)
         if uow.hosts.by_name(host_name) is not None:
             raise AlreadyExists(f"a host named {host_name} already exists", name=host_name)
-        row = HostRow(pool_id=target_pool_id, name=host_name, uri=uri, state=HostState.UP.value)
+        row = HostRow(pool_id=target_pool_id, name=host_name, uri=uri)
         apply_inventory(row, inventory)
         row.disk_gib = disk_gib
         row.last_seen_at = ctx.clock()
-        try:
-            uow.hosts.add(row)
-        except IntegrityError as exc:
-            raise AlreadyExists(f"host {host_name} or its URI is already registered") from exc
+        uow.hosts.add(row)
         uow.events.record(actor, "host.registered", f"host/{row.id}", uri=uri, name=host_name)
         view = host_view(uow, row)
         uow.commit()
@@ -220,7 +160,7 @@ def update_host(
         uow.events.record(
             actor, "host.updated", f"host/{host_id}", before=before, after=_plain(changes)
         )
-        uow.session.flush()
+        uow.flush()
         view = host_view(uow, row)
         uow.commit()
         return view

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from vmpool.services import migrations
+from vmpool.services import migration_execution
 from vmpool.services.unit_of_work import ServiceContext
 
 log = logging.getLogger(__name__)
@@ -31,9 +31,9 @@ class MigrationRunner:
         with self._lock:
             if self._closed:
                 return
-            for mid in migrations.dispatch(self._ctx):
+            for mid in migration_execution.dispatch(self._ctx):
                 self._owned.add(mid)
-                self._pool.submit(self._run, mid, migrations.execute)
+                self._pool.submit(self._run, mid, migration_execution.execute)
 
     def adopt(self, mid: int) -> None:
         """Watch a migration whose libvirt job outlived the vmpool that started it."""
@@ -41,7 +41,7 @@ class MigrationRunner:
             if self._closed or mid in self._owned:
                 return
             self._owned.add(mid)
-            self._pool.submit(self._run, mid, migrations.watch)
+            self._pool.submit(self._run, mid, migration_execution.watch)
 
     def owned(self) -> set[int]:
         with self._lock:

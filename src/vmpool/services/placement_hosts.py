@@ -9,6 +9,7 @@ from vmpool.adapters.db.repositories import HostAllocation
 from vmpool.adapters.db.tables import HostRow, PoolRow
 from vmpool.domain.host import HostState
 from vmpool.domain.model import (
+    SHARED_STORAGE_TRAIT,
     AllocationPolicy,
     DomainType,
     HostOverrides,
@@ -16,9 +17,10 @@ from vmpool.domain.model import (
     PlacementStrategy,
     Resources,
     make_placement_host,
+    split_list,
 )
 from vmpool.services.unit_of_work import UnitOfWork
-from vmpool.services.views import ResourceFigures, split_list
+from vmpool.services.views import ResourceFigures
 
 NO_ALLOCATION = HostAllocation()
 
@@ -59,9 +61,6 @@ _DOMAIN_TYPES = {t.value: t for t in DomainType}
 @lru_cache(maxsize=256)
 def _parse_domain_types(text: str) -> frozenset[DomainType]:
     return frozenset(_DOMAIN_TYPES[t] for t in split_list(text) if t in _DOMAIN_TYPES)
-
-
-SHARED_STORAGE_TRAIT = "shared-storage"
 
 
 @lru_cache(maxsize=4096)

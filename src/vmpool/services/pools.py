@@ -6,8 +6,6 @@ import enum
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from vmpool.adapters.db.tables import PoolRow
 from vmpool.domain.cluster_state import Strategy
 from vmpool.domain.model import (
@@ -102,10 +100,7 @@ def create_pool(ctx: ServiceContext, name: str, policy: PolicyChange, actor: str
         if uow.pools.by_name(name) is not None:
             raise AlreadyExists(f"a pool named {name} already exists", name=name)
         row = PoolRow(name=name, **values)
-        try:
-            uow.pools.add(row)
-        except IntegrityError as exc:
-            raise AlreadyExists(f"a pool named {name} already exists", name=name) from exc
+        uow.pools.add(row)
         uow.events.record(actor, "pool.created", f"pool/{row.id}", name=name, **_jsonable(values))
         view = pool_view(row)
         uow.commit()
@@ -129,7 +124,7 @@ def update_pool(ctx: ServiceContext, pool_id: int, change: PolicyChange, actor: 
             before=_jsonable(before),
             after=_jsonable(values),
         )
-        uow.session.flush()
+        uow.flush()
         view = pool_view(row)
         uow.commit()
         return view
@@ -155,7 +150,7 @@ def delete_pool(ctx: ServiceContext, pool_id: int, actor: str) -> None:
                 pool_id=pool_id,
                 still_has=held,
             )
-        uow.session.delete(row)
+        uow.pools.delete(row)
         uow.events.record(actor, "pool.deleted", f"pool/{pool_id}", name=row.name)
         uow.commit()
 

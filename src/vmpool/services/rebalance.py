@@ -1,4 +1,5 @@
-"""The scheduling loop's use cases: plan, store, approve, cancel and run rebalance plans.
+"""The scheduling loop's use cases: plan and store rebalance plans (approving and running
+them is `plan_execution`; reading them is `plan_views`).
 
 A cycle (one per pool, at the pool's interval) plans from a fresh snapshot; an improving
 plan must show up in `rebalance_hysteresis_cycles` consecutive cycles before it is
@@ -18,137 +19,16 @@ from datetime import datetime, timedelta
 
 from vmpool.adapters.db.tables import PlanRow, PlanStepRow, PoolRow
 from vmpool.domain.cluster_state import Strategy
-from vmpool.domain.migration import MigrationState
 from vmpool.domain.model import RebalanceMode
-from vmpool.domain.plan import PlanState, PlanStepState
-from vmpool.domain.rebalance import (
-    HostFigures,
-    Hysteresis,
-    Plan,
-    PlannerConfig,
-    ScoreComponents,
-    apply_moves,
-    check_move,
-    host_figures,
-    plan,
-)
-from vmpool.domain.rebalance import score as score_of
-from vmpool.errors import InvalidInput, InvalidState, VmpoolError
-from vmpool.services import cluster_state, migrations
+from vmpool.domain.plan import PlanState
+from vmpool.domain.rebalance import Hysteresis, Plan, PlannerConfig, apply_moves, check_move, plan
+from vmpool.errors import InvalidInput, VmpoolError
+from vmpool.services import cluster_state
+from vmpool.services.plan_execution import ACTIVE_PLAN, advance_plan
+from vmpool.services.plan_views import PlanView, plan_view
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 
 log = logging.getLogger(__name__)
-
-REBALANCE = "rebalance"
-_ACTIVE_PLAN = [PlanState.RUNNING.value]
-
-
-# --- views -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PlanStepView:
-    seq: int
-    vm_id: int | None
-    vm_name: str
-    source_host: str
-    target_host: str
-    score_before: float
-    score_after: float
-    memory_mib: float
-    reason: str
-    state: str
-    migration_id: int | None
-    detail: str | None
-    started_at: datetime | None
-    finished_at: datetime | None
-
-
-@dataclass(frozen=True)
-class PlanView:
-    id: int | None  # None for a dry run, which is not stored
-    pool_id: int
-    state: str
-    origin: str
-    actor: str
-    strategy: str
-    min_gain: float
-    score_before: float
-    score_after: float
-    score_final: float | None
-    components_before: dict[str, float]
-    components_after: dict[str, float]
-    empty_hosts: list[str]
-    emptied_hosts: list[str]
-    stopped_because: str
-    note: str | None
-    planning_ms: float | None
-    steps: list[PlanStepView]
-    created_at: datetime
-    approved_at: datetime | None
-    approved_by: str | None
-    finished_at: datetime | None
-
-
-@dataclass(frozen=True)
-class PoolScoreView:
-    pool_id: int
-    strategy: str
-    score: float
-    components: dict[str, float]
-    hosts: list[HostFigures]
-    empty_hosts: list[str]
-    warnings: list[str]
-
-
-def _step_view(s: PlanStepRow) -> PlanStepView:
-    return PlanStepView(
-        seq=s.seq,
-        vm_id=s.vm_id,
-        vm_name=s.vm_name,
-        source_host=s.source_host,
-        target_host=s.target_host,
-        score_before=s.score_before,
-        score_after=s.score_after,
-        memory_mib=s.memory_mib,
-        reason=s.reason,
-        state=s.state,
-        migration_id=s.migration_id,
-        detail=s.detail,
-        started_at=s.started_at,
-        finished_at=s.finished_at,
-    )
-
-
-def plan_view(p: PlanRow) -> PlanView:
-    empty = p.empty_hosts or {}
-    return PlanView(
-        id=p.id,
-        pool_id=p.pool_id,
-        state=p.state,
-        origin=p.origin,
-        actor=p.actor,
-        strategy=p.strategy,
-        min_gain=p.min_gain,
-        score_before=p.score_before,
-        score_after=p.score_after,
-        score_final=p.score_final,
-        components_before=dict(p.components_before),
-        components_after=dict(p.components_after),
-        empty_hosts=list(empty.get("after", [])),
-        emptied_hosts=list(empty.get("emptied", [])),
-        stopped_because=p.stopped_because,
-        note=p.note,
-        planning_ms=empty.get("planning_ms"),
-        steps=[_step_view(s) for s in p.steps],
-        created_at=p.created_at,
-        approved_at=p.approved_at,
-        approved_by=p.approved_by,
-        finished_at=p.finished_at,
-    )
-
-
-# --- planning --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -194,8 +74,7 @@ def _store(
 ) -> PlanRow:
     # One proposal at a time: a newer one replaces those still waiting for approval.
     for old in uow.plans.in_states(pool.id, [PlanState.PROPOSED.value]):
-        old.state = PlanState.SUPERSEDED.value
-        old.finished_at = now
+        old.supersede(now)
     row = _plan_row(
         pool, snap, result, planning_ms,
         state=state, origin=origin, actor=actor, min_gain=min_gain, now=now,
@@ -224,7 +103,6 @@ def _plan_row(
     """The plan as a row with its steps, not yet in any session."""
     row = PlanRow(
         pool_id=pool.id,
-        state=state.value,
         origin=origin,
         actor=actor,
         strategy=result.strategy.value,
@@ -243,8 +121,7 @@ def _plan_row(
         created_at=now,
     )
     if state is PlanState.RUNNING:
-        row.approved_at = now
-        row.approved_by = actor
+        row.approve(actor, now)  # the loop in auto mode approves its own plan
     row.steps = [
         PlanStepRow(
             seq=n,
@@ -258,7 +135,6 @@ def _plan_row(
             score_after=m.score_after,
             memory_mib=m.memory_mib,
             reason=m.reason,
-            state=PlanStepState.PENDING.value,
         )
         for n, m in enumerate(result.moves, start=1)
     ]
@@ -289,219 +165,10 @@ def create_plan(
             uow, pool, snap, result, ms, state=PlanState.PROPOSED, origin="api",
             actor=actor, min_gain=min_gain, now=now,
         )  # fmt: skip
-        uow.session.flush()
+        uow.flush()
         view = plan_view(row)
         uow.commit()
         return view
-
-
-def list_plans(
-    ctx: ServiceContext,
-    pool_id: int,
-    state: str | None = None,
-    limit: int = 20,
-    before_id: int | None = None,
-) -> list[PlanView]:
-    if state is not None and state not in {s.value for s in PlanState}:
-        allowed = ", ".join(s.value for s in PlanState)
-        raise InvalidInput(f"unknown plan state {state!r} (expected one of {allowed})")
-    with ctx.uow() as uow:
-        uow.pools.get(pool_id)
-        return [plan_view(p) for p in uow.plans.page(pool_id, state, limit, before_id)]
-
-
-def get_plan(ctx: ServiceContext, plan_id: int) -> PlanView:
-    with ctx.uow() as uow:
-        return plan_view(uow.plans.get(plan_id))
-
-
-def pool_score(ctx: ServiceContext, pool_id: int) -> PoolScoreView:
-    """The pool score as the loop sees it now (lower is better) and its components."""
-    with ctx.uow() as uow:
-        pool = uow.pools.get(pool_id)
-        snap = cluster_state.build(uow, pool, ctx.clock()).cluster
-        strategy = Strategy(pool.rebalance_strategy)
-    components: ScoreComponents = score_of(snap)
-    figures = host_figures(snap)
-    return PoolScoreView(
-        pool_id=pool_id,
-        strategy=strategy.value,
-        score=components.total(strategy),
-        components=components.as_dict(),
-        hosts=figures,
-        empty_hosts=[f.name for f in figures if f.up and f.vms == 0],
-        warnings=list(snap.warnings),
-    )
-
-
-# --- approving and cancelling ----------------------------------------------------------
-
-
-def approve_plan(ctx: ServiceContext, plan_id: int, actor: str) -> PlanView:
-    now = ctx.clock()
-    with ctx.uow() as uow:
-        row = uow.plans.get(plan_id)
-        pool = uow.pools.get_for_update(row.pool_id)
-        if row.state != PlanState.PROPOSED.value:
-            raise InvalidState(
-                f"plan {plan_id} is {row.state}: only a proposed plan can be approved",
-                state=row.state,
-            )
-        running = uow.plans.in_states(pool.id, _ACTIVE_PLAN)
-        if running:
-            raise InvalidState(f"plan {running[0].id} of pool {pool.name} is still running")
-        row.state = PlanState.RUNNING.value
-        row.approved_at = now
-        row.approved_by = actor
-        uow.events.record(actor, "plan.approved", f"plan/{plan_id}", pool=pool.name)
-        uow.commit()
-    advance_plan(ctx, plan_id)
-    return get_plan(ctx, plan_id)
-
-
-def cancel_plan(ctx: ServiceContext, plan_id: int, actor: str) -> PlanView:
-    """Stop a plan: its pending steps are cancelled. A step whose migration already runs
-    is left to finish (aborting a live migration half-way gains nothing) and its
-    outcome is still recorded."""
-    now = ctx.clock()
-    with ctx.uow() as uow:
-        row = uow.plans.get(plan_id)
-        uow.pools.get_for_update(row.pool_id)
-        if PlanState(row.state).is_final:
-            raise InvalidState(f"plan {plan_id} is already {row.state}", state=row.state)
-        row.state = PlanState.CANCELLED.value
-        row.finished_at = now
-        for step in row.steps:
-            if step.state == PlanStepState.PENDING.value:
-                step.state = PlanStepState.CANCELLED.value
-                step.finished_at = now
-        uow.events.record(actor, "plan.cancelled", f"plan/{plan_id}")
-        uow.session.flush()
-        view = plan_view(row)
-        uow.commit()
-        return view
-
-
-# --- running ---------------------------------------------------------------------------
-
-
-def _settle_running_step(uow: UnitOfWork, step: PlanStepRow, now: datetime) -> bool:
-    """Record the outcome of the step's migration; True while it is still in flight."""
-    m = uow.migrations.find(step.migration_id) if step.migration_id is not None else None
-    if m is None:
-        step.state = PlanStepState.FAILED.value
-        step.detail = "its migration record is gone (the VM was deleted)"
-        step.finished_at = now
-        return False
-    state = MigrationState(m.state)
-    if not state.is_final:
-        return True
-    if state is MigrationState.COMPLETED:
-        step.state = PlanStepState.COMPLETED.value
-    else:
-        step.state = PlanStepState.FAILED.value
-        step.detail = f"migration {m.id} {m.state}: {m.error or 'no reason given'}"
-    step.finished_at = m.finished_at or now
-    return False
-
-
-def _start_next_step(uow: UnitOfWork, plan_row: PlanRow, now: datetime) -> bool:
-    """Start the first pending step that is still valid, skipping those that are not.
-    True when a migration was queued."""
-    pool = uow.pools.get_for_update(plan_row.pool_id)
-    for step in plan_row.steps:
-        if step.state != PlanStepState.PENDING.value:
-            continue
-        why = _why_not(uow, pool, plan_row, step, now)
-        if why is None:
-            vm = uow.vms.get(step.vm_id)  # type: ignore[arg-type]  # checked by _why_not
-            try:
-                with uow.session.begin_nested():
-                    m = migrations.queue_migration(
-                        uow, vm, migrations.options_for(vm, step.target_host_id),
-                        REBALANCE, f"plan/{plan_row.id}",
-                    )  # fmt: skip
-            except VmpoolError as exc:
-                why = f"the migration was refused: {exc.message}"
-            else:
-                step.state = PlanStepState.RUNNING.value
-                step.migration_id = m.id
-                step.started_at = now
-                return True
-        step.state = PlanStepState.SKIPPED.value
-        step.detail = why
-        step.finished_at = now
-        log.info("plan %s step %s skipped: %s", plan_row.id, step.seq, why)
-    return False
-
-
-def _why_not(
-    uow: UnitOfWork, pool: PoolRow, plan_row: PlanRow, step: PlanStepRow, now: datetime
-) -> str | None:
-    vm = uow.vms.find(step.vm_id) if step.vm_id is not None else None
-    if vm is None:
-        return f"VM {step.vm_name} no longer exists"
-    if vm.host_id != step.source_host_id:
-        return f"VM {step.vm_name} is no longer on {step.source_host}"
-    if step.target_host_id is None or uow.hosts.find(step.target_host_id) is None:
-        return f"host {step.target_host} no longer exists"
-    snap = cluster_state.build(uow, pool, now).cluster
-    return check_move(snap, step.vm_name, step.target_host, plan_row.strategy, plan_row.min_gain)
-
-
-def _finish_plan(uow: UnitOfWork, plan_row: PlanRow, now: datetime) -> None:
-    pool = uow.pools.get(plan_row.pool_id)
-    snap = cluster_state.build(uow, pool, now).cluster
-    plan_row.score_final = score_of(snap).total(plan_row.strategy)
-    plan_row.state = PlanState.COMPLETED.value
-    plan_row.finished_at = now
-    counts: dict[str, int] = {}
-    for s in plan_row.steps:
-        counts[s.state] = counts.get(s.state, 0) + 1
-    uow.events.record(
-        "scheduler", "plan.completed", f"plan/{plan_row.id}",
-        pool=pool.name, steps=counts, score_final=plan_row.score_final,
-    )  # fmt: skip
-
-
-def advance_plan(ctx: ServiceContext, plan_id: int) -> None:
-    """One step of the plan executor: settle the step in flight, or start the next one,
-    or close the plan when no step is left."""
-    now = ctx.clock()
-    queued = False
-    with ctx.uow() as uow:
-        row = uow.plans.get(plan_id)
-        in_flight = False
-        for step in row.steps:
-            if step.state == PlanStepState.RUNNING.value:
-                in_flight = _settle_running_step(uow, step, now) or in_flight
-        if row.state == PlanState.RUNNING.value and not in_flight:
-            queued = _start_next_step(uow, row, now)
-            if not queued:
-                _finish_plan(uow, row, now)
-        uow.commit()
-    if queued and ctx.migration_queue is not None:
-        ctx.migration_queue.kick()
-
-
-def advance_all(ctx: ServiceContext) -> None:
-    """Move every running plan on, and record the outcome of steps of cancelled plans."""
-    with ctx.uow() as uow:
-        ids = [
-            p.id
-            for pool in uow.pools.list()
-            for p in uow.plans.in_states(pool.id, [*_ACTIVE_PLAN, PlanState.CANCELLED.value])
-            if p.state == PlanState.RUNNING.value
-            or any(s.state == PlanStepState.RUNNING.value for s in p.steps)
-        ]
-    for plan_id in ids:
-        try:
-            advance_plan(ctx, plan_id)
-        except VmpoolError as exc:
-            log.warning("plan %s could not advance: %s", plan_id, exc.message)
-
-
-# --- the cycle -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -554,7 +221,7 @@ def _cycle(uow: UnitOfWork, pool: PoolRow, now: datetime) -> CycleResult:
     if mode is RebalanceMode.OFF:
         pool.rebalance_streak = 0
         return CycleResult(pool.id, False, "rebalancing is off")
-    running = uow.plans.in_states(pool.id, _ACTIVE_PLAN)
+    running = uow.plans.in_states(pool.id, ACTIVE_PLAN)
     if running:
         return CycleResult(pool.id, False, f"plan {running[0].id} is still running")
     in_flight = uow.migrations.active_in_pool(pool.id)

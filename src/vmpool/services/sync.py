@@ -26,11 +26,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from vmpool.adapters.db.tables import ForeignDomainRow, HostRow, VmRow
-from vmpool.domain.host import HostState
-from vmpool.domain.ports import DomainInfo, Hypervisor
+from vmpool.adapters.db.tables import VmRow
+from vmpool.domain.ports import DomainInfo
 from vmpool.domain.vm import VmState
-from vmpool.errors import DomainMissing, HostUnreachable, VmpoolError
+from vmpool.errors import HostUnreachable, VmpoolError
+from vmpool.services import foreign_domains
 from vmpool.services.hosts import apply_inventory
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 from vmpool.services.vms import remove_domain_and_disk
@@ -192,8 +192,7 @@ def sync_host(
         if host is None:
             return  # deleted meanwhile
         now = ctx.clock()
-        if host.state == HostState.UNREACHABLE.value:
-            host.state = HostState.UP.value
+        if host.answer():
             uow.events.record(
                 ACTOR, "host.reachable", f"host/{host.id}", after_failures=host.failures
             )
@@ -213,17 +212,17 @@ def sync_host(
             orphaned = (
                 owner_since is not None
                 and vm.state_changed_at < owner_since
-                and vm.state != VmState.SHUTTING_DOWN.value
+                and vm.vm_state is not VmState.SHUTTING_DOWN
             )
             stale_s = 0.0 if orphaned else ctx.stale_intent_s
             action = _reconcile_vm(uow, vm, by_uuid.get(vm.uuid), now, stale_s, report)
             if action == "undefine":
                 pending_deletes.append((vm.id, vm.uuid, vm.disk_path))
-        maybe_foreign = _record_foreign(uow, host, domains, known_uuids, now)
+        maybe_foreign = foreign_domains.record(uow, host.id, domains, known_uuids, now)
         uow.commit()
 
     if maybe_foreign:
-        _confirm_foreign(ctx, hv, host_id, maybe_foreign, report)
+        report.foreign_found += foreign_domains.confirm(ctx, hv, host_id, maybe_foreign, ACTOR)
     for vm_id, vm_uuid, disk_path in pending_deletes:
         _finish_delete(ctx, vm_id, vm_uuid, disk_path, uri, report)
 
@@ -243,8 +242,7 @@ def _mark_unreachable(
         delay = backoff_seconds(host.failures, base_interval_s, max_backoff_s)
         host.next_check_at = ctx.clock() + timedelta(seconds=delay)
         host.last_error = exc.message
-        if host.state == HostState.UP.value:
-            host.state = HostState.UNREACHABLE.value
+        if host.lose_contact():
             uow.events.record(ACTOR, "host.unreachable", f"host/{host.id}", error=exc.message)
         uow.commit()
 
@@ -261,7 +259,7 @@ def _reconcile_vm(
     stale_s: float,
     report: SyncReport,
 ) -> str | None:
-    state = VmState(vm.state)
+    state = vm.vm_state
     if state is VmState.MIGRATING:
         return None  # the migration worker, or resolve_unowned, settles it
     if state is VmState.DELETING:
@@ -272,8 +270,7 @@ def _reconcile_vm(
             return None  # being defined right now
         if state is VmState.CREATING:
             # Its disk may exist already: removed like a delete, then the record goes.
-            vm.state = VmState.DELETING.value
-            vm.state_changed_at = now
+            vm.abandon_create(now)
             uow.events.record(ACTOR, "vm.create_abandoned", f"vm/{vm.id}", name=vm.name)
             return "undefine"
         if state is not VmState.ERROR:
@@ -306,86 +303,8 @@ def _set_state(
     uow.events.record(
         ACTOR, "vm.state_corrected", f"vm/{vm.id}", name=vm.name, was=vm.state, now=state.value
     )
-    vm.state = state.value
-    vm.state_changed_at = now
-    if error is not None:
-        vm.last_error = error
+    vm.observe(state, now, error)
     report.vms_corrected.append(vm.name)
-
-
-def _record_foreign(
-    uow: UnitOfWork,
-    host: HostRow,
-    domains: list[DomainInfo],
-    known: set[str],
-    now: datetime,
-) -> list[DomainInfo]:
-    """Update the foreign domains already recorded and forget the gone ones; the new ones
-    are returned, to be confirmed with the host before they are reported."""
-    existing = {f.uuid: f for f in uow.foreign_domains.on_host(host.id)}
-    seen: set[str] = set()
-    new: list[DomainInfo] = []
-    for dom in domains:
-        if dom.uuid in known:
-            continue
-        if dom.vmpool_vm_id is not None and uow.vms.find(dom.vmpool_vm_id) is not None:
-            continue  # ours, recorded on another host (a migration in flight)
-        seen.add(dom.uuid)
-        row = existing.get(dom.uuid)
-        if row is None:
-            new.append(dom)
-        else:
-            row.state = dom.state
-            row.last_seen_at = now
-    for uuid, row in existing.items():
-        if uuid not in seen:
-            uow.foreign_domains.delete(row)
-    return new
-
-
-def _confirm_foreign(
-    ctx: ServiceContext,
-    hv: Hypervisor,
-    host_id: int,
-    candidates: list[DomainInfo],
-    report: SyncReport,
-) -> None:
-    """Report a new foreign domain only if the host still has it now and no VM record
-    claims it: a VM deleted while the listing was read is not foreign, just gone."""
-    still_there: list[DomainInfo] = []
-    for dom in candidates:
-        try:
-            still_there.append(hv.domain(dom.uuid))
-        except DomainMissing:
-            continue
-        except VmpoolError:
-            return  # the host stopped answering: try again next round
-    with ctx.uow() as uow:
-        host = uow.hosts.find(host_id)
-        if host is None:
-            return
-        recorded = {f.uuid for f in uow.foreign_domains.on_host(host_id)}
-        now = ctx.clock()
-        for dom in still_there:
-            if dom.uuid in recorded or uow.vms.by_uuid(dom.uuid) is not None:
-                continue
-            if dom.vmpool_vm_id is not None and uow.vms.find(dom.vmpool_vm_id) is not None:
-                continue
-            uow.foreign_domains.add(
-                ForeignDomainRow(
-                    host_id=host_id,
-                    uuid=dom.uuid,
-                    name=dom.name[:255],
-                    state=dom.state,
-                    first_seen_at=now,
-                    last_seen_at=now,
-                )
-            )
-            uow.events.record(
-                ACTOR, "host.foreign_domain", f"host/{host_id}", uuid=dom.uuid, name=dom.name
-            )
-            report.foreign_found.append(dom.name)
-        uow.commit()
 
 
 def _finish_delete(

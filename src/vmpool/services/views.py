@@ -26,6 +26,23 @@ class ResourceFigures:
 
 
 @dataclass(frozen=True)
+class EvacuationItem:
+    vm_id: int
+    vm_name: str
+    state: str  # the VM's migration state, or "stays" / "pending"
+    migration_id: int | None
+    target_host: str | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Evacuation:
+    status: str  # evacuating | done | incomplete
+    vms_remaining: int
+    items: list[EvacuationItem]
+
+
+@dataclass(frozen=True)
 class HostView:
     id: int
     pool_id: int
@@ -55,7 +72,7 @@ class HostView:
     local_disk_path: str | None
     shared_disk_path: str | None
     maintenance_since: datetime | None
-    evacuation: object  # maintenance.Evacuation while in maintenance, else None
+    evacuation: Evacuation | None  # while in maintenance
     foreign_domains: list[ForeignDomainView]
     created_at: datetime
 
@@ -160,7 +177,3 @@ def pool_view(row: PoolRow) -> PoolView:
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
-
-
-def split_list(text: str) -> list[str]:
-    return sorted(t for t in text.split(",") if t)

@@ -1,4 +1,4 @@
-"""VM use cases: create, the power actions, delete.
+"""VM use cases: create, delete, read (the power actions are in `vm_actions`).
 
 Each action writes its intent (a transitional state) in one transaction, calls
 the hypervisor outside any transaction, then writes the outcome in another.
@@ -10,41 +10,23 @@ from __future__ import annotations
 
 import logging
 import uuid as uuidlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.exc import IntegrityError
-
 from vmpool.adapters.db.tables import VmRow
 from vmpool.domain.host import HostState
-from vmpool.domain.model import (
-    AllocationPolicy,
-    DomainType,
-    GroupPolicy,
-    GroupRule,
-    PlacementHost,
-    PlacementRequirements,
-)
+from vmpool.domain.model import DomainType
 from vmpool.domain.names import validate_name, validate_trait
-from vmpool.domain.placement import place
-from vmpool.domain.ports import DomainSpec, Hypervisor
+from vmpool.domain.placement import place_or_refuse
+from vmpool.domain.ports import DomainSpec
 from vmpool.domain.vm import VmState
-from vmpool.errors import (
-    AlreadyExists,
-    Conflict,
-    DomainMissing,
-    InvalidInput,
-    InvalidState,
-    NoCapacity,
-    NotFound,
-    VmpoolError,
-)
+from vmpool.errors import AlreadyExists, InvalidInput, NotFound, VmpoolError
+from vmpool.services.group_rules import group_to_join
 from vmpool.services.hosts import require_reachable
-from vmpool.services.placement_hosts import SHARED_STORAGE_TRAIT, placement_hosts, policy_of
+from vmpool.services.placement_hosts import placement_hosts, policy_of
 from vmpool.services.pools import default_pool
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
-from vmpool.services.views import VmView, split_list, vm_view
+from vmpool.services.views import VmView, vm_view
 
 log = logging.getLogger(__name__)
 
@@ -96,25 +78,10 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
         pool = uow.pools.get_for_update(pool_id)
         if uow.vms.by_name(cmd.name) is not None:
             raise AlreadyExists(f"a VM named {cmd.name} already exists", name=cmd.name)
-        group, group_id = _group_rule(uow, cmd.placement_group, pool.id)
-        request = build_request(ctx, cmd, group)
-        chosen = place_or_refuse(placement_hosts(uow, pool), request, policy_of(pool))
-        domain_type = request.domain_type or (
-            DomainType.KVM if DomainType.KVM in chosen.domain_types else DomainType.QEMU
-        )
-        host_row = uow.hosts.get(chosen.id)
-        disk_path = None
-        if cmd.disk_gib > 0:
-            folder = (
-                host_row.shared_disk_path
-                if cmd.disk_storage == "shared"
-                else host_row.local_disk_path or ctx.default_local_disk_path
-            )
-            assert folder is not None  # placement required shared storage
-            disk_path = str(Path(folder) / f"{cmd.name}-{vm_uuid}.qcow2")
+        group, group_id = group_to_join(uow, cmd.placement_group, pool.id)
+        required_type = DomainType.KVM if cmd.kvm_only else ctx.domain_type
         row = VmRow(
             pool_id=pool.id,
-            host_id=chosen.id,
             name=cmd.name,
             uuid=vm_uuid,
             vcpus=cmd.vcpus,
@@ -123,21 +90,32 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
             image=cmd.image,
             guaranteed=cmd.guaranteed,
             migratable=cmd.migratable,
-            disk_storage=cmd.disk_storage if disk_path else None,
-            disk_path=disk_path,
+            disk_storage=cmd.disk_storage if cmd.disk_gib > 0 else None,
             placement_group_id=group_id,
-            domain_type=domain_type.value,
+            domain_type=required_type.value if required_type else None,
             arch=cmd.arch,
-            required_traits=",".join(sorted(request.required_traits - {SHARED_STORAGE_TRAIT})),
-            state=VmState.CREATING.value,
+            required_traits=",".join(sorted({validate_trait(t) for t in cmd.required_traits})),
             state_changed_at=ctx.clock(),
         )
-        try:
-            uow.vms.add(row)
-        except IntegrityError as exc:
-            raise AlreadyExists(f"a VM named {cmd.name} already exists", name=cmd.name) from exc
+        request = row.placement_requirements(group, allowed_hosts=cmd.hosts)
+        chosen = place_or_refuse(placement_hosts(uow, pool), request, policy_of(pool))
+        domain_type = required_type or (
+            DomainType.KVM if DomainType.KVM in chosen.domain_types else DomainType.QEMU
+        )
+        host_row = uow.hosts.get(chosen.id)
+        row.host_id = chosen.id
+        row.domain_type = domain_type.value
+        if cmd.disk_gib > 0:
+            folder = (
+                host_row.shared_disk_path
+                if cmd.disk_storage == "shared"
+                else host_row.local_disk_path or ctx.default_local_disk_path
+            )
+            assert folder is not None  # placement required shared storage
+            row.disk_path = str(Path(folder) / f"{cmd.name}-{vm_uuid}.qcow2")
+        uow.vms.add(row)
         uow.events.record(actor, "vm.create", f"vm/{row.id}", name=cmd.name, host=chosen.name)
-        vm_id = row.id
+        vm_id, disk_path = row.id, row.disk_path
         host_uri = host_row.uri
         uow.commit()
 
@@ -161,113 +139,17 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
             assert made == disk_path, (made, disk_path)
         hv.define(spec)
         hv.start(vm_uuid)
-        observed = hv.domain(vm_uuid).state
+        observed = VmState(hv.domain(vm_uuid).state)
     except VmpoolError as exc:
         _abandon_create(ctx, vm_id, vm_uuid, host_uri, disk_path, exc, actor)
         raise
     # 3. Outcome.
     with ctx.uow() as uow:
-        row = _same(uow, vm_id, vm_uuid)
-        row.state = observed
-        row.state_changed_at = ctx.clock()
+        row = same_vm(uow, vm_id, vm_uuid)
+        row.settle(VmState.CREATING, observed, ctx.clock())
         view = vm_view(row)
         uow.commit()
         return view
-
-
-def build_request(
-    ctx: ServiceContext, cmd: CreateVm, group: GroupRule | None
-) -> PlacementRequirements:
-    domain_type = DomainType.KVM if cmd.kvm_only else ctx.domain_type
-    return PlacementRequirements(
-        vcpus=cmd.vcpus,
-        memory_mib=cmd.memory_mib,
-        disk_gib=cmd.disk_gib,
-        guaranteed=cmd.guaranteed,
-        arch=cmd.arch,
-        domain_type=domain_type,
-        required_traits=frozenset(validate_trait(t) for t in cmd.required_traits)
-        | ({SHARED_STORAGE_TRAIT} if cmd.disk_gib and cmd.disk_storage == "shared" else set()),
-        allowed_hosts=cmd.hosts,
-        group=group,
-    )
-
-
-def placement_request(vm: VmRow, group: GroupRule | None = None) -> PlacementRequirements:
-    """What placement needs to move an existing VM: its size and the requirements it was
-    created with (architecture, domain type, traits, storage), so that no migration,
-    evacuation or rebalance puts it on a host that cannot run it. The `hosts` asked for at
-    create are not among them: they chose the first host (as Nova resets forced hosts)."""
-    traits = set(split_list(vm.required_traits))
-    if vm.disk_storage == "shared":
-        traits.add(SHARED_STORAGE_TRAIT)
-    return PlacementRequirements(
-        vcpus=vm.vcpus,
-        memory_mib=vm.memory_mib,
-        disk_gib=vm.disk_gib,
-        guaranteed=vm.guaranteed,
-        arch=vm.arch,
-        domain_type=DomainType(vm.domain_type),
-        required_traits=frozenset(traits),
-        group=group,
-    )
-
-
-def _group_rule(
-    uow: UnitOfWork, name: str | None, pool_id: int
-) -> tuple[GroupRule | None, int | None]:
-    if name is None:
-        return None, None
-    row = uow.groups.by_name(name)
-    if row is None:
-        raise NotFound(f"no placement group named {name!r}", field="placement_group")
-    if row.pool_id != pool_id:
-        raise Conflict(
-            f"placement group {name} belongs to another pool than the VM's",
-            field="placement_group",
-            group_pool_id=row.pool_id,
-        )
-    rule = GroupRule(
-        name=row.name,
-        policy=GroupPolicy(row.policy),
-        hard=row.hard,
-        members_on=uow.groups.members_by_host(row.id),
-    )
-    return rule, row.id
-
-
-def group_rule_of_vm(uow: UnitOfWork, vm: VmRow) -> tuple[GroupRule | None, int | None]:
-    """The VM's own placement group, as a rule for moving it (itself not counted)."""
-    if vm.placement_group_id is None:
-        return None, None
-    row = uow.groups.get(vm.placement_group_id)
-    members = {
-        host: tuple(n for n in names if n != vm.name)
-        for host, names in uow.groups.members_by_host(row.id).items()
-    }
-    rule = GroupRule(
-        name=row.name,
-        policy=GroupPolicy(row.policy),
-        hard=row.hard,
-        members_on={h: names for h, names in members.items() if names},
-    )
-    return rule, row.id
-
-
-def place_or_refuse(
-    hosts: list[PlacementHost], request: PlacementRequirements, policy: AllocationPolicy
-) -> PlacementHost:
-    """The chosen host, or a 409 that carries placement's explanation."""
-    result = place(hosts, request, policy)
-    if result.host is None:
-        raise NoCapacity(
-            f"no host can take this VM: {result.explanation}",
-            rejections=[
-                {"filter": r.filter, "hosts": len(r.hosts), "reason": r.reason}
-                for r in result.rejections
-            ],
-        )
-    return result.host
 
 
 def remove_domain_and_disk(
@@ -314,130 +196,19 @@ def _abandon_create(
         else:
             # The host went away mid-create: the sync removes the domain and the
             # record (and so the claim) once the host answers again.
-            row.state = VmState.DELETING.value
-            row.state_changed_at = ctx.clock()
-            row.last_error = f"create failed: {cause.message}"
+            row.abandon_create(ctx.clock(), f"create failed: {cause.message}")
         uow.commit()
-
-
-# --- power actions -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Action:
-    name: str
-    allowed_from: frozenset[VmState]
-    intent: VmState
-    call: Callable[[Hypervisor, str], None]
-
-
-ACTIONS = {
-    "start": _Action(
-        "start",
-        frozenset({VmState.STOPPED, VmState.CRASHED}),
-        VmState.STARTING,
-        lambda hv, u: hv.start(u),
-    ),
-    "shutdown": _Action(
-        "shutdown",
-        frozenset({VmState.RUNNING}),
-        VmState.SHUTTING_DOWN,
-        lambda hv, u: hv.shutdown(u),
-    ),
-    "stop": _Action(
-        "stop",
-        frozenset({VmState.RUNNING, VmState.PAUSED, VmState.CRASHED, VmState.SHUTTING_DOWN}),
-        VmState.STOPPING,
-        lambda hv, u: hv.destroy(u),
-    ),
-    "reboot": _Action(
-        "reboot",
-        frozenset({VmState.RUNNING}),
-        VmState.REBOOTING,
-        lambda hv, u: hv.reboot(u),
-    ),
-}
-
-
-def power_action(ctx: ServiceContext, vm_id: int, action: str, actor: str = "api") -> VmView:
-    act = ACTIONS.get(action)
-    if act is None:
-        raise InvalidInput(f"unknown action {action!r}", known=sorted(ACTIONS))
-    with ctx.uow() as uow:
-        row = uow.vms.get(vm_id)
-        current = VmState(row.state)
-        if current not in act.allowed_from:
-            raise InvalidState(
-                f"cannot {act.name} VM {row.name} while it is {current.value}",
-                state=current.value,
-                allowed_from=sorted(s.value for s in act.allowed_from),
-            )
-        host = uow.hosts.get(row.host_id) if row.host_id is not None else None
-        if host is None:
-            raise InvalidState(f"VM {row.name} has no host", state=current.value)
-        require_reachable(host)
-        row.state = act.intent.value
-        row.state_changed_at = ctx.clock()
-        row.last_error = None
-        uow.events.record(actor, f"vm.{act.name}", f"vm/{vm_id}", name=row.name)
-        uow.commit()
-        vm_uuid, host_uri = row.uuid, host.uri
-
-    try:
-        hv = ctx.hypervisors.connect(host_uri)
-        act.call(hv, vm_uuid)
-        observed: str | None = hv.domain(vm_uuid).state
-        error: VmpoolError | None = None
-    except DomainMissing as exc:
-        observed, error = VmState.ERROR.value, exc
-    except VmpoolError as exc:
-        observed, error = _observe(ctx, host_uri, vm_uuid), exc
-
-    with ctx.uow() as uow:
-        row = _same(uow, vm_id, vm_uuid)
-        if act is ACTIONS["shutdown"] and error is None and observed == VmState.RUNNING.value:
-            # The guest got the ACPI request and decides when to power off;
-            # the sync sees the outcome (or gives up on it once stale).
-            observed = VmState.SHUTTING_DOWN.value
-        row.state = observed or current.value
-        row.state_changed_at = ctx.clock()
-        if error is not None:
-            row.last_error = f"{act.name} failed: {error.message}"
-        view = vm_view(row)
-        uow.commit()
-    if error is not None:
-        raise error
-    return view
-
-
-def _observe(ctx: ServiceContext, host_uri: str, vm_uuid: str) -> str | None:
-    """The domain's state now, or None when the host cannot tell."""
-    try:
-        return ctx.hypervisors.connect(host_uri).domain(vm_uuid).state
-    except DomainMissing:
-        return VmState.ERROR.value
-    except VmpoolError:
-        return None
 
 
 def delete_vm(ctx: ServiceContext, vm_id: int, actor: str = "api") -> None:
     with ctx.uow() as uow:
         row = uow.vms.get(vm_id)
-        current = VmState(row.state)
-        if current.is_transitional and current is not VmState.SHUTTING_DOWN:
-            age = (ctx.clock() - row.state_changed_at).total_seconds()
-            if current is not VmState.DELETING or age < ctx.stale_intent_s:
-                raise InvalidState(
-                    f"VM {row.name} is busy ({current.value}); try again when it settles",
-                    state=current.value,
-                )
+        row.begin_delete(ctx.clock(), ctx.stale_intent_s)
         host = uow.hosts.find(row.host_id) if row.host_id is not None else None
-        row.state = VmState.DELETING.value
-        row.state_changed_at = ctx.clock()
         uow.events.record(actor, "vm.delete", f"vm/{vm_id}", name=row.name)
         vm_uuid, disk_path = row.uuid, row.disk_path
         host_uri = host.uri if host is not None else None
-        if host is not None and host.state == HostState.UNREACHABLE.value:
+        if host is not None and host.host_state is HostState.UNREACHABLE:
             # Not asked now: the sync removes the domain, then the record, once it answers.
             row.last_error = "delete waits for the host to answer again"
             uow.commit()
@@ -451,7 +222,7 @@ def delete_vm(ctx: ServiceContext, vm_id: int, actor: str = "api") -> None:
             # The record stays `deleting` (capacity still held, as the domain may
             # still run); the sync finishes the job when the host answers.
             with ctx.uow() as uow:
-                row = _same(uow, vm_id, vm_uuid)
+                row = same_vm(uow, vm_id, vm_uuid)
                 row.last_error = f"delete failed: {exc.message}"
                 uow.commit()
             raise
@@ -464,7 +235,7 @@ def delete_vm(ctx: ServiceContext, vm_id: int, actor: str = "api") -> None:
         uow.commit()
 
 
-def _same(uow: UnitOfWork, vm_id: int, vm_uuid: str) -> VmRow:
+def same_vm(uow: UnitOfWork, vm_id: int, vm_uuid: str) -> VmRow:
     row = uow.vms.same(vm_id, vm_uuid)
     if row is None:
         raise NotFound(f"vm {vm_id} is gone", vm_id=vm_id)

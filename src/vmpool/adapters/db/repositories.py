@@ -8,10 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, case, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vmpool.adapters.db.tables import (
     ApiTokenRow,
+    DaemonLeaseRow,
     EventRow,
     ForeignDomainRow,
     HostRow,
@@ -24,7 +26,17 @@ from vmpool.adapters.db.tables import (
 )
 from vmpool.domain.migration import ACTIVE_MIGRATION_STATES, MigrationState
 from vmpool.domain.model import Resources
-from vmpool.errors import NotFound
+from vmpool.errors import AlreadyExists, NotFound
+
+
+def insert(session: Session, row: Any, duplicate: str, **details: Any) -> None:
+    """Add and flush `row`; a unique key already taken (by a concurrent transaction
+    that won the race) is the vmpool error `duplicate` describes, not a database error."""
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise AlreadyExists(duplicate, **details) from exc
 
 
 @dataclass(frozen=True)
@@ -72,9 +84,12 @@ class PoolRepository:
         return self._s.execute(select(PoolRow).order_by(PoolRow.id)).scalars().all()
 
     def add(self, row: PoolRow) -> PoolRow:
-        self._s.add(row)
-        self._s.flush()
+        insert(self._s, row, f"a pool named {row.name} already exists", name=row.name)
         return row
+
+    def delete(self, row: PoolRow) -> None:
+        self._s.delete(row)
+        self._s.flush()
 
 
 class HostRepository:
@@ -148,8 +163,7 @@ class HostRepository:
         return self._s.execute(q).scalars().all()
 
     def add(self, row: HostRow) -> HostRow:
-        self._s.add(row)
-        self._s.flush()
+        insert(self._s, row, f"host {row.name} or its URI is already registered", name=row.name)
         return row
 
     def delete(self, row: HostRow) -> None:
@@ -257,8 +271,7 @@ class VmRepository:
         return self._s.execute(q).scalars().all()
 
     def add(self, row: VmRow) -> VmRow:
-        self._s.add(row)
-        self._s.flush()
+        insert(self._s, row, f"a VM named {row.name} already exists", name=row.name)
         return row
 
     def delete(self, row: VmRow) -> None:
@@ -288,8 +301,7 @@ class PlacementGroupRepository:
         return self._s.execute(q).scalars().all()
 
     def add(self, row: PlacementGroupRow) -> PlacementGroupRow:
-        self._s.add(row)
-        self._s.flush()
+        insert(self._s, row, f"a placement group named {row.name} already exists", name=row.name)
         return row
 
     def delete(self, row: PlacementGroupRow) -> None:
@@ -441,6 +453,23 @@ class ForeignDomainRepository:
             .all()
         )
 
+    def seen(self, row: ForeignDomainRow, state: str, now: datetime) -> None:
+        """The domain is still there, in the power state the host reports."""
+        row.state = state
+        row.last_seen_at = now
+
+    def found(self, host_id: int, uuid: str, name: str, state: str, now: datetime) -> None:
+        """A domain first seen now."""
+        row = ForeignDomainRow(
+            host_id=host_id,
+            uuid=uuid,
+            name=name[:255],
+            state=state,
+            first_seen_at=now,
+            last_seen_at=now,
+        )
+        self.add(row)
+
     def add(self, row: ForeignDomainRow) -> None:
         self._s.add(row)
 
@@ -508,3 +537,20 @@ class PlanRepository:
         if after_id is not None:
             q = q.where(PlanRow.id < after_id)
         return self._s.scalars(q.order_by(PlanRow.id.desc()).limit(limit)).all()
+
+
+class LeaseRepository:
+    """The one row saying which daemon runs the background jobs."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def get(self, lease_id: int, *, for_update: bool = False) -> DaemonLeaseRow | None:
+        return self._s.get(DaemonLeaseRow, lease_id, with_for_update=for_update)
+
+    def add(self, row: DaemonLeaseRow) -> None:
+        self._s.add(row)
+
+    def delete(self, row: DaemonLeaseRow) -> None:
+        self._s.delete(row)
+        self._s.flush()

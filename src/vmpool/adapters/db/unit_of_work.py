@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from types import TracebackType
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from vmpool.adapters.db.repositories import (
     EventRepository,
     ForeignDomainRepository,
     HostRepository,
+    LeaseRepository,
     LoadRepository,
     MigrationRepository,
     PlacementGroupRepository,
@@ -18,6 +21,7 @@ from vmpool.adapters.db.repositories import (
     TokenRepository,
     VmRepository,
 )
+from vmpool.errors import AlreadyExists
 
 
 class SqlAlchemyUnitOfWork:
@@ -31,6 +35,7 @@ class SqlAlchemyUnitOfWork:
     foreign_domains: ForeignDomainRepository
     tokens: TokenRepository
     events: EventRepository
+    leases: LeaseRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._factory = session_factory
@@ -54,6 +59,7 @@ class SqlAlchemyUnitOfWork:
         self.foreign_domains = ForeignDomainRepository(s)
         self.tokens = TokenRepository(s)
         self.events = EventRepository(s)
+        self.leases = LeaseRepository(s)
         return self
 
     def __exit__(
@@ -69,7 +75,19 @@ class SqlAlchemyUnitOfWork:
             self._session = None
 
     def commit(self) -> None:
-        self.session.commit()
+        """Commit; a unique key a concurrent transaction took first is AlreadyExists."""
+        try:
+            self.session.commit()
+        except IntegrityError as exc:
+            raise AlreadyExists("a concurrent change took the same key first") from exc
+
+    def flush(self) -> None:
+        """Send pending changes (ids assigned, defaults filled) without committing."""
+        self.session.flush()
+
+    def savepoint(self) -> AbstractContextManager[object]:
+        """A nested transaction: what fails inside it is undone alone."""
+        return self.session.begin_nested()
 
     def rollback(self) -> None:
         self.session.rollback()

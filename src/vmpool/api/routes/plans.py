@@ -10,7 +10,7 @@ from vmpool.api.auth import admin_principal, read_access, service_context
 from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.params import BeforeCursor, PathId
 from vmpool.api.schemas import HostScoreOut, PlanCreate, PlanList, PlanOut, PoolScoreOut
-from vmpool.services import rebalance
+from vmpool.services import plan_execution, plan_views, rebalance
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
 
@@ -28,7 +28,7 @@ PlanStateFilter = Literal["proposed", "running", "completed", "cancelled", "supe
 )
 def get_pool_score(pool_id: PathId, ctx: ServiceContext = Depends(service_context)) -> PoolScoreOut:
     """The pool score now (lower is better), its components and each host's fractions."""
-    view = rebalance.pool_score(ctx, pool_id)
+    view = plan_views.pool_score(ctx, pool_id)
     return PoolScoreOut(
         pool_id=view.pool_id,
         strategy=view.strategy,
@@ -55,7 +55,7 @@ def list_plans(
     ctx: ServiceContext = Depends(service_context),
 ) -> PlanList:
     """The pool's plans, newest first, with their steps and outcomes."""
-    items = rebalance.list_plans(ctx, pool_id, state, limit, before)
+    items = plan_views.list_plans(ctx, pool_id, state, limit, before)
     next_before = items[-1].id if len(items) == limit else None
     return PlanList(items=[PlanOut.model_validate(p) for p in items], next_before=next_before)
 
@@ -93,7 +93,7 @@ def create_plan(
     responses=responses(404),
 )
 def get_plan(plan_id: PathId, ctx: ServiceContext = Depends(service_context)) -> PlanOut:
-    return PlanOut.model_validate(rebalance.get_plan(ctx, plan_id))
+    return PlanOut.model_validate(plan_views.get_plan(ctx, plan_id))
 
 
 @router.post(
@@ -108,7 +108,7 @@ def approve_plan(
     principal: Principal = admin_principal,
 ) -> PlanOut:
     """Run a proposed plan: its steps migrate one at a time, each checked again first."""
-    return PlanOut.model_validate(rebalance.approve_plan(ctx, plan_id, principal.name))
+    return PlanOut.model_validate(plan_execution.approve_plan(ctx, plan_id, principal.name))
 
 
 @router.post(
@@ -123,4 +123,4 @@ def cancel_plan(
     principal: Principal = admin_principal,
 ) -> PlanOut:
     """Cancel the steps not yet started; a migration already running finishes."""
-    return PlanOut.model_validate(rebalance.cancel_plan(ctx, plan_id, principal.name))
+    return PlanOut.model_validate(plan_execution.cancel_plan(ctx, plan_id, principal.name))

@@ -7,7 +7,7 @@ from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.params import AfterCursor, IdFilter, PathId
 from vmpool.api.schemas import LoadOut, MigrateIn, MigrationOut, VmCreate, VmOut, VmPage
 from vmpool.domain.vm import VmState
-from vmpool.services import metrics, migrations, vms
+from vmpool.services import metrics, migrations, vm_actions, vms
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
 
@@ -88,7 +88,9 @@ def _action_route(action: str, summary: str) -> None:
         ctx: ServiceContext = Depends(service_context),
         principal: Principal = admin_principal,
     ) -> VmOut:
-        return VmOut.model_validate(vms.power_action(ctx, vm_id, action, actor=principal.name))
+        return VmOut.model_validate(
+            vm_actions.power_action(ctx, vm_id, action, actor=principal.name)
+        )
 
     handler.__doc__ = summary
     router.add_api_route(
