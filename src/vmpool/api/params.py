@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import Path, Query
 
-from vmpool.api.schemas import MAX_ID
+from vmpool.domain.limits import MAX_ID
 
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]

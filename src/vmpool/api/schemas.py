@@ -7,13 +7,14 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from vmpool.domain import limits as L
 from vmpool.domain.cluster_state import Strategy
 from vmpool.domain.host_uri import HOST_URI_PATTERN, MAX_URI_LENGTH
-from vmpool.domain.model import MAX_RATIO, MIN_RATIO, GroupPolicy, PlacementStrategy, RebalanceMode
+from vmpool.domain.limits import MAX_ID
+from vmpool.domain.model import GroupPolicy, PlacementStrategy, RebalanceMode
 from vmpool.domain.names import FOLDER_PATTERN, NAME_PATTERN, TRAIT_PATTERN
 
 # Ids are INTEGER columns: 32-bit on PostgreSQL, so nothing has a larger one.
-MAX_ID = 2**31 - 1
 DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
@@ -147,9 +148,9 @@ class HostList(BaseModel):
 
 class VmCreate(Strict):
     name: str = Field(max_length=63, pattern=NAME_PATTERN, examples=["web-1"])
-    vcpus: int = Field(ge=1, le=512)
-    memory_mib: int = Field(ge=16, le=16 * 1024 * 1024)
-    disk_gib: int = Field(default=0, ge=0, le=1024 * 1024)
+    vcpus: int = Field(ge=L.VCPUS.low, le=L.VCPUS.high)
+    memory_mib: int = Field(ge=L.MEMORY_MIB.low, le=L.MEMORY_MIB.high)
+    disk_gib: int = Field(default=0, ge=L.DISK_GIB.low, le=L.DISK_GIB.high)
     image: str | None = Field(
         default=None,
         max_length=63,
@@ -243,8 +244,8 @@ class Health(BaseModel):
     version: str
 
 
-Ratio = Annotated[float, Field(ge=MIN_RATIO, le=MAX_RATIO, allow_inf_nan=False)]
-Reserved = Annotated[int, Field(ge=0, le=1024 * 1024 * 1024)]
+Ratio = Annotated[float, Field(ge=L.RATIO.low, le=L.RATIO.high, allow_inf_nan=False)]
+Reserved = Annotated[int, Field(ge=L.RESERVED.low, le=L.RESERVED.high)]
 
 
 class PoolPolicyIn(Strict):
@@ -266,30 +267,39 @@ class PoolPolicyIn(Strict):
         default=None, strict=False, description="balance (default) or consolidate"
     )
     rebalance_interval_s: int | None = Field(
-        default=None, ge=1, le=7 * 86_400, description="seconds between cycles; default 300"
+        default=None,
+        ge=L.REBALANCE_INTERVAL_S.low,
+        le=L.REBALANCE_INTERVAL_S.high,
+        description="seconds between cycles; default 300",
     )
     rebalance_min_gain: float | None = Field(
-        default=None, ge=0, le=100, description="least score gain of a move; default 0.01"
+        default=None,
+        ge=L.MIN_GAIN.low,
+        le=L.MIN_GAIN.high,
+        description="least score gain of a move; default 0.01",
     )
     rebalance_hysteresis_cycles: int | None = Field(
         default=None,
-        ge=1,
-        le=1000,
+        ge=L.HYSTERESIS_CYCLES.low,
+        le=L.HYSTERESIS_CYCLES.high,
         description="consecutive cycles an imbalance must persist before acting; default 3",
     )
     rebalance_cooldown_s: int | None = Field(
         default=None,
-        ge=0,
-        le=30 * 86_400,
+        ge=L.COOLDOWN_S.low,
+        le=L.COOLDOWN_S.high,
         description="a VM moved this recently is not moved again; default 1800",
     )
     rebalance_max_moves: int | None = Field(
-        default=None, ge=0, le=1000, description="migrations per plan; default 5"
+        default=None,
+        ge=L.MAX_MOVES.low,
+        le=L.MAX_MOVES.high,
+        description="migrations per plan; default 5",
     )
     rebalance_max_memory_mib: int | None = Field(
         default=None,
-        ge=0,
-        le=MAX_ID,
+        ge=L.MAX_MEMORY_MIB.low,
+        le=L.MAX_MEMORY_MIB.high,
         description="MiB a plan may copy (the moved VMs' memory); 0 (default): no memory "
         "budget. With a memory budget the planner takes the most gain per MiB",
     )
@@ -382,11 +392,17 @@ class MigrateIn(Strict):
     target_host_id: DbId | None = Field(
         default=None, description="when absent, placement chooses (never the source)"
     )
-    bandwidth_mib_s: int | None = Field(default=None, gt=0, le=1024 * 1024)
-    max_downtime_ms: int = Field(default=500, ge=1, le=600_000)
+    bandwidth_mib_s: int | None = Field(
+        default=None, ge=L.BANDWIDTH_MIB_S.low, le=L.BANDWIDTH_MIB_S.high
+    )
+    max_downtime_ms: int = Field(default=500, ge=L.MAX_DOWNTIME_MS.low, le=L.MAX_DOWNTIME_MS.high)
     auto_converge: bool = False  # as Nova; see docs/migration.md for why
     allow_post_copy: bool = Field(default=False, description="switch to post-copy at the timeout")
-    completion_timeout_s_per_gib: int = Field(default=800, ge=1, le=86_400)
+    completion_timeout_s_per_gib: int = Field(
+        default=800,
+        ge=L.COMPLETION_TIMEOUT_S_PER_GIB.low,
+        le=L.COMPLETION_TIMEOUT_S_PER_GIB.high,
+    )
     storage: Literal["shared", "copy"] = Field(
         default="shared", description="shared: disks on storage both hosts see; copy: copy them"
     )
@@ -444,11 +460,18 @@ class LoadOut(Out):
 
 class PlanCreate(Strict):
     strategy: Strategy | None = Field(default=None, strict=False, description="default: the pool's")
-    max_moves: int | None = Field(default=None, ge=0, le=1000, description="default: the pool's")
-    max_memory_mib: int | None = Field(
-        default=None, ge=0, le=MAX_ID, description="default: the pool's (0: no memory budget)"
+    max_moves: int | None = Field(
+        default=None, ge=L.MAX_MOVES.low, le=L.MAX_MOVES.high, description="default: the pool's"
     )
-    min_gain: float | None = Field(default=None, ge=0, le=100, description="default: the pool's")
+    max_memory_mib: int | None = Field(
+        default=None,
+        ge=L.MAX_MEMORY_MIB.low,
+        le=L.MAX_MEMORY_MIB.high,
+        description="default: the pool's (0: no memory budget)",
+    )
+    min_gain: float | None = Field(
+        default=None, ge=L.MIN_GAIN.low, le=L.MIN_GAIN.high, description="default: the pool's"
+    )
     dry_run: bool = Field(default=False, description="answer with the plan without storing it")
 
 

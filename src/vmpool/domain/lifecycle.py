@@ -50,3 +50,10 @@ def edges(table: Mapping[str, Transition[S]]) -> list[tuple[str, str, str]]:
         for event, rule in table.items()
         for source in rule.sources
     )
+
+
+def mermaid(table: Mapping[str, Transition[S]], initial: S) -> str:
+    """The table as a Mermaid state diagram (docs/architecture.md shows each entity's)."""
+    lines = ["stateDiagram-v2", f"    [*] --> {initial.value}"]
+    lines += [f"    {a} --> {b}: {event}" for a, event, b in edges(table)]
+    return "\n".join(lines)

@@ -89,11 +89,6 @@ def claim(
     return float(vcpus), float(memory_mib)
 
 
-# The range of an allocation ratio (pool or host override), as the API states it.
-MIN_RATIO = 0.1
-MAX_RATIO = 100.0
-
-
 @dataclass(frozen=True, slots=True)
 class AllocationPolicy:
     """How much of a host the pool may hand out, and how it chooses hosts.

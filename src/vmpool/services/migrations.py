@@ -13,6 +13,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from vmpool.adapters.db.tables import HostRow, MigrationRow, VmRow
+from vmpool.domain import limits
 from vmpool.domain.migration import MigrationState
 from vmpool.domain.placement import place_or_refuse
 from vmpool.domain.vm import VmState
@@ -21,8 +22,6 @@ from vmpool.services.group_rules import group_of_vm
 from vmpool.services.hosts import require_reachable
 from vmpool.services.placement_hosts import placement_hosts, policy_of
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
-
-MAX_BANDWIDTH_MIB_S = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -36,15 +35,11 @@ class MigrateOptions:
     storage: str = "shared"  # shared | copy
 
     def check(self) -> None:
-        if self.bandwidth_mib_s is not None and not 0 < self.bandwidth_mib_s <= MAX_BANDWIDTH_MIB_S:
-            raise InvalidInput("bandwidth_mib_s must be positive", field="bandwidth_mib_s")
-        if not 1 <= self.max_downtime_ms <= 600_000:
-            raise InvalidInput("max_downtime_ms must be 1..600000", field="max_downtime_ms")
-        if not 1 <= self.completion_timeout_s_per_gib <= 86_400:
-            raise InvalidInput(
-                "completion_timeout_s_per_gib must be 1..86400",
-                field="completion_timeout_s_per_gib",
-            )
+        limits.BANDWIDTH_MIB_S.check(self.bandwidth_mib_s, "bandwidth_mib_s")
+        limits.MAX_DOWNTIME_MS.check(self.max_downtime_ms, "max_downtime_ms")
+        limits.COMPLETION_TIMEOUT_S_PER_GIB.check(
+            self.completion_timeout_s_per_gib, "completion_timeout_s_per_gib"
+        )
         if self.storage not in ("shared", "copy"):
             raise InvalidInput("storage must be shared or copy", field="storage")
 

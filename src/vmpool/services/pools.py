@@ -7,17 +7,16 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from vmpool.adapters.db.tables import PoolRow
+from vmpool.domain import limits
 from vmpool.domain.cluster_state import Strategy
 from vmpool.domain.model import (
-    MAX_RATIO,
-    MIN_RATIO,
     PlacementRequirements,
     PlacementStrategy,
     RebalanceMode,
 )
 from vmpool.domain.names import validate_name
 from vmpool.domain.placement import CapacityReport, capacity
-from vmpool.errors import AlreadyExists, InvalidInput, InvalidState
+from vmpool.errors import AlreadyExists, InvalidState
 from vmpool.services.placement_hosts import placement_hosts
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 from vmpool.services.views import PoolView, pool_view
@@ -52,27 +51,25 @@ class PolicyChange:
         }
 
 
-# Bounds of the scheduling loop's knobs: (lowest, highest).
-REBALANCE_BOUNDS: dict[str, tuple[float, float]] = {
-    "rebalance_interval_s": (1, 7 * 86_400),
-    "rebalance_min_gain": (0.0, 100.0),
-    "rebalance_hysteresis_cycles": (1, 1000),
-    "rebalance_cooldown_s": (0, 30 * 86_400),
-    "rebalance_max_moves": (0, 1000),
-    "rebalance_max_memory_mib": (0, 2**31 - 1),
+# Bounds of the scheduling loop's knobs.
+REBALANCE_BOUNDS: dict[str, limits.Bound] = {
+    "rebalance_interval_s": limits.REBALANCE_INTERVAL_S,
+    "rebalance_min_gain": limits.MIN_GAIN,
+    "rebalance_hysteresis_cycles": limits.HYSTERESIS_CYCLES,
+    "rebalance_cooldown_s": limits.COOLDOWN_S,
+    "rebalance_max_moves": limits.MAX_MOVES,
+    "rebalance_max_memory_mib": limits.MAX_MEMORY_MIB,
 }
 
 
 def check_ratios(values: dict[str, Any]) -> None:
-    for key, (low, high) in REBALANCE_BOUNDS.items():
-        value = values.get(key)
-        if value is not None and not low <= value <= high:
-            raise InvalidInput(f"{key} must be {low:g}..{high:g}", field=key)
+    for key, bound in REBALANCE_BOUNDS.items():
+        bound.check(values.get(key), key)
     for key, value in values.items():
-        if key.endswith("_ratio") and value is not None and not MIN_RATIO <= value <= MAX_RATIO:
-            raise InvalidInput(f"{key} must be {MIN_RATIO:g}..{MAX_RATIO:g}", field=key)
-        if key.startswith("reserved_") and value is not None and value < 0:
-            raise InvalidInput(f"{key} must not be negative", field=key)
+        if key.endswith("_ratio"):
+            limits.RATIO.check(value, key)
+        if key.startswith("reserved_"):
+            limits.RESERVED.check(value, key)
 
 
 def default_pool(uow: UnitOfWork) -> PoolRow:

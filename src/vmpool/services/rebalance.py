@@ -18,11 +18,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from vmpool.adapters.db.tables import PlanRow, PlanStepRow, PoolRow
+from vmpool.domain import limits
 from vmpool.domain.cluster_state import Strategy
 from vmpool.domain.model import RebalanceMode
 from vmpool.domain.plan import PlanState
 from vmpool.domain.rebalance import Hysteresis, Plan, PlannerConfig, apply_moves, check_move, plan
-from vmpool.errors import InvalidInput, VmpoolError
+from vmpool.errors import VmpoolError
 from vmpool.services import cluster_state
 from vmpool.services.plan_execution import ACTIVE_PLAN, advance_plan
 from vmpool.services.plan_views import PlanView, plan_view
@@ -146,10 +147,9 @@ def create_plan(
 ) -> PlanView:
     """Plan now from the pool as it is. A dry run only answers; otherwise the plan is
     stored as a proposal that runs once approved (in any mode)."""
-    if request.max_moves is not None and not 0 <= request.max_moves <= 1000:
-        raise InvalidInput("max_moves must be 0..1000", field="max_moves")
-    if request.min_gain is not None and not 0 <= request.min_gain <= 100:
-        raise InvalidInput("min_gain must be 0..100", field="min_gain")
+    limits.MAX_MOVES.check(request.max_moves, "max_moves")
+    limits.MIN_GAIN.check(request.min_gain, "min_gain")
+    limits.MAX_MEMORY_MIB.check(request.max_memory_mib, "max_memory_mib")
     now = ctx.clock()
     with ctx.uow() as uow:
         pool = uow.pools.get_for_update(pool_id)

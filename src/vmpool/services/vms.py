@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vmpool.adapters.db.tables import VmRow
+from vmpool.domain import limits
 from vmpool.domain.host import HostState
 from vmpool.domain.model import DomainType
 from vmpool.domain.names import validate_name, validate_trait
@@ -29,9 +30,6 @@ from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 from vmpool.services.views import VmView, vm_view
 
 log = logging.getLogger(__name__)
-
-MAX_VCPUS = 512
-MAX_MEMORY_MIB = 16 * 1024 * 1024  # 16 TiB: bigger than any host libvirt runs on today
 
 
 @dataclass(frozen=True)
@@ -54,14 +52,9 @@ class CreateVm:
 
 
 def _check_sizes(cmd: CreateVm) -> None:
-    if not 1 <= cmd.vcpus <= MAX_VCPUS:
-        raise InvalidInput(f"vcpus must be between 1 and {MAX_VCPUS}", field="vcpus")
-    if not 16 <= cmd.memory_mib <= MAX_MEMORY_MIB:
-        raise InvalidInput(
-            f"memory_mib must be between 16 and {MAX_MEMORY_MIB}", field="memory_mib"
-        )
-    if cmd.disk_gib < 0:
-        raise InvalidInput("disk_gib must not be negative", field="disk_gib")
+    limits.VCPUS.check(cmd.vcpus, "vcpus")
+    limits.MEMORY_MIB.check(cmd.memory_mib, "memory_mib")
+    limits.DISK_GIB.check(cmd.disk_gib, "disk_gib")
     if cmd.disk_storage not in ("local", "shared"):
         raise InvalidInput("disk_storage must be local or shared", field="disk_storage")
 
