@@ -192,6 +192,7 @@ class FakeHost:
         self.volumes: dict[str, int] = {}  # path -> GiB, for folders private to this host
         self.storage_folders: set[str] = set()  # folders libvirt has a storage pool for
         self.calls: list[str] = []  # every port method called, in order
+        self.migration_requests: list[MigrationRequest] = []  # every migrate asked of it
         self._fail_next: dict[str, VmpoolError] = {}
         self._migration_failure: tuple[VmpoolError, int] | None = None
         self._holding = False
@@ -645,6 +646,7 @@ class FakeHost:
     def _begin_migration(self, uuid: str, request: MigrationRequest) -> FakeJob:
         with self._cond:
             self._enter("migrate")
+            self.migration_requests.append(request)
             dom = self._get(uuid)
             if not dom.active:
                 raise HypervisorOperationInvalid(

@@ -84,17 +84,18 @@ def execute(ctx: ServiceContext, migration_id: int, poll_s: float = 0.5) -> None
     plan = _start(ctx, migration_id)
     if plan is None:
         return
-    source = ctx.hypervisors.connect(plan.source_uri)
     outcome: dict[str, VmpoolError] = {}
-    if plan.request.copy_storage and plan.disk_path is not None:
-        # libvirt creates the copy's target disk itself, in a storage pool holding its folder.
-        try:
+    try:
+        source = ctx.hypervisors.connect(plan.source_uri)
+        if plan.request.copy_storage and plan.disk_path is not None:
+            # libvirt creates the copy's target disk itself, in a storage pool holding its
+            # folder.
             ctx.hypervisors.connect(plan.target_uri).prepare_storage(
                 str(Path(plan.disk_path).parent)
             )
-        except VmpoolError as exc:
-            _finish(ctx, migration_id, plan, exc, None, 0)
-            return
+    except VmpoolError as exc:
+        _not_started(ctx, migration_id, plan, exc)
+        return
 
     def run() -> None:
         try:
@@ -280,6 +281,20 @@ def _where(ctx: ServiceContext, plan: _Plan) -> tuple[bool | None, bool | None]:
     return ask(plan.target_uri), ask(plan.source_uri)
 
 
+def _not_started(ctx: ServiceContext, migration_id: int, plan: _Plan, error: VmpoolError) -> None:
+    """libvirt's job was never started: the VM did not move."""
+    with ctx.uow() as uow:
+        m = uow.migrations.get(migration_id)
+        vm = uow.vms.get(plan.vm_id)
+        now = ctx.clock()
+        m.fail(now, f"not started: {error.message}", 0)
+        if vm.vm_state is VmState.MIGRATING:
+            vm.stay(now)
+        uow.events.record("migration", "migration.failed", f"migration/{m.id}",
+                          vm=vm.name, error=m.error)  # fmt: skip
+        uow.commit()
+
+
 def _finish(
     ctx: ServiceContext,
     migration_id: int,
@@ -289,6 +304,16 @@ def _finish(
     total_ms: int,
 ) -> None:
     on_target, on_source = _where(ctx, plan)
+    if on_target is None and not on_source:
+        # It left the source (or the source cannot tell) and the target cannot say whether
+        # it runs there: recording a failure could be false. Left running, unowned once
+        # this returns: `migration_recovery` settles it when the hosts answer again.
+        log.warning(
+            "migration %s ended but its target cannot be asked where the VM runs; "
+            "it is settled once the hosts answer",
+            migration_id,
+        )
+        return
     final = JobProgress(active=False)
     if on_target:
         with ctx.uow() as uow:
