@@ -12,7 +12,7 @@ planned with two move budgets, a tight one (20 moves at 20 hosts, 25 at 50, 50 f
 hosts up) and 50 (the same budget from 100 hosts up, so one run).
 
 vmpool: `plan(snapshot, PlannerConfig(strategy="balance", max_moves=K))`, timed in process
-(planning only). On the 1,000- and 10,000-host clusters one full `vmpool plan --snapshot FILE
+(planning only). On the 1,000- and 10,000-host clusters one full `vmpool plan --cluster FILE
 --max-moves K` process (interpreter start, imports, JSON parsing, planning) is timed too.
 
 hbal: `hbal -t FILE --max-length=K --ignore-dynu`, the htools text backend written from the
@@ -287,14 +287,14 @@ def memory_budget_config(max_moves: int, mib: float) -> PlannerConfig | None:
 
 
 def cli_seconds(doc: dict[str, Any], max_moves: int) -> float | str:
-    """Wall time of one `vmpool plan --snapshot FILE` process, start to exit."""
+    """Wall time of one `vmpool plan --cluster FILE` process, start to exit."""
     exe = Path(sys.executable).with_name("vmpool")
     if not exe.exists():
         return f"no {exe}"
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "snapshot.json"
         path.write_text(json.dumps(doc))
-        cmd = [str(exe), "plan", "--snapshot", str(path), "--strategy", "balance",
+        cmd = [str(exe), "plan", "--cluster", str(path), "--strategy", "balance",
                "--max-moves", str(max_moves), "--json"]  # fmt: skip
         start = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)

@@ -122,20 +122,21 @@ def openapi(
         output.write_text(text)
 
 
-@app.command()
-def snapshot(
+@app.command("export-pool")
+@app.command("snapshot", hidden=True, deprecated=True)  # its old name
+def export_pool(
     pool: Annotated[str | None, typer.Option("--pool", help="pool name (default: default)")] = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Export a pool as an offline snapshot (JSON on stdout), for `vmpool plan`."""
+    """Export a pool's cluster state (JSON on stdout), for `vmpool plan --cluster`."""
     from vmpool.adapters.db.migrations import check_schema
-    from vmpool.services.cluster_export import export_pool
+    from vmpool.services import cluster_export
     from vmpool.wiring import build_runtime
 
     runtime = build_runtime(_settings(config))
     try:
         check_schema(runtime.engine)
-        data = export_pool(runtime.ctx, pool)
+        data = cluster_export.export_pool(runtime.ctx, pool)
     except VmpoolError as exc:
         _fail(exc.message)
     finally:
@@ -145,13 +146,17 @@ def snapshot(
 
 @app.command()
 def plan(
-    snapshot_file: Annotated[
+    cluster_file: Annotated[
         Path,
-        typer.Option("--snapshot", help="a snapshot file (`vmpool snapshot`, docs/rebalance.md)"),
+        typer.Option(
+            "--cluster",
+            "--snapshot",
+            help="a cluster state file (`vmpool export-pool`, docs/rebalance.md)",
+        ),
     ],
     strategy: Annotated[
         str | None,
-        typer.Option("--strategy", help="balance or consolidate (default: the snapshot's)"),
+        typer.Option("--strategy", help="balance or consolidate (default: the file's)"),
     ] = None,
     max_moves: Annotated[int | None, typer.Option("--max-moves", min=0)] = None,
     max_memory_mib: Annotated[
@@ -162,7 +167,7 @@ def plan(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the plan as JSON")] = False,
 ) -> None:
-    """Plan a rebalance offline, from a snapshot, without touching any host (like `hbal -t`)."""
+    """Plan a rebalance offline, from a cluster state file, touching no host (like `hbal -t`)."""
     import time
 
     from vmpool.domain.cluster_state import parse_cluster, plan_to_json
@@ -170,9 +175,9 @@ def plan(
     from vmpool.domain.rebalance import plan as make_plan
 
     try:
-        data = json.loads(snapshot_file.read_text())
+        data = json.loads(cluster_file.read_text())
     except (OSError, ValueError) as exc:
-        _fail(f"cannot read {snapshot_file}: {exc}")
+        _fail(f"cannot read {cluster_file}: {exc}")
     try:
         parsed = parse_cluster(data)
         t0 = time.perf_counter()

@@ -1,4 +1,4 @@
-"""The offline cluster snapshot: a JSON document describing hosts, VMs and the pool policy,
+"""The offline cluster state: a JSON document describing hosts, VMs and the pool policy,
 parsed and validated from a plain dict (no file I/O here: the caller reads the file).
 
     {"version": 1,
@@ -187,7 +187,7 @@ _GROUP_KEYS = {"policy", "hard"}
 
 
 def _fail(where: str, message: str) -> InvalidInput:
-    return InvalidInput(f"snapshot {where}: {message}", field=where)
+    return InvalidInput(f"cluster {where}: {message}", field=where)
 
 
 def _obj(value: Any, where: str, allowed: set[str], required: set[str]) -> dict[str, Any]:
@@ -310,7 +310,7 @@ def _parse_groups(raw: Any) -> dict[str, GroupSpec]:
 
 
 def parse_cluster(data: dict[str, Any]) -> ClusterState:
-    """Validate a decoded snapshot document and build a `ClusterState`.
+    """Validate a decoded cluster state document and build a `ClusterState`.
 
     Raises `InvalidInput` with the offending field on any malformed input.
     """
@@ -449,7 +449,7 @@ def _input_report(snap: ClusterState) -> tuple[tuple[str, ...], tuple[str, ...]]
 
 
 def cluster_to_json(snap: ClusterState) -> dict[str, Any]:
-    """The document `parse_cluster` reads back to an equal snapshot; optional keys are
+    """The document `parse_cluster` reads back to an equal cluster state; optional keys are
     written only when they differ from their defaults."""
     hosts: list[dict[str, Any]] = []
     for h in snap.hosts:

@@ -182,7 +182,7 @@ def make_placement_host(
     domain_types: frozenset[DomainType] = frozenset({DomainType.QEMU}),
     traits: frozenset[str] = frozenset(),
 ) -> PlacementHost:
-    """A snapshot from raw figures: `dedicated_use` is what guaranteed VMs asked for."""
+    """A placement host from raw figures: `dedicated_use` is what guaranteed VMs asked for."""
     cpu_ratio = _pick(overrides.cpu_allocation_ratio, policy.cpu_allocation_ratio)
     ram_ratio = _pick(overrides.ram_allocation_ratio, policy.ram_allocation_ratio)
     if dedicated_use.vcpus or dedicated_use.memory_mib or dedicated_use.disk_gib:

@@ -1,4 +1,4 @@
-"""Placement: a pure function of (pool snapshot, request) -> a host, or a refusal that
+"""Placement: a pure function of (the pool's hosts, request) -> a host, or a refusal that
 says, filter by filter, how many hosts were removed and why.
 
 The same filters serve `place` (one VM) and `capacity` (how many more fit), so the

@@ -1,4 +1,4 @@
-"""The rebalance planner: a pure function of a cluster snapshot to an ordered list of
+"""The rebalance planner: a pure function of a cluster state to an ordered list of
 single-VM live migrations, each valid when applied in order, with the pool score before and
 after each move (see docs/rebalance.md).
 
@@ -57,7 +57,7 @@ _EPS = 1e-9
 
 @dataclass(frozen=True, slots=True)
 class PlannerConfig:
-    """Planner knobs. `None` means "take the snapshot policy's value": strategy from
+    """Planner knobs. `None` means "take the cluster policy's value": strategy from
     policy.strategy, max_moves from policy.max_migrations, min_gain from policy.min_gain
     (else DEFAULT_MIN_GAIN). `strategy` may be given as a Strategy or its string value.
 
@@ -731,7 +731,7 @@ def _empty_host(search: _Search, donor: int, vms: list[int]) -> list[tuple[int, 
 
 
 def plan(
-    snapshot: ClusterState,
+    cluster: ClusterState,
     config: PlannerConfig = PlannerConfig(),
     recently_moved: frozenset[str] = frozenset(),
 ) -> Plan:
@@ -742,23 +742,23 @@ def plan(
     anti-affinity/affinity), gains at least `min_gain`, and no VM moves twice in one plan.
     """
     try:
-        strategy = Strategy(config.strategy or snapshot.policy.strategy)
+        strategy = Strategy(config.strategy or cluster.policy.strategy)
     except ValueError:
         raise InvalidInput(
             f"unknown strategy {config.strategy!r} (expected balance|consolidate)"
         ) from None
-    max_moves = snapshot.policy.max_migrations if config.max_moves is None else config.max_moves
+    max_moves = cluster.policy.max_migrations if config.max_moves is None else config.max_moves
     if config.min_gain is not None:
         min_gain = config.min_gain
-    elif snapshot.policy.min_gain is not None:
-        min_gain = snapshot.policy.min_gain
+    elif cluster.policy.min_gain is not None:
+        min_gain = cluster.policy.min_gain
     else:
         min_gain = DEFAULT_MIN_GAIN
     min_gain = max(min_gain, 1e-12)
-    st = _State(snapshot, recently_moved)
+    st = _State(cluster, recently_moved)
     bandwidth = config.migration_bandwidth_mib_s
     max_memory = (
-        snapshot.policy.max_memory_mib if config.max_memory_mib is None else config.max_memory_mib
+        cluster.policy.max_memory_mib if config.max_memory_mib is None else config.max_memory_mib
     )
     before = st.components()
     search = _Search(
@@ -767,8 +767,8 @@ def plan(
         min_gain,
         max(0, max_moves),
         config,
-        cost_mib=[_effective_mib(vm, bandwidth) for vm in snapshot.vms],
-        last_resort=[_last_resort(vm, bandwidth) for vm in snapshot.vms],
+        cost_mib=[_effective_mib(vm, bandwidth) for vm in cluster.vms],
+        last_resort=[_last_resort(vm, bandwidth) for vm in cluster.vms],
         memory_left=None if max_memory is None else max(0.0, max_memory),
     )
     search.current = before.total(strategy)
@@ -780,7 +780,7 @@ def plan(
         stopped = _balance(search)
     after = st.components()
     empty = tuple(st.host_names[h] for h in st.up_idx if not st.host_vms[h])
-    empty_before = {h.name for h in snapshot.hosts if h.is_up} - {vm.host for vm in snapshot.vms}
+    empty_before = {h.name for h in cluster.hosts if h.is_up} - {vm.host for vm in cluster.vms}
     return Plan(
         strategy=strategy,
         moves=tuple(search.moves),
@@ -791,17 +791,17 @@ def plan(
         empty_hosts=empty,
         emptied_hosts=tuple(h for h in empty if h not in empty_before),
         stopped_because=stopped,
-        warnings=snapshot.warnings,
+        warnings=cluster.warnings,
     )
 
 
 def check_move(
-    snapshot: ClusterState, vm: str, target: str, strategy: Strategy | str, min_gain: float
+    cluster: ClusterState, vm: str, target: str, strategy: Strategy | str, min_gain: float
 ) -> str | None:
-    """Why moving `vm` onto `target` in this snapshot is not a valid move that gains at
+    """Why moving `vm` onto `target` in this cluster is not a valid move that gains at
     least `min_gain`; None when it is. Re-checks a stored plan's next step."""
-    st = _State(snapshot, frozenset())
-    vm_index = {v.name: i for i, v in enumerate(snapshot.vms)}
+    st = _State(cluster, frozenset())
+    vm_index = {v.name: i for i, v in enumerate(cluster.vms)}
     host_index = {h: i for i, h in enumerate(st.host_names)}
     if vm not in vm_index:
         return f"VM {vm} is no longer in the pool"
@@ -836,8 +836,8 @@ class HostFigures:
     cpu_load: float  # busy vCPUs / physical vCPUs
 
 
-def host_figures(snapshot: ClusterState) -> list[HostFigures]:
-    st = _State(snapshot, frozenset())
+def host_figures(cluster: ClusterState) -> list[HostFigures]:
+    st = _State(cluster, frozenset())
     return [
         HostFigures(
             name=name,
@@ -851,13 +851,13 @@ def host_figures(snapshot: ClusterState) -> list[HostFigures]:
     ]
 
 
-def score(snapshot: ClusterState) -> ScoreComponents:
-    """The score components of a snapshot; `.total(strategy)` gives the pool score."""
-    return _State(snapshot, frozenset()).components()
+def score(cluster: ClusterState) -> ScoreComponents:
+    """The score components of a cluster; `.total(strategy)` gives the pool score."""
+    return _State(cluster, frozenset()).components()
 
 
-def apply_moves(snapshot: ClusterState, moves: Iterable[Move | tuple[str, str]]) -> ClusterState:
-    """The snapshot with VMs relocated as `moves` say ((vm, target) pairs or Moves); no rule
+def apply_moves(cluster: ClusterState, moves: Iterable[Move | tuple[str, str]]) -> ClusterState:
+    """The cluster with VMs relocated as `moves` say ((vm, target) pairs or Moves); no rule
     is checked here."""
     where: dict[str, str] = {}
     for m in moves:
@@ -865,14 +865,14 @@ def apply_moves(snapshot: ClusterState, moves: Iterable[Move | tuple[str, str]])
             where[m.vm] = m.target
         else:
             where[m[0]] = m[1]
-    vms = tuple(replace(vm, host=where[vm.name]) if vm.name in where else vm for vm in snapshot.vms)
-    return replace(snapshot, vms=vms)
+    vms = tuple(replace(vm, host=where[vm.name]) if vm.name in where else vm for vm in cluster.vms)
+    return replace(cluster, vms=vms)
 
 
-def hot_hosts(snapshot: ClusterState, margin: float = 0.2) -> frozenset[str]:
+def hot_hosts(cluster: ClusterState, margin: float = 0.2) -> frozenset[str]:
     """Up hosts whose measured CPU load fraction exceeds the pool mean by more than
     `margin`: what `Hysteresis` watches."""
-    st = _State(snapshot, frozenset())
+    st = _State(cluster, frozenset())
     if not st.n_up:
         return frozenset()
     mean = st.s1[2] / st.n_up

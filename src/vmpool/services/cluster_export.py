@@ -1,5 +1,5 @@
-"""Export a pool in the offline snapshot format (docs/rebalance.md), for `vmpool plan`:
-the same snapshot the scheduling loop plans from, measured load and groups included."""
+"""Export a pool in the offline cluster state format (docs/rebalance.md), for `vmpool plan`:
+the same cluster state the scheduling loop plans from, measured load and groups included."""
 
 from __future__ import annotations
 

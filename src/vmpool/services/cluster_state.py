@@ -1,7 +1,7 @@
 """A pool as the rebalance planner sees it: a `ClusterState` built from the database.
 
-The same snapshot serves the scheduling loop, the pool score in the API and
-`vmpool snapshot` (which writes it in the offline format, docs/rebalance.md).
+The same cluster state serves the scheduling loop, the pool score in the API and
+`vmpool export-pool` (which writes it in the offline format, docs/rebalance.md).
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolState:
                 hosts=None if runs_on == all_hosts else runs_on,
             )
         )
-    snapshot = ClusterState(
+    cluster = ClusterState(
         hosts=tuple(
             ClusterHost(
                 name=h.name,
@@ -117,7 +117,7 @@ def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolState:
         },
     )
     return PoolState(
-        cluster=with_report(snapshot),
+        cluster=with_report(cluster),
         vm_ids={v.name: v.id for v in vms},
         host_ids={h.name: h.id for h in hosts},
         recently_moved=frozenset(v.name for v in vms if v.id in moved),

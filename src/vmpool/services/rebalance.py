@@ -1,7 +1,7 @@
 """The scheduling loop's use cases: plan and store rebalance plans (approving and running
 them is `plan_execution`; reading them is `plan_views`).
 
-A cycle (one per pool, at the pool's interval) plans from a fresh snapshot; an improving
+A cycle (one per pool, at the pool's interval) plans from a fresh cluster state; an improving
 plan must show up in `rebalance_hysteresis_cycles` consecutive cycles before it is
 stored, VMs moved within the cool-down are left alone, and nothing is planned while a
 plan runs or any migration of the pool is in flight. A stored plan runs one step at a

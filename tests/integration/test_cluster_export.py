@@ -1,4 +1,4 @@
-"""`vmpool snapshot` output is what `vmpool plan` reads, on both databases."""
+"""`vmpool export-pool` output is what `vmpool plan` reads, on both databases."""
 
 from __future__ import annotations
 
