@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     listen_port: int = Field(default=8470, ge=1, le=65535)
     domain_type: Literal["auto", "kvm", "qemu"] = "auto"
     image_dir: Path | None = Field(default=None, description="boot images (data_dir/images)")
+    image_store_dir: Path | None = Field(
+        default=None, description="the daemon's copy of catalog images (data_dir/image-store)"
+    )
+    max_image_bytes: int = Field(
+        default=64 * 2**30, ge=1, description="the largest image an upload may bring"
+    )
     serial_log_dir: Path | None = Field(
         default=None, description="guest serial logs; data_dir/serial if unset"
     )
@@ -104,6 +110,10 @@ class Settings(BaseSettings):
     @property
     def effective_image_dir(self) -> Path:
         return self.image_dir or self.data_dir / "images"
+
+    @property
+    def effective_image_store_dir(self) -> Path:
+        return self.image_store_dir or self.data_dir / "image-store"
 
     @property
     def effective_serial_log_dir(self) -> Path:

@@ -53,6 +53,11 @@ class NoCapacity(Conflict):
     code = "no_capacity"
 
 
+class PayloadTooLarge(VmpoolError):
+    code = "too_large"
+    status = 413
+
+
 class Unauthorized(VmpoolError):
     code = "unauthorized"
     status = 401

@@ -19,6 +19,7 @@ from vmpool.adapters.db.migrations import check_schema
 from vmpool.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
 from vmpool.adapters.hypervisor.libvirt_adapter import LibvirtConnector
 from vmpool.adapters.images import DirectoryImageCatalog
+from vmpool.adapters.storage.image_store import FileImageStore
 from vmpool.api.app import create_app
 from vmpool.config import Settings
 from vmpool.domain.host_uri import HostUriPolicy
@@ -69,6 +70,8 @@ def build_runtime(settings: Settings, connector: HypervisorConnector | None = No
         default_local_disk_path=settings.default_local_disk_path,
         metrics_window_s=settings.metrics_window_s,
         host_uri_policy=host_uri_policy(settings),
+        image_store=FileImageStore(settings.effective_image_store_dir),
+        max_image_bytes=settings.max_image_bytes,
     )
     # The runner and the context point at each other: build one, then the other.
     runner = MigrationRunner(ctx, poll_s=settings.migration_poll_s)

@@ -203,6 +203,24 @@ class VmOut(Out):
     created_at: datetime
 
 
+class ImageOut(Out):
+    id: int
+    name: str
+    state: str = Field(description="uploading, available or deleting")
+    format: str = Field(description="raw or qcow2, pinned at upload")
+    size_bytes: int = Field(description="bytes the image file takes")
+    virtual_size_bytes: int = Field(description="bytes of the disk the guest sees")
+    sha256: str
+    hosts: list[str] = Field(description="hosts that hold a copy")
+    created_by: str
+    created_at: datetime
+    stored_at: datetime | None
+
+
+class ImageList(BaseModel):
+    items: list[ImageOut]
+
+
 class VmPage(BaseModel):
     items: list[VmOut]
     next_after: int | None = Field(

@@ -7,9 +7,11 @@ domain methods `DomainMissing` when the domain is not (or no longer) there.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from vmpool.domain.images import DiskFormat, ImageFacts
 from vmpool.domain.model import DomainType
 
 
@@ -151,6 +153,36 @@ class Hypervisor(Protocol):
         """Remove a disk; one already gone is fine."""
         ...
 
+    def create_overlay(
+        self, folder: str, name: str, backing: str, backing_format: DiskFormat, gib: int
+    ) -> str:
+        """A new qcow2 of `gib` GiB in `folder` over the image `backing` (its format written
+        into the overlay, never probed); answers its path."""
+        ...
+
+    def upload_volume(self, folder: str, name: str, source: str) -> str:
+        """A new volume `name` in `folder` holding the bytes of the daemon's local file
+        `source`; answers its path. A failed copy leaves no volume. No deadline."""
+        ...
+
+    def volume_exists(self, path: str) -> bool: ...
+
+    def resize_volume(self, path: str, gib: int) -> None:
+        """Grow the volume of a domain that does not run."""
+        ...
+
+    def attach_disk(self, uuid: str, path: str, target: str) -> None:
+        """A qcow2 volume as virtio disk `target`: live if the domain runs, and defined."""
+        ...
+
+    def detach_disk(self, uuid: str, path: str, target: str) -> None:
+        """Detach, confirmed: raises if the guest has not released the disk in time."""
+        ...
+
+    def resize_disk(self, uuid: str, path: str, target: str, gib: int) -> None:
+        """Grow disk `target`, online if the domain runs."""
+        ...
+
     def sample_load(self) -> LoadSample:
         """CPU counters of the host and its running domains (libvirt getAllDomainStats)."""
         ...
@@ -208,3 +240,31 @@ class MigrationQueue(Protocol):
     def adopt(self, migration_id: int) -> None: ...
 
     def owned(self) -> set[int]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedFile:
+    path: str
+    size: int
+    sha256: str
+
+
+class ImageStore(Protocol):
+    """The daemon's own copy of each catalog image (hosts get theirs from it)."""
+
+    def receive(self, image_id: int, chunks: Iterable[bytes], max_bytes: int) -> ReceivedFile:
+        """Write an upload to a staging file, counting and hashing; past `max_bytes`
+        PayloadTooLarge. Whatever goes wrong, no staging file is left."""
+        ...
+
+    def inspect(self, path: str, fmt: DiskFormat | None) -> ImageFacts: ...
+
+    def keep(self, image_id: int, staged: str, fmt: DiskFormat) -> str:
+        """Move a checked staging file into the store; answers its path."""
+        ...
+
+    def path(self, image_id: int, fmt: DiskFormat) -> str: ...
+
+    def remove(self, image_id: int) -> None:
+        """Remove the image's files, staged or kept; absent ones are fine."""
+        ...

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from vmpool.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
 from vmpool.domain.host_uri import HostUriPolicy
 from vmpool.domain.model import DomainType
-from vmpool.domain.ports import HypervisorConnector, ImageCatalog, MigrationQueue
+from vmpool.domain.ports import HypervisorConnector, ImageCatalog, ImageStore, MigrationQueue
 
 UnitOfWork = SqlAlchemyUnitOfWork
 UowFactory = Callable[[], SqlAlchemyUnitOfWork]
@@ -36,4 +36,6 @@ class ServiceContext:
     default_local_disk_path: str = "/var/lib/libvirt/images/vmpool"
     metrics_window_s: float = 60.0
     host_uri_policy: HostUriPolicy = field(default_factory=HostUriPolicy)
+    image_store: ImageStore | None = None
+    max_image_bytes: int = 64 * 2**30
     clock: Clock = utc_now

@@ -14,9 +14,12 @@ from sqlalchemy.orm import Session
 from vmpool.adapters.db.tables import (
     ApiTokenRow,
     DaemonLeaseRow,
+    DiskRow,
     EventRow,
     ForeignDomainRow,
     HostRow,
+    ImageCopyRow,
+    ImageRow,
     LoadRow,
     MigrationRow,
     PlacementGroupRow,
@@ -552,5 +555,79 @@ class LeaseRepository:
         self._s.add(row)
 
     def delete(self, row: DaemonLeaseRow) -> None:
+        self._s.delete(row)
+        self._s.flush()
+
+
+class ImageRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def get(self, image_id: int) -> ImageRow:
+        row = self._s.get(ImageRow, image_id)
+        if row is None:
+            raise NotFound(f"image {image_id} does not exist", image_id=image_id)
+        return row
+
+    def find(self, image_id: int) -> ImageRow | None:
+        return self._s.get(ImageRow, image_id)
+
+    def by_name(self, name: str) -> ImageRow | None:
+        return self._s.execute(select(ImageRow).where(ImageRow.name == name)).scalar_one_or_none()
+
+    def list(self) -> Sequence[ImageRow]:
+        return self._s.execute(select(ImageRow).order_by(ImageRow.id)).scalars().all()
+
+    def add(self, row: ImageRow) -> ImageRow:
+        insert(self._s, row, f"an image named {row.name} already exists", name=row.name)
+        return row
+
+    def delete(self, row: ImageRow) -> None:
+        self._s.delete(row)
+        self._s.flush()
+
+    def copy_on(self, image_id: int, host_id: int) -> ImageCopyRow | None:
+        return self._s.execute(
+            select(ImageCopyRow).where(
+                ImageCopyRow.image_id == image_id, ImageCopyRow.host_id == host_id
+            )
+        ).scalar_one_or_none()
+
+    def add_copy(self, image_id: int, host_id: int, path: str, now: datetime) -> None:
+        self._s.add(ImageCopyRow(image_id=image_id, host_id=host_id, path=path, created_at=now))
+        self._s.flush()
+
+    def forget_copy(self, row: ImageCopyRow) -> None:
+        self._s.delete(row)
+        self._s.flush()
+
+    def users(self, image_id: int) -> Sequence[str]:
+        """Names of the VMs whose boot disk is an overlay of the image."""
+        q = select(VmRow.name).where(VmRow.image_id == image_id).order_by(VmRow.id)
+        return self._s.execute(q).scalars().all()
+
+
+class DiskRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def get(self, vm_id: int, disk_id: int) -> DiskRow:
+        row = self._s.get(DiskRow, disk_id)
+        if row is None or row.vm_id != vm_id:
+            raise NotFound(f"VM {vm_id} has no disk {disk_id}", disk_id=disk_id)
+        return row
+
+    def find(self, disk_id: int) -> DiskRow | None:
+        return self._s.get(DiskRow, disk_id)
+
+    def of_vm(self, vm_id: int) -> Sequence[DiskRow]:
+        q = select(DiskRow).where(DiskRow.vm_id == vm_id).order_by(DiskRow.id)
+        return self._s.execute(q).scalars().all()
+
+    def add(self, row: DiskRow) -> DiskRow:
+        insert(self._s, row, f"the VM already has a disk {row.target}", target=row.target)
+        return row
+
+    def delete(self, row: DiskRow) -> None:
         self._s.delete(row)
         self._s.flush()

@@ -26,7 +26,9 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from vmpool.domain.disk import Disk
 from vmpool.domain.host import Host
+from vmpool.domain.images import Image
 from vmpool.domain.migration import Migration
 from vmpool.domain.plan import Plan, PlanStep
 from vmpool.domain.vm import Vm
@@ -198,6 +200,9 @@ class VmRow(Stateful, Base, Vm):
     # only, as Nova's forced hosts do (reset for later moves).
     arch: Mapped[str | None] = mapped_column(String(32), nullable=True)
     required_traits: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The catalog image the boot disk is an overlay of (its backing file); an image a VM
+    # uses cannot be deleted.
+    image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id"), index=True, nullable=True)
     state: Mapped[str] = mapped_column(String(16), index=True)
     state_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -206,6 +211,62 @@ class VmRow(Stateful, Base, Vm):
 
     host: Mapped[HostRow | None] = relationship()
     placement_group: Mapped[PlacementGroupRow | None] = relationship()
+
+
+class ImageRow(Stateful, Base, Image):
+    """A disk image of the catalog; its bytes are kept in the daemon's image store and
+    copied to each host's storage as VMs need them (`ImageCopyRow`)."""
+
+    __tablename__ = "images"
+    __table_args__ = NO_ID_REUSE
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    state: Mapped[str] = mapped_column(String(16))
+    format: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    virtual_size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    sha256: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    created_by: Mapped[str] = mapped_column(String(63), default="api")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    stored_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    copies: Mapped[list[ImageCopyRow]] = relationship(
+        back_populates="image", cascade="all, delete-orphan", order_by="ImageCopyRow.host_id"
+    )
+
+
+class ImageCopyRow(Base):
+    """An image present on a host, as a volume in the host's storage."""
+
+    __tablename__ = "image_copies"
+    __table_args__ = (UniqueConstraint("image_id", "host_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"))
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    image: Mapped[ImageRow] = relationship(back_populates="copies")
+
+
+class DiskRow(Stateful, Base, Disk):
+    """A data disk of a VM: a volume vmpool created and will delete."""
+
+    __tablename__ = "disks"
+    __table_args__ = (UniqueConstraint("vm_id", "target"), NO_ID_REUSE)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vm_id: Mapped[int] = mapped_column(ForeignKey("vms.id"), index=True)
+    target: Mapped[str] = mapped_column(String(8))  # vdb, vdc, ... as the guest sees it
+    size_gib: Mapped[int] = mapped_column(Integer)
+    storage: Mapped[str] = mapped_column(String(8))  # local | shared
+    path: Mapped[str] = mapped_column(String(512))
+    state: Mapped[str] = mapped_column(String(16))
+    state_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class PlacementGroupRow(Base):

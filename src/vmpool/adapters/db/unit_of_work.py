@@ -9,9 +9,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from vmpool.adapters.db.repositories import (
+    DiskRepository,
     EventRepository,
     ForeignDomainRepository,
     HostRepository,
+    ImageRepository,
     LeaseRepository,
     LoadRepository,
     MigrationRepository,
@@ -36,6 +38,8 @@ class SqlAlchemyUnitOfWork:
     tokens: TokenRepository
     events: EventRepository
     leases: LeaseRepository
+    images: ImageRepository
+    disks: DiskRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._factory = session_factory
@@ -60,6 +64,8 @@ class SqlAlchemyUnitOfWork:
         self.tokens = TokenRepository(s)
         self.events = EventRepository(s)
         self.leases = LeaseRepository(s)
+        self.images = ImageRepository(s)
+        self.disks = DiskRepository(s)
         return self
 
     def __exit__(

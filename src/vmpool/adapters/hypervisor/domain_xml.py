@@ -37,6 +37,8 @@ def build_domain_xml(spec: DomainSpec) -> str:
         _sub(os_el, "initrd", spec.boot.initrd)
         cmdline = " ".join([spec.boot.cmdline, *spec.extra_cmdline]).strip()
         _sub(os_el, "cmdline", cmdline)
+    elif spec.disk_path is not None:
+        _sub(os_el, "boot", dev="hd")  # the firmware boots the disk (an image's overlay)
     features = _sub(dom, "features")
     _sub(features, "acpi")
     _sub(features, "apic")

@@ -7,21 +7,19 @@ normal on a live host (virt-manager treats it the same way): it is skipped.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from contextlib import AbstractContextManager
-from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
 
 import libvirt
 
+from vmpool.adapters.hypervisor.base import bounded
 from vmpool.adapters.hypervisor.deadline import DEFAULT_TIMEOUT_S, HostCalls
 from vmpool.adapters.hypervisor.domain_xml import build_domain_xml, vmpool_vm_id
-from vmpool.adapters.hypervisor.errors import translate, translated
+from vmpool.adapters.hypervisor.errors import translate
 from vmpool.adapters.hypervisor.event_loop import ensure_event_loop
+from vmpool.adapters.hypervisor.storage import LibvirtStorage
 from vmpool.domain.model import DomainType
 from vmpool.domain.ports import (
     DomainInfo,
@@ -60,23 +58,7 @@ def _version(n: int) -> str:
     return f"{n // 1_000_000}.{(n // 1000) % 1000}.{n % 1000}"
 
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def bounded(
-    method: Callable[Concatenate[LibvirtHypervisor, P], R],
-) -> Callable[Concatenate[LibvirtHypervisor, P], R]:
-    """The call runs with the host's deadline (deadline.py)."""
-
-    def call(self: LibvirtHypervisor, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        return self._calls.run(self._uri, lambda: method(self, *args, **kwargs))
-
-    call.__name__, call.__doc__ = method.__name__, method.__doc__
-    return call
-
-
-class LibvirtHypervisor:
+class LibvirtHypervisor(LibvirtStorage):
     """One host. Every method but `migrate` (which runs for the migration's whole length on
     a connection of its own, watched by the migration's own timeout) has a deadline."""
 
@@ -87,17 +69,7 @@ class LibvirtHypervisor:
         on_broken: Callable[[], None],
         calls: HostCalls | None = None,
     ) -> None:
-        self._uri = uri
-        self._conn = conn
-        self._on_broken = on_broken
-        self._calls = calls or HostCalls()
-
-    @property
-    def uri(self) -> str:
-        return self._uri
-
-    def _guard(self) -> AbstractContextManager[None]:
-        return translated(self._uri, on_unreachable=self._on_broken)
+        super().__init__(uri, conn, on_broken, calls or HostCalls())
 
     @bounded
     def inventory(self) -> HostInventory:
@@ -240,55 +212,6 @@ class LibvirtHypervisor:
         except DomainMissing:
             return
 
-    def _storage_pool(self, folder: str) -> libvirt.virStoragePool:
-        """The libvirt dir pool for `folder`, defined (and started) on first use."""
-        name = "vmpool-" + hashlib.sha256(folder.encode()).hexdigest()[:12]
-        with self._guard():
-            try:
-                pool = self._conn.storagePoolLookupByName(name)
-            except libvirt.libvirtError as exc:
-                if exc.get_error_code() != libvirt.VIR_ERR_NO_STORAGE_POOL:
-                    raise
-                root = ET.Element("pool", type="dir")
-                ET.SubElement(root, "name").text = name
-                ET.SubElement(ET.SubElement(root, "target"), "path").text = folder
-                pool = self._conn.storagePoolDefineXML(ET.tostring(root, encoding="unicode"), 0)
-                try:
-                    pool.build(0)
-                    pool.create(0)
-                    pool.refresh(0)
-                except libvirt.libvirtError:
-                    _remove_pool_quietly(pool)  # nothing left behind on the host
-                    raise
-                pool.setAutostart(1)
-            if not pool.isActive():
-                pool.create(0)
-            pool.refresh(0)
-        return pool
-
-    @bounded
-    def create_volume(self, folder: str, name: str, gib: int) -> str:
-        pool = self._storage_pool(folder)
-        vol = ET.Element("volume")
-        ET.SubElement(vol, "name").text = f"{name}.qcow2"
-        ET.SubElement(vol, "capacity", unit="GiB").text = str(gib)
-        ET.SubElement(ET.SubElement(vol, "target"), "format", type="qcow2")
-        with self._guard():
-            created = pool.createXML(ET.tostring(vol, encoding="unicode"), 0)
-            return str(created.path())
-
-    @bounded
-    def delete_volume(self, path: str) -> None:
-        self._storage_pool(str(Path(path).parent))  # refreshes the listing
-        with self._guard():
-            try:
-                vol = self._conn.storageVolLookupByPath(path)
-            except libvirt.libvirtError as exc:
-                if exc.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_VOL:
-                    return
-                raise
-            vol.delete(0)
-
     @bounded
     def sample_load(self) -> LoadSample:
         with self._guard():
@@ -318,17 +241,6 @@ class LibvirtHypervisor:
                 )
             )
         return LoadSample(busy, total, cpus, tuple(domains))
-
-    @bounded
-    def prepare_storage(self, folder: str) -> None:
-        self._storage_pool(folder)
-
-    @bounded
-    def folder_capacity_gib(self, folder: str) -> int:
-        pool = self._storage_pool(folder)
-        with self._guard():
-            _state, capacity, _allocation, _available = pool.info()
-        return int(capacity // 2**30)
 
     @bounded
     def is_active(self, uuid: str) -> bool:
@@ -418,15 +330,6 @@ class LibvirtHypervisor:
         dom = self._lookup(uuid)
         with self._guard():
             dom.migrateStartPostCopy(0)
-
-
-def _remove_pool_quietly(pool: libvirt.virStoragePool) -> None:
-    try:
-        if pool.isActive():
-            pool.destroy()
-        pool.undefine()
-    except libvirt.libvirtError:
-        log.warning("could not remove a storage pool that failed to start", exc_info=True)
 
 
 def _progress(stats: dict[str, object]) -> JobProgress:

@@ -1,0 +1,1 @@
+"""Files on the daemon's machine: the image store and `qemu-img`."""

@@ -1,0 +1,112 @@
+"""The image catalog. An upload is the request body itself (`application/octet-stream`),
+streamed to the image store as it arrives, never held in memory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated
+
+import anyio.from_thread
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from vmpool.api.auth import admin_principal, read_access, service_context
+from vmpool.api.errors import ERROR_RESPONSES, responses
+from vmpool.api.params import PathId
+from vmpool.api.schemas import ImageList, ImageOut
+from vmpool.domain.images import DiskFormat
+from vmpool.domain.names import NAME_PATTERN
+from vmpool.services import images
+from vmpool.services.tokens import Principal
+from vmpool.services.unit_of_work import ServiceContext
+
+router = APIRouter(prefix="/v1/images", tags=["images"], responses=ERROR_RESPONSES)
+
+_BINARY_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+class _FromLoop(Iterator[bytes]):
+    """The request's body chunks, for the service running on a worker thread."""
+
+    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+        self._chunks = chunks
+
+    async def _next(self) -> bytes:
+        return await self._chunks.__anext__()
+
+    def __next__(self) -> bytes:
+        while True:
+            try:
+                chunk: bytes = anyio.from_thread.run(self._next)
+            except StopAsyncIteration:
+                raise StopIteration from None
+            if chunk:
+                return chunk
+
+
+@router.post(
+    "",
+    operation_id="upload_image",
+    status_code=201,
+    response_model=ImageOut,
+    responses=responses(409),
+    openapi_extra=_BINARY_BODY,
+)
+async def upload_image(
+    request: Request,
+    name: Annotated[str, Query(max_length=63, pattern=NAME_PATTERN)],
+    format: Annotated[
+        DiskFormat | None, Query(description="raw or qcow2; detected once when absent")
+    ] = None,
+    sha256: Annotated[
+        str | None, Query(pattern=r"^[0-9a-f]{64}$", description="refused if the bytes differ")
+    ] = None,
+    ctx: ServiceContext = Depends(service_context),
+    principal: Principal = admin_principal,
+) -> ImageOut:
+    """Upload a raw or qcow2 image as the request body. It must stand alone (no backing
+    file, no external data file, not encrypted) and be at most `max_image_bytes`; its
+    format is pinned from then on. A failed or interrupted upload leaves nothing."""
+    chunks = _FromLoop(request.stream())
+    view = await run_in_threadpool(
+        images.upload_image, ctx, name, format, sha256, chunks, principal.name
+    )
+    return ImageOut.model_validate(view)
+
+
+@router.get("", operation_id="list_images", response_model=ImageList, dependencies=[read_access])
+def list_images(ctx: ServiceContext = Depends(service_context)) -> ImageList:
+    return ImageList(items=[ImageOut.model_validate(i) for i in images.list_images(ctx)])
+
+
+@router.get(
+    "/{image_id}",
+    operation_id="get_image",
+    response_model=ImageOut,
+    dependencies=[read_access],
+    responses=responses(404),
+)
+def get_image(image_id: PathId, ctx: ServiceContext = Depends(service_context)) -> ImageOut:
+    return ImageOut.model_validate(images.get_image(ctx, image_id))
+
+
+@router.delete(
+    "/{image_id}",
+    operation_id="delete_image",
+    status_code=204,
+    response_class=Response,
+    responses=responses(404, 409),
+)
+def delete_image(
+    image_id: PathId,
+    ctx: ServiceContext = Depends(service_context),
+    principal: Principal = admin_principal,
+) -> Response:
+    """Refused (409) while a VM's boot disk is made from it."""
+    images.delete_image(ctx, image_id, principal.name)
+    return Response(status_code=204)
