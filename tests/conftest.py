@@ -13,6 +13,8 @@ from tests.support.postgres import create_database, throwaway_postgres
 from vmpool.adapters.db.engine import make_engine
 from vmpool.adapters.db.migrations import upgrade
 
+pytest_plugins = ["tests.support.fake_world"]  # the `world` fixture: vmpool on fake hosts
+
 _db_counter = itertools.count()
 
 

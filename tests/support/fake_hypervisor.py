@@ -29,6 +29,7 @@ All state sits behind one lock of the cloud; tests may call the helpers from any
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import uuid as uuidlib
@@ -36,6 +37,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from vmpool.domain.images import DiskFormat, gib_for
 from vmpool.domain.model import DomainType
 from vmpool.domain.ports import (
     DomainInfo,
@@ -85,6 +87,7 @@ class FakeDomain:
     vmpool_vm_id: int | None = None  # the vmpool metadata of a domain vmpool defined
     spec: DomainSpec | None = None  # None for a domain defined outside vmpool
     disk_path: str | None = None
+    data_disks: dict[str, str] = field(default_factory=dict)  # target (vdb...) -> volume path
     incoming: bool = False  # the target's side of a migration in flight
     boots: int = 0
     reboots: int = 0
@@ -191,6 +194,8 @@ class FakeHost:
         self.domains: dict[str, FakeDomain] = {}
         self.volumes: dict[str, int] = {}  # path -> GiB, for folders private to this host
         self.storage_folders: set[str] = set()  # folders libvirt has a storage pool for
+        self.backings: dict[str, tuple[str, DiskFormat]] = {}  # overlay path -> its base
+        self.guest_holds_disks = False  # a guest that never releases a hot-unplugged disk
         self.calls: list[str] = []  # every port method called, in order
         self.migration_requests: list[MigrationRequest] = []  # every migrate asked of it
         self._fail_next: dict[str, VmpoolError] = {}
@@ -344,6 +349,80 @@ class FakeHost:
                 )
             volumes[path] = gib
             return path
+
+    def create_overlay(
+        self, folder: str, name: str, backing: str, backing_format: DiskFormat, gib: int
+    ) -> str:
+        with self._cond:
+            self._enter("create_overlay")
+            if not self._cloud.volume_visible(self, backing):
+                raise HypervisorFailure(
+                    f"inaccessible backing store volume {backing}", uri=self._uri
+                )
+        path = self.create_volume(folder, name, gib)
+        with self._cond:
+            self.backings[path] = (backing, backing_format)
+        return path
+
+    def upload_volume(self, folder: str, name: str, source: str) -> str:
+        with self._cond:
+            self._enter("upload_volume")
+            self.storage_folders.add(folder)
+            path = str(PurePosixPath(folder) / name)
+            volumes = self._cloud.volumes_for(self, path)
+            if path in volumes:
+                raise HypervisorFailure(f"storage volume '{name}' exists already", uri=self._uri)
+            volumes[path] = gib_for(os.path.getsize(source))  # the bytes are read, as libvirt
+            return path
+
+    def volume_exists(self, path: str) -> bool:
+        with self._cond:
+            self._enter("volume_exists")
+            return path in self._cloud.volumes_for(self, path)
+
+    def resize_volume(self, path: str, gib: int) -> None:
+        with self._cond:
+            self._enter("resize_volume")
+            self._grow(path, gib)
+
+    def _grow(self, path: str, gib: int) -> None:
+        volumes = self._cloud.volumes_for(self, path)
+        if path not in volumes:
+            raise HypervisorFailure(f"no storage vol with matching path '{path}'", uri=self._uri)
+        if gib < volumes[path]:
+            raise InvalidInput("Can't shrink capacity below current capacity", uri=self._uri)
+        volumes[path] = gib
+
+    def attach_disk(self, uuid: str, path: str, target: str) -> None:
+        with self._cond:
+            self._enter("attach_disk")
+            dom = self._get(uuid)
+            if target in dom.data_disks:
+                raise HypervisorOperationInvalid(f"target {target} already exists", uri=self._uri)
+            if not self._cloud.volume_visible(self, path):
+                raise HypervisorFailure(
+                    f"Cannot access storage file '{path}': No such file or directory",
+                    uri=self._uri,
+                )
+            dom.data_disks[target] = path
+
+    def detach_disk(self, uuid: str, path: str, target: str) -> None:
+        with self._cond:
+            self._enter("detach_disk")
+            dom = self._get(uuid)
+            if dom.active and self.guest_holds_disks and target in dom.data_disks:
+                raise HypervisorOperationInvalid(
+                    f"the guest did not release disk {target}; try again", uri=self._uri
+                )
+            dom.data_disks.pop(target, None)
+
+    def resize_disk(self, uuid: str, path: str, target: str, gib: int) -> None:
+        with self._cond:
+            self._enter("resize_disk")
+            dom = self._get(uuid)
+            if dom.data_disks.get(target) != path:
+                raise DomainMissing(f"disk {target} not found", uri=self._uri)
+            self._grow(path, gib)
 
     def delete_volume(self, path: str) -> None:
         with self._cond:

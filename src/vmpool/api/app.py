@@ -10,7 +10,18 @@ from fastapi import FastAPI
 from vmpool import __version__
 from vmpool.api.errors import install_error_handlers
 from vmpool.api.limits import BodySizeLimit
-from vmpool.api.routes import events, groups, health, hosts, images, migrations, plans, pools, vms
+from vmpool.api.routes import (
+    disks,
+    events,
+    groups,
+    health,
+    hosts,
+    images,
+    migrations,
+    plans,
+    pools,
+    vms,
+)
 from vmpool.services.unit_of_work import ServiceContext
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -26,6 +37,6 @@ def create_app(ctx: ServiceContext | None, lifespan: Lifespan | None = None) -> 
     app.state.ctx = ctx
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
-    for module in (health, hosts, vms, images, migrations, pools, plans, groups, events):
+    for module in (health, hosts, vms, disks, images, migrations, pools, plans, groups, events):
         app.include_router(module.router)
     return app

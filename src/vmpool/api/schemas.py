@@ -221,6 +221,35 @@ class ImageList(BaseModel):
     items: list[ImageOut]
 
 
+class DiskCreate(Strict):
+    size_gib: int = Field(ge=L.DATA_DISK_GIB.low, le=L.DATA_DISK_GIB.high)
+    storage: Literal["local", "shared"] = Field(
+        default="local", description="local: on the VM's host; shared: in the shared folder"
+    )
+
+
+class DiskResize(Strict):
+    size_gib: int = Field(
+        ge=L.DATA_DISK_GIB.low, le=L.DATA_DISK_GIB.high, description="larger only: no shrink"
+    )
+
+
+class DiskOut(Out):
+    id: int
+    vm_id: int
+    target: str = Field(description="the device name the guest sees, e.g. vdb")
+    size_gib: int
+    storage: str
+    path: str
+    state: str = Field(description="attaching, attached, resizing or detaching")
+    last_error: str | None
+    created_at: datetime
+
+
+class DiskList(BaseModel):
+    items: list[DiskOut]
+
+
 class VmPage(BaseModel):
     items: list[VmOut]
     next_after: int | None = Field(

@@ -25,6 +25,7 @@ class Bound:
 VCPUS = Bound(1, 512)
 MEMORY_MIB = Bound(16, 16 * 1024 * 1024)  # 16 TiB: more than any host libvirt runs on today
 DISK_GIB = Bound(0, 1024 * 1024)
+DATA_DISK_GIB = Bound(1, 1024 * 1024)
 # A migration.
 BANDWIDTH_MIB_S = Bound(1, 1024 * 1024)
 MAX_DOWNTIME_MS = Bound(1, 600_000)

@@ -97,6 +97,10 @@ VM_TRANSITIONS: dict[str, Transition[VmState]] = {
     "stay": allowed({_S.MIGRATING}, _S.RUNNING),  # still (or again) on its source
     "lose": allowed({_S.MIGRATING}, _S.ERROR),  # on neither host
 }
+# Disks are attached, grown and detached only while the VM is in one of these (hot-plug
+# while it runs, its definition while it is stopped), never mid-way through another change.
+DEVICES_CHANGE_IN = frozenset({_S.RUNNING, _S.STOPPED})
+
 # Observation: the sync, and each action's outcome, record what the host reports from any
 # state but these, which their own use case settles.
 OBSERVE_FROM = frozenset(_S) - {_S.MIGRATING, _S.DELETING}
@@ -122,21 +126,34 @@ class Vm:
 
     INITIAL: ClassVar[VmState] = VmState.CREATING
 
+    def check_devices_can_change(self) -> None:
+        if self.vm_state not in DEVICES_CHANGE_IN:
+            raise InvalidState(
+                f"VM {self.name} is {self.state}: disks change while it runs or is stopped",
+                state=self.state,
+            )
+
     def placement_requirements(
-        self, group: GroupRule | None = None, allowed_hosts: frozenset[str] | None = None
+        self,
+        group: GroupRule | None = None,
+        allowed_hosts: frozenset[str] | None = None,
+        local_data_gib: int = 0,
     ) -> PlacementRequirements:
         """Everything placement needs from this VM, for its create and every later move
         (migration, evacuation, rebalance, the capacity question): its size, whether it is
         guaranteed, its architecture, domain type and traits, and the storage its disk is
         on. The one place they are put together. `allowed_hosts` is only given at create:
-        the hosts asked for choose the first host (as Nova resets forced hosts)."""
+        the hosts asked for choose the first host (as Nova resets forced hosts). A host's
+        disk counts what is local to it: the boot disk unless it is on shared storage, and
+        `local_data_gib` of local data disks."""
         traits = set(split_list(self.required_traits))
-        if self.disk_gib and self.disk_storage == "shared":
+        shared_boot = bool(self.disk_gib) and self.disk_storage == "shared"
+        if shared_boot:
             traits.add(SHARED_STORAGE_TRAIT)
         return PlacementRequirements(
             vcpus=self.vcpus,
             memory_mib=self.memory_mib,
-            disk_gib=self.disk_gib,
+            disk_gib=(0 if shared_boot else self.disk_gib) + local_data_gib,
             guaranteed=self.guaranteed,
             arch=self.arch,
             domain_type=DomainType(self.domain_type) if self.domain_type else None,

@@ -82,7 +82,7 @@ def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolState:
                 host=host_names[v.host_id],  # type: ignore[index]  # filtered above
                 vcpus=v.vcpus,
                 memory_mib=float(v.memory_mib),
-                disk_gib=float(v.disk_gib),
+                disk_gib=float(needs.disk_gib),
                 cpu_usage=usage if running else 0.0,
                 migratable=v.migratable and running and v.id not in moving,
                 group=group.name if group is not None else None,

@@ -97,9 +97,9 @@ def upload_image(
                 f"the upload's sha256 is {received.sha256}, not {sha256}: corrupted on the way?",
                 field="sha256",
             )
-        detected = store.inspect(received.path, fmt)
-        pinned = check_image(detected, fmt)
-        facts = detected if fmt is not None else store.inspect(received.path, pinned)
+        # Detected once (a declared format must match), then read again with it pinned.
+        pinned = check_image(store.inspect(received.path, None), fmt)
+        facts = store.inspect(received.path, pinned)
         check_image(facts, pinned)
         store.keep(image_id, received.path, pinned)
     except BaseException as exc:  # a client that went away included

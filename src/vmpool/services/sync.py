@@ -33,7 +33,7 @@ from vmpool.errors import HostUnreachable, VmpoolError
 from vmpool.services import foreign_domains
 from vmpool.services.hosts import apply_inventory
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
-from vmpool.services.vms import remove_domain_and_disk
+from vmpool.services.vms import remove_domain_and_disks
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +185,7 @@ def sync_host(
         report.hosts_unreachable.append(uri)
         return
 
-    pending_deletes: list[tuple[int, str, str | None]] = []
+    pending_deletes: list[tuple[int, str, list[str]]] = []
     maybe_foreign: list[DomainInfo] = []
     with ctx.uow() as uow:
         host = uow.hosts.find(host_id)
@@ -217,14 +217,14 @@ def sync_host(
             stale_s = 0.0 if orphaned else ctx.stale_intent_s
             action = _reconcile_vm(uow, vm, by_uuid.get(vm.uuid), now, stale_s, report)
             if action == "undefine":
-                pending_deletes.append((vm.id, vm.uuid, vm.disk_path))
+                pending_deletes.append((vm.id, vm.uuid, uow.vms.volumes(vm)))
         maybe_foreign = foreign_domains.record(uow, host.id, domains, known_uuids, now)
         uow.commit()
 
     if maybe_foreign:
         report.foreign_found += foreign_domains.confirm(ctx, hv, host_id, maybe_foreign, ACTOR)
-    for vm_id, vm_uuid, disk_path in pending_deletes:
-        _finish_delete(ctx, vm_id, vm_uuid, disk_path, uri, report)
+    for vm_id, vm_uuid, volumes in pending_deletes:
+        _finish_delete(ctx, vm_id, vm_uuid, volumes, uri, report)
 
 
 def _mark_unreachable(
@@ -311,12 +311,12 @@ def _finish_delete(
     ctx: ServiceContext,
     vm_id: int,
     vm_uuid: str,
-    disk_path: str | None,
+    volumes: list[str],
     uri: str,
     report: SyncReport,
 ) -> None:
     try:
-        remove_domain_and_disk(ctx, uri, vm_uuid, disk_path)
+        remove_domain_and_disks(ctx, uri, vm_uuid, volumes)
     except VmpoolError as exc:
         log.warning("sync could not remove the domain of VM %s: %s", vm_id, exc.message)
         return

@@ -16,12 +16,14 @@ from pathlib import Path
 from vmpool.adapters.db.tables import VmRow
 from vmpool.domain import limits
 from vmpool.domain.host import HostState
+from vmpool.domain.images import DiskFormat, ImageState, boot_disk_gib
 from vmpool.domain.model import DomainType
 from vmpool.domain.names import validate_name, validate_trait
 from vmpool.domain.placement import place_or_refuse
-from vmpool.domain.ports import DomainSpec
+from vmpool.domain.ports import BootImage, DomainSpec
 from vmpool.domain.vm import VmState
-from vmpool.errors import AlreadyExists, InvalidInput, NotFound, VmpoolError
+from vmpool.errors import AlreadyExists, InvalidInput, InvalidState, NotFound, VmpoolError
+from vmpool.services import images
 from vmpool.services.group_rules import group_to_join
 from vmpool.services.hosts import require_reachable
 from vmpool.services.placement_hosts import placement_hosts, policy_of
@@ -62,8 +64,9 @@ def _check_sizes(cmd: CreateVm) -> None:
 def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
     validate_name(cmd.name, "vm name")
     _check_sizes(cmd)
-    boot = ctx.images.resolve(cmd.image) if cmd.image is not None else None
     vm_uuid = str(uuidlib.uuid4())
+    boot: BootImage | None = None
+    base: _Base | None = None
 
     # 1. Intent: place and claim in one transaction, under the pool lock.
     with ctx.uow() as uow:
@@ -72,6 +75,14 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
         if uow.vms.by_name(cmd.name) is not None:
             raise AlreadyExists(f"a VM named {cmd.name} already exists", name=cmd.name)
         group, group_id = group_to_join(uow, cmd.placement_group, pool.id)
+        disk_gib = cmd.disk_gib
+        if cmd.image is not None:
+            # A catalog image: the boot disk is an overlay of it. Else a kernel boot image.
+            base = _base_image(uow, cmd.image)
+            if base is None:
+                boot = ctx.images.resolve(cmd.image)
+            else:
+                disk_gib = boot_disk_gib(cmd.disk_gib, base.virtual_size)
         required_type = DomainType.KVM if cmd.kvm_only else ctx.domain_type
         row = VmRow(
             pool_id=pool.id,
@@ -79,11 +90,12 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
             uuid=vm_uuid,
             vcpus=cmd.vcpus,
             memory_mib=cmd.memory_mib,
-            disk_gib=cmd.disk_gib,
+            disk_gib=disk_gib,
             image=cmd.image,
+            image_id=base.id if base is not None else None,
             guaranteed=cmd.guaranteed,
             migratable=cmd.migratable,
-            disk_storage=cmd.disk_storage if cmd.disk_gib > 0 else None,
+            disk_storage=cmd.disk_storage if disk_gib > 0 else None,
             placement_group_id=group_id,
             domain_type=required_type.value if required_type else None,
             arch=cmd.arch,
@@ -98,7 +110,7 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
         host_row = uow.hosts.get(chosen.id)
         row.host_id = chosen.id
         row.domain_type = domain_type.value
-        if cmd.disk_gib > 0:
+        if disk_gib > 0:
             folder = (
                 host_row.shared_disk_path
                 if cmd.disk_storage == "shared"
@@ -109,7 +121,7 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
         uow.vms.add(row)
         uow.events.record(actor, "vm.create", f"vm/{row.id}", name=cmd.name, host=chosen.name)
         vm_id, disk_path = row.id, row.disk_path
-        host_uri = host_row.uri
+        host_uri, host_id = host_row.uri, host_row.id
         uow.commit()
 
     spec = DomainSpec(
@@ -127,8 +139,13 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
     # 2. The hypervisor, outside any transaction.
     try:
         hv = ctx.hypervisors.connect(host_uri)
-        if disk_path is not None:
-            made = hv.create_volume(str(Path(disk_path).parent), Path(disk_path).stem, cmd.disk_gib)
+        if disk_path is not None and base is not None:
+            backing = images.ensure_on_host(ctx, base.id, host_id)
+            folder, stem = str(Path(disk_path).parent), Path(disk_path).stem
+            made = hv.create_overlay(folder, stem, backing, base.format, disk_gib)
+            assert made == disk_path, (made, disk_path)
+        elif disk_path is not None:
+            made = hv.create_volume(str(Path(disk_path).parent), Path(disk_path).stem, disk_gib)
             assert made == disk_path, (made, disk_path)
         hv.define(spec)
         hv.start(vm_uuid)
@@ -145,14 +162,15 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
         return view
 
 
-def remove_domain_and_disk(
-    ctx: ServiceContext, host_uri: str, vm_uuid: str, disk_path: str | None
+def remove_domain_and_disks(
+    ctx: ServiceContext, host_uri: str, vm_uuid: str, volumes: list[str]
 ) -> None:
-    """Destroy and undefine the domain, then delete its disk; each is fine if already gone."""
+    """Destroy and undefine the domain, then delete its volumes; each is fine if already
+    gone."""
     hv = ctx.hypervisors.connect(host_uri)
     hv.undefine(vm_uuid)
-    if disk_path is not None:
-        hv.delete_volume(disk_path)
+    for path in volumes:
+        hv.delete_volume(path)
 
 
 def _serial_log(ctx: ServiceContext, name: str, vm_uuid: str) -> str | None:
@@ -175,7 +193,7 @@ def _abandon_create(
     """Undo a failed create: no half-defined domain, no disk, no capacity left claimed."""
     cleaned = True
     try:
-        remove_domain_and_disk(ctx, host_uri, vm_uuid, disk_path)
+        remove_domain_and_disks(ctx, host_uri, vm_uuid, [disk_path] if disk_path else [])
     except VmpoolError:
         cleaned = False
         log.warning("could not remove the domain of failed VM %s yet", vm_id, exc_info=True)
@@ -199,7 +217,7 @@ def delete_vm(ctx: ServiceContext, vm_id: int, actor: str = "api") -> None:
         row.begin_delete(ctx.clock(), ctx.stale_intent_s)
         host = uow.hosts.find(row.host_id) if row.host_id is not None else None
         uow.events.record(actor, "vm.delete", f"vm/{vm_id}", name=row.name)
-        vm_uuid, disk_path = row.uuid, row.disk_path
+        vm_uuid, volumes = row.uuid, uow.vms.volumes(row)
         host_uri = host.uri if host is not None else None
         if host is not None and host.host_state is HostState.UNREACHABLE:
             # Not asked now: the sync removes the domain, then the record, once it answers.
@@ -210,7 +228,7 @@ def delete_vm(ctx: ServiceContext, vm_id: int, actor: str = "api") -> None:
 
     if host_uri is not None:
         try:
-            remove_domain_and_disk(ctx, host_uri, vm_uuid, disk_path)
+            remove_domain_and_disks(ctx, host_uri, vm_uuid, volumes)
         except VmpoolError as exc:
             # The record stays `deleting` (capacity still held, as the domain may
             # still run); the sync finishes the job when the host answers.
@@ -226,6 +244,22 @@ def delete_vm(ctx: ServiceContext, vm_id: int, actor: str = "api") -> None:
         uow.vms.delete(gone)
         uow.events.record(actor, "vm.deleted", f"vm/{vm_id}", name=gone.name)
         uow.commit()
+
+
+@dataclass(frozen=True)
+class _Base:
+    id: int
+    format: DiskFormat
+    virtual_size: int
+
+
+def _base_image(uow: UnitOfWork, name: str) -> _Base | None:
+    row = uow.images.by_name(name)
+    if row is None:
+        return None
+    if row.image_state is not ImageState.AVAILABLE:
+        raise InvalidState(f"image {name} is {row.state}", field="image", state=row.state)
+    return _Base(row.id, DiskFormat(row.format), row.virtual_size_bytes)
 
 
 def same_vm(uow: UnitOfWork, vm_id: int, vm_uuid: str) -> VmRow:

@@ -186,7 +186,8 @@ class HostRepository:
             func.sum(case((g, 0), else_=VmRow.memory_mib)),
             func.sum(case((g, VmRow.vcpus), else_=0)),
             func.sum(case((g, VmRow.memory_mib), else_=0)),
-            func.sum(VmRow.disk_gib),
+            # A host's disk holds the boot disks local to it (shared ones are elsewhere).
+            func.sum(case((VmRow.disk_storage == "shared", 0), else_=VmRow.disk_gib)),
             func.count(),
         )
         conn = self._s.connection()  # Core, without the ORM's result processing
@@ -205,8 +206,30 @@ class HostRepository:
             )
             .group_by(MigrationRow.target_host_id)
         ).all()
+        local = DiskRow.storage == "local"
+        data_on_hosts = conn.execute(
+            select(VmRow.host_id, func.sum(DiskRow.size_gib))
+            .join(VmRow, VmRow.id == DiskRow.vm_id)
+            .where(VmRow.pool_id == pool_id, VmRow.host_id.is_not(None), local)
+            .group_by(VmRow.host_id)
+        ).all()
+        data_incoming = conn.execute(
+            select(MigrationRow.target_host_id, func.sum(DiskRow.size_gib))
+            .join(DiskRow, DiskRow.vm_id == MigrationRow.vm_id)
+            .where(
+                MigrationRow.pool_id == pool_id,
+                MigrationRow.target_host_id.is_not(None),
+                MigrationRow.state.in_([s.value for s in ACTIVE_MIGRATION_STATES]),
+                local,
+            )
+            .group_by(MigrationRow.target_host_id)
+        ).all()
         none = Resources()
         out: dict[int, HostAllocation] = {}
+        for host_id, gib in (*data_on_hosts, *data_incoming):
+            data = HostAllocation(shared=Resources(0.0, 0.0, float(gib or 0)))
+            prior = out.get(host_id)
+            out[host_id] = data if prior is None else prior.plus(data)
         for host_id, sv, sm, dv, dm, disk, n in (*on_hosts, *incoming):
             alloc = HostAllocation(
                 shared=Resources(float(sv or 0), float(sm or 0), float(disk or 0)),
@@ -277,7 +300,17 @@ class VmRepository:
         insert(self._s, row, f"a VM named {row.name} already exists", name=row.name)
         return row
 
+    def volumes(self, row: VmRow) -> list[str]:
+        """Every volume of the VM: its boot disk and its data disks."""
+        data = select(DiskRow.path).where(DiskRow.vm_id == row.id).order_by(DiskRow.id)
+        boot = [row.disk_path] if row.disk_path else []
+        return boot + list(self._s.execute(data).scalars().all())
+
     def delete(self, row: VmRow) -> None:
+        """The VM's record, with its data disks' records (their volumes are gone first)."""
+        for disk in self._s.execute(select(DiskRow).where(DiskRow.vm_id == row.id)).scalars():
+            self._s.delete(disk)
+        self._s.flush()
         self._s.delete(row)
         self._s.flush()
 
@@ -623,6 +656,13 @@ class DiskRepository:
     def of_vm(self, vm_id: int) -> Sequence[DiskRow]:
         q = select(DiskRow).where(DiskRow.vm_id == vm_id).order_by(DiskRow.id)
         return self._s.execute(q).scalars().all()
+
+    def local_gib(self, vm_id: int) -> int:
+        """GiB of the VM's data disks that live on its host (they move with it)."""
+        q = select(func.coalesce(func.sum(DiskRow.size_gib), 0)).where(
+            DiskRow.vm_id == vm_id, DiskRow.storage == "local"
+        )
+        return int(self._s.execute(q).scalar_one())
 
     def add(self, row: DiskRow) -> DiskRow:
         insert(self._s, row, f"the VM already has a disk {row.target}", target=row.target)

@@ -1,0 +1,96 @@
+"""A VM's data disks: add (hot-plug on a running VM), list, read, grow, remove."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Response
+
+from vmpool.api.auth import admin_principal, read_access, service_context
+from vmpool.api.errors import ERROR_RESPONSES, responses
+from vmpool.api.params import PathId
+from vmpool.api.schemas import DiskCreate, DiskList, DiskOut, DiskResize
+from vmpool.services import disks
+from vmpool.services.tokens import Principal
+from vmpool.services.unit_of_work import ServiceContext
+
+router = APIRouter(prefix="/v1/vms/{vm_id}/disks", tags=["disks"], responses=ERROR_RESPONSES)
+
+
+@router.post(
+    "",
+    operation_id="add_disk",
+    status_code=201,
+    response_model=DiskOut,
+    responses=responses(404, 409, 502, 503),
+)
+def add_disk(
+    vm_id: PathId,
+    body: DiskCreate,
+    ctx: ServiceContext = Depends(service_context),
+    principal: Principal = admin_principal,
+) -> DiskOut:
+    """A new blank data disk, attached as the next free virtio disk (vdb, vdc, ...): live if
+    the VM runs, in its definition if it is stopped. Its size is claimed on the VM's host
+    (local) or needs a host that mounts the shared folder (shared)."""
+    view = disks.add_disk(ctx, vm_id, body.size_gib, body.storage, principal.name)
+    return DiskOut.model_validate(view)
+
+
+@router.get(
+    "",
+    operation_id="list_disks",
+    response_model=DiskList,
+    dependencies=[read_access],
+    responses=responses(404),
+)
+def list_disks(vm_id: PathId, ctx: ServiceContext = Depends(service_context)) -> DiskList:
+    return DiskList(items=[DiskOut.model_validate(d) for d in disks.list_disks(ctx, vm_id)])
+
+
+@router.get(
+    "/{disk_id}",
+    operation_id="get_disk",
+    response_model=DiskOut,
+    dependencies=[read_access],
+    responses=responses(404),
+)
+def get_disk(
+    vm_id: PathId, disk_id: PathId, ctx: ServiceContext = Depends(service_context)
+) -> DiskOut:
+    return DiskOut.model_validate(disks.get_disk(ctx, vm_id, disk_id))
+
+
+@router.patch(
+    "/{disk_id}",
+    operation_id="resize_disk",
+    response_model=DiskOut,
+    responses=responses(404, 409, 502, 503),
+)
+def resize_disk(
+    vm_id: PathId,
+    disk_id: PathId,
+    body: DiskResize,
+    ctx: ServiceContext = Depends(service_context),
+    principal: Principal = admin_principal,
+) -> DiskOut:
+    """Grow the disk, online if the VM runs (the guest sees the new size at once). A smaller
+    size is refused: data past the new end would be lost."""
+    view = disks.resize_disk(ctx, vm_id, disk_id, body.size_gib, principal.name)
+    return DiskOut.model_validate(view)
+
+
+@router.delete(
+    "/{disk_id}",
+    operation_id="remove_disk",
+    status_code=204,
+    response_class=Response,
+    responses=responses(404, 409, 502, 503),
+)
+def remove_disk(
+    vm_id: PathId,
+    disk_id: PathId,
+    ctx: ServiceContext = Depends(service_context),
+    principal: Principal = admin_principal,
+) -> Response:
+    """Detach the disk (the guest must release it) and delete its volume."""
+    disks.remove_disk(ctx, vm_id, disk_id, principal.name)
+    return Response(status_code=204)

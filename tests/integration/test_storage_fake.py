@@ -1,0 +1,228 @@
+"""Images and data disks through the use cases, on fake hosts (issue 10): what the database
+records, what each host holds, what is claimed, and that every refusal leaves nothing."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.fake_world import DISK_FOLDER, World
+from vmpool.domain.images import DiskFormat
+from vmpool.errors import (
+    AlreadyExists,
+    HypervisorFailure,
+    InvalidInput,
+    InvalidState,
+    NoCapacity,
+    PayloadTooLarge,
+)
+from vmpool.services import disks, images, vms
+
+GIB = 2**30
+
+
+def _image(tmp_path: Path, name: str, fmt: str, size: str, *extra: str) -> Path:
+    path = tmp_path / f"{name}.{fmt}"
+    subprocess.run(["qemu-img", "create", "-q", "-f", fmt, *extra, str(path), size], check=True)
+    return path
+
+
+def _chunks(path: Path, size: int = 65536) -> Iterator[bytes]:
+    with open(path, "rb") as f:
+        while chunk := f.read(size):
+            yield chunk
+
+
+def _store_files(world: World) -> list[str]:
+    root = world.runtime.settings.effective_image_store_dir
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def test_an_upload_is_checked_kept_and_copied_to_every_host(world: World, tmp_path: Path) -> None:
+    _, a = world.add_host("a")
+    _, b = world.add_host("b")
+    source = _image(tmp_path, "base", "qcow2", "3G")
+
+    view = images.upload_image(world.ctx, "base", None, None, _chunks(source))
+
+    assert (view.state, view.format, view.virtual_size_bytes) == ("available", "qcow2", 3 * GIB)
+    assert view.size_bytes == source.stat().st_size and len(view.sha256) == 64
+    assert view.hosts == ["a", "b"]
+    copy = f"{DISK_FOLDER}/image-{view.id}.qcow2"
+    assert copy in a.volumes and copy in b.volumes
+    assert _store_files(world) == [f"{view.id}.qcow2"]
+    with pytest.raises(AlreadyExists):
+        images.upload_image(world.ctx, "base", None, None, _chunks(source))
+
+
+@pytest.mark.parametrize(
+    ("case", "error"),
+    [
+        ("backing file", InvalidInput),
+        ("data file", InvalidInput),
+        ("declared raw is qcow2", InvalidInput),
+        ("checksum mismatch", InvalidInput),
+        ("too large", PayloadTooLarge),
+        ("not an image", InvalidInput),
+        ("client went away", ConnectionError),
+    ],
+)
+def test_a_refused_upload_leaves_nothing(
+    world: World, tmp_path: Path, case: str, error: type[Exception]
+) -> None:
+    _, a = world.add_host("a")
+    fmt: DiskFormat | None = None
+    sha: str | None = None
+    if case == "backing file":
+        chunks = _chunks(_image(tmp_path, "evil", "qcow2", "1M", "-b", "/etc/shadow", "-F", "raw"))
+    elif case == "data file":
+        chunks = _chunks(_image(tmp_path, "ext", "qcow2", "1M", "-o", f"data_file={tmp_path}/d"))
+    elif case == "declared raw is qcow2":
+        chunks, fmt = _chunks(_image(tmp_path, "q", "qcow2", "1M")), DiskFormat.RAW
+    elif case == "checksum mismatch":
+        chunks, sha = _chunks(_image(tmp_path, "q", "qcow2", "1M")), "0" * 64
+    elif case == "too large":
+        chunks = iter([b"\0" * (world.ctx.max_image_bytes + 1)])
+    elif case == "not an image":
+        chunks, fmt = iter([b"hello, not a qcow2"]), DiskFormat.QCOW2
+    else:
+
+        def broken() -> Iterator[bytes]:
+            yield b"\0" * 4096
+            raise ConnectionError("the client went away")
+
+        chunks = broken()
+
+    with pytest.raises(error):
+        images.upload_image(world.ctx, "bad", fmt, sha, chunks)
+
+    assert images.list_images(world.ctx) == []
+    assert _store_files(world) == []
+    assert a.volumes == {} and a.calls_of("upload_volume") == 0
+
+
+def test_a_vm_boots_from_an_overlay_of_its_image(world: World, tmp_path: Path) -> None:
+    a_id, a = world.add_host("a")
+    source = _image(tmp_path, "b", "raw", "3M")  # a raw image: its bytes are its disk
+    image = images.upload_image(world.ctx, "base", None, None, _chunks(source))
+
+    vm = world.create("from-image", on="a", image="base")
+
+    assert vm.disk_gib == 1 and vm.image == "base"  # 3 MiB rounded up to whole GiB
+    assert vm.disk_path is not None and vm.disk_path in a.volumes
+    assert a.backings[vm.disk_path] == (f"{DISK_FOLDER}/image-{image.id}.raw", DiskFormat.RAW)
+    spec = a.get_domain(vm.uuid).spec
+    assert spec is not None and spec.boot is None and spec.disk_path == vm.disk_path
+    assert world.allocated(a_id).disk_gib == 1.0
+    # The image is in use: it stays.
+    with pytest.raises(InvalidState, match="base of 1 VM"):
+        images.delete_image(world.ctx, image.id)
+    # A disk smaller than the image is refused before anything is made.
+    big = images.upload_image(
+        world.ctx, "big", None, None, _chunks(_image(tmp_path, "q", "qcow2", "1536M"))
+    )
+    assert big.virtual_size_bytes == 1536 * 2**20
+    with pytest.raises(InvalidInput, match="smaller than the image"):
+        world.create("too-small", image="big", disk_gib=1)
+    assert world.create("big-enough", image="big").disk_gib == 2  # 1.5 GiB rounded up
+    vms.delete_vm(world.ctx, vms.list_vms(world.ctx)[-1].id)
+    assert [v.name for v in vms.list_vms(world.ctx)] == ["from-image"]
+
+    vms.delete_vm(world.ctx, vm.id)
+    assert vm.disk_path not in a.volumes
+    images.delete_image(world.ctx, image.id)
+    images.delete_image(world.ctx, big.id)
+    assert a.volumes == {} and images.list_images(world.ctx) == [] and _store_files(world) == []
+
+
+def test_a_host_added_later_gets_the_image_when_a_vm_needs_it(world: World, tmp_path: Path) -> None:
+    world.add_host("a")
+    image = images.upload_image(
+        world.ctx, "base", None, None, _chunks(_image(tmp_path, "b", "qcow2", "1G"))
+    )
+    _, late = world.add_host("late", cpus=64)  # more room: placement picks it
+    assert images.get_image(world.ctx, image.id).hosts == ["a"]
+
+    vm = world.create("there", image="base")
+
+    assert vm.host_name == "late" and late.calls_of("upload_volume") == 1
+    assert images.get_image(world.ctx, image.id).hosts == ["a", "late"]
+
+
+def test_data_disks_are_added_grown_and_removed_with_their_claims(world: World) -> None:
+    a_id, a = world.add_host("a", disk_gib=100)
+    vm = world.create("db", on="a", disk_gib=10)
+
+    first = disks.add_disk(world.ctx, vm.id, 20)
+    second = disks.add_disk(world.ctx, vm.id, 5)
+
+    assert (first.target, second.target) == ("vdb", "vdc")
+    assert first.state == "attached" and a.volumes[first.path] == 20
+    assert a.get_domain(vm.uuid).data_disks == {"vdb": first.path, "vdc": second.path}
+    assert world.allocated(a_id).disk_gib == 35.0
+
+    grown = disks.resize_disk(world.ctx, vm.id, first.id, 30)
+    assert (grown.size_gib, grown.state, a.volumes[first.path]) == (30, "attached", 30)
+    assert world.allocated(a_id).disk_gib == 45.0
+    with pytest.raises(InvalidInput, match="cannot shrink"):
+        disks.resize_disk(world.ctx, vm.id, first.id, 29)
+
+    disks.remove_disk(world.ctx, vm.id, second.id)
+    assert first.path in a.volumes and second.path not in a.volumes
+    assert a.get_domain(vm.uuid).data_disks == {"vdb": first.path}
+    assert [d.target for d in disks.list_disks(world.ctx, vm.id)] == ["vdb"]
+    assert world.allocated(a_id).disk_gib == 40.0
+
+    # A new disk takes the first free name again.
+    assert disks.add_disk(world.ctx, vm.id, 1).target == "vdc"
+    # Deleting the VM deletes every volume it had.
+    vms.delete_vm(world.ctx, vm.id)
+    assert a.volumes == {} and world.allocated(a_id).disk_gib == 0.0
+
+
+def test_a_disk_that_does_not_fit_is_refused_with_the_reason(world: World) -> None:
+    a_id, a = world.add_host("a", disk_gib=50)
+    vm = world.create("full", on="a", disk_gib=10)
+    before = dict(a.volumes)
+
+    with pytest.raises(NoCapacity, match="disk"):
+        disks.add_disk(world.ctx, vm.id, 500)
+    with pytest.raises(NoCapacity):
+        disks.add_disk(world.ctx, vm.id, 5, storage="shared")  # no host mounts shared storage
+
+    assert a.volumes == before and disks.list_disks(world.ctx, vm.id) == []
+    assert world.allocated(a_id).disk_gib == 10.0
+
+
+def test_a_failed_attach_and_a_guest_that_holds_its_disk_leave_things_as_they_were(
+    world: World,
+) -> None:
+    a_id, a = world.add_host("a")
+    vm = world.create("app", on="a")
+    a.fail_next("attach_disk", HypervisorFailure("internal error: unable to execute QEMU command"))
+    with pytest.raises(HypervisorFailure):
+        disks.add_disk(world.ctx, vm.id, 4)
+    assert a.volumes == {} and disks.list_disks(world.ctx, vm.id) == []
+    assert world.allocated(a_id).disk_gib == 0.0
+
+    disk = disks.add_disk(world.ctx, vm.id, 4)
+    a.guest_holds_disks = True
+    with pytest.raises(Exception, match="did not release"):
+        disks.remove_disk(world.ctx, vm.id, disk.id)
+    kept = disks.get_disk(world.ctx, vm.id, disk.id)
+    assert kept.state == "attached" and kept.last_error is not None
+    assert disk.path in a.volumes  # never deleted under a guest that still uses it
+
+
+def test_disks_change_only_while_the_vm_runs_or_is_stopped(world: World) -> None:
+    world.add_host("a")
+    vm = world.create("busy")
+    with world.ctx.uow() as uow:
+        row = uow.vms.get(vm.id)
+        row.begin_migration(world.ctx.clock())
+        uow.commit()
+    with pytest.raises(InvalidState, match="migrating"):
+        disks.add_disk(world.ctx, vm.id, 1)
