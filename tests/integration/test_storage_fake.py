@@ -9,17 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.fake_world import DISK_FOLDER, World
+from tests.support.fake_world import DISK_FOLDER, World, to
 from vmpool.domain.images import DiskFormat
 from vmpool.errors import (
     AlreadyExists,
+    Conflict,
     HypervisorFailure,
     InvalidInput,
     InvalidState,
     NoCapacity,
     PayloadTooLarge,
 )
-from vmpool.services import disks, images, vms
+from vmpool.services import disks, images, migrations, vms
 
 GIB = 2**30
 
@@ -226,3 +227,49 @@ def test_disks_change_only_while_the_vm_runs_or_is_stopped(world: World) -> None
         uow.commit()
     with pytest.raises(InvalidState, match="migrating"):
         disks.add_disk(world.ctx, vm.id, 1)
+
+
+def test_a_migration_copies_only_what_the_vm_wrote_and_cleans_up_after_itself(
+    world: World, tmp_path: Path
+) -> None:
+    a_id, a = world.add_host("a")
+    source = _chunks(_image(tmp_path, "b", "qcow2", "2G"))
+    image = images.upload_image(world.ctx, "base", None, None, source)
+    b_id, b = world.add_host("b")  # added after the upload: it has no copy yet
+    vm = world.create("mover", on="a", image="base")
+    data = disks.add_disk(world.ctx, vm.id, 3)
+    base_path = f"{DISK_FOLDER}/image-{image.id}.qcow2"
+    assert base_path not in b.volumes
+
+    m = world.settled(
+        migrations.request_migration(world.ctx, vm.id, migrations.MigrateOptions(storage="copy")).id
+    )
+
+    assert m.state == "completed" and m.storage == "copy"
+    [request] = a.migration_requests
+    assert request.copy_storage and request.disks == ("vda", "vdb")
+    # The base image was put on the target first; the overlay made there has the same base.
+    assert base_path in b.volumes and b.backings[vm.disk_path] == (base_path, DiskFormat.QCOW2)  # type: ignore[index]
+    assert b.volumes[data.path] == 3
+    # The source keeps its image copy, not the VM's volumes.
+    assert vm.disk_path not in a.volumes and data.path not in a.volumes and base_path in a.volumes
+    assert world.allocated(a_id).disk_gib == 0.0 and world.allocated(b_id).disk_gib == 5.0
+    assert b.get_domain(vm.uuid).data_disks == {"vdb": data.path}
+
+
+def test_a_failed_copy_migration_removes_the_volumes_it_made_on_the_target(
+    world: World,
+) -> None:
+    _, a = world.add_host("a")
+    b_id, b = world.add_host("b")
+    vm = world.create("stays", on="a", disk_gib=2)
+    disks.add_disk(world.ctx, vm.id, 1)
+    a.fail_next_migration("operation failed: migration out job: unexpectedly failed")
+
+    m = world.settled(migrations.request_migration(world.ctx, vm.id, to(b_id, storage="copy")).id)
+
+    assert m.state == "failed" and world.vm(vm.id).host_name == "a"
+    assert b.volumes == {}  # the target volumes made for the copy are gone
+    assert len(a.volumes) == 2
+    with pytest.raises(Conflict, match="storage=copy"):
+        migrations.request_migration(world.ctx, vm.id, to(b_id, storage="shared"))

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from vmpool.domain.lifecycle import Transition, allowed, transition
-from vmpool.errors import InvalidInput, InvalidState
+from vmpool.errors import Conflict, InvalidInput, InvalidState
 
 BOOT_TARGET = "vda"
 DATA_TARGETS = tuple(f"vd{c}" for c in string.ascii_lowercase[1:])  # vdb .. vdz
@@ -37,6 +37,24 @@ def check_growth(current_gib: int, new_gib: int) -> None:
             f"a disk cannot shrink (from {current_gib} to {new_gib} GiB): data past the new "
             "end would be lost",
             field="size_gib",
+        )
+
+
+def migration_storage(has_local: bool, has_shared: bool) -> str:
+    """How a VM moves: its local disks are copied (`copy`), or all its disks are on storage
+    both hosts see (`shared`)."""
+    return "copy" if has_local else "shared"
+
+
+def check_migration_storage(storage: str, has_local: bool, has_shared: bool, vm: str) -> None:
+    if has_local and storage == "shared":
+        raise Conflict(
+            f"VM {vm} has disks local to its host: migrate with storage=copy", field="storage"
+        )
+    if not has_local and has_shared and storage == "copy":
+        raise Conflict(
+            f"VM {vm}'s disks are all on shared storage: migrate with storage=shared",
+            field="storage",
         )
 
 

@@ -54,9 +54,6 @@ class BootImage:
     cmdline: str
 
 
-DISK_TARGET = "vda"  # the one disk a VM has, as the guest sees it
-
-
 @dataclass(frozen=True, slots=True)
 class DomainSpec:
     vm_id: int
@@ -82,7 +79,7 @@ class MigrationRequest:
     max_downtime_ms: int | None = None
     auto_converge: bool = False  # as Nova; see docs/migration.md for why
     allow_post_copy: bool = False
-    copy_storage: bool = False
+    copy_storage: bool = False  # incremental: the target volumes exist already (vmpool made them)
     disks: tuple[str, ...] = ()  # disk targets to copy (vda, ...) when copy_storage
     # The operator declared the disk's folder shared by both hosts (shared_disk_path): do not
     # let libvirt refuse a file system it does not recognise as shared (VIR_MIGRATE_UNSAFE).

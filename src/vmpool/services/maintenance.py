@@ -24,7 +24,7 @@ def enter_maintenance(ctx: ServiceContext, host_id: int, actor: str) -> HostView
         if host.enter_maintenance(ctx.clock()):
             uow.events.record(actor, "host.maintenance", f"host/{host_id}", name=host.name)
         to_move = [
-            (vm.id, migrations.options_for(vm))
+            (vm.id, migrations.options_for(uow, vm))
             for vm in uow.vms.on_host(host_id)
             if vm.vm_state is VmState.RUNNING and uow.migrations.active_for_vm(vm.id) is None
         ]

@@ -14,16 +14,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 
 from vmpool.adapters.db.tables import MigrationRow, VmRow
 from vmpool.domain.migration import RUNNING_MIGRATION_STATES, MigrationState
 from vmpool.domain.model import completion_timeout_s, downtime_steps
-from vmpool.domain.ports import DISK_TARGET, Hypervisor, JobProgress, MigrationRequest
+from vmpool.domain.ports import Hypervisor, JobProgress, MigrationRequest
 from vmpool.domain.vm import VmState
 from vmpool.errors import DomainMissing, HostUnreachable, VmpoolError
+from vmpool.services.migration_disks import (
+    VolumeCopy,
+    copies_of,
+    prepare_target,
+    remove_volumes,
+    shared_base,
+)
 from vmpool.services.migrations import migration_address, source_of
-from vmpool.services.unit_of_work import ServiceContext
+from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +82,10 @@ class _Plan:
     timeout_s: float
     downtimes: list[int]
     allow_post_copy: bool
-    disk_path: str | None
+    source_host_id: int
+    target_host_id: int
+    copies: tuple[VolumeCopy, ...]  # local disks, copied to volumes made on the target first
+    shared_image: int | None  # the base of a boot disk on shared storage
 
 
 def execute(ctx: ServiceContext, migration_id: int, poll_s: float = 0.5) -> None:
@@ -87,12 +96,9 @@ def execute(ctx: ServiceContext, migration_id: int, poll_s: float = 0.5) -> None
     outcome: dict[str, VmpoolError] = {}
     try:
         source = ctx.hypervisors.connect(plan.source_uri)
-        if plan.request.copy_storage and plan.disk_path is not None:
-            # libvirt creates the copy's target disk itself, in a storage pool holding its
-            # folder.
-            ctx.hypervisors.connect(plan.target_uri).prepare_storage(
-                str(Path(plan.disk_path).parent)
-            )
+        prepare_target(
+            ctx, plan.source_host_id, plan.target_host_id, plan.copies, plan.shared_image
+        )
     except VmpoolError as exc:
         _not_started(ctx, migration_id, plan, exc)
         return
@@ -124,7 +130,7 @@ def watch(ctx: ServiceContext, migration_id: int, poll_s: float = 0.5) -> None:
         if m.migration_state is not MigrationState.RUNNING or m.started_at is None:
             return
         already_s = (ctx.clock() - m.started_at).total_seconds()
-        plan = _plan_of(m, uow.vms.get(m.vm_id))
+        plan = _plan_of(uow, m, uow.vms.get(m.vm_id))
     source = ctx.hypervisors.connect(plan.source_uri)
 
     def ended() -> bool:
@@ -199,11 +205,11 @@ def _try(action: Callable[[], None]) -> bool:
         return False
 
 
-def _plan_of(m: MigrationRow, vm: VmRow) -> _Plan:
+def _plan_of(uow: UnitOfWork, m: MigrationRow, vm: VmRow) -> _Plan:
     source, target = source_of(m), m.target_host
     assert target is not None
     downtimes = downtime_steps(m.max_downtime_ms)
-    copy = m.storage == "copy" and vm.disk_path is not None
+    copies = copies_of(uow, vm) if m.storage == "copy" else ()
     return _Plan(
         vm_id=vm.id,
         vm_uuid=vm.uuid,
@@ -217,14 +223,17 @@ def _plan_of(m: MigrationRow, vm: VmRow) -> _Plan:
             max_downtime_ms=downtimes[0],
             auto_converge=m.auto_converge,
             allow_post_copy=m.allow_post_copy,
-            copy_storage=copy,
-            disks=(DISK_TARGET,) if copy else (),
+            copy_storage=bool(copies),
+            disks=tuple(c.target for c in copies),
             trust_shared_storage=m.storage == "shared" and vm.disk_storage == "shared",
         ),
         timeout_s=completion_timeout_s(vm.memory_mib, m.completion_timeout_s_per_gib),
         downtimes=downtimes,
         allow_post_copy=m.allow_post_copy,
-        disk_path=vm.disk_path,
+        source_host_id=source.id,
+        target_host_id=target.id,
+        copies=copies,
+        shared_image=shared_base(uow, vm),
     )
 
 
@@ -242,7 +251,7 @@ def _start(ctx: ServiceContext, migration_id: int) -> _Plan | None:
             where = f"VM is {vm.state} on host {vm.host_id}"
             m.fail(now, f"{where}, no longer running on {source.name}")
         else:
-            plan = _plan_of(m, vm)
+            plan = _plan_of(uow, m, vm)
             m.start(now, plan.downtimes[0])
             vm.begin_migration(now)
             uow.commit()
@@ -359,9 +368,8 @@ def _finish(
             uow.events.record("migration", f"migration.{m.state}", f"migration/{m.id}",
                               vm=vm.name, error=m.error)  # fmt: skip
         uow.commit()
-    if on_target and not on_source and plan.request.copy_storage and plan.disk_path:
-        # The disk now lives on the target; the source's copy is stale.
-        try:
-            ctx.hypervisors.connect(plan.source_uri).delete_volume(plan.disk_path)
-        except VmpoolError as exc:
-            log.warning("could not remove the old disk %s on the source: %s", plan.disk_path, exc)
+    paths = [c.path for c in plan.copies]
+    if on_target and not on_source:
+        remove_volumes(ctx, plan.source_uri, paths)  # the disks live on the target now
+    elif on_source and not on_target:
+        remove_volumes(ctx, plan.target_uri, paths)  # the copies made for it are not used

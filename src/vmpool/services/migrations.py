@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from vmpool.adapters.db.tables import HostRow, MigrationRow, VmRow
 from vmpool.domain import limits
+from vmpool.domain.disk import check_migration_storage, migration_storage
 from vmpool.domain.migration import MigrationState
 from vmpool.domain.placement import place_or_refuse
 from vmpool.domain.vm import VmState
@@ -134,11 +135,20 @@ def migration_address(host: HostRow) -> str:
 # --- requesting -----------------------------------------------------------------------
 
 
-def options_for(vm: VmRow, target_host_id: int | None = None) -> MigrateOptions:
-    """Default options for a move vmpool decides itself (evacuation, rebalance): a disk
-    local to the source is copied, anything else is on storage both hosts see."""
-    storage = "copy" if vm.disk_storage == "local" else "shared"
-    return MigrateOptions(target_host_id=target_host_id, storage=storage)
+def storage_of(uow: UnitOfWork, vm: VmRow) -> tuple[bool, bool]:
+    """(has local disks, has shared disks): its boot disk and its data disks."""
+    kinds = uow.disks.storage_kinds(vm.id)
+    if vm.disk_storage:
+        kinds.add(vm.disk_storage)
+    return "local" in kinds, "shared" in kinds
+
+
+def options_for(uow: UnitOfWork, vm: VmRow, target_host_id: int | None = None) -> MigrateOptions:
+    """Default options for a move vmpool decides itself (evacuation, rebalance): disks
+    local to the source are copied, anything else is on storage both hosts see."""
+    return MigrateOptions(
+        target_host_id=target_host_id, storage=migration_storage(*storage_of(uow, vm))
+    )
 
 
 def request_migration(
@@ -197,16 +207,8 @@ def _new_migration(uow: UnitOfWork, vm: VmRow, opts: MigrateOptions, reason: str
         if target.pool_id != vm.pool_id:
             raise Conflict(f"host {target.name} is in another pool", field="target_host_id")
         requested = frozenset({target.name})
-    if vm.disk_storage == "local" and opts.storage == "shared":
-        raise Conflict(
-            f"VM {vm.name}'s disk is local to {source.name}: migrate with storage=copy",
-            field="storage",
-        )
-    if vm.disk_storage == "shared" and opts.storage == "copy":
-        raise Conflict(
-            f"VM {vm.name}'s disk is on shared storage: migrate with storage=shared",
-            field="storage",
-        )
+    has_local, has_shared = storage_of(uow, vm)
+    check_migration_storage(opts.storage, has_local, has_shared, vm.name)
     pool = uow.pools.get(vm.pool_id)
     needs = vm.placement_requirements(
         group_of_vm(uow, vm), allowed_hosts=requested, local_data_gib=uow.disks.local_gib(vm.id)
@@ -214,7 +216,7 @@ def _new_migration(uow: UnitOfWork, vm: VmRow, opts: MigrateOptions, reason: str
     request = replace(needs, excluded_hosts=frozenset({source.name}))
     chosen = place_or_refuse(placement_hosts(uow, pool), request, policy_of(pool))
     target = uow.hosts.get(chosen.id)
-    if vm.disk_storage == "shared" and target.shared_disk_path != source.shared_disk_path:
+    if has_shared and target.shared_disk_path != source.shared_disk_path:
         raise Conflict(
             f"host {target.name} mounts shared storage at {target.shared_disk_path}, "
             f"not at {source.shared_disk_path} where VM {vm.name}'s disk is",

@@ -86,7 +86,7 @@ def _start_next_step(uow: UnitOfWork, plan_row: PlanRow, now: datetime) -> bool:
             try:
                 with uow.savepoint():
                     m = migrations.queue_migration(
-                        uow, vm, migrations.options_for(vm, step.target_host_id),
+                        uow, vm, migrations.options_for(uow, vm, step.target_host_id),
                         REBALANCE, f"plan/{plan_row.id}",
                     )  # fmt: skip
             except VmpoolError as exc:

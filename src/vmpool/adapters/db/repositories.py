@@ -657,6 +657,11 @@ class DiskRepository:
         q = select(DiskRow).where(DiskRow.vm_id == vm_id).order_by(DiskRow.id)
         return self._s.execute(q).scalars().all()
 
+    def storage_kinds(self, vm_id: int) -> set[str]:
+        """The storage kinds (local, shared) of the VM's data disks."""
+        q = select(DiskRow.storage).where(DiskRow.vm_id == vm_id).distinct()
+        return set(self._s.execute(q).scalars().all())
+
     def local_gib(self, vm_id: int) -> int:
         """GiB of the VM's data disks that live on its host (they move with it)."""
         q = select(func.coalesce(func.sum(DiskRow.size_gib), 0)).where(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from vmpool.domain.disk import BOOT_TARGET
 from vmpool.domain.names import validate_name
-from vmpool.domain.ports import DISK_TARGET, DomainSpec
+from vmpool.domain.ports import DomainSpec
 
 VMPOOL_XMLNS = "https://vmpool.dev/xmlns/vm/1"
 _METADATA_TAG = f"{{{VMPOOL_XMLNS}}}vm"
@@ -52,7 +53,7 @@ def build_domain_xml(spec: DomainSpec) -> str:
         disk = _sub(devices, "disk", type="file", device="disk")
         _sub(disk, "driver", name="qemu", type="qcow2", cache="none")
         _sub(disk, "source", file=spec.disk_path)
-        _sub(disk, "target", dev=DISK_TARGET, bus="virtio")
+        _sub(disk, "target", dev=BOOT_TARGET, bus="virtio")
     if spec.serial_log is not None:
         serial = _sub(devices, "serial", type="file")
         _sub(serial, "source", path=spec.serial_log, append="on")

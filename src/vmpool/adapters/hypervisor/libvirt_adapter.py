@@ -282,9 +282,10 @@ class LibvirtHypervisor(LibvirtStorage):
         if request.allow_post_copy:
             flags |= libvirt.VIR_MIGRATE_POSTCOPY
         if request.copy_storage:
-            # A full copy: each disk is a standalone qcow2, and libvirt pre-creates the
-            # target disk only for full copies (not for NON_SHARED_INC, libvirt 9.0).
-            flags |= libvirt.VIR_MIGRATE_NON_SHARED_DISK
+            # Incremental: only each disk's top layer crosses (an overlay's base image is on
+            # the target already). vmpool made the target volumes (libvirt 9.0 does not for
+            # incremental copies).
+            flags |= libvirt.VIR_MIGRATE_NON_SHARED_INC
             if request.disks:
                 params[libvirt.VIR_MIGRATE_PARAM_MIGRATE_DISKS] = list(request.disks)
         if request.trust_shared_storage:
