@@ -43,7 +43,16 @@ KERNEL_META_PACKAGE = "linux-image-amd64"
 BUSYBOX_PACKAGE = "busybox-static"
 READY_LINE = "VMPOOL-GUEST-READY"
 HEARTBEAT_PREFIX = "VMPOOL-HEARTBEAT"
-IMAGE_FORMAT = 1
+IMAGE_FORMAT = 2  # 2: virtio modules in the initramfs
+# Loaded by the guest's init, in this order (Debian builds them as modules).
+GUEST_MODULES = (
+    "virtio_ring",
+    "virtio",
+    "virtio_pci_legacy_dev",
+    "virtio_pci_modern_dev",
+    "virtio_pci",
+    "virtio_blk",
+)
 
 
 @dataclass(frozen=True)
@@ -96,9 +105,9 @@ def build_tiny_image(image_dir: Path, name: str = "tiny") -> GuestImage:
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="build-", dir=image_dir / ".cache") as tmp:
             work = Path(tmp)
-            kernel = _extract_kernel(kernel_deb, work / "kernel")
+            kernel, modules = _extract_kernel(kernel_deb, work / "kernel")
             busybox = _extract_busybox(busybox_deb, work / "busybox")
-            initrd = _pack_initrd(busybox, init_text, work / "root")
+            initrd = _pack_initrd(busybox, init_text, work / "root", modules)
 
             _atomic_copy(kernel, out / "vmlinuz")
             _atomic_write(out / "initrd.img", initrd)
@@ -230,8 +239,9 @@ def _download(package: str, debs: Path) -> Path:
     return deb
 
 
-def _extract_kernel(deb: Path, dest: Path) -> Path:
-    """Only ./boot of the kernel package: its modules (~400 MB) are not needed."""
+def _extract_kernel(deb: Path, dest: Path) -> tuple[Path, list[Path]]:
+    """./boot of the kernel package and the few modules the guest loads (all of them,
+    ~400 MB, are not needed)."""
     dest.mkdir(parents=True)
     fsys = subprocess.Popen(
         ["dpkg-deb", "--fsys-tarfile", str(deb)],
@@ -240,7 +250,16 @@ def _extract_kernel(deb: Path, dest: Path) -> Path:
     )
     assert fsys.stdout is not None
     tar = subprocess.run(
-        ["tar", "-x", "-C", str(dest), "--wildcards", "./boot/vmlinuz-*"],
+        [
+            "tar",
+            "-x",
+            "-C",
+            str(dest),
+            "--wildcards",
+            "./boot/vmlinuz-*",
+            "./lib/modules/*/kernel/drivers/virtio/*.ko",
+            "./lib/modules/*/kernel/drivers/block/virtio_blk.ko",
+        ],
         stdin=fsys.stdout,
         capture_output=True,
         text=True,
@@ -256,7 +275,8 @@ def _extract_kernel(deb: Path, dest: Path) -> Path:
     kernels = sorted((dest / "boot").glob("vmlinuz-*"))
     if not kernels:
         raise LabError(f"{deb} holds no boot/vmlinuz-*")
-    return kernels[-1]
+    found = {p.stem: p for p in (dest / "lib" / "modules").rglob("*.ko")}
+    return kernels[-1], [found[m] for m in GUEST_MODULES if m in found]
 
 
 def _extract_busybox(deb: Path, dest: Path) -> Path:
@@ -268,10 +288,13 @@ def _extract_busybox(deb: Path, dest: Path) -> Path:
     return busybox
 
 
-def _pack_initrd(busybox: Path, init_text: str, root: Path) -> bytes:
-    """A gzip'd newc cpio of root/{bin/busybox,init}, packed by busybox cpio."""
-    for sub in ("bin", "dev", "proc", "sys", "tmp"):
+def _pack_initrd(busybox: Path, init_text: str, root: Path, modules: list[Path]) -> bytes:
+    """A gzip'd newc cpio of root/{bin/busybox,init,lib/modules/*.ko}, packed by busybox
+    cpio."""
+    for sub in ("bin", "dev", "proc", "sys", "tmp", "lib/modules"):
         (root / sub).mkdir(parents=True, exist_ok=True)
+    for module in modules:
+        shutil.copyfile(module, root / "lib" / "modules" / module.name)
     shutil.copyfile(busybox, root / "bin" / "busybox")
     os.chmod(root / "bin" / "busybox", 0o755)
     (root / "init").write_text(init_text)

@@ -1,0 +1,225 @@
+"""Disks on real lab hosts (issue 10): images uploaded through the API land on every host as
+libvirt volumes and become overlays; a data disk hot-plugged into a running tiny guest holds
+the pattern the guest wrote, across live migrations (copied, and shared), and grows online.
+
+The guest proves the data: it writes "VMPOOL-PATTERN-vdb" over the first MiB of the disk
+when it appears, and every two seconds prints the disk's size and the md5 of its first MiB
+read with the page cache dropped, so what the disk holds now, on whichever host it runs."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import libvirt
+import pytest
+
+from tests.integration.conftest import Vmpool, where
+from tests.integration.test_migration_lab import serial_of, wait_for_line, wait_migration
+from vmpool.lab.hosts import LabHost
+from vmpool.lab.image import GuestImage
+
+pytestmark = pytest.mark.lab
+
+MIB = 2**20
+SECTORS_PER_GIB = 2**30 // 512
+
+
+def expected_md5(target: str) -> str:
+    line = f"VMPOOL-PATTERN-{target}\n".encode()
+    return hashlib.md5((line * (MIB // len(line) + 1))[:MIB]).hexdigest()
+
+
+def disks_seen(log: Path) -> list[dict[str, tuple[int, str]]]:
+    """Every VMPOOL-DISKS report of the guest, in order: disk -> (sectors, md5)."""
+    out = []
+    for line in log.read_text(errors="replace").splitlines():
+        if line.startswith("VMPOOL-DISKS"):
+            report = {}
+            for item in line.split()[1:]:
+                name, size, md5 = item.split(":")
+                report[name] = (int(size), md5)
+            out.append(report)
+    return out
+
+
+def wait_report(log: Path, after: int, check: Any, seconds: float = 90) -> dict[str, Any]:
+    """The first report after the `after`-th one that satisfies `check` (a bound on the wait,
+    not a timing assertion)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for report in disks_seen(log)[after:]:
+            if check(report):
+                return report
+        time.sleep(0.5)
+    tail = log.read_text(errors="replace")[-1500:]
+    raise AssertionError(f"no disk report as expected in {seconds} s; log ends:\n{tail}")
+
+
+def volume_xml(host: LabHost, path: str) -> ET.Element | None:
+    conn = libvirt.open(host.uri)
+    try:
+        for pool in conn.listAllStoragePools(0):
+            if pool.isActive():
+                pool.refresh(0)
+        return ET.fromstring(conn.storageVolLookupByPath(path).XMLDesc(0))
+    except libvirt.libvirtError:
+        return None
+    finally:
+        conn.close()
+
+
+def boot_guest(vp: Vmpool, name: str, image: GuestImage, host: LabHost, **extra: Any) -> Any:
+    r = vp.client.post("/v1/vms", json={
+        "name": name, "vcpus": 1, "memory_mib": 128, "image": image.name, "hosts": [host.name],
+        "kernel_args": ["vmpool.disk_pattern=vdb"], **extra})  # fmt: skip
+    assert r.status_code == 201, r.text
+    vm = r.json()
+    wait_for_line(serial_of(vp, vm), "VMPOOL-GUEST-READY")
+    return vm
+
+
+def test_a_data_disk_keeps_its_data_across_a_copy_migration_and_grows_online(
+    vmpool_sqlite: Vmpool, lab: list[LabHost], tiny_image: GuestImage
+) -> None:
+    vp = vmpool_sqlite
+    vp.register(lab[0])
+    vp.register(lab[1])
+    vm = boot_guest(vp, "data-copy", tiny_image, lab[0])
+    log = serial_of(vp, vm)
+
+    r = vp.client.post(f"/v1/vms/{vm['id']}/disks", json={"size_gib": 1})
+    assert r.status_code == 201, r.text
+    disk = r.json()
+    assert (disk["target"], disk["state"], disk["storage"]) == ("vdb", "attached", "local")
+    wait_for_line(log, "VMPOOL-DISK-WRITTEN vdb")
+    want = expected_md5("vdb")
+    wait_report(log, 0, lambda rep: rep.get("vdb") == (SECTORS_PER_GIB, want))
+
+    # Grown online: the running guest sees the new size, the data stays.
+    r = vp.client.patch(f"/v1/vms/{vm['id']}/disks/{disk['id']}", json={"size_gib": 2})
+    assert r.status_code == 200 and r.json()["size_gib"] == 2, r.text
+    wait_report(log, 0, lambda rep: rep.get("vdb") == (2 * SECTORS_PER_GIB, want))
+    r = vp.client.patch(f"/v1/vms/{vm['id']}/disks/{disk['id']}", json={"size_gib": 1})
+    assert r.status_code == 422 and "cannot shrink" in r.json()["error"]["message"]
+
+    # Live migration with storage copy: the guest reads the same bytes from the target.
+    seen = len(disks_seen(log))
+    r = vp.client.post(f"/v1/vms/{vm['id']}/migrate", json={"storage": "copy"})
+    assert r.status_code == 202, r.text
+    m = wait_migration(vp, r.json()["id"])
+    assert m["state"] == "completed", m["error"]
+    running, _ = where(lab, vm["uuid"])
+    assert running == [lab[1].name]
+    assert volume_xml(lab[1], disk["path"]) is not None
+    assert volume_xml(lab[0], disk["path"]) is None  # the source's copy is gone
+    report = wait_report(log, seen, lambda rep: "vdb" in rep)
+    assert report["vdb"] == (2 * SECTORS_PER_GIB, want)
+
+    # Detached (the guest lets it go), its volume deleted.
+    r = vp.client.delete(f"/v1/vms/{vm['id']}/disks/{disk['id']}")
+    assert r.status_code == 204, r.text
+    seen = len(disks_seen(log))
+    time.sleep(3)  # a report or two after the detach
+    assert all("vdb" not in rep for rep in disks_seen(log)[seen + 1 :])
+    assert volume_xml(lab[1], disk["path"]) is None
+    assert vp.client.get(f"/v1/vms/{vm['id']}/disks").json()["items"] == []
+    assert vp.client.delete(f"/v1/vms/{vm['id']}").status_code == 204
+
+
+def test_a_shared_data_disk_moves_without_a_copy(
+    vmpool_sqlite: Vmpool, lab: list[LabHost], tiny_image: GuestImage
+) -> None:
+    vp = vmpool_sqlite
+    shared = str(Path(lab[0].shared_dir) / "disks")
+    for h in lab[:2]:
+        host = vp.register(h)
+        r = vp.client.patch(f"/v1/hosts/{host['id']}", json={"shared_disk_path": shared})
+        assert r.status_code == 200, r.text
+    vm = boot_guest(vp, "data-shared", tiny_image, lab[0])
+    log = serial_of(vp, vm)
+    r = vp.client.post(f"/v1/vms/{vm['id']}/disks", json={"size_gib": 1, "storage": "shared"})
+    assert r.status_code == 201, r.text
+    disk = r.json()
+    assert disk["path"].startswith(shared + "/") and Path(disk["path"]).is_file()
+    want = expected_md5("vdb")
+    wait_report(log, 0, lambda rep: rep.get("vdb") == (SECTORS_PER_GIB, want))
+
+    bad = vp.client.post(f"/v1/vms/{vm['id']}/migrate", json={"storage": "copy"})
+    assert bad.status_code == 409 and "storage=shared" in bad.json()["error"]["message"]
+    seen = len(disks_seen(log))
+    r = vp.client.post(f"/v1/vms/{vm['id']}/migrate", json={})
+    assert r.status_code == 202 and r.json()["storage"] == "shared", r.text
+    assert wait_migration(vp, r.json()["id"])["state"] == "completed"
+    assert where(lab, vm["uuid"])[0] == [lab[1].name]
+    report = wait_report(log, seen, lambda rep: "vdb" in rep)
+    assert report["vdb"] == (SECTORS_PER_GIB, want)
+    assert vp.client.delete(f"/v1/vms/{vm['id']}").status_code == 204
+    assert not Path(disk["path"]).exists()  # deleting the VM deleted its disks
+
+
+def test_an_uploaded_image_becomes_overlays_that_migrate_incrementally(
+    vmpool_sqlite: Vmpool, lab: list[LabHost], tmp_path: Path
+) -> None:
+    vp = vmpool_sqlite
+    vp.register(lab[0])
+    vp.register(lab[1])
+    source = tmp_path / "base.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(source), "1G"], check=True)
+    data = source.read_bytes()
+
+    def chunks() -> Any:
+        for i in range(0, len(data), 65536):
+            yield data[i : i + 65536]
+
+    sha = hashlib.sha256(data).hexdigest()
+    r = vp.client.post("/v1/images", params={"name": "base", "sha256": sha}, content=chunks())
+    assert r.status_code == 201, r.text
+    image = r.json()
+    assert (image["format"], image["virtual_size_bytes"]) == ("qcow2", 2**30)
+    assert image["hosts"] == sorted([lab[0].name, lab[1].name])
+    copy_path = None
+    for h in lab[:2]:
+        r = vp.client.get(f"/v1/images/{image['id']}")
+        vol = None
+        for candidate in ("/var/lib/libvirt/images/vmpool",):
+            vol = volume_xml(h, f"{candidate}/image-{image['id']}.qcow2")
+            copy_path = f"{candidate}/image-{image['id']}.qcow2"
+        assert vol is not None, f"no copy of the image on {h.name}"
+    # Bad uploads: a name that is a path, a format that is not one.
+    r = vp.client.post("/v1/images", params={"name": "../etc"}, content=b"x")
+    assert r.status_code == 422
+    r = vp.client.post("/v1/images", params={"name": "vmdk", "format": "vmdk"}, content=b"x")
+    assert r.status_code == 422
+
+    # A VM from the image: its boot disk is an overlay whose base is the host's copy, with
+    # the base's format written (never probed).
+    r = vp.client.post("/v1/vms", json={"name": "from-image", "vcpus": 1, "memory_mib": 64,
+                                        "image": "base", "hosts": [lab[0].name]})  # fmt: skip
+    assert r.status_code == 201, r.text
+    vm = r.json()
+    assert vm["disk_gib"] == 1 and vm["image"] == "base"
+    vol = volume_xml(lab[0], vm["disk_path"])
+    assert vol is not None
+    assert vol.findtext("backingStore/path") == copy_path
+    assert vol.find("backingStore/format").get("type") == "qcow2"  # type: ignore[union-attr]
+    assert vp.client.delete(f"/v1/images/{image['id']}").status_code == 409  # in use
+
+    r = vp.client.post(f"/v1/vms/{vm['id']}/migrate", json={})
+    assert r.status_code == 202 and r.json()["storage"] == "copy", r.text
+    m = wait_migration(vp, r.json()["id"])
+    assert m["state"] == "completed", m["error"]
+    moved = volume_xml(lab[1], vm["disk_path"])
+    assert moved is not None and moved.findtext("backingStore/path") == copy_path
+    assert volume_xml(lab[0], vm["disk_path"]) is None
+
+    assert vp.client.delete(f"/v1/vms/{vm['id']}").status_code == 204
+    assert vp.client.delete(f"/v1/images/{image['id']}").status_code == 204
+    for h in lab[:2]:
+        assert volume_xml(h, copy_path) is None  # type: ignore[arg-type]
+    assert re.fullmatch(r"[0-9a-f]{64}", image["sha256"])
