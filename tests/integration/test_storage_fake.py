@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.fake_world import DISK_FOLDER, World, to
+from vmpool.adapters.storage.seed_iso import read_seed_iso
 from vmpool.domain.images import DiskFormat
+from vmpool.domain.seed import FirstBoot
 from vmpool.errors import (
     AlreadyExists,
     Conflict,
@@ -273,3 +275,56 @@ def test_a_failed_copy_migration_removes_the_volumes_it_made_on_the_target(
     assert len(a.volumes) == 2
     with pytest.raises(Conflict, match="storage=copy"):
         migrations.request_migration(world.ctx, vm.id, to(b_id, storage="shared"))
+
+
+def test_first_boot_data_reaches_the_vm_on_a_seed_that_follows_it(world: World) -> None:
+    _, a = world.add_host("a")
+    b_id, b = world.add_host("b")
+    key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHbq0iu7 me@laptop"
+    cmd = vms.CreateVm(
+        name="cloudy", vcpus=1, memory_mib=64, hosts=frozenset({"a"}),
+        first_boot=FirstBoot(user_data="#cloud-config\nruncmd: [[touch, /ok]]\n",
+                             ssh_keys=(key,), network_config="version: 2\n"),
+    )  # fmt: skip
+    vm = vms.create_vm(world.ctx, cmd)
+
+    assert vm.seed_path == f"{DISK_FOLDER}/cloudy-{vm.uuid}-seed.iso"
+    spec = a.get_domain(vm.uuid).spec
+    assert spec is not None and spec.seed_path == vm.seed_path
+    files = read_seed_iso(a.uploaded[vm.seed_path])
+    assert files["user-data"] == b"#cloud-config\nruncmd: [[touch, /ok]]\n"
+    assert files["network-config"] == b"version: 2\n"
+    assert (
+        files["meta-data"]
+        == (
+            f'instance-id: "{vm.uuid}"\nlocal-hostname: "cloudy"\npublic-keys: ["{key}"]\n'
+        ).encode()
+    )
+
+    # It moves with the VM (libvirt does not copy a read-only CD-ROM: vmpool puts it there).
+    m = world.settled(migrations.request_migration(world.ctx, vm.id, to(b_id)).id)
+    assert m.state == "completed", m.error
+    assert read_seed_iso(b.uploaded[vm.seed_path]) == files
+    assert vm.seed_path not in a.volumes
+    vms.delete_vm(world.ctx, vm.id)
+    assert b.volumes == {}
+    assert not Path(world.ctx.image_store.seed_path(vm.uuid)).exists()  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("boot", "field"),
+    [
+        (FirstBoot(ssh_keys=("not a key",)), "ssh_keys"),
+        (FirstBoot(user_data="x" * (17 * 1024)), "user_data"),
+        (FirstBoot(user_data="nul\x00"), "user_data"),
+    ],
+)
+def test_bad_first_boot_data_is_refused_before_anything_is_made(
+    world: World, boot: FirstBoot, field: str
+) -> None:
+    _, a = world.add_host("a")
+    cmd = vms.CreateVm(name="bad", vcpus=1, memory_mib=64, first_boot=boot)
+    with pytest.raises(InvalidInput) as e:
+        vms.create_vm(world.ctx, cmd)
+    assert e.value.details["field"] == field
+    assert vms.list_vms(world.ctx) == [] and a.volumes == {} and a.domains == {}

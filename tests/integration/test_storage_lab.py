@@ -21,6 +21,7 @@ import pytest
 
 from tests.integration.conftest import Vmpool, where
 from tests.integration.test_migration_lab import serial_of, wait_for_line, wait_migration
+from vmpool.adapters.storage.seed_iso import read_seed_iso
 from vmpool.lab.hosts import LabHost
 from vmpool.lab.image import GuestImage
 
@@ -223,3 +224,58 @@ def test_an_uploaded_image_becomes_overlays_that_migrate_incrementally(
     for h in lab[:2]:
         assert volume_xml(h, copy_path) is None  # type: ignore[arg-type]
     assert re.fullmatch(r"[0-9a-f]{64}", image["sha256"])
+
+
+def download(host: LabHost, path: str) -> bytes:
+    """A volume's bytes, read back from the host through libvirt (virStorageVol.download)."""
+    conn = libvirt.open(host.uri)
+    try:
+        for pool in conn.listAllStoragePools(0):
+            if pool.isActive():
+                pool.refresh(0)
+        vol = conn.storageVolLookupByPath(path)
+        stream = conn.newStream(0)
+        vol.download(stream, 0, 0, 0)
+        chunks: list[bytes] = []
+        stream.recvAll(lambda _s, data, acc: acc.append(data), chunks)
+        stream.finish()
+        return b"".join(chunks)
+    finally:
+        conn.close()
+
+
+def test_the_first_boot_seed_is_a_cidata_cdrom_that_moves_with_the_vm(
+    vmpool_sqlite: Vmpool, lab: list[LabHost]
+) -> None:
+    vp = vmpool_sqlite
+    vp.register(lab[0])
+    vp.register(lab[1])
+    key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHbq0iu7dQ me@laptop"
+    r = vp.client.post("/v1/vms", json={
+        "name": "cloudy", "vcpus": 1, "memory_mib": 64, "hosts": [lab[0].name],
+        "user_data": "#cloud-config\nhostname: cloudy\n", "ssh_keys": [key]})  # fmt: skip
+    assert r.status_code == 201, r.text
+    vm = r.json()
+    files = read_seed_iso(download(lab[0], vm["seed_path"]))
+    assert files["user-data"] == b"#cloud-config\nhostname: cloudy\n"
+    assert f'public-keys: ["{key}"]'.encode() in files["meta-data"]
+    assert f'instance-id: "{vm["uuid"]}"'.encode() in files["meta-data"]
+    conn = libvirt.open(lab[0].uri)
+    try:
+        dom_xml = ET.fromstring(conn.lookupByUUIDString(vm["uuid"]).XMLDesc(0))
+    finally:
+        conn.close()
+    cdrom = dom_xml.find("devices/disk[@device='cdrom']")
+    assert cdrom is not None and cdrom.find("source").get("file") == vm["seed_path"]  # type: ignore[union-attr]
+
+    r = vp.client.post(f"/v1/vms/{vm['id']}/migrate", json={})
+    assert r.status_code == 202, r.text
+    assert wait_migration(vp, r.json()["id"])["state"] == "completed"
+    assert read_seed_iso(download(lab[1], vm["seed_path"])) == files
+    assert volume_xml(lab[0], vm["seed_path"]) is None
+    assert vp.client.delete(f"/v1/vms/{vm['id']}").status_code == 204
+    assert volume_xml(lab[1], vm["seed_path"]) is None
+    # Keys that are not keys: refused before anything is made.
+    r = vp.client.post("/v1/vms", json={"name": "bad-key", "vcpus": 1, "memory_mib": 64,
+                                        "ssh_keys": ["rm -rf /"]})  # fmt: skip
+    assert r.status_code == 422 and vp.client.get("/v1/vms").json()["items"] == []

@@ -29,7 +29,6 @@ All state sits behind one lock of the cloud; tests may call the helpers from any
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import uuid as uuidlib
@@ -195,6 +194,7 @@ class FakeHost:
         self.volumes: dict[str, int] = {}  # path -> GiB, for folders private to this host
         self.storage_folders: set[str] = set()  # folders libvirt has a storage pool for
         self.backings: dict[str, tuple[str, DiskFormat]] = {}  # overlay path -> its base
+        self.uploaded: dict[str, bytes] = {}  # volume path -> the bytes uploaded into it
         self.guest_holds_disks = False  # a guest that never releases a hot-unplugged disk
         self.calls: list[str] = []  # every port method called, in order
         self.migration_requests: list[MigrationRequest] = []  # every migrate asked of it
@@ -372,7 +372,9 @@ class FakeHost:
             volumes = self._cloud.volumes_for(self, path)
             if path in volumes:
                 raise HypervisorFailure(f"storage volume '{name}' exists already", uri=self._uri)
-            volumes[path] = gib_for(os.path.getsize(source))  # the bytes are read, as libvirt
+            with open(source, "rb") as f:  # the bytes are read, as libvirt's stream does
+                self.uploaded[path] = f.read()
+            volumes[path] = gib_for(len(self.uploaded[path]))
             return path
 
     def volume_exists(self, path: str) -> bool:
@@ -792,6 +794,8 @@ class FakeHost:
     def _check_storage(self, dom: FakeDomain, request: MigrationRequest, target: FakeHost) -> None:
         paths = {"vda": dom.disk_path} if dom.disk_path else {}
         paths.update(dom.data_disks)
+        if dom.spec is not None and dom.spec.seed_path is not None:
+            paths["hdc"] = dom.spec.seed_path  # read-only: never copied, must be there
         copied = set(request.disks) if request.copy_storage else set()
         for disk_target, path in paths.items():
             assert path is not None

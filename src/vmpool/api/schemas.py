@@ -13,6 +13,7 @@ from vmpool.domain.host_uri import HOST_URI_PATTERN, MAX_URI_LENGTH
 from vmpool.domain.limits import MAX_ID
 from vmpool.domain.model import GroupPolicy, PlacementStrategy, RebalanceMode
 from vmpool.domain.names import FOLDER_PATTERN, NAME_PATTERN, TRAIT_PATTERN
+from vmpool.domain.seed import MAX_NETWORK_CONFIG, MAX_SSH_KEYS, MAX_USER_DATA
 
 # Ids are INTEGER columns: 32-bit on PostgreSQL, so nothing has a larger one.
 DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -155,7 +156,9 @@ class VmCreate(Strict):
         default=None,
         max_length=63,
         pattern=NAME_PATTERN,
-        description="boot image name; without one the VM idles in its firmware",
+        description="a catalog image (`/v1/images`): the boot disk is an overlay of it, of "
+        "disk_gib (0: the image's size) or more; or a kernel boot image of the image_dir; "
+        "without one the VM idles in its firmware",
     )
     pool_id: DbId | None = None
     guaranteed: bool = Field(
@@ -178,6 +181,17 @@ class VmCreate(Strict):
     kernel_args: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.=,:/-]{1,128}$")]] = Field(
         default_factory=list, max_length=16, description="added to the image's kernel command line"
     )
+    user_data: str | None = Field(
+        default=None,
+        max_length=MAX_USER_DATA,
+        description="cloud-init user data (e.g. #cloud-config), on the VM's NoCloud seed CD-ROM",
+    )
+    ssh_keys: list[Annotated[str, Field(max_length=4500)]] = Field(
+        default_factory=list, max_length=MAX_SSH_KEYS, description="public keys, via meta-data"
+    )
+    network_config: str | None = Field(
+        default=None, max_length=MAX_NETWORK_CONFIG, description="cloud-init network-config"
+    )
 
 
 class VmOut(Out):
@@ -195,6 +209,7 @@ class VmOut(Out):
     migratable: bool
     disk_storage: str | None
     disk_path: str | None
+    seed_path: str | None = Field(description="the first-boot seed volume (NoCloud), if any")
     placement_group: str | None
     domain_type: str
     state: str
@@ -450,8 +465,10 @@ class MigrateIn(Strict):
         ge=L.COMPLETION_TIMEOUT_S_PER_GIB.low,
         le=L.COMPLETION_TIMEOUT_S_PER_GIB.high,
     )
-    storage: Literal["shared", "copy"] = Field(
-        default="shared", description="shared: disks on storage both hosts see; copy: copy them"
+    storage: Literal["shared", "copy"] | None = Field(
+        default=None,
+        description="shared: disks on storage both hosts see; copy: copy the local disks. "
+        "Default: copy if the VM has local disks, else shared",
     )
 
 

@@ -18,6 +18,7 @@ from vmpool.domain.lifecycle import Transition, allowed, transition
 from vmpool.errors import Conflict, InvalidInput, InvalidState
 
 BOOT_TARGET = "vda"
+SEED_TARGET = "hdc"  # the first-boot seed, a CD-ROM
 DATA_TARGETS = tuple(f"vd{c}" for c in string.ascii_lowercase[1:])  # vdb .. vdz
 MAX_DATA_DISKS = len(DATA_TARGETS)
 

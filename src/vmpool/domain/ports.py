@@ -67,6 +67,7 @@ class DomainSpec:
     serial_log: str | None = None
     extra_cmdline: tuple[str, ...] = field(default_factory=tuple)
     disk_path: str | None = None  # a qcow2 volume, attached as vda
+    seed_path: str | None = None  # the first-boot seed (cloud-init NoCloud), as a CD-ROM
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,3 +266,11 @@ class ImageStore(Protocol):
     def remove(self, image_id: int) -> None:
         """Remove the image's files, staged or kept; absent ones are fine."""
         ...
+
+    def keep_seed(self, vm_uuid: str, files: dict[str, bytes]) -> str:
+        """Write the VM's first-boot seed (an ISO 9660 `cidata` image); answers its path."""
+        ...
+
+    def seed_path(self, vm_uuid: str) -> str: ...
+
+    def remove_seed(self, vm_uuid: str) -> None: ...

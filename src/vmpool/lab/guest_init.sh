@@ -17,6 +17,7 @@
 #
 # With virtio disks present it also prints, every two seconds,
 #   "VMPOOL-DISKS <disk>:<size in 512-byte sectors>:<md5 of its first MiB> ..."
+# where <disk> is the disk's serial (vmpool's name for it) or else the guest's.
 # read with the page cache dropped, so what is on the disk now (after a migration or
 # a resize), not what the guest remembers.
 
@@ -65,12 +66,22 @@ if [ "$burn_cpu" = "1" ]; then
     ( while :; do :; done ) &
 fi
 
+# A disk's name is its serial (vmpool sets it to the disk's target, e.g. vdb): the guest
+# names virtio disks in the order it finds them, which is not the host's order.
+disk_name() {
+    s=$(cat "/sys/block/$1/serial" 2>/dev/null)
+    echo "${s:-$1}"
+}
+
 write_patterns() {
-    for d in $disk_pattern; do
-        case "$d" in vd[a-z]) ;; *) continue ;; esac
-        [ -e "/sys/block/$d" ] && [ ! -e "/tmp/written-$d" ] || continue
+    for b in /sys/block/vd*; do
+        [ -e "$b" ] || continue
+        dev=${b##*/}
+        d=$(disk_name "$dev")
+        case " $disk_pattern " in *" $d "*) ;; *) continue ;; esac
+        [ -e "/tmp/written-$d" ] && continue
         yes "VMPOOL-PATTERN-$d" | head -c 1048576 > "/tmp/pattern-$d"
-        dd if="/tmp/pattern-$d" of="/dev/$d" bs=1048576 count=1 conv=fsync 2>/dev/null \
+        dd if="/tmp/pattern-$d" of="/dev/$dev" bs=1048576 count=1 conv=fsync 2>/dev/null \
             && touch "/tmp/written-$d" && echo "VMPOOL-DISK-WRITTEN $d"
     done
 }
@@ -80,9 +91,9 @@ report_disks() {
     echo 3 > /proc/sys/vm/drop_caches
     for b in /sys/block/vd*; do
         [ -e "$b" ] || continue
-        d=${b##*/}
-        sum=$(dd if="/dev/$d" bs=65536 count=16 2>/dev/null | md5sum | cut -d' ' -f1)
-        line="$line $d:$(cat "$b/size"):$sum"
+        dev=${b##*/}
+        sum=$(dd if="/dev/$dev" bs=65536 count=16 2>/dev/null | md5sum | cut -d' ' -f1)
+        line="$line $(disk_name "$dev"):$(cat "$b/size"):$sum"
     done
     [ -n "$line" ] && echo "VMPOOL-DISKS$line"
 }

@@ -63,7 +63,7 @@ def image_view(row: ImageRow, host_names: dict[int, str]) -> ImageView:
     )
 
 
-def _store(ctx: ServiceContext) -> ImageStore:
+def store_of(ctx: ServiceContext) -> ImageStore:
     if ctx.image_store is None:
         raise InvalidState("this vmpool has no image store configured")
     return ctx.image_store
@@ -80,7 +80,7 @@ def upload_image(
     validate_name(name, "image name")
     if sha256 is not None and not _SHA256.fullmatch(sha256):
         raise InvalidInput("sha256 must be 64 lowercase hex digits", field="sha256")
-    store = _store(ctx)
+    store = store_of(ctx)
     # 1. Intent: the name is taken now, so two uploads of one name cannot both run.
     with ctx.uow() as uow:
         if uow.images.by_name(name) is not None:
@@ -122,7 +122,7 @@ def upload_image(
 
 
 def _forget(ctx: ServiceContext, image_id: int, why: str) -> None:
-    _store(ctx).remove(image_id)
+    store_of(ctx).remove(image_id)
     with ctx.uow() as uow:
         row = uow.images.find(image_id)
         if row is not None:
@@ -150,10 +150,14 @@ def ensure_on_host(ctx: ServiceContext, image_id: int, host_id: int) -> str:
     hv = ctx.hypervisors.connect(uri)
     if known is not None and hv.volume_exists(known):
         return known
-    source = _store(ctx).path(image_id, fmt)
+    source = store_of(ctx).path(image_id, fmt)
     if not Path(source).is_file():
         raise NotFound(f"the image store has no file for image {image_id}")
-    path = hv.upload_volume(folder, f"image-{image_id}.{fmt.value}", source)
+    name = f"image-{image_id}.{fmt.value}"
+    leftover = str(Path(folder) / name)
+    if hv.volume_exists(leftover):
+        hv.delete_volume(leftover)  # not recorded as a copy: a leftover, perhaps half-written
+    path = hv.upload_volume(folder, name, source)
     with ctx.uow() as uow:
         stale = uow.images.copy_on(image_id, host_id)
         if stale is not None:
@@ -207,7 +211,7 @@ def delete_image(ctx: ServiceContext, image_id: int, actor: str = "api") -> None
         raise InvalidState(
             "the image stays `deleting` until these hosts answer: " + "; ".join(failed)
         )
-    _store(ctx).remove(image_id)
+    store_of(ctx).remove(image_id)
     with ctx.uow() as uow:
         row = uow.images.get(image_id)
         uow.images.delete(row)

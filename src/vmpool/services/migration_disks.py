@@ -53,6 +53,12 @@ def copies_of(uow: UnitOfWork, vm: VmRow) -> tuple[VolumeCopy, ...]:
     return tuple(out)
 
 
+def seed_of(vm: VmRow) -> tuple[str, str] | None:
+    """(VM UUID, path) of the VM's first-boot seed: a read-only CD-ROM, which libvirt does
+    not copy; the target gets it from the daemon's image store, at the same path."""
+    return (vm.uuid, vm.seed_path) if vm.seed_path is not None else None
+
+
 def shared_base(uow: UnitOfWork, vm: VmRow) -> int | None:
     """The image under a boot disk on shared storage: the target needs its own copy."""
     if vm.disk_storage == "shared" and vm.image_id is not None:
@@ -66,6 +72,7 @@ def prepare_target(
     target_host_id: int,
     copies: tuple[VolumeCopy, ...],
     shared_image: int | None,
+    seed: tuple[str, str] | None = None,
 ) -> list[str]:
     """Create every volume the copy needs on the target; answers their paths. What it made
     is removed again if it fails."""
@@ -85,6 +92,10 @@ def prepare_target(
                 made.append(hv.create_overlay(folder, stem, backing, c.image_format, c.gib))
             else:
                 made.append(hv.create_volume(folder, stem, c.gib))
+        if seed is not None:
+            vm_uuid, path = seed
+            iso = images.store_of(ctx).seed_path(vm_uuid)
+            made.append(hv.upload_volume(str(Path(path).parent), Path(path).name, iso))
     except VmpoolError:
         remove_volumes(ctx, target_uri, made)
         raise

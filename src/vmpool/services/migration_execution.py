@@ -26,9 +26,10 @@ from vmpool.services.migration_disks import (
     copies_of,
     prepare_target,
     remove_volumes,
+    seed_of,
     shared_base,
 )
-from vmpool.services.migrations import migration_address, source_of
+from vmpool.services.migrations import migration_address, source_of, storage_of
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ class _Plan:
     target_host_id: int
     copies: tuple[VolumeCopy, ...]  # local disks, copied to volumes made on the target first
     shared_image: int | None  # the base of a boot disk on shared storage
+    seed: tuple[str, str] | None  # (VM UUID, path) of its first-boot seed
 
 
 def execute(ctx: ServiceContext, migration_id: int, poll_s: float = 0.5) -> None:
@@ -97,7 +99,12 @@ def execute(ctx: ServiceContext, migration_id: int, poll_s: float = 0.5) -> None
     try:
         source = ctx.hypervisors.connect(plan.source_uri)
         prepare_target(
-            ctx, plan.source_host_id, plan.target_host_id, plan.copies, plan.shared_image
+            ctx,
+            plan.source_host_id,
+            plan.target_host_id,
+            plan.copies,
+            plan.shared_image,
+            plan.seed,
         )
     except VmpoolError as exc:
         _not_started(ctx, migration_id, plan, exc)
@@ -225,7 +232,8 @@ def _plan_of(uow: UnitOfWork, m: MigrationRow, vm: VmRow) -> _Plan:
             allow_post_copy=m.allow_post_copy,
             copy_storage=bool(copies),
             disks=tuple(c.target for c in copies),
-            trust_shared_storage=m.storage == "shared" and vm.disk_storage == "shared",
+            # The operator declared the shared folder shared by the hosts: libvirt cannot tell.
+            trust_shared_storage=m.storage == "shared" and storage_of(uow, vm)[1],
         ),
         timeout_s=completion_timeout_s(vm.memory_mib, m.completion_timeout_s_per_gib),
         downtimes=downtimes,
@@ -234,6 +242,7 @@ def _plan_of(uow: UnitOfWork, m: MigrationRow, vm: VmRow) -> _Plan:
         target_host_id=target.id,
         copies=copies,
         shared_image=shared_base(uow, vm),
+        seed=seed_of(vm),
     )
 
 
@@ -368,7 +377,7 @@ def _finish(
             uow.events.record("migration", f"migration.{m.state}", f"migration/{m.id}",
                               vm=vm.name, error=m.error)  # fmt: skip
         uow.commit()
-    paths = [c.path for c in plan.copies]
+    paths = [c.path for c in plan.copies] + ([plan.seed[1]] if plan.seed else [])
     if on_target and not on_source:
         remove_volumes(ctx, plan.source_uri, paths)  # the disks live on the target now
     elif on_source and not on_target:

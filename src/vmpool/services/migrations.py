@@ -33,7 +33,7 @@ class MigrateOptions:
     auto_converge: bool = False  # as Nova; see docs/migration.md for why
     allow_post_copy: bool = False
     completion_timeout_s_per_gib: int = 800  # as OpenStack Nova
-    storage: str = "shared"  # shared | copy
+    storage: str | None = None  # shared | copy; None: what the VM's disks need
 
     def check(self) -> None:
         limits.BANDWIDTH_MIB_S.check(self.bandwidth_mib_s, "bandwidth_mib_s")
@@ -41,7 +41,7 @@ class MigrateOptions:
         limits.COMPLETION_TIMEOUT_S_PER_GIB.check(
             self.completion_timeout_s_per_gib, "completion_timeout_s_per_gib"
         )
-        if self.storage not in ("shared", "copy"):
+        if self.storage not in (None, "shared", "copy"):
             raise InvalidInput("storage must be shared or copy", field="storage")
 
 
@@ -208,7 +208,8 @@ def _new_migration(uow: UnitOfWork, vm: VmRow, opts: MigrateOptions, reason: str
             raise Conflict(f"host {target.name} is in another pool", field="target_host_id")
         requested = frozenset({target.name})
     has_local, has_shared = storage_of(uow, vm)
-    check_migration_storage(opts.storage, has_local, has_shared, vm.name)
+    storage = opts.storage or migration_storage(has_local, has_shared)
+    check_migration_storage(storage, has_local, has_shared, vm.name)
     pool = uow.pools.get(vm.pool_id)
     needs = vm.placement_requirements(
         group_of_vm(uow, vm), allowed_hosts=requested, local_data_gib=uow.disks.local_gib(vm.id)
@@ -236,7 +237,7 @@ def _new_migration(uow: UnitOfWork, vm: VmRow, opts: MigrateOptions, reason: str
         auto_converge=opts.auto_converge,
         allow_post_copy=opts.allow_post_copy,
         completion_timeout_s_per_gib=opts.completion_timeout_s_per_gib,
-        storage=opts.storage,
+        storage=storage,
     )
     return uow.migrations.add(row)
 

@@ -93,6 +93,7 @@ class VmView:
     migratable: bool
     disk_storage: str | None
     disk_path: str | None
+    seed_path: str | None
     placement_group: str | None
     domain_type: str
     state: str
@@ -143,6 +144,7 @@ def vm_view(row: VmRow) -> VmView:
         migratable=row.migratable,
         disk_storage=row.disk_storage,
         disk_path=row.disk_path,
+        seed_path=row.seed_path,
         placement_group=row.placement_group.name if row.placement_group is not None else None,
         domain_type=row.domain_type,
         state=row.state,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid as uuidlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from vmpool.adapters.db.tables import VmRow
@@ -21,6 +21,7 @@ from vmpool.domain.model import DomainType
 from vmpool.domain.names import validate_name, validate_trait
 from vmpool.domain.placement import place_or_refuse
 from vmpool.domain.ports import BootImage, DomainSpec
+from vmpool.domain.seed import FirstBoot, seed_files
 from vmpool.domain.vm import VmState
 from vmpool.errors import AlreadyExists, InvalidInput, InvalidState, NotFound, VmpoolError
 from vmpool.services import images
@@ -51,6 +52,8 @@ class CreateVm:
     placement_group: str | None = None
     migratable: bool = True
     disk_storage: str = "local"  # local | shared, when disk_gib > 0
+    # cloud-init NoCloud: user data, SSH keys, network configuration.
+    first_boot: FirstBoot = field(default_factory=FirstBoot)
 
 
 def _check_sizes(cmd: CreateVm) -> None:
@@ -64,6 +67,7 @@ def _check_sizes(cmd: CreateVm) -> None:
 def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
     validate_name(cmd.name, "vm name")
     _check_sizes(cmd)
+    cmd.first_boot.check()
     vm_uuid = str(uuidlib.uuid4())
     boot: BootImage | None = None
     base: _Base | None = None
@@ -118,9 +122,12 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
             )
             assert folder is not None  # placement required shared storage
             row.disk_path = str(Path(folder) / f"{cmd.name}-{vm_uuid}.qcow2")
+        if cmd.first_boot.wanted:
+            local = host_row.local_disk_path or ctx.default_local_disk_path
+            row.seed_path = str(Path(local) / f"{cmd.name}-{vm_uuid}-seed.iso")
         uow.vms.add(row)
         uow.events.record(actor, "vm.create", f"vm/{row.id}", name=cmd.name, host=chosen.name)
-        vm_id, disk_path = row.id, row.disk_path
+        vm_id, disk_path, seed_path = row.id, row.disk_path, row.seed_path
         host_uri, host_id = host_row.uri, host_row.id
         uow.commit()
 
@@ -135,6 +142,7 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
         serial_log=_serial_log(ctx, cmd.name, vm_uuid),
         extra_cmdline=cmd.kernel_args,
         disk_path=disk_path,
+        seed_path=seed_path,
     )
     # 2. The hypervisor, outside any transaction.
     try:
@@ -147,11 +155,18 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
         elif disk_path is not None:
             made = hv.create_volume(str(Path(disk_path).parent), Path(disk_path).stem, disk_gib)
             assert made == disk_path, (made, disk_path)
+        if seed_path is not None:
+            iso = images.store_of(ctx).keep_seed(
+                vm_uuid, seed_files(cmd.name, vm_uuid, cmd.first_boot)
+            )
+            made = hv.upload_volume(str(Path(seed_path).parent), Path(seed_path).name, iso)
+            assert made == seed_path, (made, seed_path)
         hv.define(spec)
         hv.start(vm_uuid)
         observed = VmState(hv.domain(vm_uuid).state)
     except VmpoolError as exc:
-        _abandon_create(ctx, vm_id, vm_uuid, host_uri, disk_path, exc, actor)
+        volumes = [p for p in (disk_path, seed_path) if p is not None]
+        _abandon_create(ctx, vm_id, vm_uuid, host_uri, volumes, exc, actor)
         raise
     # 3. Outcome.
     with ctx.uow() as uow:
@@ -171,6 +186,8 @@ def remove_domain_and_disks(
     hv.undefine(vm_uuid)
     for path in volumes:
         hv.delete_volume(path)
+    if ctx.image_store is not None:
+        ctx.image_store.remove_seed(vm_uuid)
 
 
 def _serial_log(ctx: ServiceContext, name: str, vm_uuid: str) -> str | None:
@@ -186,14 +203,14 @@ def _abandon_create(
     vm_id: int,
     vm_uuid: str,
     host_uri: str,
-    disk_path: str | None,
+    volumes: list[str],
     cause: VmpoolError,
     actor: str,
 ) -> None:
     """Undo a failed create: no half-defined domain, no disk, no capacity left claimed."""
     cleaned = True
     try:
-        remove_domain_and_disks(ctx, host_uri, vm_uuid, [disk_path] if disk_path else [])
+        remove_domain_and_disks(ctx, host_uri, vm_uuid, volumes)
     except VmpoolError:
         cleaned = False
         log.warning("could not remove the domain of failed VM %s yet", vm_id, exc_info=True)

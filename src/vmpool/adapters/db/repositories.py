@@ -301,9 +301,9 @@ class VmRepository:
         return row
 
     def volumes(self, row: VmRow) -> list[str]:
-        """Every volume of the VM: its boot disk and its data disks."""
+        """Every volume of the VM: its boot disk, its seed and its data disks."""
         data = select(DiskRow.path).where(DiskRow.vm_id == row.id).order_by(DiskRow.id)
-        boot = [row.disk_path] if row.disk_path else []
+        boot = [p for p in (row.disk_path, row.seed_path) if p]
         return boot + list(self._s.execute(data).scalars().all())
 
     def delete(self, row: VmRow) -> None:

@@ -190,6 +190,8 @@ class VmRow(Stateful, Base, Vm):
     migratable: Mapped[bool] = mapped_column(Boolean, default=True)
     disk_storage: Mapped[str | None] = mapped_column(String(8), nullable=True)  # local | shared
     disk_path: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    # The first-boot seed volume (cloud-init NoCloud ISO) on the VM's host, if it has one.
+    seed_path: Mapped[str | None] = mapped_column(String(512), nullable=True)
     placement_group_id: Mapped[int | None] = mapped_column(
         ForeignKey("placement_groups.id"), index=True, nullable=True
     )

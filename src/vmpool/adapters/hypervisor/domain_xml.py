@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from vmpool.domain.disk import BOOT_TARGET
+from vmpool.domain.disk import BOOT_TARGET, SEED_TARGET
 from vmpool.domain.names import validate_name
 from vmpool.domain.ports import DomainSpec
 
@@ -54,6 +54,13 @@ def build_domain_xml(spec: DomainSpec) -> str:
         _sub(disk, "driver", name="qemu", type="qcow2", cache="none")
         _sub(disk, "source", file=spec.disk_path)
         _sub(disk, "target", dev=BOOT_TARGET, bus="virtio")
+        _sub(disk, "serial", BOOT_TARGET)
+    if spec.seed_path is not None:
+        cdrom = _sub(devices, "disk", type="file", device="cdrom")
+        _sub(cdrom, "driver", name="qemu", type="raw")
+        _sub(cdrom, "source", file=spec.seed_path)
+        _sub(cdrom, "target", dev=SEED_TARGET, bus="ide")  # machine pc: IDE is built in
+        _sub(cdrom, "readonly")
     if spec.serial_log is not None:
         serial = _sub(devices, "serial", type="file")
         _sub(serial, "source", path=spec.serial_log, append="on")

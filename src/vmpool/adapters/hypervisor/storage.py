@@ -223,6 +223,8 @@ def _disk_xml(path: str, target: str) -> str:
     ET.SubElement(disk, "driver", name="qemu", type="qcow2", cache="none")
     ET.SubElement(disk, "source", file=path)
     ET.SubElement(disk, "target", dev=target, bus="virtio")
+    # The guest names disks in the order it finds them; the serial says which one this is.
+    ET.SubElement(disk, "serial").text = target
     return ET.tostring(disk, encoding="unicode")
 
 

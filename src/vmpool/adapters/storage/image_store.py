@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from vmpool.adapters.storage import qemu_img
+from vmpool.adapters.storage.seed_iso import build_seed_iso
 from vmpool.domain.images import DiskFormat, ImageFacts
 from vmpool.domain.ports import ReceivedFile
 from vmpool.errors import PayloadTooLarge
@@ -60,6 +61,23 @@ class FileImageStore:
 
     def path(self, image_id: int, fmt: DiskFormat) -> str:
         return str(self._root / f"{image_id}.{fmt.value}")
+
+    def keep_seed(self, vm_uuid: str, files: dict[str, bytes]) -> str:
+        """The VM's first-boot seed image, kept to give it again to a host it moves to."""
+        seeds = self._root / "seeds"
+        seeds.mkdir(parents=True, exist_ok=True)
+        path = self.seed_path(vm_uuid)
+        tmp = Path(path + ".tmp")
+        tmp.write_bytes(build_seed_iso(files))
+        os.replace(tmp, path)
+        return path
+
+    def seed_path(self, vm_uuid: str) -> str:
+        return str(self._root / "seeds" / f"{vm_uuid}.iso")
+
+    def remove_seed(self, vm_uuid: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            Path(self.seed_path(vm_uuid)).unlink()
 
     def remove(self, image_id: int) -> None:
         for candidate in (

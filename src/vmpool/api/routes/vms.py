@@ -6,6 +6,7 @@ from vmpool.api.auth import admin_principal, read_access, service_context
 from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.params import AfterCursor, IdFilter, PathId
 from vmpool.api.schemas import LoadOut, MigrateIn, MigrationOut, VmCreate, VmOut, VmPage
+from vmpool.domain.seed import FirstBoot
 from vmpool.domain.vm import VmState
 from vmpool.services import metrics, migrations, vm_actions, vms
 from vmpool.services.tokens import Principal
@@ -46,6 +47,11 @@ def create_vm(
         migratable=body.migratable,
         kernel_args=tuple(body.kernel_args),
         disk_storage=body.disk_storage,
+        first_boot=FirstBoot(
+            user_data=body.user_data,
+            ssh_keys=tuple(body.ssh_keys),
+            network_config=body.network_config,
+        ),
     )
     return VmOut.model_validate(vms.create_vm(ctx, cmd, actor=principal.name))
 
