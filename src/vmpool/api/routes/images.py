@@ -9,6 +9,7 @@ from typing import Annotated
 import anyio.from_thread
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from vmpool.api.auth import admin_principal, read_access, service_context
 from vmpool.api.errors import ERROR_RESPONSES, responses
@@ -16,6 +17,7 @@ from vmpool.api.params import PathId
 from vmpool.api.schemas import ImageList, ImageOut
 from vmpool.domain.images import DiskFormat
 from vmpool.domain.names import NAME_PATTERN
+from vmpool.errors import InvalidInput
 from vmpool.services import images
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
@@ -73,9 +75,12 @@ async def upload_image(
     file, no external data file, not encrypted) and be at most `max_image_bytes`; its
     format is pinned from then on. A failed or interrupted upload leaves nothing."""
     chunks = _FromLoop(request.stream())
-    view = await run_in_threadpool(
-        images.upload_image, ctx, name, format, sha256, chunks, principal.name
-    )
+    try:
+        view = await run_in_threadpool(
+            images.upload_image, ctx, name, format, sha256, chunks, principal.name
+        )
+    except ClientDisconnect:  # the upload is undone; nobody is left to answer
+        raise InvalidInput("the client went away during the upload") from None
     return ImageOut.model_validate(view)
 
 
