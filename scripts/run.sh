@@ -13,9 +13,9 @@ export VMPOOL_LISTEN_PORT=${VMPOOL_LISTEN_PORT:-8470}
 export VMPOOL_ALLOW_INSECURE_TCP=${VMPOOL_ALLOW_INSECURE_TCP:-true}
 vmpool=.venv/bin/vmpool
 
-$vmpool lab image
-$vmpool lab up --hosts "${VMPOOL_LAB_HOSTS:-2}"
 $vmpool db upgrade
+$vmpool lab image   # the tiny guest; its disk image is registered in the catalog as tiny-disk
+$vmpool lab up --hosts "${VMPOOL_LAB_HOSTS:-2}"
 token=$($vmpool token create --role admin --name run-sh)
 
 cat <<MSG

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -252,13 +253,64 @@ def lab_status(config: ConfigOpt = None) -> None:
 
 
 @lab_app.command("image")
-def lab_image(config: ConfigOpt = None) -> None:
-    """Build the tiny lab guest (a Debian kernel and a busybox initramfs) into the image dir."""
-    from vmpool.lab.image import build_tiny_image
+def lab_image(
+    register: Annotated[
+        bool,
+        typer.Option(
+            "--register/--no-register",
+            help="upload the disk image to the catalog as `tiny-disk` (if the database is ready)",
+        ),
+    ] = True,
+    config: ConfigOpt = None,
+) -> None:
+    """Build the tiny lab guest: a Debian kernel and a busybox initramfs (the kernel boot
+    image `tiny`), and the same as a bootable disk, registered in the image catalog as
+    `tiny-disk`."""
+    from vmpool.lab.image import build_tiny_disk, build_tiny_image
 
     settings = _settings(config)
     image = build_tiny_image(settings.effective_image_dir)
-    typer.echo(json.dumps({"name": image.name, "kernel": str(image.kernel)}))
+    disk = build_tiny_disk(image)
+    registered = _register_image(settings, "tiny-disk", disk) if register else None
+    typer.echo(
+        json.dumps(
+            {
+                "name": image.name,
+                "kernel": str(image.kernel),
+                "disk": str(disk),
+                "catalog": registered,
+            }
+        )
+    )
+
+
+def _register_image(settings: Settings, name: str, path: Path) -> str | None:
+    """Upload `path` to the catalog as `name` unless it is there already; None when the
+    database is not migrated yet (run `vmpool db upgrade`, then this again)."""
+    from vmpool.adapters.db.migrations import check_schema
+    from vmpool.services import images
+    from vmpool.wiring import build_runtime
+
+    runtime = build_runtime(settings)
+    try:
+        try:
+            check_schema(runtime.engine)
+        except VmpoolError:
+            return None
+        if any(i.name == name for i in images.list_images(runtime.ctx)):
+            return "present"
+
+        def chunks() -> Iterator[bytes]:
+            with open(path, "rb") as f:
+                while chunk := f.read(2**20):
+                    yield chunk
+
+        view = images.upload_image(runtime.ctx, name, None, None, chunks(), actor="lab")
+        return f"uploaded as image {view.id}"
+    except VmpoolError as exc:
+        _fail(exc.message)
+    finally:
+        runtime.close()
 
 
 def main() -> None:

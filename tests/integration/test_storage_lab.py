@@ -20,10 +20,15 @@ import libvirt
 import pytest
 
 from tests.integration.conftest import Vmpool, where
-from tests.integration.test_migration_lab import serial_of, wait_for_line, wait_migration
+from tests.integration.test_migration_lab import (
+    serial_of,
+    wait_for_line,
+    wait_heartbeat_past,
+    wait_migration,
+)
 from vmpool.adapters.storage.seed_iso import read_seed_iso
 from vmpool.lab.hosts import LabHost
-from vmpool.lab.image import GuestImage
+from vmpool.lab.image import GuestImage, build_tiny_disk, parse_serial_log
 
 pytestmark = pytest.mark.lab
 
@@ -279,3 +284,33 @@ def test_the_first_boot_seed_is_a_cidata_cdrom_that_moves_with_the_vm(
     r = vp.client.post("/v1/vms", json={"name": "bad-key", "vcpus": 1, "memory_mib": 64,
                                         "ssh_keys": ["rm -rf /"]})  # fmt: skip
     assert r.status_code == 422 and vp.client.get("/v1/vms").json()["items"] == []
+
+
+def test_a_vm_boots_from_a_catalog_image_and_keeps_running_across_a_copy_migration(
+    vmpool_sqlite: Vmpool, lab: list[LabHost], tiny_image: GuestImage
+) -> None:
+    """The tiny guest as a disk image (syslinux on FAT, `vmpool lab image`): uploaded like any
+    OS image, booted by the firmware from an overlay of it, then moved with an incremental
+    copy of the overlay while it runs."""
+    vp = vmpool_sqlite
+    vp.register(lab[0])
+    vp.register(lab[1])
+    disk = build_tiny_disk(tiny_image)
+    r = vp.client.post("/v1/images", params={"name": "tiny-disk"}, content=disk.read_bytes())
+    assert r.status_code == 201, r.text
+    assert r.json()["format"] == "qcow2"
+    r = vp.client.post("/v1/vms", json={"name": "disk-booted", "vcpus": 1, "memory_mib": 128,
+                                        "image": "tiny-disk", "hosts": [lab[0].name]})  # fmt: skip
+    assert r.status_code == 201, r.text
+    vm = r.json()
+    log = serial_of(vp, vm)
+    wait_for_line(log, "VMPOOL-GUEST-READY", seconds=120)  # firmware, syslinux, kernel
+    r = vp.client.post(f"/v1/vms/{vm['id']}/migrate", json={})
+    assert r.status_code == 202 and r.json()["storage"] == "copy", r.text
+    m = wait_migration(vp, r.json()["id"])
+    assert m["state"] == "completed", m["error"]
+    beat = parse_serial_log(log.read_text(errors="replace")).last_heartbeat or 0
+    got = wait_heartbeat_past(log, beat)
+    assert got.ready_count == 1 and not got.kernel_crashed  # it kept running, no reboot
+    assert where(lab, vm["uuid"])[0] == [lab[1].name]
+    assert vp.client.delete(f"/v1/vms/{vm['id']}").status_code == 204

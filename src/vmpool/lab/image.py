@@ -130,6 +130,41 @@ def build_tiny_image(image_dir: Path, name: str = "tiny") -> GuestImage:
         )
 
 
+DISK_NAME = "disk.qcow2"
+
+
+def build_tiny_disk(image: GuestImage) -> Path:
+    """The tiny guest as a bootable disk image (qcow2), beside its kernel: a FAT file system
+    made without mounting anything (mkfs.vfat, mtools) with syslinux in its boot sector,
+    which the firmware boots. So it can be uploaded to the image catalog like any OS image.
+    Its kernel command line is fixed (no per-VM switches)."""
+    out = image.kernel.parent / DISK_NAME
+    if out.is_file() and out.stat().st_mtime >= image.initrd.stat().st_mtime:
+        return out
+    with tempfile.TemporaryDirectory(prefix="disk-", dir=image.kernel.parent.parent) as tmp:
+        raw = Path(tmp) / "disk.raw"
+        cfg = Path(tmp) / "syslinux.cfg"
+        cfg.write_text(
+            "DEFAULT linux\nPROMPT 0\nTIMEOUT 0\nLABEL linux\n  KERNEL vmlinuz\n"
+            f"  APPEND initrd=initrd.img {image.cmdline}\n"
+        )
+        size_kib = 32 * 1024 + (image.kernel.stat().st_size + image.initrd.stat().st_size) // 1024
+        steps = [
+            ["mkfs.vfat", "-C", "-n", "VMPOOL", str(raw), str(size_kib)],
+            ["syslinux", "--install", str(raw)],
+            ["mcopy", "-i", str(raw), str(image.kernel), "::/vmlinuz"],
+            ["mcopy", "-i", str(raw), str(image.initrd), "::/initrd.img"],
+            ["mcopy", "-i", str(raw), str(cfg), "::/syslinux.cfg"],
+            ["qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", str(raw), str(out) + ".tmp"],
+        ]
+        for step in steps:
+            res = _run(step)
+            if res.returncode != 0:
+                raise LabError(f"{step[0]} failed: {_last_lines(res.stderr or res.stdout)}")
+        os.replace(str(out) + ".tmp", out)
+    return out
+
+
 def load_image(image_dir: Path, name: str = "tiny") -> GuestImage:
     """The image built earlier under ``image_dir/name``, from its image.json."""
     out = Path(image_dir).absolute() / name

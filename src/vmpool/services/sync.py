@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from vmpool.adapters.db.tables import VmRow
-from vmpool.domain.ports import DomainInfo
+from vmpool.domain.ports import DomainInfo, Hypervisor
 from vmpool.domain.vm import VmState
 from vmpool.errors import HostUnreachable, VmpoolError
 from vmpool.services import foreign_domains
@@ -171,7 +171,10 @@ def sync_host(
             known = uow.hosts.find(host_id)
             expected_uuid = known.host_uuid if known is not None else inventory.host_uuid
             folder = (known.local_disk_path if known else None) or ctx.default_local_disk_path
-        disk_gib = hv.folder_capacity_gib(folder)
+            shared = known.shared_disk_path if known is not None else None
+        disk_gib = hv.folder_capacity_gib(folder)  # its storage pool, refreshed
+        if shared is not None:
+            _refresh_pool(hv, shared)
         if inventory.host_uuid != expected_uuid:
             # Another machine answers at this URI (a reinstall, a moved address): its
             # domains are not the ones recorded, so nothing is corrected from them.
@@ -225,6 +228,18 @@ def sync_host(
         report.foreign_found += foreign_domains.confirm(ctx, hv, host_id, maybe_foreign, ACTOR)
     for vm_id, vm_uuid, volumes in pending_deletes:
         _finish_delete(ctx, vm_id, vm_uuid, volumes, uri, report)
+
+
+def _refresh_pool(hv: Hypervisor, folder: str) -> None:
+    """The shared folder's storage pool, defined if missing and refreshed (a volume another
+    host made there is then known here too). A folder libvirt cannot use is logged: the
+    host's sync goes on."""
+    try:
+        hv.prepare_storage(folder)
+    except HostUnreachable:
+        raise
+    except VmpoolError as exc:
+        log.warning("the shared folder %s is not usable on %s: %s", folder, hv.uri, exc.message)
 
 
 def _mark_unreachable(
