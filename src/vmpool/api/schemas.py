@@ -13,7 +13,7 @@ from vmpool.domain.host_uri import HOST_URI_PATTERN, MAX_URI_LENGTH
 from vmpool.domain.limits import MAX_ID
 from vmpool.domain.model import GroupPolicy, PlacementStrategy, RebalanceMode
 from vmpool.domain.names import FOLDER_PATTERN, NAME_PATTERN, TRAIT_PATTERN
-from vmpool.domain.seed import MAX_NETWORK_CONFIG, MAX_SSH_KEYS, MAX_USER_DATA
+from vmpool.domain.seed import MAX_NETWORK_CONFIG, MAX_SSH_KEYS, MAX_USER_DATA, SSH_KEY_PATTERN
 
 # Ids are INTEGER columns: 32-bit on PostgreSQL, so nothing has a larger one.
 DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -186,7 +186,7 @@ class VmCreate(Strict):
         max_length=MAX_USER_DATA,
         description="cloud-init user data (e.g. #cloud-config), on the VM's NoCloud seed CD-ROM",
     )
-    ssh_keys: list[Annotated[str, Field(max_length=4500)]] = Field(
+    ssh_keys: list[Annotated[str, Field(max_length=4500, pattern=SSH_KEY_PATTERN)]] = Field(
         default_factory=list, max_length=MAX_SSH_KEYS, description="public keys, via meta-data"
     )
     network_config: str | None = Field(

@@ -17,10 +17,13 @@ from vmpool.errors import InvalidInput
 MAX_USER_DATA = 16 * 1024
 MAX_NETWORK_CONFIG = 8 * 1024
 MAX_SSH_KEYS = 16
-_SSH_KEY = re.compile(
-    r"(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)"
-    r"@openssh\.com) [A-Za-z0-9+/=]{16,4096}( [^\x00-\x1f\x7f]{0,256})?"
+# One public key on one line: its type, its base64 body, an optional comment (the schema
+# publishes the same pattern).
+SSH_KEY_PATTERN = (
+    r"^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)"
+    r"@openssh\.com) [A-Za-z0-9+/=]{16,4096}( [ -~]{0,256})?$"
 )
+_SSH_KEY = re.compile(SSH_KEY_PATTERN)
 
 
 @dataclass(frozen=True)

@@ -433,7 +433,7 @@ def parse_serial_log(text: str) -> SerialLog:
     )
 
 
-_CRASH_MARKERS = ("Oops:", "BUG: unable to handle", "Kernel panic")
+_CRASH_MARKERS = ("Oops:", "BUG: unable to handle", "kernel BUG at", "Kernel panic")
 
 
 def read_serial_log(path: Path) -> SerialLog:
