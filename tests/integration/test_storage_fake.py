@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.support.fake_world import DISK_FOLDER, World, to
+from vmpool.adapters.db.tables import DiskRow
 from vmpool.adapters.storage.seed_iso import read_seed_iso
 from vmpool.domain.images import DiskFormat
 from vmpool.domain.seed import FirstBoot
@@ -22,7 +24,7 @@ from vmpool.errors import (
     NoCapacity,
     PayloadTooLarge,
 )
-from vmpool.services import disks, images, migrations, vms
+from vmpool.services import disk_recovery, disks, images, migrations, vms
 
 GIB = 2**30
 
@@ -328,3 +330,33 @@ def test_bad_first_boot_data_is_refused_before_anything_is_made(
         vms.create_vm(world.ctx, cmd)
     assert e.value.details["field"] == field
     assert vms.list_vms(world.ctx) == [] and a.volumes == {} and a.domains == {}
+
+
+def test_disk_changes_left_mid_way_are_settled_once_stale(world: World) -> None:
+    a_id, a = world.add_host("a")
+    vm = world.create("crashy", on="a")
+    attached = disks.add_disk(world.ctx, vm.id, 2)
+    resized = disks.add_disk(world.ctx, vm.id, 3)
+    # Intents a vmpool that stopped left behind: a new disk half attached (its volume made,
+    # not attached yet), a detach that never finished, a resize with no outcome.
+    half = f"{DISK_FOLDER}/crashy-{vm.uuid}-vdd.qcow2"
+    a.create_volume(DISK_FOLDER, Path(half).stem, 4)
+    old = world.ctx.clock() - timedelta(seconds=world.ctx.stale_intent_s + 1)
+    with world.ctx.uow() as uow:
+        uow.disks.add(DiskRow(vm_id=vm.id, target="vdd", size_gib=4, storage="local",
+                              path=half, state_changed_at=old, created_at=old))  # fmt: skip
+        uow.disks.get(vm.id, attached.id).begin_detach(old)
+        uow.disks.get(vm.id, resized.id).begin_resize(5, old)
+        uow.commit()
+    assert world.allocated(a_id).disk_gib == 2 + 5 + 4
+
+    settled = disk_recovery.settle_stale(world.ctx)
+
+    assert len(settled) == 3
+    left = disks.list_disks(world.ctx, vm.id)
+    assert [(d.target, d.state, d.size_gib) for d in left] == [("vdc", "attached", 5)]
+    assert left[0].last_error is not None and "grow again" in left[0].last_error
+    assert half not in a.volumes and attached.path not in a.volumes
+    assert a.get_domain(vm.uuid).data_disks == {"vdc": resized.path}
+    assert world.allocated(a_id).disk_gib == 5.0
+    assert disk_recovery.settle_stale(world.ctx) == []  # nothing left to settle

@@ -12,6 +12,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from vmpool.config import Settings
 from vmpool.services import (
     daemon_lease,
+    disk_recovery,
     metrics,
     migration_recovery,
     plan_execution,
@@ -27,6 +28,7 @@ MIGRATION_JOB_ID = "migration-queue"
 LEASE_JOB_ID = "daemon-lease"
 METRICS_JOB_ID = "sample-load"
 REBALANCE_JOB_ID = "rebalance"
+DISKS_JOB_ID = "settle-disks"
 
 
 def run_sync(syncer: sync.HostSyncer) -> None:
@@ -43,6 +45,12 @@ def settle_migrations(ctx: ServiceContext) -> None:
         for mid in result.still_running:
             queue.adopt(mid)
         queue.kick()
+
+
+def settle_disks(ctx: ServiceContext) -> None:
+    settled = disk_recovery.settle_stale(ctx)
+    if settled:
+        log.info("settled disk changes left mid-way: %s", settled)
 
 
 def sample_load(ctx: ServiceContext, window_s: float) -> None:
@@ -82,6 +90,13 @@ def build_scheduler(
             owner_since=started_at or ctx.clock(),
         )
         scheduler.add_listener(lambda event: syncer.close(), EVENT_SCHEDULER_SHUTDOWN)
+        scheduler.add_job(
+            settle_disks,
+            "interval",
+            seconds=max(settings.sync_interval_s, settings.stale_intent_s / 4),
+            args=[ctx],
+            id=DISKS_JOB_ID,
+        )
         scheduler.add_job(
             run_sync,
             "interval",

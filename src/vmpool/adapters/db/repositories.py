@@ -662,6 +662,15 @@ class DiskRepository:
         q = select(DiskRow.storage).where(DiskRow.vm_id == vm_id).distinct()
         return set(self._s.execute(q).scalars().all())
 
+    def changing_since_before(self, before: datetime) -> Sequence[DiskRow]:
+        """Disks whose intent (attaching, resizing, detaching) was written before `before`."""
+        q = (
+            select(DiskRow)
+            .where(DiskRow.state != "attached", DiskRow.state_changed_at < before)
+            .order_by(DiskRow.id)
+        )
+        return self._s.execute(q).scalars().all()
+
     def local_gib(self, vm_id: int) -> int:
         """GiB of the VM's data disks that live on its host (they move with it)."""
         q = select(func.coalesce(func.sum(DiskRow.size_gib), 0)).where(
