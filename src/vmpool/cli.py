@@ -200,7 +200,8 @@ def plan(
         )
     typer.echo(
         f"score {out['score_before']:.4f} -> {out['score_after']:.4f}, "
-        f"{len(out['moves'])} moves copying {out['memory_mib_moved']:.0f} MiB, "
+        f"{len(out['moves'])} moves copying {out['memory_mib_moved']:.0f} MiB of memory "
+        f"and up to {out['disk_gib_moved']:.0f} GiB of local disks, "
         f"{seconds:.2f} s ({out['stopped_because']})"
     )
 

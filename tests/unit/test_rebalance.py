@@ -440,3 +440,13 @@ def test_snapshot_to_json_keeps_everything() -> None:
     assert parse_cluster(out) == snap
     assert out["vms"][0]["guaranteed"] is True and out["hosts"][0]["ram_allocation_ratio"] == 1.5
     assert "ram_allocation_ratio" not in out["hosts"][1]
+
+
+def test_a_plan_counts_the_local_disks_its_moves_copy() -> None:
+    """Each VM has 10 GiB of local disk (`vm()`): every move copies it (issue 10)."""
+    p = plan(parse_cluster(piled()))
+    assert p.moves and all(m.disk_gib == 10 for m in p.moves)
+    assert p.disk_gib_moved == 10 * len(p.moves)
+    out = plan_to_json(p, 0.0)
+    assert out["disk_gib_moved"] == p.disk_gib_moved
+    assert all(m["disk_gib"] == 10 for m in out["moves"])

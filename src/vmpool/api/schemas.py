@@ -576,6 +576,9 @@ class PlanOut(Out):
     stopped_because: str
     note: str | None
     planning_ms: float | None
+    disk_gib_moved: float = Field(
+        description="GiB of local disks the moves copy, at most (copies are incremental)"
+    )
     steps: list[PlanStepOut]
     created_at: datetime
     approved_at: datetime | None

@@ -527,6 +527,7 @@ def plan_to_json(plan: Plan, seconds: float) -> dict[str, Any]:
             "score_before": m.score_before,
             "score_after": m.score_after,
             "memory_mib": m.memory_mib,
+            "disk_gib": m.disk_gib,
             "reason": m.reason,
         }
         for m in plan.moves
@@ -540,6 +541,7 @@ def plan_to_json(plan: Plan, seconds: float) -> dict[str, Any]:
         "components_before": plan.components_before.as_dict(),
         "components_after": plan.components_after.as_dict(),
         "memory_mib_moved": plan.memory_mib_moved,
+        "disk_gib_moved": plan.disk_gib_moved,
         "empty_hosts": list(plan.empty_hosts),
         "emptied_hosts": list(plan.emptied_hosts),
         "stopped_because": plan.stopped_because,

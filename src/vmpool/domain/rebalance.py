@@ -124,6 +124,7 @@ class Move:
     score_after: float
     memory_mib: float
     reason: str  # evacuate | soft-group | balance | consolidate
+    disk_gib: float = 0.0  # local disks the move copies (the VM's local boot and data disks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +143,12 @@ class Plan:
     @property
     def memory_mib_moved(self) -> float:
         return sum(m.memory_mib for m in self.moves)
+
+    @property
+    def disk_gib_moved(self) -> float:
+        """What the plan's moves copy of local disks, at most (only what the VMs wrote over
+        their base images crosses: the copies are incremental)."""
+        return sum(m.disk_gib for m in self.moves)
 
 
 # --- the incremental state ------------------------------------------------------------------
@@ -520,7 +527,7 @@ class _Search:
         vm = st.vms[i]
         self.moves.append(
             Move(vm.name, st.host_names[s], st.host_names[t], self.current, after,
-                 vm.memory_mib, reason)
+                 vm.memory_mib, reason, vm.disk_gib)
         )  # fmt: skip
         self.moved.add(i)
         self.current = after

@@ -61,6 +61,7 @@ def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolState:
     # What the VM's latest live migration measured: the planner prefers quiet VMs.
     dirty = uow.migrations.last_dirty_rates(pool.id)
     groups = {g.id: g for g in uow.groups.list(pool_id=pool.id)}
+    data_gib = uow.disks.local_gib_by_vm(pool.id)  # local data disks: they move with the VM
     active = [st.value for st in ACTIVE_MIGRATION_STATES]
     moving = {m.vm_id for m in uow.migrations.in_states(active) if m.pool_id == pool.id}
     since = now - timedelta(seconds=pool.rebalance_cooldown_s)
@@ -70,7 +71,7 @@ def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolState:
     all_hosts = frozenset(h.name for h in hosts)
     snap_vms: list[ClusterVm] = []
     for v in vms:
-        needs = v.placement_requirements()
+        needs = v.placement_requirements(local_data_gib=data_gib.get(v.id, 0))
         runs_on = frozenset(h.name for h in capable if meets_requirements(h, needs))
         running = v.state == VmState.RUNNING.value
         row = load.get(v.id)

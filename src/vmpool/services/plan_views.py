@@ -52,6 +52,7 @@ class PlanView:
     stopped_because: str
     note: str | None
     planning_ms: float | None
+    disk_gib_moved: float  # local disks the moves copy, at most
     steps: list[PlanStepView]
     created_at: datetime
     approved_at: datetime | None
@@ -109,6 +110,7 @@ def plan_view(p: PlanRow) -> PlanView:
         stopped_because=p.stopped_because,
         note=p.note,
         planning_ms=empty.get("planning_ms"),
+        disk_gib_moved=float(empty.get("disk_gib_moved", 0.0)),
         steps=[_step_view(s) for s in p.steps],
         created_at=p.created_at,
         approved_at=p.approved_at,

@@ -116,6 +116,7 @@ def _plan_row(
             "after": list(result.empty_hosts),
             "emptied": list(result.emptied_hosts),
             "planning_ms": round(planning_ms, 3),
+            "disk_gib_moved": result.disk_gib_moved,
         },
         stopped_because=result.stopped_because,
         note="; ".join(result.warnings) or None,

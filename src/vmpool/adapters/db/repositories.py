@@ -671,6 +671,16 @@ class DiskRepository:
         )
         return self._s.execute(q).scalars().all()
 
+    def local_gib_by_vm(self, pool_id: int) -> dict[int, int]:
+        """Per VM of the pool: GiB of its local data disks (one query for the planner)."""
+        q = (
+            select(DiskRow.vm_id, func.sum(DiskRow.size_gib))
+            .join(VmRow, VmRow.id == DiskRow.vm_id)
+            .where(VmRow.pool_id == pool_id, DiskRow.storage == "local")
+            .group_by(DiskRow.vm_id)
+        )
+        return {int(vm_id): int(gib) for vm_id, gib in self._s.execute(q).all()}
+
     def local_gib(self, vm_id: int) -> int:
         """GiB of the VM's data disks that live on its host (they move with it)."""
         q = select(func.coalesce(func.sum(DiskRow.size_gib), 0)).where(
