@@ -24,7 +24,7 @@ from vmpool.errors import (
     NoCapacity,
     PayloadTooLarge,
 )
-from vmpool.services import disk_recovery, disks, images, migrations, vms
+from vmpool.services import disk_recovery, disks, hosts, images, migrations, sync, vms
 
 GIB = 2**30
 
@@ -360,3 +360,25 @@ def test_disk_changes_left_mid_way_are_settled_once_stale(world: World) -> None:
     assert a.get_domain(vm.uuid).data_disks == {"vdc": resized.path}
     assert world.allocated(a_id).disk_gib == 5.0
     assert disk_recovery.settle_stale(world.ctx) == []  # nothing left to settle
+
+
+def test_shared_disks_are_claimed_against_the_shared_folder(world: World) -> None:
+    world.cloud.shared_folders.add("/srv/shared")
+    a_id, a = world.add_host("a")
+    a.folder_capacity["/srv/shared"] = 10  # the NFS export is 10 GiB
+    hosts.update_host(world.ctx, a_id, {"shared_disk_path": "/srv/shared"}, "op")
+    sync.sync_all(world.ctx, 1, 10)  # measures it
+    assert world.host(a_id).traits.count("shared-storage") == 1
+
+    vm = world.create("nfs-boot", on="a", disk_gib=4, disk_storage="shared")
+    disk = disks.add_disk(world.ctx, vm.id, 5, storage="shared")
+    assert world.allocated(a_id).disk_gib == 0.0  # nothing of the host's own disk
+    with pytest.raises(NoCapacity, match="shared storage has 1 GiB free of 10, 2 asked") as e:
+        disks.add_disk(world.ctx, vm.id, 2, storage="shared")
+    assert e.value.details["rejections"][0]["filter"] == "shared_disk"
+    with pytest.raises(NoCapacity):
+        disks.resize_disk(world.ctx, vm.id, disk.id, 7)
+    with pytest.raises(NoCapacity):
+        world.create("another", on="a", disk_gib=2, disk_storage="shared")
+    assert disks.resize_disk(world.ctx, vm.id, disk.id, 6).size_gib == 6  # 1 GiB did fit
+    assert sorted(world.cloud.shared_volumes.values()) == [4, 6]

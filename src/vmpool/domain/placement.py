@@ -293,3 +293,17 @@ def place_or_refuse(
             ],
         )
     return result.host
+
+
+def check_shared_room(capacity_gib: int | None, used_gib: int, asked_gib: int) -> None:
+    """Shared storage is one file system for the whole pool: what its disks take must fit in
+    it. Unknown capacity (no host has measured it yet) lets the disk through."""
+    if capacity_gib is None or asked_gib <= 0:
+        return
+    free = capacity_gib - used_gib
+    if asked_gib > free:
+        reason = f"shared storage has {max(free, 0)} GiB free of {capacity_gib}, {asked_gib} asked"
+        raise NoCapacity(
+            f"no room for this disk: {reason}",
+            rejections=[{"filter": "shared_disk", "hosts": 0, "reason": reason}],
+        )

@@ -21,7 +21,7 @@ from vmpool.domain.model import PlacementRequirements
 from vmpool.domain.placement import place_or_refuse
 from vmpool.errors import InvalidInput, InvalidState, VmpoolError
 from vmpool.services.hosts import require_reachable
-from vmpool.services.placement_hosts import placement_hosts, policy_of
+from vmpool.services.placement_hosts import check_shared_room_in, placement_hosts, policy_of
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,8 @@ def _claim_room(uow: UnitOfWork, vm: VmRow, storage: StorageKind, more_gib: int)
         allowed_hosts=frozenset({host.name}),
     )  # fmt: skip
     place_or_refuse(placement_hosts(uow, pool), request, policy_of(pool))
+    if storage is StorageKind.SHARED:
+        check_shared_room_in(uow, vm.pool_id, more_gib)
     return host
 
 

@@ -19,6 +19,7 @@ from vmpool.domain.model import (
     make_placement_host,
     split_list,
 )
+from vmpool.domain.placement import check_shared_room
 from vmpool.services.unit_of_work import UnitOfWork
 from vmpool.services.views import ResourceFigures
 
@@ -127,3 +128,11 @@ def placement_hosts(uow: UnitOfWork, pool: PoolRow) -> list[PlacementHost]:
 
 def figures(r: Resources) -> ResourceFigures:
     return ResourceFigures(vcpus=r.vcpus, memory_mib=r.memory_mib, disk_gib=r.disk_gib)
+
+
+def check_shared_room_in(uow: UnitOfWork, pool_id: int, asked_gib: int) -> None:
+    """Under the caller's pool lock: refuse a shared disk that does not fit the shared folder
+    (measured by the sync on the hosts that mount it)."""
+    sizes = [h.shared_disk_gib for h in uow.hosts.list(pool_id=pool_id) if h.shared_disk_gib]
+    capacity = max(sizes) if sizes else None
+    check_shared_room(capacity, uow.disks.shared_use_gib(pool_id), asked_gib)

@@ -173,8 +173,7 @@ def sync_host(
             folder = (known.local_disk_path if known else None) or ctx.default_local_disk_path
             shared = known.shared_disk_path if known is not None else None
         disk_gib = hv.folder_capacity_gib(folder)  # its storage pool, refreshed
-        if shared is not None:
-            _refresh_pool(hv, shared)
+        shared_gib = _shared_capacity(hv, shared) if shared is not None else None
         if inventory.host_uuid != expected_uuid:
             # Another machine answers at this URI (a reinstall, a moved address): its
             # domains are not the ones recorded, so nothing is corrected from them.
@@ -205,6 +204,7 @@ def sync_host(
         host.last_seen_at = now
         apply_inventory(host, inventory)
         host.disk_gib = disk_gib
+        host.shared_disk_gib = shared_gib
         by_uuid = {d.uuid: d for d in domains}
         known_uuids: set[str] = set()
         for vm in uow.vms.on_host(host.id):
@@ -230,16 +230,17 @@ def sync_host(
         _finish_delete(ctx, vm_id, vm_uuid, volumes, uri, report)
 
 
-def _refresh_pool(hv: Hypervisor, folder: str) -> None:
-    """The shared folder's storage pool, defined if missing and refreshed (a volume another
-    host made there is then known here too). A folder libvirt cannot use is logged: the
-    host's sync goes on."""
+def _shared_capacity(hv: Hypervisor, folder: str) -> int | None:
+    """The size of the shared folder's file system, through its storage pool (defined if
+    missing, refreshed, so a volume another host made there is known here too). A folder
+    libvirt cannot use is logged and has no size: the host's sync goes on."""
     try:
-        hv.prepare_storage(folder)
+        return hv.folder_capacity_gib(folder)
     except HostUnreachable:
         raise
     except VmpoolError as exc:
         log.warning("the shared folder %s is not usable on %s: %s", folder, hv.uri, exc.message)
+        return None
 
 
 def _mark_unreachable(

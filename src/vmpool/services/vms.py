@@ -27,7 +27,7 @@ from vmpool.errors import AlreadyExists, InvalidInput, InvalidState, NotFound, V
 from vmpool.services import images
 from vmpool.services.group_rules import group_to_join
 from vmpool.services.hosts import require_reachable
-from vmpool.services.placement_hosts import placement_hosts, policy_of
+from vmpool.services.placement_hosts import check_shared_room_in, placement_hosts, policy_of
 from vmpool.services.pools import default_pool
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 from vmpool.services.views import VmView, vm_view
@@ -108,6 +108,8 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
         )
         request = row.placement_requirements(group, allowed_hosts=cmd.hosts)
         chosen = place_or_refuse(placement_hosts(uow, pool), request, policy_of(pool))
+        if disk_gib and cmd.disk_storage == "shared":
+            check_shared_room_in(uow, pool.id, disk_gib)
         domain_type = required_type or (
             DomainType.KVM if DomainType.KVM in chosen.domain_types else DomainType.QEMU
         )

@@ -671,6 +671,18 @@ class DiskRepository:
         )
         return self._s.execute(q).scalars().all()
 
+    def shared_use_gib(self, pool_id: int) -> int:
+        """GiB the pool's disks on shared storage take: boot disks and data disks."""
+        boot = select(func.coalesce(func.sum(VmRow.disk_gib), 0)).where(
+            VmRow.pool_id == pool_id, VmRow.disk_storage == "shared"
+        )
+        data = (
+            select(func.coalesce(func.sum(DiskRow.size_gib), 0))
+            .join(VmRow, VmRow.id == DiskRow.vm_id)
+            .where(VmRow.pool_id == pool_id, DiskRow.storage == "shared")
+        )
+        return int(self._s.execute(boot).scalar_one()) + int(self._s.execute(data).scalar_one())
+
     def local_gib_by_vm(self, pool_id: int) -> dict[int, int]:
         """Per VM of the pool: GiB of its local data disks (one query for the planner)."""
         q = (

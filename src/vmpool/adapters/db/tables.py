@@ -135,6 +135,9 @@ class HostRow(Stateful, Base, Host):
     cpus: Mapped[int] = mapped_column(Integer, default=0)
     memory_mib: Mapped[int] = mapped_column(Integer, default=0)
     disk_gib: Mapped[int] = mapped_column(Integer, default=0)
+    # The size of the file system holding its shared folder, if it has one (all the pool's
+    # hosts mount the same one): what shared disks of the pool may take.
+    shared_disk_gib: Mapped[int | None] = mapped_column(Integer, nullable=True)
     domain_types: Mapped[str] = mapped_column(String(32), default="qemu")
     traits: Mapped[str] = mapped_column(Text, default="")
     cpu_model: Mapped[str] = mapped_column(String(128), default="")
