@@ -382,3 +382,20 @@ def test_shared_disks_are_claimed_against_the_shared_folder(world: World) -> Non
         world.create("another", on="a", disk_gib=2, disk_storage="shared")
     assert disks.resize_disk(world.ctx, vm.id, disk.id, 6).size_gib == 6  # 1 GiB did fit
     assert sorted(world.cloud.shared_volumes.values()) == [4, 6]
+
+
+def test_a_local_boot_disk_is_copied_and_a_shared_data_disk_trusted(world: World) -> None:
+    world.cloud.shared_folders.add("/srv/shared")
+    a_id, a = world.add_host("a")
+    b_id, b = world.add_host("b")
+    for host_id in (a_id, b_id):
+        hosts.update_host(world.ctx, host_id, {"shared_disk_path": "/srv/shared"}, "op")
+    vm = world.create("mixed", on="a", disk_gib=2)
+    shared = disks.add_disk(world.ctx, vm.id, 1, storage="shared")
+
+    m = world.settled(migrations.request_migration(world.ctx, vm.id, to(b_id)).id)
+
+    assert m.state == "completed" and m.storage == "copy", m.error
+    [request] = a.migration_requests
+    assert request.disks == ("vda",) and request.trust_shared_storage
+    assert vm.disk_path in b.volumes and shared.path in world.cloud.shared_volumes

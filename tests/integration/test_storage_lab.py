@@ -314,3 +314,31 @@ def test_a_vm_boots_from_a_catalog_image_and_keeps_running_across_a_copy_migrati
     assert got.ready_count == 1 and not got.kernel_crashed  # it kept running, no reboot
     assert where(lab, vm["uuid"])[0] == [lab[1].name]
     assert vp.client.delete(f"/v1/vms/{vm['id']}").status_code == 204
+
+
+def test_a_vm_with_a_local_boot_disk_and_a_shared_data_disk_moves_with_both(
+    vmpool_sqlite: Vmpool, lab: list[LabHost], tiny_image: GuestImage
+) -> None:
+    """The local disk is copied, the shared one is not (libvirt is told it is shared)."""
+    vp = vmpool_sqlite
+    shared = str(Path(lab[0].shared_dir) / "disks")
+    for h in lab[:2]:
+        host = vp.register(h)
+        r = vp.client.patch(f"/v1/hosts/{host['id']}", json={"shared_disk_path": shared})
+        assert r.status_code == 200, r.text
+    vm = boot_guest(vp, "mixed", tiny_image, lab[0], disk_gib=1)
+    log = serial_of(vp, vm)
+    r = vp.client.post(f"/v1/vms/{vm['id']}/disks", json={"size_gib": 1, "storage": "shared"})
+    assert r.status_code == 201, r.text
+    want = expected_md5("vdb")
+    wait_report(log, 0, lambda rep: rep.get("vdb") == (SECTORS_PER_GIB, want))
+    seen = len(disks_seen(log))
+    r = vp.client.post(f"/v1/vms/{vm['id']}/migrate", json={})
+    assert r.status_code == 202 and r.json()["storage"] == "copy", r.text
+    m = wait_migration(vp, r.json()["id"])
+    assert m["state"] == "completed", m["error"]
+    report = wait_report(log, seen, lambda rep: "vdb" in rep and "vda" in rep)
+    assert report["vdb"] == (SECTORS_PER_GIB, want)
+    assert volume_xml(lab[1], vm["disk_path"]) is not None  # the local disk was copied
+    assert volume_xml(lab[0], vm["disk_path"]) is None
+    assert vp.client.delete(f"/v1/vms/{vm['id']}").status_code == 204

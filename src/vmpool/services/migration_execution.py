@@ -232,8 +232,9 @@ def _plan_of(uow: UnitOfWork, m: MigrationRow, vm: VmRow) -> _Plan:
             allow_post_copy=m.allow_post_copy,
             copy_storage=bool(copies),
             disks=tuple(c.target for c in copies),
-            # The operator declared the shared folder shared by the hosts: libvirt cannot tell.
-            trust_shared_storage=m.storage == "shared" and storage_of(uow, vm)[1],
+            # The operator declared the shared folder shared by the hosts: libvirt cannot tell
+            # (its disks are not copied, whatever the local ones do).
+            trust_shared_storage=storage_of(uow, vm)[1],
         ),
         timeout_s=completion_timeout_s(vm.memory_mib, m.completion_timeout_s_per_gib),
         downtimes=downtimes,
