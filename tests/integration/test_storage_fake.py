@@ -399,3 +399,28 @@ def test_a_local_boot_disk_is_copied_and_a_shared_data_disk_trusted(world: World
     [request] = a.migration_requests
     assert request.disks == ("vda",) and request.trust_shared_storage
     assert vm.disk_path in b.volumes and shared.path in world.cloud.shared_volumes
+
+
+def test_hosts_that_mount_the_shared_folder_share_one_copy_of_an_image(
+    world: World, tmp_path: Path
+) -> None:
+    world.cloud.shared_folders.add("/srv/shared")
+    a_id, a = world.add_host("a")
+    b_id, b = world.add_host("b")
+    for host_id in (a_id, b_id):
+        hosts.update_host(world.ctx, host_id, {"shared_disk_path": "/srv/shared"}, "op")
+    image = images.upload_image(
+        world.ctx, "base", None, None, _chunks(_image(tmp_path, "b", "qcow2", "1G"))
+    )
+
+    copy = f"/srv/shared/image-{image.id}.qcow2"
+    assert a.calls_of("upload_volume") + b.calls_of("upload_volume") == 1
+    assert image.hosts == ["a", "b"] and copy in world.cloud.shared_volumes
+    vm = world.create("on-b", on="b", image="base")
+    assert b.backings[vm.disk_path] == (copy, DiskFormat.QCOW2)  # type: ignore[index]
+    # It moves to a with its overlay copied; the base is the same file there.
+    m = world.settled(migrations.request_migration(world.ctx, vm.id, to(a_id)).id)
+    assert m.state == "completed" and a.backings[vm.disk_path][0] == copy  # type: ignore[index]
+    vms.delete_vm(world.ctx, vm.id)
+    images.delete_image(world.ctx, image.id)
+    assert world.cloud.shared_volumes == {}

@@ -6,8 +6,9 @@ into the daemon's image store (counted, hashed, refused past `max_image_bytes`),
 the file (`domain.images.check_image`, on `qemu-img info` with the format pinned), keeps
 it, and records it `available`. Anything that goes wrong on the way removes the record
 and the file: a failed or interrupted upload leaves nothing. The image is then copied to
-every reachable host's local storage through libvirt; a host that misses it (down, or
-added later) gets it when a VM needs it there (`ensure_on_host`).
+every reachable host through libvirt: once into the shared folder for the hosts that mount
+one, else into each host's local folder; a host that misses it (down, or added later) gets it
+when a VM needs it there (`ensure_on_host`).
 """
 
 from __future__ import annotations
@@ -132,8 +133,9 @@ def _forget(ctx: ServiceContext, image_id: int, why: str) -> None:
 
 
 def image_folder(ctx: ServiceContext, host: HostRow) -> str:
-    """Where a host keeps its copies of images (and the overlays made from them)."""
-    return host.local_disk_path or ctx.default_local_disk_path
+    """Where a host finds images: the shared folder if it mounts one (one copy serves every
+    host that mounts it), else its local folder."""
+    return host.shared_disk_path or host.local_disk_path or ctx.default_local_disk_path
 
 
 def ensure_on_host(ctx: ServiceContext, image_id: int, host_id: int) -> str:
@@ -147,17 +149,22 @@ def ensure_on_host(ctx: ServiceContext, image_id: int, host_id: int) -> str:
         uri, folder = host.uri, image_folder(ctx, host)
         fmt = DiskFormat(image.format)
         known = copy.path if copy is not None else None
+        name = f"image-{image_id}.{fmt.value}"
+        wanted = str(Path(folder) / name)
+        # Another host recorded a complete copy there: the shared folder holds it for all.
+        shared = any(c.path == wanted and c.host_id != host_id for c in image.copies)
     hv = ctx.hypervisors.connect(uri)
     if known is not None and hv.volume_exists(known):
         return known
-    source = store_of(ctx).path(image_id, fmt)
-    if not Path(source).is_file():
-        raise NotFound(f"the image store has no file for image {image_id}")
-    name = f"image-{image_id}.{fmt.value}"
-    leftover = str(Path(folder) / name)
-    if hv.volume_exists(leftover):
-        hv.delete_volume(leftover)  # not recorded as a copy: a leftover, perhaps half-written
-    path = hv.upload_volume(folder, name, source)
+    if shared and hv.volume_exists(wanted):
+        path = wanted
+    else:
+        source = store_of(ctx).path(image_id, fmt)
+        if not Path(source).is_file():
+            raise NotFound(f"the image store has no file for image {image_id}")
+        if hv.volume_exists(wanted):
+            hv.delete_volume(wanted)  # not recorded as a copy: a leftover, perhaps half-written
+        path = hv.upload_volume(folder, name, source)
     with ctx.uow() as uow:
         stale = uow.images.copy_on(image_id, host_id)
         if stale is not None:

@@ -110,7 +110,8 @@ def _same_base_path(
     if here != there:
         raise Conflict(
             f"the VM's base image is at {here} on its host but at {there} on the target: "
-            "give both hosts the same local_disk_path",
+            "keep images at the same path on both (the same shared_disk_path, or the same "
+            "local_disk_path and no shared folder)",
             field="target_host_id",
         )
 
