@@ -189,14 +189,10 @@ def test_an_uploaded_image_becomes_overlays_that_migrate_incrementally(
     image = r.json()
     assert (image["format"], image["virtual_size_bytes"]) == ("qcow2", 2**30)
     assert image["hosts"] == sorted([lab[0].name, lab[1].name])
-    copy_path = None
+    # Each host's copy, in its local folder (Settings.default_local_disk_path).
+    copy_path = f"/var/lib/libvirt/images/vmpool/image-{image['id']}.qcow2"
     for h in lab[:2]:
-        r = vp.client.get(f"/v1/images/{image['id']}")
-        vol = None
-        for candidate in ("/var/lib/libvirt/images/vmpool",):
-            vol = volume_xml(h, f"{candidate}/image-{image['id']}.qcow2")
-            copy_path = f"{candidate}/image-{image['id']}.qcow2"
-        assert vol is not None, f"no copy of the image on {h.name}"
+        assert volume_xml(h, copy_path) is not None, f"no copy of the image on {h.name}"
     # Bad uploads: a name that is a path, a format that is not one.
     r = vp.client.post("/v1/images", params={"name": "../etc"}, content=b"x")
     assert r.status_code == 422
@@ -227,7 +223,7 @@ def test_an_uploaded_image_becomes_overlays_that_migrate_incrementally(
     assert vp.client.delete(f"/v1/vms/{vm['id']}").status_code == 204
     assert vp.client.delete(f"/v1/images/{image['id']}").status_code == 204
     for h in lab[:2]:
-        assert volume_xml(h, copy_path) is None  # type: ignore[arg-type]
+        assert volume_xml(h, copy_path) is None
     assert re.fullmatch(r"[0-9a-f]{64}", image["sha256"])
 
 

@@ -17,7 +17,7 @@ from vmpool.adapters.db.tables import DiskRow, HostRow, VmRow
 from vmpool.domain import limits
 from vmpool.domain.disk import check_growth, next_target
 from vmpool.domain.images import StorageKind
-from vmpool.domain.model import PlacementRequirements
+from vmpool.domain.model import SHARED_STORAGE_TRAIT, PlacementRequirements
 from vmpool.domain.placement import place_or_refuse
 from vmpool.errors import InvalidInput, InvalidState, VmpoolError
 from vmpool.services.hosts import require_reachable
@@ -64,7 +64,7 @@ def _claim_room(uow: UnitOfWork, vm: VmRow, storage: StorageKind, more_gib: int)
     host = require_reachable(uow.hosts.get(vm.host_id))
     pool = uow.pools.get(vm.pool_id)
     local = more_gib if storage is StorageKind.LOCAL else 0
-    traits = frozenset({"shared-storage"}) if storage is StorageKind.SHARED else frozenset()
+    traits = frozenset({SHARED_STORAGE_TRAIT}) if storage is StorageKind.SHARED else frozenset()
     request = PlacementRequirements(
         vcpus=0, memory_mib=0, disk_gib=local, required_traits=traits,
         allowed_hosts=frozenset({host.name}),

@@ -59,7 +59,7 @@ def seed_of(vm: VmRow) -> tuple[str, str] | None:
     return (vm.uuid, vm.seed_path) if vm.seed_path is not None else None
 
 
-def shared_base(uow: UnitOfWork, vm: VmRow) -> int | None:
+def shared_base(vm: VmRow) -> int | None:
     """The image under a boot disk on shared storage: the target needs its own copy."""
     if vm.disk_storage == "shared" and vm.image_id is not None:
         return vm.image_id

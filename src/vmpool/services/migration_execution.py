@@ -242,7 +242,7 @@ def _plan_of(uow: UnitOfWork, m: MigrationRow, vm: VmRow) -> _Plan:
         source_host_id=source.id,
         target_host_id=target.id,
         copies=copies,
-        shared_image=shared_base(uow, vm),
+        shared_image=shared_base(vm),
         seed=seed_of(vm),
     )
 
