@@ -11,19 +11,24 @@ Environment:
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
 import time
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import libvirt
 import pytest
 
 from vmpool.lab import (
+    FABRIC_GUEST_ADDRESS,
+    GUEST_BRIDGE,
     GuestImage,
     LabError,
     LabHost,
@@ -32,6 +37,7 @@ from vmpool.lab import (
     lab_down,
     lab_status,
     lab_up,
+    netns_ping,
     read_serial_log,
     tiny_domain_xml,
 )
@@ -152,14 +158,21 @@ def guest(lab: list[LabHost], image: GuestImage) -> Guest:
 
 def test_hosts_are_distinct_libvirt_hosts(lab: list[LabHost]) -> None:
     assert [h.name for h in lab] == ["lab1", "lab2"]
-    assert [h.tcp_port for h in lab] == [BASE_PORT, BASE_PORT + 1]
+    assert [h.netns for h in lab] == [f"vmplab{BASE_PORT}-lab1", f"vmplab{BASE_PORT}-lab2"]
+    assert [h.migration_address for h in lab] == ["10.231.0.1", "10.231.0.2"]
     assert lab[0].migration_ports != lab[1].migration_ports
     assert lab[0].shared_dir == lab[1].shared_dir
     assert lab[0].private_dir != lab[1].private_dir
     uuids: list[str] = []
     hostnames: list[str] = []
     for host in lab:
-        assert host.uri == f"qemu+tcp://127.0.0.1:{host.tcp_port}/system"
+        socket = LAB_DIR.absolute() / "hosts" / host.name / "run" / "libvirt-sock"
+        assert host.uri == f"qemu+unix:///system?socket={socket}"
+        assert host.registration() == {
+            "uri": host.uri,
+            "name": host.name,
+            "migration_address": host.migration_address,
+        }
         assert Path(host.private_dir).is_dir()
         conn = libvirt.open(host.uri)
         try:
@@ -173,9 +186,73 @@ def test_hosts_are_distinct_libvirt_hosts(lab: list[LabHost]) -> None:
     assert hostnames == ["lab1", "lab2"]
 
 
+def _links(netns: str | None = None) -> dict[str, dict[str, Any]]:
+    """ifname -> ``ip -j addr`` record, in a lab namespace or (None) the machine's own."""
+    args = ["ip", "-j", "addr", "show"] if netns is None else ["ip", "-n", netns, "-j", "addr"]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    return {link["ifname"]: link for link in json.loads(out)}
+
+
+def _ipv4(link: dict[str, Any]) -> list[str]:
+    return [f"{a['local']}/{a['prefixlen']}" for a in link["addr_info"] if a["family"] == "inet"]
+
+
+def _netns_list() -> set[str]:
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True)
+    return {line.split()[0] for line in out.stdout.splitlines() if line.strip()}
+
+
+def _net_ns_of(netns: str) -> str:
+    return f"net:[{os.stat(f'/run/netns/{netns}').st_ino}]"
+
+
+def test_each_host_has_its_own_network_namespace(lab: list[LabHost]) -> None:
+    fabric = lab[0].fabric_netns
+    assert fabric == f"vmplab{BASE_PORT}-fabric" == lab[1].fabric_netns
+    assert {fabric, lab[0].netns, lab[1].netns} <= _netns_list()
+    for host in lab:
+        assert host.pid is not None
+        assert os.readlink(f"/proc/{host.pid}/ns/net") == _net_ns_of(host.netns)
+        links = _links(host.netns)
+        assert links["lo"]["operstate"] == "UNKNOWN" and "UP" in links["lo"]["flags"]
+        assert _ipv4(links["mgmt0"]) == [f"{host.migration_address}/24"]
+        assert _ipv4(links[GUEST_BRIDGE]) == []
+        assert links["vmpup0"]["master"] == GUEST_BRIDGE
+        for name in ("mgmt0", GUEST_BRIDGE, "vmpup0"):
+            assert "UP" in links[name]["flags"], (host.name, name)
+    fab = _links(fabric)
+    assert _ipv4(fab["guest"]) == [f"{FABRIC_GUEST_ADDRESS}/24"]
+    assert _ipv4(fab["mgmt"]) == []
+    for host in lab:
+        assert fab[f"{host.name}-mgmt"]["master"] == "mgmt"
+        assert fab[f"{host.name}-guest"]["master"] == "guest"
+    # the hosts reach each other on the mgmt network, inside the lab only
+    ping = netns_ping(lab[0].netns, lab[1].migration_address)
+    assert ping.returncode == 0, ping.stdout + ping.stderr
+
+
+def test_the_machines_own_network_has_nothing_of_the_lab(lab: list[LabHost]) -> None:
+    own = _links()
+    lab_links = {GUEST_BRIDGE, "vmpup0", "mgmt0", "mgmt", "guest"}
+    assert not lab_links & set(own), sorted(own)
+    assert not [n for n in own if n.startswith("lab")], sorted(own)
+    addresses = [a for link in own.values() for a in _ipv4(link)]
+    assert not [a for a in addresses if a.startswith(("10.231.", "10.232."))], addresses
+    # vmpool in this namespace talks to the hosts over their UNIX sockets only
+    for host in lab:
+        assert host.uri.startswith("qemu+unix:///system?socket=/")
+        assert Path(host.socket_path).is_socket()
+
+
 def test_lab_up_again_keeps_running_hosts(lab: list[LabHost]) -> None:
+    namespaces = {h.netns: _net_ns_of(h.netns) for h in lab}
+    # a link lost (say, by hand) is put back; the namespaces are kept
+    subprocess.run(["ip", "-n", lab[0].netns, "link", "del", "vmpup0"], check=True)
     again = lab_up(2, LAB_DIR, base_port=BASE_PORT)
     assert again == lab
+    assert {h.netns: _net_ns_of(h.netns) for h in lab} == namespaces
+    assert _links(lab[0].netns)["vmpup0"]["master"] == GUEST_BRIDGE
+    assert f"{lab[0].name}-guest" in _links(lab[0].fabric_netns)
     assert [h.name for h in lab_status(LAB_DIR)] == ["lab1", "lab2"]
     with pytest.raises(LabError, match="base port"):
         lab_up(2, LAB_DIR, base_port=BASE_PORT + 50)
@@ -211,7 +288,9 @@ def test_live_migration_keeps_the_guest_running(lab: list[LabHost], guest: Guest
         dom = src.lookupByName(guest.name)
         start = time.monotonic()
         dom.migrateToURI3(
-            lab[1].uri, {libvirt.VIR_MIGRATE_PARAM_URI: "tcp://127.0.0.1"}, MIGRATE_FLAGS
+            lab[1].uri,
+            {libvirt.VIR_MIGRATE_PARAM_URI: f"tcp://{lab[1].migration_address}"},
+            MIGRATE_FLAGS,
         )
         print(f"live migration lab1 -> lab2 took {time.monotonic() - start:.1f} s")
 
@@ -249,6 +328,7 @@ def test_lab_down_leaves_no_daemon_and_no_qemu(lab: list[LabHost], guest: Guest)
     lab_down(LAB_DIR)
 
     assert lab_status(LAB_DIR) == []
+    assert not [ns for ns in _netns_list() if ns.startswith(f"vmplab{BASE_PORT}-")]
     left = [
         (pid, comm)
         for pid, comm, cmdline in _processes()
@@ -261,6 +341,27 @@ def test_lab_down_leaves_no_daemon_and_no_qemu(lab: list[LabHost], guest: Guest)
     for host in lab:
         uuid_file = LAB_DIR / "hosts" / host.name / "host_uuid"
         assert uuid_file.read_text().strip() == host.host_uuid
+
+
+def test_lab_up_takes_over_namespaces_left_by_a_crashed_run(lab: list[LabHost]) -> None:
+    """Runs after lab_down: namespaces of a run that died before lab_down (bare, without
+    their links) are reused and completed; lab_down removes them."""
+    stale = [f"vmplab{BASE_PORT}-fabric", f"vmplab{BASE_PORT}-lab1"]
+    for ns in stale:
+        subprocess.run(["ip", "netns", "add", ns], check=True)
+    try:
+        (host,) = lab_up(1, LAB_DIR, base_port=BASE_PORT)
+        assert host.netns == stale[1]
+        assert _ipv4(_links(host.netns)["mgmt0"]) == ["10.231.0.1/24"]
+        assert _links(host.fabric_netns)["lab1-guest"]["master"] == "guest"
+        conn = libvirt.open(host.uri)
+        try:
+            assert conn.getHostname() == "lab1"
+        finally:
+            conn.close()
+    finally:
+        lab_down(LAB_DIR)
+    assert not set(stale) & _netns_list()
 
 
 def test_lab_refuses_without_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

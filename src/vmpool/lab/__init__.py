@@ -1,18 +1,27 @@
 """The vmpool lab: several real libvirt hosts on one machine, and a tiny guest.
 
 ``lab_up``/``lab_down``/``lab_status`` run one ``libvirtd`` per lab host in
-its own mount and UTS namespace; ``build_tiny_image`` makes a kernel plus
+its own network, mount and UTS namespace, wired to a fabric namespace (the
+lab's switch: a management network and a guest network); ``build_tiny_image`` makes a kernel plus
 busybox initramfs that boots under TCG in a few seconds. See docs/lab.md.
 """
 
 from vmpool.lab.hosts import (
     DEFAULT_BASE_PORT,
     DEFAULT_LAB_DIR,
+    FABRIC_GUEST_ADDRESS,
+    GUEST_BRIDGE,
+    GUEST_SUBNET,
+    MGMT_SUBNET,
     LabError,
     LabHost,
+    fabric_netns,
     lab_down,
+    lab_netns,
     lab_status,
     lab_up,
+    netns_exec,
+    netns_ping,
 )
 from vmpool.lab.image import (
     DEFAULT_IMAGE_DIR,
@@ -21,6 +30,8 @@ from vmpool.lab.image import (
     GuestImage,
     SerialLog,
     build_tiny_image,
+    interface_xml,
+    kernel_ip_arg,
     load_image,
     parse_serial_log,
     read_serial_log,
@@ -31,17 +42,27 @@ __all__ = [
     "DEFAULT_BASE_PORT",
     "DEFAULT_IMAGE_DIR",
     "DEFAULT_LAB_DIR",
+    "FABRIC_GUEST_ADDRESS",
+    "GUEST_BRIDGE",
+    "GUEST_SUBNET",
     "HEARTBEAT_PREFIX",
+    "MGMT_SUBNET",
     "READY_LINE",
     "GuestImage",
     "LabError",
     "LabHost",
     "SerialLog",
     "build_tiny_image",
+    "fabric_netns",
+    "interface_xml",
+    "kernel_ip_arg",
     "lab_down",
+    "lab_netns",
     "lab_status",
     "lab_up",
     "load_image",
+    "netns_exec",
+    "netns_ping",
     "parse_serial_log",
     "read_serial_log",
     "tiny_domain_xml",

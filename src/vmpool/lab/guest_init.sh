@@ -14,6 +14,19 @@
 #                        when the disk appears (at boot or hot-plugged), write the
 #                        pattern "VMPOOL-PATTERN-<disk>" over its first MiB once and
 #                        print "VMPOOL-DISK-WRITTEN <disk>"
+#   ip=<client-ip>::<gw-ip>:<netmask>::<device>:off
+#                        the kernel's standard static form (other fields ignored;
+#                        <gw-ip> may be empty, <device> empty means eth0): init brings
+#                        the device up with that address (and a default route via
+#                        <gw-ip>), so the guest answers pings
+#   vmpool.ping=ADDR[,ADDR...]
+#                        every two seconds, ping each ADDR once and print
+#                        "VMPOOL-PING <ADDR> ok" or "VMPOOL-PING <ADDR> fail"
+#
+# With network interfaces (virtio-net NICs), it prints at start and then every two
+# seconds when something changed:
+#   "VMPOOL-NICS <ifname>=<mac>[@<ipv4>/<prefix>] ..."   (all but lo; none: "VMPOOL-NICS")
+# and brings every new interface up (a hot-plugged NIC shows up there).
 #
 # With virtio disks present it also prints, every two seconds,
 #   "VMPOOL-DISKS <disk>:<size in 512-byte sectors>:<md5 of its first MiB> ..."
@@ -31,16 +44,22 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 
 exec </dev/null >/dev/ttyS0 2>&1
 
-# virtio (PCI) and virtio-blk are modules in Debian's kernel.
-for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk; do
+# virtio (PCI), virtio-blk and virtio-net (with its failover helpers) are modules in
+# Debian's kernel.
+for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk \
+    failover net_failover virtio_net; do
     [ -f "/lib/modules/$m.ko" ] && insmod "/lib/modules/$m.ko" 2>/dev/null
 done
 
 dirty_mib=0
 burn_cpu=0
 disk_pattern=""
+net_ip=""
+ping_addrs=""
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
+        ip=*) net_ip="${arg#ip=}" ;;
+        vmpool.ping=*) ping_addrs=$(echo "${arg#vmpool.ping=}" | tr ',' ' ') ;;
         vmpool.dirty_mib=*) dirty_mib="${arg#vmpool.dirty_mib=}" ;;
         vmpool.burn_cpu=*) burn_cpu="${arg#vmpool.burn_cpu=}" ;;
         vmpool.disk_pattern=*) disk_pattern=$(echo "${arg#vmpool.disk_pattern=}" | tr ',' ' ') ;;
@@ -49,6 +68,31 @@ done
 case "$dirty_mib" in
     ''|*[!0-9]*) dirty_mib=0 ;;
 esac
+
+ip link set lo up 2>/dev/null
+
+# ip=<client-ip>:<server-ip>:<gw-ip>:<netmask>:<hostname>:<device>:<autoconf>
+setup_ip() {
+    old_ifs=$IFS
+    IFS=:
+    # shellcheck disable=SC2086
+    set -- $1
+    IFS=$old_ifs
+    client=$1
+    gw=$3
+    mask=${4:-255.255.255.0}
+    dev=${6:-eth0}
+    [ -n "$client" ] || return 0
+    i=0
+    while [ ! -e "/sys/class/net/$dev" ] && [ $i -lt 50 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    ifconfig "$dev" "$client" netmask "$mask" up && touch "/tmp/nic-up-$dev"
+    [ -n "$gw" ] && route add default gw "$gw" 2>/dev/null
+    return 0
+}
+[ -n "$net_ip" ] && setup_ip "$net_ip"
 
 echo "VMPOOL-GUEST-READY"
 
@@ -98,11 +142,43 @@ report_disks() {
     [ -n "$line" ] && echo "VMPOOL-DISKS$line"
 }
 
+last_nics="none yet"
+report_nics() {
+    line=""
+    for d in /sys/class/net/*; do
+        [ -e "$d" ] || continue
+        nic=${d##*/}
+        [ "$nic" = lo ] && continue
+        if [ ! -e "/tmp/nic-up-$nic" ]; then
+            ip link set "$nic" up 2>/dev/null && touch "/tmp/nic-up-$nic"
+        fi
+        addr=$(ip -4 addr show dev "$nic" 2>/dev/null | sed -n 's/.*inet \([0-9.]*\/[0-9]*\).*/\1/p' | head -n 1)
+        line="$line $nic=$(cat "$d/address")${addr:+@$addr}"
+    done
+    if [ "$line" != "$last_nics" ]; then
+        echo "VMPOOL-NICS$line"
+        last_nics=$line
+    fi
+}
+
+ping_peers() {
+    for a in $ping_addrs; do
+        if ping -c 1 -W 1 "$a" >/dev/null 2>&1; then
+            echo "VMPOOL-PING $a ok"
+        else
+            echo "VMPOOL-PING $a fail"
+        fi
+    done
+}
+
+report_nics
 n=0
 while :; do
     n=$((n + 1))
     echo "VMPOOL-HEARTBEAT $n"
     write_patterns
     [ $((n % 2)) -eq 0 ] && report_disks
+    [ $((n % 2)) -eq 0 ] && report_nics
+    [ $((n % 2)) -eq 0 ] && [ -n "$ping_addrs" ] && ping_peers
     sleep 1
 done

@@ -1,20 +1,34 @@
 """Real libvirt hosts on one machine: the lab.
 
-Each lab host is its own ``libvirtd`` in a private mount and UTS namespace
-(``unshare --mount --uts``). Inside it, private folders of the lab dir are
-bind-mounted over ``/etc/libvirt``, ``/run/libvirt``, ``/var/lib/libvirt``,
-``/var/log/libvirt`` and ``/var/cache/libvirt``, and the hostname is set to
-``labN``. Everything else (the root filesystem, the network, ``/dev/kvm``) is
-shared, so a path such as ``<lab_dir>/shared/disk.qcow2`` means the same file
-on every host, like an NFS mount would.
+Each lab host is its own ``libvirtd`` in a private network namespace (made
+persistent with ``ip netns add vmplab<base_port>-labN``) and a private mount
+and UTS namespace (``ip netns exec NS unshare --mount --uts``). Inside it,
+private folders of the lab dir are bind-mounted over ``/etc/libvirt``,
+``/run/libvirt``, ``/var/lib/libvirt``, ``/var/log/libvirt`` and
+``/var/cache/libvirt``, and the hostname is set to ``labN``. The root
+filesystem and ``/dev/kvm`` are shared, so a path such as
+``<lab_dir>/shared/disk.qcow2`` means the same file on every host, like an
+NFS mount would.
 
-Each daemon listens on ``qemu+tcp://127.0.0.1:<port>/system`` without auth,
-has its own host UUID (libvirt refuses to migrate between daemons with the
-same one) and its own range of QEMU migration ports.
+The network: a fabric namespace ``vmplab<base_port>-fabric`` is the lab's
+switch, with two bridges, ``mgmt`` (10.231.0.0/24, management and migration)
+and ``guest`` (10.232.0.0/24, the guests' network; the fabric itself is
+10.232.0.1 there). Each host has ``mgmt0`` (10.231.0.<index>/24, a veth into
+the fabric's ``mgmt``) and the bridge ``vmpbr0`` (no address) whose uplink
+veth ``vmpup0`` goes into the fabric's ``guest``: VMs tapped into ``vmpbr0``
+on any host share one L2 segment. Nothing of it is in the machine's own
+network namespace, so no packet to a private address ever appears there.
+
+vmpool (in the machine's namespace) reaches each daemon over its UNIX socket,
+``qemu+unix:///system?socket=<lab_dir>/hosts/labN/run/libvirt-sock``; the
+source host of a peer-to-peer migration opens the same URI. Migration data
+(QEMU to QEMU, and NBD for disk copies) goes to ``tcp://10.231.0.<index>``.
+Each daemon has its own host UUID (libvirt refuses to migrate between daemons
+with the same one) and its own range of QEMU migration ports.
 
 Layout of the lab dir::
 
-    <lab_dir>/lab.json            state: base port, per host uuid/port/pid/namespace
+    <lab_dir>/lab.json            state: base port, fabric netns, per host uuid/pid/namespaces
     <lab_dir>/lab.lock            flock held while lab_up / lab_down run
     <lab_dir>/shared/             the same folder for every host ("NFS")
     <lab_dir>/hosts/labN/
@@ -23,8 +37,8 @@ Layout of the lab dir::
         etc/ run/ lib/ log/ cache/  bind-mounted over the libvirt folders
         storage/                  private storage folder (disk copies)
 
-Needs root, ``unshare`` (util-linux) and ``libvirtd`` (libvirt-daemon-system,
-qemu-system-x86).
+Needs root, ``unshare`` (util-linux), ``ip`` (iproute2) and ``libvirtd``
+(libvirt-daemon-system, qemu-system-x86).
 """
 
 from __future__ import annotations
@@ -35,8 +49,8 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -57,6 +71,19 @@ MAX_HOSTS = 50
 # getCapabilities()/defineXML(). libvirt checks the copies (QEMU binary ctime,
 # libvirt version, kernel, microcode) and probes again if they are stale.
 CAPS_CACHE_DIR = Path("/var/cache/vmpool-lab/qemu-capabilities")
+
+# The lab's network (see the module docstring and docs/lab.md).
+MGMT_SUBNET = "10.231.0.0/24"  # management and migration network, host N is .N
+GUEST_SUBNET = "10.232.0.0/24"  # the guests' network
+FABRIC_GUEST_ADDRESS = "10.232.0.1"  # the fabric namespace on the guest network
+GUEST_BRIDGE = "vmpbr0"  # in each host's namespace: VMs tap into it
+MGMT_IFNAME = "mgmt0"  # in each host's namespace: its 10.231.0.N
+GUEST_UPLINK = "vmpup0"  # in each host's namespace: vmpbr0's port to the fabric
+FABRIC_MGMT_BRIDGE = "mgmt"
+FABRIC_GUEST_BRIDGE = "guest"
+FABRIC_NAME = "fabric"
+NETNS_PREFIX = "vmplab"
+OWNER_DIR = Path("/run/vmpool-lab")  # netns prefix -> the lab dir that owns it
 
 STATE_FILE = "lab.json"
 LOCK_FILE = "lab.lock"
@@ -107,7 +134,7 @@ if command -v hostname >/dev/null 2>&1; then
 else
     printf '%s' "$name" > /proc/sys/kernel/hostname
 fi
-exec libvirtd --listen -p /run/libvirt/libvirtd.pid
+exec libvirtd -p /run/libvirt/libvirtd.pid
 """
 
 
@@ -119,13 +146,105 @@ class LabError(Exception):
 class LabHost:
     name: str
     index: int
-    uri: str
-    tcp_port: int
+    uri: str  # qemu+unix:///system?socket=<socket_path>
+    socket_path: str
+    netns: str  # the host's network namespace (ip netns exec NETNS ...)
+    fabric_netns: str  # the lab's switch, 10.232.0.1 on the guest network
+    migration_address: str  # 10.231.0.<index>: migration data goes to tcp://ADDRESS
     host_uuid: str
     pid: int | None
     private_dir: str
     shared_dir: str
     migration_ports: tuple[int, int]
+
+    def registration(self) -> dict[str, str]:
+        """The body of ``POST /v1/hosts`` that registers this host with vmpool."""
+        return {
+            "uri": self.uri,
+            "name": self.name,
+            "migration_address": self.migration_address,
+        }
+
+
+def lab_netns(base_port: int, name: str) -> str:
+    """The network namespace of lab host ``name`` (or of the fabric, ``name="fabric"``)
+    of the lab with this base port: ``vmplab<base_port>-<name>``."""
+    return f"{NETNS_PREFIX}{base_port}-{name}"
+
+
+def fabric_netns(base_port: int) -> str:
+    return lab_netns(base_port, FABRIC_NAME)
+
+
+def host_socket_uri(socket_path: str | Path) -> str:
+    return f"qemu+unix:///system?socket={socket_path}"
+
+
+def mgmt_address(index: int) -> str:
+    return f"10.231.0.{index}"
+
+
+def netns_exec(
+    netns: str, args: list[str], timeout: float = 60.0
+) -> subprocess.CompletedProcess[str]:
+    """Run ``args`` inside a lab network namespace (``ip netns exec``); output captured."""
+    return subprocess.run(
+        ["ip", "netns", "exec", netns, *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+# An ICMP echo client (raw socket), run by the Python interpreter inside a namespace:
+# the machine has no ping(8). argv: address count timeout; prints the replies; exit 0
+# if at least one came back.
+_PING_SCRIPT = r"""
+import os, socket, struct, sys, time
+addr, count, timeout = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+def csum(b):
+    if len(b) % 2: b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xFFFF); s += s >> 16
+    return ~s & 0xFFFF
+sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+ident = os.getpid() & 0xFFFF
+got = 0
+for seq in range(1, count + 1):
+    hdr = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + b"vmpool-lab-ping!"
+    pkt = hdr[:2] + struct.pack("!H", csum(hdr)) + hdr[4:]
+    start = time.monotonic()
+    sock.sendto(pkt, (addr, 0))
+    while True:
+        left = timeout - (time.monotonic() - start)
+        if left <= 0: break
+        sock.settimeout(left)
+        try: data, peer = sock.recvfrom(2048)
+        except socket.timeout: break
+        ihl = (data[0] & 15) * 4
+        t, _, _, rid, rseq = struct.unpack("!BBHHH", data[ihl:ihl + 8])
+        if t == 0 and rid == ident and rseq == seq and peer[0] == addr:
+            got += 1
+            print("reply from %s seq=%d %.1f ms" % (addr, seq, (time.monotonic() - start) * 1e3))
+            time.sleep(max(0.0, 0.2 - (time.monotonic() - start)))
+            break
+print("%d/%d replies" % (got, count))
+sys.exit(0 if got else 1)
+"""
+
+
+def netns_ping(
+    netns: str, address: str, count: int = 3, timeout: float = 1.0
+) -> subprocess.CompletedProcess[str]:
+    """Ping ``address`` from inside a lab network namespace (ICMP echo, ``count`` tries of
+    ``timeout`` seconds each); returncode 0 if any reply came back."""
+    return netns_exec(
+        netns,
+        [sys.executable, "-c", _PING_SCRIPT, address, str(count), str(timeout)],
+        timeout=count * (timeout + 1) + 10,
+    )
 
 
 # --------------------------------------------------------------------------
@@ -162,16 +281,31 @@ def lab_up(
                 )
         state["base_port"] = base_port
         (lab_dir / "shared").mkdir(exist_ok=True)
+        _claim_netns_prefix(lab_dir, base_port)
+        state["fabric_netns"] = _ensure_fabric(base_port)
 
         result: list[LabHost] = []
-        # prepare every missing host first (this checks the ports), so a
-        # refusal leaves no daemon behind that lab.json does not know of
+        # prepare every missing host first, so a refusal leaves no daemon
+        # behind that lab.json does not know of
         prepared: list[dict[str, Any]] = []
         for index in range(1, n_hosts + 1):
-            old = hosts_state.get(f"lab{index}", {})
+            name = f"lab{index}"
+            old = hosts_state.get(name, {})
+            netns = lab_netns(base_port, name)
             if _entry_alive(old):
+                if old.get("netns") != netns or not _in_netns(int(old["pid"]), netns):
+                    raise LabError(
+                        f"{name} in {lab_dir} runs outside its network namespace {netns} "
+                        "(started by an older vmpool, or the namespace was deleted): "
+                        "run lab_down first (vmpool lab down)"
+                    )
+                _ensure_host_network(base_port, index)  # repairs missing links
                 continue
+            # a namespace left by a crashed run is kept (QEMU processes of the
+            # dead daemon may still use it) and its links repaired
+            _ensure_host_network(base_port, index)
             entry = _prepare_host(lab_dir, index, base_port)
+            entry["netns"] = netns
             # namespaces of earlier daemons of this host, where QEMU processes
             # may still run: lab_down looks there too
             entry["stale_uts_ns"] = sorted(
@@ -182,7 +316,7 @@ def lab_up(
         try:
             for entry in prepared:
                 name = str(entry["name"])
-                pid = _spawn_daemon(lab_dir, name)
+                pid = _spawn_daemon(lab_dir, name, str(entry["netns"]))
                 entry["pid"] = pid
                 hosts_state[name] = entry
                 started.append((name, pid))
@@ -195,7 +329,7 @@ def lab_up(
             _save_state(lab_dir, state)
 
         for index in range(1, n_hosts + 1):
-            result.append(_to_host(lab_dir, hosts_state[f"lab{index}"]))
+            result.append(_to_host(lab_dir, base_port, hosts_state[f"lab{index}"]))
         return result
 
 
@@ -223,6 +357,19 @@ def lab_down(lab_dir: Path = DEFAULT_LAB_DIR) -> None:
             entry["pid"] = None
             entry["uts_ns"] = None
             entry["stale_uts_ns"] = []
+        if not problems:
+            # deleting a namespace destroys its veths and bridges
+            base_port = state.get("base_port")
+            names = [str(hs["netns"]) for hs in hosts_state.values() if hs.get("netns")]
+            if state.get("fabric_netns"):
+                names.append(str(state["fabric_netns"]))
+            for netns in names:
+                try:
+                    _delete_netns(netns)
+                except LabError as exc:
+                    problems.append(str(exc))
+            if not problems and base_port is not None:
+                _release_netns_prefix(lab_dir, int(base_port))
         _save_state(lab_dir, state)
         if problems:
             raise LabError("; ".join(problems))
@@ -235,7 +382,8 @@ def lab_status(lab_dir: Path = DEFAULT_LAB_DIR) -> list[LabHost]:
     hosts_state: dict[str, dict[str, Any]] = state.get("hosts", {})
     alive = [hs for hs in hosts_state.values() if _entry_alive(hs)]
     alive.sort(key=lambda hs: int(hs["index"]))
-    return [_to_host(lab_dir, hs) for hs in alive]
+    base_port = int(state.get("base_port", DEFAULT_BASE_PORT))
+    return [_to_host(lab_dir, base_port, hs) for hs in alive]
 
 
 # --------------------------------------------------------------------------
@@ -249,9 +397,9 @@ def _require_root() -> None:
 
 def _check_prerequisites() -> None:
     _require_root()
-    missing = [tool for tool in ("unshare", "mount") if shutil.which(tool) is None]
+    missing = [tool for tool in ("unshare", "mount", "ip") if shutil.which(tool) is None]
     if missing:
-        raise LabError(f"{', '.join(missing)} not found: install util-linux and mount")
+        raise LabError(f"{', '.join(missing)} not found: install util-linux, mount and iproute2")
     if shutil.which("libvirtd") is None and not Path("/usr/sbin/libvirtd").exists():
         raise LabError(
             "libvirtd not found: install libvirt-daemon-system and qemu-system-x86 "
@@ -316,16 +464,27 @@ def _migration_ports(tcp_port: int) -> tuple[int, int]:
     return low, low + MIGRATION_PORTS_PER_HOST - 1
 
 
-def _to_host(lab_dir: Path, entry: dict[str, Any]) -> LabHost:
+def _socket_path(lab_dir: Path, name: str) -> Path:
+    return _host_dir(lab_dir, name) / "run" / "libvirt-sock"
+
+
+def _host_uri(lab_dir: Path, name: str) -> str:
+    return host_socket_uri(_socket_path(lab_dir, name))
+
+
+def _to_host(lab_dir: Path, base_port: int, entry: dict[str, Any]) -> LabHost:
     name = str(entry["name"])
-    port = int(entry["tcp_port"])
+    index = int(entry["index"])
     low, high = entry["migration_ports"]
     pid = entry.get("pid")
     return LabHost(
         name=name,
-        index=int(entry["index"]),
-        uri=f"qemu+tcp://127.0.0.1:{port}/system",
-        tcp_port=port,
+        index=index,
+        uri=_host_uri(lab_dir, name),
+        socket_path=str(_socket_path(lab_dir, name)),
+        netns=str(entry.get("netns") or lab_netns(base_port, name)),
+        fabric_netns=fabric_netns(base_port),
+        migration_address=mgmt_address(index),
         host_uuid=str(entry["host_uuid"]),
         pid=int(pid) if pid is not None else None,
         private_dir=str(_host_dir(lab_dir, name) / "storage"),
@@ -423,14 +582,15 @@ def _prepare_host(lab_dir: Path, index: int, base_port: int) -> dict[str, Any]:
         host_uuid = str(uuid.uuid4())
         uuid_file.write_text(host_uuid + "\n")
 
+    # no TCP port any more (the daemon serves its UNIX socket only), but the
+    # port number still picks the host's block of migration ports
     port = base_port + index - 1
     mig_low, mig_high = _migration_ports(port)
-    _check_port_free(port, name)
 
     etc = hdir / "etc"
     if not (etc / ".vmpool-lab").exists():
         _copy_system_etc(etc)
-    _write_libvirtd_conf(etc, port, host_uuid)
+    _write_libvirtd_conf(etc, host_uuid)
     _write_qemu_conf(etc, mig_low, mig_high, index)
 
     # The run dir is kept when a dead daemon is restarted: QEMU processes it
@@ -451,24 +611,12 @@ def _prepare_host(lab_dir: Path, index: int, base_port: int) -> dict[str, Any]:
     return {
         "name": name,
         "index": index,
-        "tcp_port": port,
+        "port": port,
         "host_uuid": host_uuid,
         "migration_ports": [mig_low, mig_high],
         "pid": None,
         "uts_ns": None,
     }
-
-
-def _check_port_free(port: int, name: str) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError as exc:
-            raise LabError(
-                f"cannot start {name}: TCP port {port} on 127.0.0.1 is in use ({exc.strerror}); "
-                "stop what holds it or choose another base port"
-            ) from exc
 
 
 def _copy_system_etc(etc: Path) -> None:
@@ -512,16 +660,15 @@ def _set_conf(path: Path, source: Path, settings: dict[str, str]) -> None:
     path.write_text("\n".join(out) + "\n")
 
 
-def _write_libvirtd_conf(etc: Path, port: int, host_uuid: str) -> None:
+def _write_libvirtd_conf(etc: Path, host_uuid: str) -> None:
+    # no TCP or TLS listener (libvirtd runs without --listen): vmpool and the
+    # other hosts use the UNIX socket, which only root may open
     _set_conf(
         etc / "libvirtd.conf",
         Path("/etc/libvirt/libvirtd.conf"),
         {
             "listen_tls": "0",
-            "listen_tcp": "1",
-            "tcp_port": f'"{port}"',
-            "listen_addr": '"127.0.0.1"',
-            "auth_tcp": '"none"',
+            "listen_tcp": "0",
             "auth_unix_rw": '"none"',
             "host_uuid": f'"{host_uuid}"',
         },
@@ -546,6 +693,10 @@ def _write_qemu_conf(etc: Path, mig_low: int, mig_high: int, index: int) -> None
             # two hosts would otherwise create the same cgroup for a
             # migrating domain (machine/qemu-<id>-<name>)
             "cgroup_controllers": "[ ]",
+            # the destination QEMU (and its NBD server for disk copies) listens on
+            # the host's mgmt address, which it also tells the source to use
+            "migration_address": f'"{mgmt_address(index)}"',
+            "migration_host": f'"{mgmt_address(index)}"',
             "migration_port_min": str(mig_low),
             "migration_port_max": str(mig_high),
             "remote_display_port_min": str(display_low),
@@ -556,7 +707,7 @@ def _write_qemu_conf(etc: Path, mig_low: int, mig_high: int, index: int) -> None
     )
 
 
-def _spawn_daemon(lab_dir: Path, name: str) -> int:
+def _spawn_daemon(lab_dir: Path, name: str, netns: str) -> int:
     """Start the host's libvirtd detached; returns its pid.
 
     A throw-away shell starts ``unshare ... libvirtd`` in the background and
@@ -566,6 +717,10 @@ def _spawn_daemon(lab_dir: Path, name: str) -> int:
     hdir = _host_dir(lab_dir, name)
     log_path = hdir / "libvirtd.log"
     args: list[str] = [
+        "ip",
+        "netns",
+        "exec",
+        netns,
         "unshare",
         "--mount",
         "--uts",
@@ -607,8 +762,7 @@ def _spawn_daemon(lab_dir: Path, name: str) -> int:
 def _wait_ready(lab_dir: Path, name: str, entry: dict[str, Any], pid: int) -> None:
     import libvirt
 
-    port = int(entry["tcp_port"])
-    uri = f"qemu+tcp://127.0.0.1:{port}/system"
+    uri = _host_uri(lab_dir, name)
     log_path = _host_dir(lab_dir, name) / "libvirtd.log"
     deadline = time.monotonic() + START_TIMEOUT_S
     last_error = "no answer"
@@ -617,9 +771,7 @@ def _wait_ready(lab_dir: Path, name: str, entry: dict[str, Any], pid: int) -> No
             raise LabError(
                 f"libvirtd of {name} exited while starting; tail of {log_path}:\n{_tail(log_path)}"
             )
-        # the daemon creates its UNIX socket together with the TCP listener;
-        # waiting for the file avoids probing the TCP port (which it logs)
-        if (_host_dir(lab_dir, name) / "run" / "libvirt-sock").exists():
+        if _socket_path(lab_dir, name).exists():
             try:
                 conn = libvirt.open(uri)
             except libvirt.libvirtError as exc:
@@ -667,7 +819,7 @@ def _warm_capabilities(lab_dir: Path, names: list[str], hosts_state: dict[str, A
     import libvirt
 
     for i, name in enumerate(names):
-        uri = f"qemu+tcp://127.0.0.1:{int(hosts_state[name]['tcp_port'])}/system"
+        uri = _host_uri(lab_dir, name)
         try:
             conn = libvirt.open(uri)
             try:
@@ -683,6 +835,156 @@ def _warm_capabilities(lab_dir: Path, names: list[str], hosts_state: dict[str, A
                 _copy_caps(probed, _caps_dir(lab_dir, other), overwrite=True)
             with contextlib.suppress(OSError):
                 _copy_caps(probed, CAPS_CACHE_DIR, overwrite=True)
+
+
+# --------------------------------------------------------------------------
+# network namespaces
+
+
+def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    res = subprocess.run(
+        ["ip", *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if check and res.returncode != 0:
+        raise LabError(f"ip {' '.join(args)} failed: {res.stderr.strip() or res.stdout.strip()}")
+    return res
+
+
+def _netns_path(netns: str) -> Path:
+    return Path("/run/netns") / netns
+
+
+def _netns_id(netns: str) -> str | None:
+    """``net:[inode]`` of a named namespace, as /proc/PID/ns/net reads for its processes."""
+    try:
+        return f"net:[{os.stat(_netns_path(netns)).st_ino}]"
+    except OSError:
+        return None
+
+
+def _in_netns(pid: int, netns: str) -> bool:
+    ns = _netns_id(netns)
+    return ns is not None and _ns_id(pid, "net") == ns
+
+
+def _ensure_netns(netns: str) -> None:
+    if _netns_id(netns) is None:
+        _ip("netns", "add", netns)
+    _ip("-n", netns, "link", "set", "lo", "up")
+
+
+def _has_link(netns: str, ifname: str) -> bool:
+    return _ip("-n", netns, "link", "show", "dev", ifname, check=False).returncode == 0
+
+
+def _ensure_bridge(netns: str, ifname: str) -> None:
+    if not _has_link(netns, ifname):
+        # no STP and no forward delay: a port forwards as soon as it is up
+        _ip("-n", netns, "link", "add", ifname, "type", "bridge", "stp_state", "0")
+        _ip("-n", netns, "link", "set", ifname, "type", "bridge", "forward_delay", "0")
+    _ip("-n", netns, "link", "set", ifname, "up")
+
+
+def _ensure_veth(netns: str, ifname: str, fabric: str, peer: str, fabric_bridge: str) -> None:
+    """A veth ``ifname`` in ``netns`` whose peer ``peer`` is a port of the fabric's bridge."""
+    if not _has_link(netns, ifname):
+        # a leftover peer would block the name (a veth pair normally goes as a whole)
+        if _has_link(fabric, peer):
+            _ip("-n", fabric, "link", "del", peer)
+        _ip(
+            "-n",
+            netns,
+            "link",
+            "add",
+            ifname,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            peer,
+            "netns",
+            fabric,
+        )
+    _ip("-n", fabric, "link", "set", peer, "master", fabric_bridge, "up")
+    _ip("-n", netns, "link", "set", ifname, "up")
+
+
+def _ensure_fabric(base_port: int) -> str:
+    """The lab's switch: bridges ``mgmt`` and ``guest`` (10.232.0.1/24) in the fabric
+    namespace. Existing parts are kept."""
+    fabric = fabric_netns(base_port)
+    _ensure_netns(fabric)
+    _ensure_bridge(fabric, FABRIC_MGMT_BRIDGE)
+    _ensure_bridge(fabric, FABRIC_GUEST_BRIDGE)
+    _ip("-n", fabric, "addr", "replace", f"{FABRIC_GUEST_ADDRESS}/24", "dev", FABRIC_GUEST_BRIDGE)
+    return fabric
+
+
+def _ensure_host_network(base_port: int, index: int) -> str:
+    """Host ``labN``'s namespace with ``mgmt0`` (10.231.0.N/24) and the bridge ``vmpbr0``
+    uplinked into the fabric's guest bridge. Existing parts are kept."""
+    name = f"lab{index}"
+    netns = lab_netns(base_port, name)
+    fabric = fabric_netns(base_port)
+    _ensure_netns(netns)
+    _ensure_veth(netns, MGMT_IFNAME, fabric, f"{name}-mgmt", FABRIC_MGMT_BRIDGE)
+    _ip("-n", netns, "addr", "replace", f"{mgmt_address(index)}/24", "dev", MGMT_IFNAME)
+    _ensure_bridge(netns, GUEST_BRIDGE)
+    _ensure_veth(netns, GUEST_UPLINK, fabric, f"{name}-guest", FABRIC_GUEST_BRIDGE)
+    _ip("-n", netns, "link", "set", GUEST_UPLINK, "master", GUEST_BRIDGE, "up")
+    return netns
+
+
+def _delete_netns(netns: str) -> None:
+    """Kill what still runs in the namespace, then delete it (with its links)."""
+    ns = _netns_id(netns)
+    if ns is None:
+        return
+    for pid in _processes_in_ns("net", ns):
+        _kill(pid, timeout=5)
+    left = _processes_in_ns("net", ns)
+    if left:
+        raise LabError(f"processes {left} in network namespace {netns} survived SIGKILL")
+    _ip("netns", "del", netns)
+
+
+def _owner_file(base_port: int) -> Path:
+    return OWNER_DIR / f"{NETNS_PREFIX}{base_port}.owner"
+
+
+def _claim_netns_prefix(lab_dir: Path, base_port: int) -> None:
+    """The namespace names come from the base port: refuse a second lab dir on the same
+    base port while the first one has hosts running."""
+    owner = _owner_file(base_port)
+    try:
+        other = Path(owner.read_text().strip())
+    except OSError:
+        other = lab_dir
+    if other != lab_dir:
+        try:
+            other_state = _load_state(other)
+        except LabError:
+            other_state = {}
+        if other_state.get("base_port") == base_port and any(
+            _entry_alive(hs) for hs in other_state.get("hosts", {}).values()
+        ):
+            raise LabError(
+                f"the lab in {other} runs with base port {base_port} (network namespaces "
+                f"{lab_netns(base_port, '*')}): choose another base port or stop that lab"
+            )
+    OWNER_DIR.mkdir(parents=True, exist_ok=True)
+    owner.write_text(f"{lab_dir}\n")
+
+
+def _release_netns_prefix(lab_dir: Path, base_port: int) -> None:
+    owner = _owner_file(base_port)
+    with contextlib.suppress(OSError):
+        if Path(owner.read_text().strip()) == lab_dir:
+            owner.unlink()
 
 
 # --------------------------------------------------------------------------
@@ -735,9 +1037,8 @@ def _stop_host(lab_dir: Path, name: str, entry: dict[str, Any]) -> None:
     if _entry_alive(entry):
         assert pid is not None
         uts = uts or _ns_id(int(pid), "uts")
-        port = int(entry["tcp_port"])
         # problems are not fatal: whatever QEMU is left is killed below
-        _destroy_domains(f"qemu+tcp://127.0.0.1:{port}/system")
+        _destroy_domains(_host_uri(lab_dir, name))
         _kill(int(pid))
     elif pid:
         _reap(int(pid))

@@ -4,7 +4,9 @@ The guest is Debian's kernel (the package ``linux-image-amd64`` depends on)
 plus an initramfs holding a static busybox and ``/init`` (``guest_init.sh``
 beside this file). It needs no disk and no network, boots in a few seconds
 under TCG, prints ``VMPOOL-GUEST-READY`` and then ``VMPOOL-HEARTBEAT <n>``
-every second on its serial port.
+every second on its serial port. With virtio NICs (``nics=`` of
+``tiny_domain_xml``, on the lab's guest bridge) and ``ip=`` it is on the lab's
+guest network and answers pings; it reports its NICs as ``VMPOOL-NICS``.
 
 Files made by ``build_tiny_image(image_dir, name)``::
 
@@ -31,11 +33,11 @@ import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from vmpool.lab.hosts import LabError
+from vmpool.lab.hosts import GUEST_BRIDGE, LabError
 
 DEFAULT_IMAGE_DIR = Path("/var/lib/vmpool/images")
 DEFAULT_CMDLINE = "console=ttyS0 quiet panic=-1"
@@ -43,7 +45,9 @@ KERNEL_META_PACKAGE = "linux-image-amd64"
 BUSYBOX_PACKAGE = "busybox-static"
 READY_LINE = "VMPOOL-GUEST-READY"
 HEARTBEAT_PREFIX = "VMPOOL-HEARTBEAT"
-IMAGE_FORMAT = 2  # 2: virtio modules in the initramfs
+IMAGE_FORMAT = 3  # 2: virtio modules in the initramfs; 3: virtio-net too
+NICS_PREFIX = "VMPOOL-NICS"
+PING_PREFIX = "VMPOOL-PING"
 # Loaded by the guest's init, in this order (Debian builds them as modules).
 GUEST_MODULES = (
     "virtio_ring",
@@ -52,6 +56,9 @@ GUEST_MODULES = (
     "virtio_pci_modern_dev",
     "virtio_pci",
     "virtio_blk",
+    "failover",
+    "net_failover",
+    "virtio_net",
 )
 
 
@@ -71,6 +78,12 @@ class SerialLog:
     last_heartbeat: int | None  # highest VMPOOL-HEARTBEAT counter seen
     heartbeats: int  # number of heartbeat lines
     kernel_crashed: bool = False  # an oops or panic of the guest kernel was printed
+    # the last VMPOOL-NICS report: interface -> MAC (None: no report yet), and
+    # interface -> IPv4 address with prefix for those that have one
+    nics: dict[str, str] | None = None
+    nic_addresses: dict[str, str] = field(default_factory=dict)
+    # the last VMPOOL-PING result per address (vmpool.ping=): True if it answered
+    pings: dict[str, bool] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------
@@ -294,6 +307,9 @@ def _extract_kernel(deb: Path, dest: Path) -> tuple[Path, list[Path]]:
             "./boot/vmlinuz-*",
             "./lib/modules/*/kernel/drivers/virtio/*.ko",
             "./lib/modules/*/kernel/drivers/block/virtio_blk.ko",
+            "./lib/modules/*/kernel/drivers/net/virtio_net.ko",
+            "./lib/modules/*/kernel/drivers/net/net_failover.ko",
+            "./lib/modules/*/kernel/net/core/failover.ko",
         ],
         stdin=fsys.stdout,
         capture_output=True,
@@ -378,18 +394,33 @@ def tiny_domain_xml(
     dirty_mib: int = 0,
     burn_cpu: bool = False,
     domain_uuid: str | None = None,
+    nics: Sequence[str] = (),
+    bridge: str = GUEST_BRIDGE,
+    ip: str | None = None,
+    ping: Sequence[str] = (),
 ) -> str:
     """Domain XML for the tiny guest under TCG (``type='qemu'``, machine pc).
 
     ``serial_log`` receives the guest's serial console (appended, so it
     survives migration); put it in the lab's shared dir so it is the same
-    file on every host.
+    file on every host. ``nics``: MAC addresses of virtio NICs on ``bridge``
+    (the lab's guest bridge by default); ``ip``: the kernel's ``ip=`` value,
+    e.g. ``kernel_ip_arg("10.232.0.21")``; ``ping``: addresses the guest pings
+    every two seconds (``SerialLog.pings``).
     """
     cmdline = image.cmdline
     if dirty_mib > 0:
         cmdline += f" vmpool.dirty_mib={int(dirty_mib)}"
     if burn_cpu:
         cmdline += " vmpool.burn_cpu=1"
+    if ip is not None:
+        if not re.fullmatch(r"[0-9A-Za-z.:_-]+", ip):
+            raise LabError(f"bad ip= value {ip!r}")
+        cmdline += f" ip={ip}"
+    if ping:
+        if not all(re.fullmatch(r"[0-9A-Za-z.:-]+", a) for a in ping):
+            raise LabError(f"bad ping addresses {list(ping)!r}")
+        cmdline += " vmpool.ping=" + ",".join(ping)
 
     dom = ET.Element("domain", type="qemu")
     ET.SubElement(dom, "name").text = name
@@ -415,21 +446,59 @@ def tiny_domain_xml(
     console = ET.SubElement(devices, "console", type="file")
     ET.SubElement(console, "source", path=str(serial_log), append="on")
     ET.SubElement(console, "target", type="serial", port="0")
+    for mac in nics:
+        devices.append(ET.fromstring(interface_xml(mac, bridge)))
     ET.SubElement(devices, "controller", type="usb", model="none")
     ET.SubElement(devices, "memballoon", model="none")
     return ET.tostring(dom, encoding="unicode")
 
 
+def interface_xml(mac: str, bridge: str = GUEST_BRIDGE) -> str:
+    """A virtio NIC on a host bridge (by default the lab's guest bridge), for the domain
+    XML or for a hot-plug (``dom.attachDeviceFlags``)."""
+    if not re.fullmatch(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}", mac):
+        raise LabError(f"bad MAC address {mac!r}")
+    iface = ET.Element("interface", type="bridge")
+    ET.SubElement(iface, "mac", address=mac.lower())
+    ET.SubElement(iface, "source", bridge=bridge)
+    ET.SubElement(iface, "model", type="virtio")
+    return ET.tostring(iface, encoding="unicode")
+
+
+def kernel_ip_arg(address: str, prefix: int = 24, gateway: str = "", device: str = "") -> str:
+    """The kernel's static ``ip=`` value the tiny guest understands:
+    ``<client-ip>::<gw-ip>:<netmask>::<device>:off``."""
+    bits = (0xFFFFFFFF << (32 - prefix)) & 0xFFFFFFFF if prefix else 0
+    mask = ".".join(str((bits >> s) & 0xFF) for s in (24, 16, 8, 0))
+    return f"{address}::{gateway}:{mask}::{device}:off"
+
+
 _HEARTBEAT_RE = re.compile(rf"{HEARTBEAT_PREFIX} (\d+)")
+_NICS_RE = re.compile(rf"^{NICS_PREFIX}((?: \S+)*)\s*$", re.MULTILINE)
+_PING_RE = re.compile(rf"^{PING_PREFIX} (\S+) (ok|fail)\s*$", re.MULTILINE)
 
 
 def parse_serial_log(text: str) -> SerialLog:
     beats = [int(m.group(1)) for m in _HEARTBEAT_RE.finditer(text)]
+    nics: dict[str, str] | None = None
+    addresses: dict[str, str] = {}
+    reports = _NICS_RE.findall(text)
+    if reports:
+        nics = {}
+        for item in reports[-1].split():
+            ifname, _, rest = item.partition("=")
+            mac, _, addr = rest.partition("@")
+            nics[ifname] = mac
+            if addr:
+                addresses[ifname] = addr
     return SerialLog(
         ready_count=text.count(READY_LINE),
         last_heartbeat=max(beats) if beats else None,
         heartbeats=len(beats),
         kernel_crashed=any(m in text for m in _CRASH_MARKERS),
+        nics=nics,
+        nic_addresses=addresses,
+        pings={m.group(1): m.group(2) == "ok" for m in _PING_RE.finditer(text)},
     )
 
 
