@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     serial_log_dir: Path | None = Field(
         default=None, description="guest serial logs; data_dir/serial if unset"
     )
+    mac_prefix: str = Field(
+        default="52:54:00",
+        pattern=r"^[0-9a-f]{2}(:[0-9a-f]{2}){0,4}$",
+        description="the first bytes of the MAC addresses vmpool hands out (QEMU's by default)",
+    )
     sync_interval_s: float = Field(default=3.0, gt=0)
     sync_enabled: bool = True
     host_backoff_max_s: float = Field(default=300.0, gt=0)

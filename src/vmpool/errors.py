@@ -49,6 +49,12 @@ class InvalidTransition(InvalidState):
     """An entity was asked for a change its state does not allow (its transition table)."""
 
 
+class Exhausted(Conflict):
+    """A finite supply is used up (MAC addresses of a prefix, a subnet's addresses)."""
+
+    code = "exhausted"
+
+
 class NoCapacity(Conflict):
     code = "no_capacity"
 

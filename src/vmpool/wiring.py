@@ -72,6 +72,7 @@ def build_runtime(settings: Settings, connector: HypervisorConnector | None = No
         host_uri_policy=host_uri_policy(settings),
         image_store=FileImageStore(settings.effective_image_store_dir),
         max_image_bytes=settings.max_image_bytes,
+        mac_prefix=settings.mac_prefix,
     )
     # The runner and the context point at each other: build one, then the other.
     runner = MigrationRunner(ctx, poll_s=settings.migration_poll_s)

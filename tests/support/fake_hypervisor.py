@@ -43,11 +43,14 @@ from vmpool.domain.ports import (
     DomainLoad,
     DomainSpec,
     HostInventory,
+    HostNetworks,
     Hypervisor,
     HypervisorConnector,
     JobProgress,
     LoadSample,
     MigrationRequest,
+    NetworkSpec,
+    NicSpec,
     PowerState,
 )
 from vmpool.errors import (
@@ -87,6 +90,7 @@ class FakeDomain:
     spec: DomainSpec | None = None  # None for a domain defined outside vmpool
     disk_path: str | None = None
     data_disks: dict[str, str] = field(default_factory=dict)  # target (vdb...) -> volume path
+    nics: dict[str, NicSpec] = field(default_factory=dict)  # MAC -> the NIC
     incoming: bool = False  # the target's side of a migration in flight
     boots: int = 0
     reboots: int = 0
@@ -196,6 +200,9 @@ class FakeHost:
         self.backings: dict[str, tuple[str, DiskFormat]] = {}  # overlay path -> its base
         self.uploaded: dict[str, bytes] = {}  # volume path -> the bytes uploaded into it
         self.guest_holds_disks = False  # a guest that never releases a hot-unplugged disk
+        self.guest_holds_nics = False  # a guest that never releases a hot-unplugged NIC
+        self.bridges: set[str] = {"br0"}  # the host's Linux bridges
+        self.libvirt_networks: dict[str, NetworkSpec] = {}  # active libvirt networks by name
         self.calls: list[str] = []  # every port method called, in order
         self.migration_requests: list[MigrationRequest] = []  # every migrate asked of it
         self._fail_next: dict[str, VmpoolError] = {}
@@ -273,6 +280,7 @@ class FakeHost:
                 existing.vcpus, existing.memory_mib = spec.vcpus, spec.memory_mib
                 existing.domain_type, existing.disk_path = spec.domain_type, spec.disk_path
                 existing.vmpool_vm_id = spec.vm_id
+                existing.nics = {n.mac: n for n in spec.nics}
                 return
             self.domains[spec.uuid] = FakeDomain(
                 uuid=spec.uuid,
@@ -284,6 +292,19 @@ class FakeHost:
                 vmpool_vm_id=spec.vm_id,
                 spec=spec,
                 disk_path=spec.disk_path,
+                nics={n.mac: n for n in spec.nics},
+            )
+
+    def _check_nic_source(self, nic: NicSpec) -> None:
+        """As libvirt when QEMU starts or a NIC is plugged: its bridge or network must exist."""
+        if nic.bridge is not None and nic.bridge not in self.bridges:
+            raise HypervisorFailure(
+                f"Cannot get interface MTU on '{nic.bridge}': No such device", uri=self._uri
+            )
+        if nic.network is not None and nic.network not in self.libvirt_networks:
+            raise HypervisorFailure(
+                f"Network not found: no network with matching name '{nic.network}'",
+                uri=self._uri,
             )
 
     def start(self, uuid: str) -> None:
@@ -297,6 +318,8 @@ class FakeHost:
                     f"Cannot access storage file '{dom.disk_path}': No such file or directory",
                     uri=self._uri,
                 )
+            for nic in dom.nics.values():
+                self._check_nic_source(nic)
             dom.state = PowerState.RUNNING
             dom.boots += 1
 
@@ -417,6 +440,45 @@ class FakeHost:
                     f"the guest did not release disk {target}; try again", uri=self._uri
                 )
             dom.data_disks.pop(target, None)
+
+    def attach_nic(self, uuid: str, nic: NicSpec) -> None:
+        with self._cond:
+            self._enter("attach_nic")
+            dom = self._get(uuid)
+            if nic.mac in dom.nics:
+                raise HypervisorOperationInvalid(
+                    f"operation failed: device is already in the domain configuration "
+                    f"(MAC {nic.mac})",
+                    uri=self._uri,
+                )
+            if dom.active:
+                self._check_nic_source(nic)
+            dom.nics[nic.mac] = nic
+
+    def detach_nic(self, uuid: str, nic: NicSpec) -> None:
+        with self._cond:
+            self._enter("detach_nic")
+            dom = self._get(uuid)
+            if dom.active and self.guest_holds_nics and nic.mac in dom.nics:
+                raise HypervisorOperationInvalid(
+                    f"the guest did not release NIC {nic.mac}; try again", uri=self._uri
+                )
+            dom.nics.pop(nic.mac, None)
+
+    def host_networks(self) -> HostNetworks:
+        with self._cond:
+            self._enter("host_networks")
+            return HostNetworks(frozenset(self.bridges), frozenset(self.libvirt_networks))
+
+    def ensure_network(self, spec: NetworkSpec) -> None:
+        with self._cond:
+            self._enter("ensure_network")
+            self.libvirt_networks.setdefault(spec.name, spec)
+
+    def remove_network(self, name: str) -> None:
+        with self._cond:
+            self._enter("remove_network")
+            self.libvirt_networks.pop(name, None)
 
     def resize_disk(self, uuid: str, path: str, target: str, gib: int) -> None:
         with self._cond:
@@ -756,6 +818,8 @@ class FakeHost:
                     uri=self._uri,
                 )
             self._check_storage(dom, request, target)
+            for nic in dom.nics.values():
+                target._check_nic_source(nic)  # as the target's QEMU starts
             if request.max_downtime_ms is not None:
                 dom.max_downtime_ms = request.max_downtime_ms
                 dom.downtimes_set.append(request.max_downtime_ms)
@@ -785,6 +849,7 @@ class FakeHost:
                 vmpool_vm_id=dom.vmpool_vm_id,
                 spec=dom.spec,
                 disk_path=dom.disk_path,
+                nics=dict(dom.nics),
                 incoming=True,
                 job=job,
             )

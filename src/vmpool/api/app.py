@@ -18,6 +18,7 @@ from vmpool.api.routes import (
     hosts,
     images,
     migrations,
+    networks,
     plans,
     pools,
     vms,
@@ -37,6 +38,8 @@ def create_app(ctx: ServiceContext | None, lifespan: Lifespan | None = None) -> 
     app.state.ctx = ctx
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
-    for module in (health, hosts, vms, disks, images, migrations, pools, plans, groups, events):
+    for module in (
+        health, hosts, vms, disks, networks, images, migrations, pools, plans, groups, events,
+    ):  # fmt: skip
         app.include_router(module.router)
     return app

@@ -13,6 +13,7 @@ from vmpool.domain.host_uri import HOST_URI_PATTERN, MAX_URI_LENGTH
 from vmpool.domain.limits import MAX_ID
 from vmpool.domain.model import GroupPolicy, PlacementStrategy, RebalanceMode
 from vmpool.domain.names import FOLDER_PATTERN, NAME_PATTERN, TRAIT_PATTERN
+from vmpool.domain.network import BRIDGE_PATTERN, MAX_NICS
 from vmpool.domain.seed import MAX_NETWORK_CONFIG, MAX_SSH_KEYS, MAX_USER_DATA, SSH_KEY_PATTERN
 
 # Ids are INTEGER columns: 32-bit on PostgreSQL, so nothing has a larger one.
@@ -58,6 +59,16 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
+MigrationAddress = Annotated[
+    str,
+    Field(
+        max_length=255,
+        pattern=r"^[A-Za-z0-9.:\[\]-]+$",
+        description="address other hosts send migration data to (default: the URI's host)",
+    ),
+]
+
+
 class HostCreate(Strict):
     uri: str = Field(
         max_length=MAX_URI_LENGTH,
@@ -68,6 +79,7 @@ class HostCreate(Strict):
     )
     name: str | None = Field(default=None, max_length=63, pattern=NAME_PATTERN)
     pool_id: DbId | None = None
+    migration_address: MigrationAddress | None = None
 
 
 class ResourcesOut(Out):
@@ -122,6 +134,7 @@ class HostOut(Out):
     domain_types: list[str] = Field(description="kvm and/or qemu (TCG)")
     traits: list[str] = Field(description="discovered from libvirt, plus operator_traits")
     operator_traits: list[str]
+    networks: list[str] = Field(description="the networks it offers NICs, as the sync found")
     overrides: HostOverridesOut
     cpu_model: str
     libvirt_version: str
@@ -145,6 +158,84 @@ class HostOut(Out):
 
 class HostList(BaseModel):
     items: list[HostOut]
+
+
+MacAddress = Annotated[
+    str,
+    Field(
+        min_length=17,
+        max_length=17,
+        pattern=r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",
+        description="unicast; vmpool hands one out if none is given",
+        examples=["52:54:00:12:34:56"],
+    ),
+]
+
+
+class NicCreate(Strict):
+    network: str = Field(max_length=63, pattern=NAME_PATTERN, description="a network's name")
+    mac: MacAddress | None = None
+    ipv4: str | None = Field(
+        default=None,
+        max_length=15,
+        description="an address of the network's IPv4 subnet; "
+        "vmpool hands out the lowest free one if none is given",
+    )
+    ipv6: str | None = Field(default=None, max_length=39)
+    model: Literal["virtio", "e1000", "rtl8139"] = "virtio"
+
+
+class NicOut(Out):
+    id: int
+    vm_id: int
+    network: str
+    mac: str
+    model: str
+    ipv4: str | None
+    ipv6: str | None
+    state: str = Field(description="attaching, attached or detaching")
+    last_error: str | None
+
+
+class NicList(BaseModel):
+    items: list[NicOut]
+
+
+class NetworkCreate(Strict):
+    name: str = Field(max_length=63, pattern=NAME_PATTERN, examples=["lab"])
+    kind: Literal["bridge", "libvirt"] = Field(
+        description="bridge: a Linux bridge the hosts have; libvirt: a libvirt network vmpool "
+        "defines on every host"
+    )
+    bridge: str | None = Field(
+        default=None, max_length=15, pattern=BRIDGE_PATTERN, description="kind bridge: its name"
+    )
+    mode: Literal["isolated", "routed"] | None = Field(
+        default=None, description="kind libvirt: isolated (default) or routed by the host"
+    )
+    ipv4_cidr: str | None = Field(default=None, max_length=18, examples=["10.232.0.0/24"])
+    ipv4_gateway: str | None = Field(default=None, max_length=15)
+    ipv6_cidr: str | None = Field(default=None, max_length=43)
+    ipv6_gateway: str | None = Field(default=None, max_length=39)
+
+
+class NetworkOut(Out):
+    id: int
+    name: str
+    kind: str
+    bridge: str = Field(description="the Linux bridge NICs join (vmpn<id> for kind libvirt)")
+    mode: str | None
+    ipv4_cidr: str | None
+    ipv4_gateway: str | None
+    ipv6_cidr: str | None
+    ipv6_gateway: str | None
+    hosts: list[str] = Field(description="the hosts that offer it, as last found")
+    nic_count: int
+    created_at: datetime
+
+
+class NetworkList(BaseModel):
+    items: list[NetworkOut]
 
 
 class VmCreate(Strict):
@@ -190,7 +281,13 @@ class VmCreate(Strict):
         default_factory=list, max_length=MAX_SSH_KEYS, description="public keys, via meta-data"
     )
     network_config: str | None = Field(
-        default=None, max_length=MAX_NETWORK_CONFIG, description="cloud-init network-config"
+        default=None,
+        max_length=MAX_NETWORK_CONFIG,
+        description="cloud-init network-config; by default, for a VM booted from a catalog "
+        "image, vmpool writes one with its NICs' addresses",
+    )
+    nics: list[NicCreate] = Field(
+        default_factory=list, max_length=MAX_NICS, description="network interfaces, in order"
     )
 
 
@@ -216,6 +313,7 @@ class VmOut(Out):
     state_changed_at: datetime
     last_error: str | None
     created_at: datetime
+    nics: list[NicOut]
 
 
 class ImageOut(Out):
@@ -402,12 +500,7 @@ class HostUpdate(Strict):
     operator_traits: list[Annotated[str, Field(max_length=63, pattern=TRAIT_PATTERN)]] | None = (
         Field(default=None, max_length=64, description="traits set by an operator, e.g. gpu:a100")
     )
-    migration_address: str | None = Field(
-        default=None,
-        max_length=255,
-        pattern=r"^[A-Za-z0-9.:\[\]-]+$",
-        description="address other hosts send migration data to",
-    )
+    migration_address: MigrationAddress | None = None
     local_disk_path: str | None = Field(default=None, max_length=255, pattern=FOLDER_PATTERN)
     shared_disk_path: str | None = Field(
         default=None,

@@ -162,6 +162,7 @@ class PlacementHost:
     arch: str = "x86_64"
     domain_types: frozenset[DomainType] = frozenset({DomainType.QEMU})
     traits: frozenset[str] = frozenset()
+    networks: frozenset[str] = frozenset()  # the networks it offers NICs, by name
 
     @property
     def free(self) -> Resources:
@@ -181,6 +182,7 @@ def make_placement_host(
     arch: str = "x86_64",
     domain_types: frozenset[DomainType] = frozenset({DomainType.QEMU}),
     traits: frozenset[str] = frozenset(),
+    networks: frozenset[str] = frozenset(),
 ) -> PlacementHost:
     """A placement host from raw figures: `dedicated_use` is what guaranteed VMs asked for."""
     cpu_ratio = _pick(overrides.cpu_allocation_ratio, policy.cpu_allocation_ratio)
@@ -201,6 +203,7 @@ def make_placement_host(
         arch=arch,
         domain_types=domain_types,
         traits=traits,
+        networks=networks,
     )
 
 
@@ -232,6 +235,7 @@ class PlacementRequirements:
     arch: str | None = None
     domain_type: DomainType | None = None
     required_traits: frozenset[str] = frozenset()
+    networks: frozenset[str] = frozenset()  # of its NICs: every host it runs on offers them
     allowed_hosts: frozenset[str] | None = None
     excluded_hosts: frozenset[str] = field(default_factory=frozenset)
     group: GroupRule | None = None

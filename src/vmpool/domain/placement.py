@@ -33,6 +33,7 @@ FILTER_ORDER = (
     "architecture",
     "domain_type",
     "traits",
+    "networks",
     "affinity",
     "anti_affinity",
     "capacity",
@@ -79,6 +80,8 @@ def _filter_reason(host: PlacementHost, req: PlacementRequirements) -> str | Non
         return "domain_type"
     if req.required_traits and not req.required_traits <= host.traits:
         return "traits"
+    if req.networks and not req.networks <= host.networks:
+        return "networks"
     group = req.group
     if group is not None and group.hard:
         here = len(group.members_on.get(host.name, ()))
@@ -90,12 +93,14 @@ def _filter_reason(host: PlacementHost, req: PlacementRequirements) -> str | Non
 
 def meets_requirements(host: PlacementHost, req: PlacementRequirements) -> bool:
     """Whether `host` can run the VM at all, whatever its state, load or group: the allowed
-    hosts, architecture, domain type and traits (what the rebalance planner must keep)."""
+    hosts, architecture, domain type, traits and networks (what the rebalance planner must
+    keep)."""
     return (
         (req.allowed_hosts is None or host.name in req.allowed_hosts)
         and (req.arch is None or host.arch == req.arch)
         and (req.domain_type is None or req.domain_type in host.domain_types)
         and req.required_traits <= host.traits
+        and req.networks <= host.networks
     )
 
 
@@ -106,6 +111,7 @@ def _needs_full_filter(req: PlacementRequirements) -> bool:
         or req.arch is not None
         or req.domain_type is not None
         or req.required_traits
+        or req.networks
         or (req.group is not None and req.group.hard)
     )
 
@@ -253,6 +259,9 @@ def _reason(name: str, hosts: list[PlacementHost], req: PlacementRequirements) -
     if name == "traits":
         missing = sorted(set().union(*(req.required_traits - h.traits for h in hosts)))
         return f"lack trait {', '.join(missing)}"
+    if name == "networks":
+        missing = sorted(set().union(*(req.networks - h.networks for h in hosts)))
+        return f"lack network {', '.join(missing)}"
     if name in ("affinity", "anti_affinity"):
         assert req.group is not None
         members = sorted({m for h in hosts for m in req.group.members_on.get(h.name, ())})

@@ -55,6 +55,37 @@ class BootImage:
 
 
 @dataclass(frozen=True, slots=True)
+class NicSpec:
+    """A NIC as the domain gets it: on a Linux bridge, or on a libvirt network."""
+
+    mac: str
+    bridge: str | None = None  # kind bridge: the bridge's name on the host
+    network: str | None = None  # kind libvirt: the libvirt network's name
+    model: str = "virtio"
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkSpec:
+    """A libvirt network vmpool defines on a host (`vmpool-<name>`, bridge `vmpn<id>`)."""
+
+    name: str
+    bridge: str
+    routed: bool = False
+    ipv4_gateway: str | None = None  # the host's address on it, with the prefix length
+    ipv4_prefix: int | None = None
+    ipv6_gateway: str | None = None
+    ipv6_prefix: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HostNetworks:
+    """What a host offers to NICs: its Linux bridges and its active libvirt networks."""
+
+    bridges: frozenset[str]
+    libvirt_networks: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class DomainSpec:
     vm_id: int
     uuid: str
@@ -68,6 +99,7 @@ class DomainSpec:
     extra_cmdline: tuple[str, ...] = field(default_factory=tuple)
     disk_path: str | None = None  # a qcow2 volume, attached as vda
     seed_path: str | None = None  # the first-boot seed (cloud-init NoCloud), as a CD-ROM
+    nics: tuple[NicSpec, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +211,27 @@ class Hypervisor(Protocol):
 
     def resize_disk(self, uuid: str, path: str, target: str, gib: int) -> None:
         """Grow disk `target`, online if the domain runs."""
+        ...
+
+    def attach_nic(self, uuid: str, nic: NicSpec) -> None:
+        """Add the NIC to the domain: live if it runs, and to its definition."""
+        ...
+
+    def detach_nic(self, uuid: str, nic: NicSpec) -> None:
+        """Remove the NIC, live (confirmed by the guest letting it go) and from the
+        definition; fine if it is not there."""
+        ...
+
+    def host_networks(self) -> HostNetworks:
+        """The host's bridges and active libvirt networks."""
+        ...
+
+    def ensure_network(self, spec: NetworkSpec) -> None:
+        """Define, start and autostart the libvirt network if it is not active yet."""
+        ...
+
+    def remove_network(self, name: str) -> None:
+        """Stop and undefine the libvirt network; fine if it is not there."""
         ...
 
     def sample_load(self) -> LoadSample:

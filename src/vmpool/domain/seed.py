@@ -71,3 +71,16 @@ def seed_files(vm_name: str, vm_uuid: str, boot: FirstBoot) -> dict[str, bytes]:
     if boot.network_config is not None:
         files["network-config"] = boot.network_config.encode()
     return files
+
+
+def network_config(nics: list[tuple[str, list[str], str | None, str | None]]) -> str:
+    """A cloud-init network-config (version 2) that gives each NIC, found by its MAC
+    address, its addresses and default routes. JSON is YAML, so no YAML writer is needed."""
+    ethernets: dict[str, object] = {}
+    for i, (mac, addresses, gateway4, gateway6) in enumerate(nics):
+        routes = [{"to": "default", "via": gw} for gw in (gateway4, gateway6) if gw is not None]
+        entry: dict[str, object] = {"match": {"macaddress": mac}, "addresses": addresses}
+        if routes:
+            entry["routes"] = routes
+        ethernets[f"nic{i}"] = entry
+    return json.dumps({"version": 2, "ethernets": ethernets}, indent=2) + "\n"

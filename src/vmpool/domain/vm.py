@@ -138,14 +138,15 @@ class Vm:
         group: GroupRule | None = None,
         allowed_hosts: frozenset[str] | None = None,
         local_data_gib: int = 0,
+        networks: frozenset[str] = frozenset(),
     ) -> PlacementRequirements:
         """Everything placement needs from this VM, for its create and every later move
         (migration, evacuation, rebalance, the capacity question): its size, whether it is
-        guaranteed, its architecture, domain type and traits, and the storage its disk is
-        on. The one place they are put together. `allowed_hosts` is only given at create:
-        the hosts asked for choose the first host (as Nova resets forced hosts). A host's
-        disk counts what is local to it: the boot disk unless it is on shared storage, and
-        `local_data_gib` of local data disks."""
+        guaranteed, its architecture, domain type and traits, the storage its disk is on and
+        the networks its NICs are on. The one place they are put together. `allowed_hosts`
+        is only given at create: the hosts asked for choose the first host (as Nova resets
+        forced hosts). A host's disk counts what is local to it: the boot disk unless it is
+        on shared storage, and `local_data_gib` of local data disks."""
         traits = set(split_list(self.required_traits))
         shared_boot = bool(self.disk_gib) and self.disk_storage == "shared"
         if shared_boot:
@@ -158,6 +159,7 @@ class Vm:
             arch=self.arch,
             domain_type=DomainType(self.domain_type) if self.domain_type else None,
             required_traits=frozenset(traits),
+            networks=networks,
             allowed_hosts=allowed_hosts,
             group=group,
         )

@@ -67,11 +67,18 @@ def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolState:
     since = now - timedelta(seconds=pool.rebalance_cooldown_s)
     moved = uow.migrations.vms_moved_since(pool.id, since) if pool.rebalance_cooldown_s else set()
     # Where each VM may run at all (its placement requirements), as placement decides it.
-    capable = [placement_host(h, policy_of(pool), NO_ALLOCATION) for h in hosts]
+    offered = uow.networks.names_on_hosts(pool.id)
+    capable = [
+        placement_host(h, policy_of(pool), NO_ALLOCATION, offered.get(h.id, frozenset()))
+        for h in hosts
+    ]
+    nic_networks = uow.nics.network_names_by_vm(pool.id)
     all_hosts = frozenset(h.name for h in hosts)
     snap_vms: list[ClusterVm] = []
     for v in vms:
-        needs = v.placement_requirements(local_data_gib=data_gib.get(v.id, 0))
+        needs = v.placement_requirements(
+            local_data_gib=data_gib.get(v.id, 0), networks=nic_networks.get(v.id, frozenset())
+        )
         runs_on = frozenset(h.name for h in capable if meets_requirements(h, needs))
         running = v.state == VmState.RUNNING.value
         row = load.get(v.id)

@@ -24,7 +24,8 @@ EVACUATION = "evacuation"  # the reason of the migrations maintenance asks for
 def host_view(uow: UnitOfWork, row: HostRow) -> HostView:
     policy = policy_of(uow.pools.get(row.pool_id))
     allocation = uow.hosts.allocations(row.pool_id).get(row.id, NO_ALLOCATION)
-    snap = placement_host(row, policy, allocation)
+    networks = uow.networks.names_on_host(row.id)
+    snap = placement_host(row, policy, allocation, networks)
     return HostView(
         id=row.id,
         pool_id=row.pool_id,
@@ -40,6 +41,7 @@ def host_view(uow: UnitOfWork, row: HostRow) -> HostView:
         domain_types=split_list(row.domain_types),
         traits=sorted(host_traits(row)),
         operator_traits=split_list(row.operator_traits),
+        networks=sorted(networks),
         overrides=overrides_of(row),
         cpu_model=row.cpu_model,
         libvirt_version=row.libvirt_version,

@@ -9,6 +9,7 @@ from vmpool.domain.migration import ACTIVE_MIGRATION_STATES
 from vmpool.domain.names import is_valid_name, validate_folder, validate_name, validate_trait
 from vmpool.domain.ports import HostInventory
 from vmpool.errors import AlreadyExists, HostUnreachable, InvalidInput, InvalidState
+from vmpool.services import host_networks
 from vmpool.services.host_views import host_view
 from vmpool.services.pools import check_ratios, default_pool
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
@@ -28,6 +29,7 @@ def register_host(
     name: str | None = None,
     pool_id: int | None = None,
     actor: str = "api",
+    migration_address: str | None = None,
 ) -> HostView:
     check_host_uri(uri, ctx.host_uri_policy)
     if name is not None:
@@ -51,15 +53,18 @@ def register_host(
         host_name = name or _default_name(inventory, uow)
         if uow.hosts.by_name(host_name) is not None:
             raise AlreadyExists(f"a host named {host_name} already exists", name=host_name)
-        row = HostRow(pool_id=target_pool_id, name=host_name, uri=uri)
+        row = HostRow(
+            pool_id=target_pool_id, name=host_name, uri=uri, migration_address=migration_address
+        )
         apply_inventory(row, inventory)
         row.disk_gib = disk_gib
         row.last_seen_at = ctx.clock()
         uow.hosts.add(row)
         uow.events.record(actor, "host.registered", f"host/{row.id}", uri=uri, name=host_name)
-        view = host_view(uow, row)
+        host_id = row.id
         uow.commit()
-        return view
+    host_networks.refresh(ctx, hv, host_id)  # its networks, at once (then at every sync)
+    return get_host(ctx, host_id)
 
 
 def require_reachable(row: HostRow) -> HostRow:

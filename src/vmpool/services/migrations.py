@@ -212,7 +212,10 @@ def _new_migration(uow: UnitOfWork, vm: VmRow, opts: MigrateOptions, reason: str
     check_migration_storage(storage, has_local, has_shared, vm.name)
     pool = uow.pools.get(vm.pool_id)
     needs = vm.placement_requirements(
-        group_of_vm(uow, vm), allowed_hosts=requested, local_data_gib=uow.disks.local_gib(vm.id)
+        group_of_vm(uow, vm),
+        allowed_hosts=requested,
+        local_data_gib=uow.disks.local_gib(vm.id),
+        networks=uow.nics.network_names(vm.id),
     )
     request = replace(needs, excluded_hosts=frozenset({source.name}))
     chosen = place_or_refuse(placement_hosts(uow, pool), request, policy_of(pool))

@@ -30,7 +30,7 @@ from vmpool.adapters.db.tables import VmRow
 from vmpool.domain.ports import DomainInfo, Hypervisor
 from vmpool.domain.vm import VmState
 from vmpool.errors import HostUnreachable, VmpoolError
-from vmpool.services import foreign_domains
+from vmpool.services import foreign_domains, host_networks
 from vmpool.services.hosts import apply_inventory
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 from vmpool.services.vms import remove_domain_and_disks
@@ -172,8 +172,10 @@ def sync_host(
             expected_uuid = known.host_uuid if known is not None else inventory.host_uuid
             folder = (known.local_disk_path if known else None) or ctx.default_local_disk_path
             shared = known.shared_disk_path if known is not None else None
+            networks = host_networks.catalog(uow)
         disk_gib = hv.folder_capacity_gib(folder)  # its storage pool, refreshed
         shared_gib = _shared_capacity(hv, shared) if shared is not None else None
+        offered = host_networks.offered_by(hv, networks)
         if inventory.host_uuid != expected_uuid:
             # Another machine answers at this URI (a reinstall, a moved address): its
             # domains are not the ones recorded, so nothing is corrected from them.
@@ -205,6 +207,8 @@ def sync_host(
         apply_inventory(host, inventory)
         host.disk_gib = disk_gib
         host.shared_disk_gib = shared_gib
+        if offered is not None:
+            uow.networks.set_on_host(host.id, offered, now)
         by_uuid = {d.uuid: d for d in domains}
         known_uuids: set[str] = set()
         for vm in uow.vms.on_host(host.id):

@@ -38,4 +38,5 @@ class ServiceContext:
     host_uri_policy: HostUriPolicy = field(default_factory=HostUriPolicy)
     image_store: ImageStore | None = None
     max_image_bytes: int = 64 * 2**30
+    mac_prefix: str = "52:54:00"  # of the MAC addresses vmpool hands out (QEMU's)
     clock: Clock = utc_now

@@ -5,8 +5,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from vmpool.adapters.db.tables import PoolRow, VmRow
+from vmpool.adapters.db.tables import NicRow, PoolRow, VmRow
 from vmpool.domain.model import HostOverrides
+
+
+@dataclass(frozen=True)
+class NicView:
+    id: int
+    vm_id: int
+    network: str
+    mac: str
+    model: str
+    ipv4: str | None
+    ipv6: str | None
+    state: str
+    last_error: str | None
+
+
+def nic_view(row: NicRow) -> NicView:
+    return NicView(
+        id=row.id,
+        vm_id=row.vm_id,
+        network=row.network.name,
+        mac=row.mac,
+        model=row.model,
+        ipv4=row.ipv4,
+        ipv6=row.ipv6,
+        state=row.state,
+        last_error=row.last_error,
+    )
 
 
 @dataclass(frozen=True)
@@ -58,6 +85,7 @@ class HostView:
     domain_types: list[str]
     traits: list[str]
     operator_traits: list[str]
+    networks: list[str]
     overrides: HostOverrides
     cpu_model: str
     libvirt_version: str
@@ -100,6 +128,7 @@ class VmView:
     state_changed_at: datetime
     last_error: str | None
     created_at: datetime
+    nics: list[NicView]
 
 
 @dataclass(frozen=True)
@@ -151,6 +180,7 @@ def vm_view(row: VmRow) -> VmView:
         state_changed_at=row.state_changed_at,
         last_error=row.last_error,
         created_at=row.created_at,
+        nics=[nic_view(n) for n in row.nics],
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid as uuidlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from vmpool.adapters.db.tables import VmRow
@@ -21,10 +21,10 @@ from vmpool.domain.model import DomainType
 from vmpool.domain.names import validate_name, validate_trait
 from vmpool.domain.placement import place_or_refuse
 from vmpool.domain.ports import BootImage, DomainSpec
-from vmpool.domain.seed import FirstBoot, seed_files
+from vmpool.domain.seed import FirstBoot, network_config, seed_files
 from vmpool.domain.vm import VmState
 from vmpool.errors import AlreadyExists, InvalidInput, InvalidState, NotFound, VmpoolError
-from vmpool.services import images
+from vmpool.services import images, nics
 from vmpool.services.group_rules import group_to_join
 from vmpool.services.hosts import require_reachable
 from vmpool.services.placement_hosts import check_shared_room_in, placement_hosts, policy_of
@@ -54,6 +54,7 @@ class CreateVm:
     disk_storage: str = "local"  # local | shared, when disk_gib > 0
     # cloud-init NoCloud: user data, SSH keys, network configuration.
     first_boot: FirstBoot = field(default_factory=FirstBoot)
+    nics: tuple[nics.NicRequest, ...] = ()
 
 
 def _check_sizes(cmd: CreateVm) -> None:
@@ -79,6 +80,7 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
         if uow.vms.by_name(cmd.name) is not None:
             raise AlreadyExists(f"a VM named {cmd.name} already exists", name=cmd.name)
         group, group_id = group_to_join(uow, cmd.placement_group, pool.id)
+        networks = nics.check_requests(uow, cmd.nics)
         disk_gib = cmd.disk_gib
         if cmd.image is not None:
             # A catalog image: the boot disk is an overlay of it. Else a kernel boot image.
@@ -106,7 +108,7 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
             required_traits=",".join(sorted({validate_trait(t) for t in cmd.required_traits})),
             state_changed_at=ctx.clock(),
         )
-        request = row.placement_requirements(group, allowed_hosts=cmd.hosts)
+        request = row.placement_requirements(group, allowed_hosts=cmd.hosts, networks=networks)
         chosen = place_or_refuse(placement_hosts(uow, pool), request, policy_of(pool))
         if disk_gib and cmd.disk_storage == "shared":
             check_shared_room_in(uow, pool.id, disk_gib)
@@ -124,13 +126,22 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
             )
             assert folder is not None  # placement required shared storage
             row.disk_path = str(Path(folder) / f"{cmd.name}-{vm_uuid}.qcow2")
-        if cmd.first_boot.wanted:
+        uow.vms.add(row)
+        nic_rows = [nics.allocate(ctx, uow, row.id, r) for r in cmd.nics]
+        first_boot = cmd.first_boot
+        if base is not None and first_boot.network_config is None and nics.addressing(nic_rows):
+            # A disk image's guest learns its addresses from the seed's network-config.
+            first_boot = replace(
+                first_boot, network_config=network_config(nics.addressing(nic_rows))
+            )
+        if first_boot.wanted:
             local = host_row.local_disk_path or ctx.default_local_disk_path
             row.seed_path = str(Path(local) / f"{cmd.name}-{vm_uuid}-seed.iso")
-        uow.vms.add(row)
         uow.events.record(actor, "vm.create", f"vm/{row.id}", name=cmd.name, host=chosen.name)
         vm_id, disk_path, seed_path = row.id, row.disk_path, row.seed_path
         host_uri, host_id = host_row.uri, host_row.id
+        nic_specs = tuple(nics.nic_spec(n) for n in nic_rows)
+        boot_args = nics.boot_ip_arg(nic_rows) if boot is not None else ()
         uow.commit()
 
     spec = DomainSpec(
@@ -142,9 +153,10 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
         domain_type=domain_type,
         boot=boot,
         serial_log=_serial_log(ctx, cmd.name, vm_uuid),
-        extra_cmdline=cmd.kernel_args,
+        extra_cmdline=(*boot_args, *cmd.kernel_args),
         disk_path=disk_path,
         seed_path=seed_path,
+        nics=nic_specs,
     )
     # 2. The hypervisor, outside any transaction.
     try:
@@ -158,9 +170,7 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
             made = hv.create_volume(str(Path(disk_path).parent), Path(disk_path).stem, disk_gib)
             assert made == disk_path, (made, disk_path)
         if seed_path is not None:
-            iso = images.store_of(ctx).keep_seed(
-                vm_uuid, seed_files(cmd.name, vm_uuid, cmd.first_boot)
-            )
+            iso = images.store_of(ctx).keep_seed(vm_uuid, seed_files(cmd.name, vm_uuid, first_boot))
             made = hv.upload_volume(str(Path(seed_path).parent), Path(seed_path).name, iso)
             assert made == seed_path, (made, seed_path)
         hv.define(spec)
@@ -174,6 +184,8 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
     with ctx.uow() as uow:
         row = same_vm(uow, vm_id, vm_uuid)
         row.settle(VmState.CREATING, observed, ctx.clock())
+        for nic in uow.nics.of_vm(vm_id):
+            nic.attached(ctx.clock())
         view = vm_view(row)
         uow.commit()
         return view

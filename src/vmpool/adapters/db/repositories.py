@@ -17,11 +17,14 @@ from vmpool.adapters.db.tables import (
     DiskRow,
     EventRow,
     ForeignDomainRow,
+    HostNetworkRow,
     HostRow,
     ImageCopyRow,
     ImageRow,
     LoadRow,
     MigrationRow,
+    NetworkRow,
+    NicRow,
     PlacementGroupRow,
     PlanRow,
     PoolRow,
@@ -307,9 +310,12 @@ class VmRepository:
         return boot + list(self._s.execute(data).scalars().all())
 
     def delete(self, row: VmRow) -> None:
-        """The VM's record, with its data disks' records (their volumes are gone first)."""
+        """The VM's record, with its data disks' records (their volumes are gone first) and
+        its NICs (and so their MAC and IP addresses)."""
         for disk in self._s.execute(select(DiskRow).where(DiskRow.vm_id == row.id)).scalars():
             self._s.delete(disk)
+        for nic in self._s.execute(select(NicRow).where(NicRow.vm_id == row.id)).scalars():
+            self._s.delete(nic)
         self._s.flush()
         self._s.delete(row)
         self._s.flush()
@@ -705,5 +711,162 @@ class DiskRepository:
         return row
 
     def delete(self, row: DiskRow) -> None:
+        self._s.delete(row)
+        self._s.flush()
+
+
+class NetworkRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def get(self, network_id: int) -> NetworkRow:
+        row = self._s.get(NetworkRow, network_id)
+        if row is None:
+            raise NotFound(f"network {network_id} does not exist", network_id=network_id)
+        return row
+
+    def by_name(self, name: str) -> NetworkRow | None:
+        return self._s.execute(
+            select(NetworkRow).where(NetworkRow.name == name)
+        ).scalar_one_or_none()
+
+    def get_for_update(self, network_id: int) -> NetworkRow:
+        """Lock the network row: its addresses are handed out one transaction at a time."""
+        row = self._s.execute(
+            select(NetworkRow).where(NetworkRow.id == network_id).with_for_update()
+        ).scalar_one_or_none()
+        if row is None:
+            raise NotFound(f"network {network_id} does not exist", network_id=network_id)
+        return row
+
+    def list(self) -> Sequence[NetworkRow]:
+        return self._s.execute(select(NetworkRow).order_by(NetworkRow.id)).scalars().all()
+
+    def add(self, row: NetworkRow) -> NetworkRow:
+        insert(self._s, row, f"a network named {row.name} already exists", name=row.name)
+        return row
+
+    def delete(self, row: NetworkRow) -> None:
+        self._s.delete(row)
+        self._s.flush()
+
+    def hosts_with(self, network_id: int) -> Sequence[str]:
+        """Names of the hosts that offer the network."""
+        q = (
+            select(HostRow.name)
+            .join(HostNetworkRow, HostNetworkRow.host_id == HostRow.id)
+            .where(HostNetworkRow.network_id == network_id)
+            .order_by(HostRow.name)
+        )
+        return self._s.execute(q).scalars().all()
+
+    def names_on_hosts(self, pool_id: int) -> dict[int, frozenset[str]]:
+        """Per host of the pool: the names of the networks it offers (one query)."""
+        q = (
+            select(HostNetworkRow.host_id, NetworkRow.name)
+            .join(NetworkRow, NetworkRow.id == HostNetworkRow.network_id)
+            .join(HostRow, HostRow.id == HostNetworkRow.host_id)
+            .where(HostRow.pool_id == pool_id)
+        )
+        out: dict[int, set[str]] = {}
+        for host_id, name in self._s.execute(q).all():
+            out.setdefault(int(host_id), set()).add(name)
+        return {h: frozenset(names) for h, names in out.items()}
+
+    def names_on_host(self, host_id: int) -> frozenset[str]:
+        q = (
+            select(NetworkRow.name)
+            .join(HostNetworkRow, HostNetworkRow.network_id == NetworkRow.id)
+            .where(HostNetworkRow.host_id == host_id)
+        )
+        return frozenset(self._s.execute(q).scalars().all())
+
+    def set_on_host(self, host_id: int, network_ids: Iterable[int], now: datetime) -> None:
+        """Record what the host offers now: rows for `network_ids`, none for the others."""
+        wanted = set(network_ids)
+        rows = self._s.execute(
+            select(HostNetworkRow).where(HostNetworkRow.host_id == host_id)
+        ).scalars()
+        for row in rows:
+            if row.network_id in wanted:
+                row.seen_at = now
+                wanted.discard(row.network_id)
+            else:
+                self._s.delete(row)
+        for network_id in sorted(wanted):
+            if self._s.get(NetworkRow, network_id) is not None:  # not deleted meanwhile
+                self._s.add(HostNetworkRow(host_id=host_id, network_id=network_id, seen_at=now))
+        self._s.flush()
+
+
+class NicRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def get(self, vm_id: int, nic_id: int) -> NicRow:
+        row = self._s.get(NicRow, nic_id)
+        if row is None or row.vm_id != vm_id:
+            raise NotFound(f"VM {vm_id} has no NIC {nic_id}", nic_id=nic_id)
+        return row
+
+    def find(self, nic_id: int) -> NicRow | None:
+        return self._s.get(NicRow, nic_id)
+
+    def of_vm(self, vm_id: int) -> Sequence[NicRow]:
+        q = select(NicRow).where(NicRow.vm_id == vm_id).order_by(NicRow.id)
+        return self._s.execute(q).scalars().all()
+
+    def mac_taken(self, mac: str) -> bool:
+        return self._s.execute(select(NicRow.id).where(NicRow.mac == mac)).first() is not None
+
+    def count(self) -> int:
+        return int(self._s.execute(select(func.count(NicRow.id))).scalar_one())
+
+    def count_on(self, network_id: int) -> int:
+        q = select(func.count(NicRow.id)).where(NicRow.network_id == network_id)
+        return int(self._s.execute(q).scalar_one())
+
+    def addresses(self, network_id: int, version: int) -> list[str]:
+        column = NicRow.ipv4 if version == 4 else NicRow.ipv6
+        q = select(column).where(NicRow.network_id == network_id, column.is_not(None))
+        return [a for a in self._s.execute(q).scalars().all() if a is not None]
+
+    def network_names(self, vm_id: int) -> frozenset[str]:
+        """The networks the VM's NICs are on: every host it runs on must offer them."""
+        q = (
+            select(NetworkRow.name)
+            .join(NicRow, NicRow.network_id == NetworkRow.id)
+            .where(NicRow.vm_id == vm_id)
+        )
+        return frozenset(self._s.execute(q).scalars().all())
+
+    def network_names_by_vm(self, pool_id: int) -> dict[int, frozenset[str]]:
+        q = (
+            select(NicRow.vm_id, NetworkRow.name)
+            .join(NetworkRow, NetworkRow.id == NicRow.network_id)
+            .join(VmRow, VmRow.id == NicRow.vm_id)
+            .where(VmRow.pool_id == pool_id)
+        )
+        out: dict[int, set[str]] = {}
+        for vm_id, name in self._s.execute(q).all():
+            out.setdefault(int(vm_id), set()).add(name)
+        return {v: frozenset(names) for v, names in out.items()}
+
+    def changing_since_before(self, before: datetime) -> Sequence[NicRow]:
+        q = (
+            select(NicRow)
+            .where(NicRow.state != "attached", NicRow.state_changed_at < before)
+            .order_by(NicRow.id)
+        )
+        return self._s.execute(q).scalars().all()
+
+    def add(self, row: NicRow) -> NicRow:
+        insert(
+            self._s, row, f"MAC {row.mac} or address {row.ipv4 or row.ipv6} is already used",
+            mac=row.mac,
+        )  # fmt: skip
+        return row
+
+    def delete(self, row: NicRow) -> None:
         self._s.delete(row)
         self._s.flush()

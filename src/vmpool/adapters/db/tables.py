@@ -30,6 +30,7 @@ from vmpool.domain.disk import Disk
 from vmpool.domain.host import Host
 from vmpool.domain.images import Image
 from vmpool.domain.migration import Migration
+from vmpool.domain.network import Nic
 from vmpool.domain.plan import Plan, PlanStep
 from vmpool.domain.vm import Vm
 
@@ -216,6 +217,8 @@ class VmRow(Stateful, Base, Vm):
 
     host: Mapped[HostRow | None] = relationship()
     placement_group: Mapped[PlacementGroupRow | None] = relationship()
+    # Loaded with the VM (one more query for a whole list): a VM's view shows its NICs.
+    nics: Mapped[list[NicRow]] = relationship(order_by="NicRow.id", lazy="selectin", viewonly=True)
 
 
 class ImageRow(Stateful, Base, Image):
@@ -272,6 +275,65 @@ class DiskRow(Stateful, Base, Disk):
     state_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NetworkRow(Base):
+    """A pool-wide network: a Linux bridge on the hosts, or a libvirt network vmpool defines
+    on each host; with optional IPv4 and IPv6 address pools."""
+
+    __tablename__ = "networks"
+    __table_args__ = NO_ID_REUSE
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # bridge | libvirt
+    bridge: Mapped[str] = mapped_column(String(15))  # the Linux bridge the NICs join
+    mode: Mapped[str | None] = mapped_column(String(16), nullable=True)  # libvirt: isolated|routed
+    ipv4_cidr: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    ipv4_gateway: Mapped[str | None] = mapped_column(String(15), nullable=True)
+    ipv6_cidr: Mapped[str | None] = mapped_column(String(43), nullable=True)
+    ipv6_gateway: Mapped[str | None] = mapped_column(String(39), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HostNetworkRow(Base):
+    """A network a host offers (its bridge exists, or its libvirt network is active), as the
+    sync last found it."""
+
+    __tablename__ = "host_networks"
+
+    host_id: Mapped[int] = mapped_column(
+        ForeignKey("hosts.id", ondelete="CASCADE"), primary_key=True
+    )
+    network_id: Mapped[int] = mapped_column(
+        ForeignKey("networks.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NicRow(Stateful, Base, Nic):
+    """A VM's network interface: its MAC is unique in the database, its addresses in the
+    network."""
+
+    __tablename__ = "nics"
+    __table_args__ = (
+        UniqueConstraint("network_id", "ipv4", name="uq_nics_network_id_ipv4"),
+        UniqueConstraint("network_id", "ipv6", name="uq_nics_network_id_ipv6"),
+        NO_ID_REUSE,
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vm_id: Mapped[int] = mapped_column(ForeignKey("vms.id"), index=True)
+    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"), index=True)
+    mac: Mapped[str] = mapped_column(String(17), unique=True)
+    model: Mapped[str] = mapped_column(String(16), default="virtio")
+    ipv4: Mapped[str | None] = mapped_column(String(15), nullable=True)
+    ipv6: Mapped[str | None] = mapped_column(String(39), nullable=True)
+    state: Mapped[str] = mapped_column(String(16))
+    state_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    network: Mapped[NetworkRow] = relationship(lazy="joined")
 
 
 class PlacementGroupRow(Base):

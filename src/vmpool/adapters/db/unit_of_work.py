@@ -17,6 +17,8 @@ from vmpool.adapters.db.repositories import (
     LeaseRepository,
     LoadRepository,
     MigrationRepository,
+    NetworkRepository,
+    NicRepository,
     PlacementGroupRepository,
     PlanRepository,
     PoolRepository,
@@ -40,6 +42,8 @@ class SqlAlchemyUnitOfWork:
     leases: LeaseRepository
     images: ImageRepository
     disks: DiskRepository
+    networks: NetworkRepository
+    nics: NicRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._factory = session_factory
@@ -66,6 +70,8 @@ class SqlAlchemyUnitOfWork:
         self.leases = LeaseRepository(s)
         self.images = ImageRepository(s)
         self.disks = DiskRepository(s)
+        self.networks = NetworkRepository(s)
+        self.nics = NicRepository(s)
         return self
 
     def __exit__(

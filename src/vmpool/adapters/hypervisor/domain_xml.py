@@ -6,7 +6,8 @@ import xml.etree.ElementTree as ET
 
 from vmpool.domain.disk import BOOT_TARGET, SEED_TARGET
 from vmpool.domain.names import validate_name
-from vmpool.domain.ports import DomainSpec
+from vmpool.domain.network import check_mac, validate_bridge
+from vmpool.domain.ports import DomainSpec, NetworkSpec, NicSpec
 
 VMPOOL_XMLNS = "https://vmpool.dev/xmlns/vm/1"
 _METADATA_TAG = f"{{{VMPOOL_XMLNS}}}vm"
@@ -68,8 +69,53 @@ def build_domain_xml(spec: DomainSpec) -> str:
         console = _sub(devices, "console", type="file")
         _sub(console, "source", path=spec.serial_log, append="on")
         _sub(console, "target", type="serial", port="0")
+    for nic in spec.nics:
+        devices.append(nic_element(nic))
     _sub(devices, "memballoon", model="virtio")
     return ET.tostring(dom, encoding="unicode")
+
+
+def nic_element(nic: NicSpec) -> ET.Element:
+    """`<interface>`: type bridge (a Linux bridge by name) or network (a libvirt network).
+    The tap device's name is left to libvirt (vnetN), so that a migration's target picks a
+    free one of its own."""
+    check_mac(nic.mac)
+    if nic.bridge is not None:
+        el = ET.Element("interface", type="bridge")
+        _sub(el, "mac", address=nic.mac)
+        _sub(el, "source", bridge=validate_bridge(nic.bridge))
+    else:
+        assert nic.network is not None
+        validate_name(nic.network.removeprefix("vmpool-"), "network name")
+        el = ET.Element("interface", type="network")
+        _sub(el, "mac", address=nic.mac)
+        _sub(el, "source", network=nic.network)
+    _sub(el, "model", type=nic.model)
+    return el
+
+
+def nic_xml(nic: NicSpec) -> str:
+    return ET.tostring(nic_element(nic), encoding="unicode")
+
+
+def has_nic(domain_xml: str, mac: str) -> bool:
+    root = ET.fromstring(domain_xml)
+    return any(m.get("address") == mac for m in root.findall("devices/interface/mac"))
+
+
+def build_network_xml(spec: NetworkSpec) -> str:
+    """A libvirt network of vmpool: isolated (no `<forward>`) or routed, on its own bridge,
+    with the gateway addresses on the bridge and no DHCP (vmpool hands out the addresses)."""
+    net = ET.Element("network")
+    _sub(net, "name", spec.name)
+    if spec.routed:
+        _sub(net, "forward", mode="route")
+    _sub(net, "bridge", name=validate_bridge(spec.bridge), stp="on", delay="0")
+    if spec.ipv4_gateway is not None and spec.ipv4_prefix is not None:
+        _sub(net, "ip", address=spec.ipv4_gateway, prefix=str(spec.ipv4_prefix))
+    if spec.ipv6_gateway is not None and spec.ipv6_prefix is not None:
+        _sub(net, "ip", family="ipv6", address=spec.ipv6_gateway, prefix=str(spec.ipv6_prefix))
+    return ET.tostring(net, encoding="unicode")
 
 
 def vmpool_vm_id(domain_xml: str) -> int | None:

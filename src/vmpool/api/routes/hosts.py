@@ -26,7 +26,9 @@ def register_host(
     principal: Principal = admin_principal,
 ) -> HostOut:
     """Register a hypervisor by libvirt URI; vmpool connects and reads its inventory."""
-    view = hosts.register_host(ctx, body.uri, body.name, body.pool_id, actor=principal.name)
+    view = hosts.register_host(
+        ctx, body.uri, body.name, body.pool_id, principal.name, body.migration_address
+    )
     return HostOut.model_validate(view)
 
 

@@ -8,7 +8,7 @@ from vmpool.api.params import AfterCursor, IdFilter, PathId
 from vmpool.api.schemas import LoadOut, MigrateIn, MigrationOut, VmCreate, VmOut, VmPage
 from vmpool.domain.seed import FirstBoot
 from vmpool.domain.vm import VmState
-from vmpool.services import metrics, migrations, vm_actions, vms
+from vmpool.services import metrics, migrations, nics, vm_actions, vms
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
 
@@ -52,6 +52,7 @@ def create_vm(
             ssh_keys=tuple(body.ssh_keys),
             network_config=body.network_config,
         ),
+        nics=tuple(nics.NicRequest(n.network, n.mac, n.ipv4, n.ipv6, n.model) for n in body.nics),
     )
     return VmOut.model_validate(vms.create_vm(ctx, cmd, actor=principal.name))
 

@@ -1,0 +1,115 @@
+"""A host's networks through libvirt: the Linux bridges it has (its interface driver, which
+reads the host's network devices), the libvirt networks vmpool defines on it, and the NICs
+of domains (hot-plug)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import xml.etree.ElementTree as ET
+
+import libvirt
+
+from vmpool.adapters.hypervisor.base import HostBase, bounded
+from vmpool.adapters.hypervisor.domain_xml import build_network_xml, has_nic, nic_xml
+from vmpool.domain.ports import HostNetworks, NetworkSpec, NicSpec
+from vmpool.errors import HypervisorOperationInvalid
+
+log = logging.getLogger(__name__)
+
+NIC_DETACH_WAIT_S = 12.0  # within the call's deadline, as for disks
+
+# An interface or network that vanishes while being read is simply not there.
+_GONE = {libvirt.VIR_ERR_NO_INTERFACE, libvirt.VIR_ERR_NO_NETWORK}
+
+
+class LibvirtNetworking(HostBase):
+    @bounded
+    def host_networks(self) -> HostNetworks:
+        with self._guard():
+            bridges = frozenset(self._bridges())
+            active = frozenset(
+                n.name()
+                for n in self._conn.listAllNetworks(libvirt.VIR_CONNECT_LIST_NETWORKS_ACTIVE)
+            )
+        return HostNetworks(bridges=bridges, libvirt_networks=active)
+
+    def _bridges(self) -> list[str]:
+        """Names of the host's Linux bridges that are up (libvirt's interface driver)."""
+        found = []
+        for iface in self._conn.listAllInterfaces(libvirt.VIR_CONNECT_LIST_INTERFACES_ACTIVE):
+            try:
+                root = ET.fromstring(iface.XMLDesc(0))
+            except libvirt.libvirtError as exc:
+                if exc.get_error_code() in _GONE:
+                    continue
+                raise
+            if root.get("type") == "bridge" and root.get("name"):
+                found.append(str(root.get("name")))
+        return found
+
+    @bounded
+    def ensure_network(self, spec: NetworkSpec) -> None:
+        xml = build_network_xml(spec)
+        with self._guard():
+            try:
+                net = self._conn.networkLookupByName(spec.name)
+            except libvirt.libvirtError as exc:
+                if exc.get_error_code() not in _GONE:
+                    raise
+                net = self._conn.networkDefineXML(xml)
+                try:
+                    net.create()
+                except libvirt.libvirtError:
+                    with contextlib.suppress(libvirt.libvirtError):
+                        net.undefine()  # nothing half-made left on the host
+                    raise
+                net.setAutostart(1)
+                return
+            if not net.isActive():
+                net.create()
+
+    @bounded
+    def remove_network(self, name: str) -> None:
+        with self._guard():
+            try:
+                net = self._conn.networkLookupByName(name)
+            except libvirt.libvirtError as exc:
+                if exc.get_error_code() in _GONE:
+                    return
+                raise
+            if net.isActive():
+                net.destroy()
+            net.undefine()
+
+    @bounded
+    def attach_nic(self, uuid: str, nic: NicSpec) -> None:
+        xml = nic_xml(nic)
+        with self._guard():
+            dom = self._conn.lookupByUUIDString(uuid)
+            flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG
+            if dom.isActive():
+                flags |= libvirt.VIR_DOMAIN_AFFECT_LIVE
+            dom.attachDeviceFlags(xml, flags)
+
+    @bounded
+    def detach_nic(self, uuid: str, nic: NicSpec) -> None:
+        """Live first, confirmed by the domain's live XML (the guest lets go of the device
+        after libvirt returns), then from the definition."""
+        xml = nic_xml(nic)
+        with self._guard():
+            dom = self._conn.lookupByUUIDString(uuid)
+            if dom.isActive() and has_nic(dom.XMLDesc(0), nic.mac):
+                dom.detachDeviceFlags(xml, libvirt.VIR_DOMAIN_AFFECT_LIVE)
+                deadline = time.monotonic() + NIC_DETACH_WAIT_S
+                while has_nic(dom.XMLDesc(0), nic.mac):
+                    if time.monotonic() > deadline:
+                        raise HypervisorOperationInvalid(
+                            f"the guest did not release NIC {nic.mac} within "
+                            f"{NIC_DETACH_WAIT_S:.0f} s; try again",
+                            mac=nic.mac,
+                        )
+                    time.sleep(0.2)
+            if has_nic(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE), nic.mac):
+                dom.detachDeviceFlags(xml, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
