@@ -216,7 +216,8 @@ def lab_up(
     hosts: Annotated[int, typer.Option("--hosts", min=1, max=16)] = 2,
     config: ConfigOpt = None,
 ) -> None:
-    """Start N libvirt hosts on this machine (needs root)."""
+    """Start N libvirt hosts on this machine, each in its own network namespace on the lab's
+    fabric (needs root); prints what to register for each."""
     from vmpool.lab.hosts import LabError
     from vmpool.lab.hosts import lab_up as up
 
@@ -226,12 +227,29 @@ def lab_up(
     except LabError as exc:
         _fail(str(exc))
     for h in started:
-        typer.echo(f"{h.name}\t{h.uri}\thost_uuid={h.host_uuid}")
+        typer.echo(
+            f"{h.name}\t{h.uri}\tmigration_address={h.migration_address}\t"
+            f"netns={h.netns}\thost_uuid={h.host_uuid}"
+        )
+    fabric = started[0].fabric_netns if started else ""
+    typer.echo(
+        f"\nguest network 10.232.0.0/24 on bridge vmpbr0 of every host; the fabric namespace "
+        f"{fabric} is 10.232.0.1 there (try: ip netns exec {fabric} ping 10.232.0.N)"
+    )
+    typer.echo(
+        f"register them with POST /v1/hosts (vmpool accepts their sockets under its lab_dir, "
+        f"here {lab_dir}, and under host_uri_socket_dirs):"
+    )
+    for h in started:
+        typer.echo(
+            f"  curl -s -H \"$auth\" -H 'content-type: application/json' -X POST $API/v1/hosts "
+            f"-d '{json.dumps(h.registration())}'"
+        )
 
 
 @lab_app.command("down")
 def lab_down(config: ConfigOpt = None) -> None:
-    """Destroy the lab's domains and stop its hosts."""
+    """Destroy the lab's domains, stop its hosts and delete its network namespaces."""
     from vmpool.lab.hosts import LabError
     from vmpool.lab.hosts import lab_down as down
 
@@ -250,7 +268,10 @@ def lab_status(config: ConfigOpt = None) -> None:
 
     lab_dir, _ = _lab_dir(config)
     for h in status(lab_dir):
-        typer.echo(f"{h.name}\t{h.uri}\tpid={h.pid}")
+        typer.echo(
+            f"{h.name}\t{h.uri}\tmigration_address={h.migration_address}\t"
+            f"netns={h.netns}\tpid={h.pid}"
+        )
 
 
 @lab_app.command("image")
