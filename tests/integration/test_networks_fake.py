@@ -14,7 +14,8 @@ from vmpool.api.app import create_app
 from vmpool.domain.seed import FirstBoot
 from vmpool.errors import (
     AlreadyExists,
-    HypervisorOperationInvalid, InvalidInput,
+    HypervisorOperationInvalid,
+    InvalidInput,
     InvalidState,
     NoCapacity,
     NotFound,
@@ -144,7 +145,7 @@ def test_a_bad_nic_is_refused_and_nothing_is_left(
 
 
 def test_placement_and_migration_keep_to_hosts_with_the_network(world: World) -> None:
-    _, a = world.add_host("a")
+    world.add_host("a")
     b_id, b = world.add_host("b")
     c_id, c = world.add_host("c")
     c.bridges = set()
@@ -242,8 +243,11 @@ def test_the_api_refuses_hostile_network_input_with_4xx(world: World) -> None:
                                               "bridge": "br0"}).status_code == 409  # fmt: skip
 
     vm = {"name": "web", "vcpus": 1, "memory_mib": 64}
-    for nic, status in [({"network": "nowhere"}, 404), ({"network": "lab", "mac": "ff:ff:ff:ff:ff:ff"}, 422),
-                        ({"network": "lab", "mac": "52:54:00:zz:00:01"}, 422)]:  # fmt: skip
+    for nic, status in [
+        ({"network": "nowhere"}, 404),
+        ({"network": "lab", "mac": "ff:ff:ff:ff:ff:ff"}, 422),
+        ({"network": "lab", "mac": "52:54:00:zz:00:01"}, 422),
+    ]:
         r = client.post("/v1/vms", json={**vm, "nics": [nic]})
         assert r.status_code == status, (nic, r.text)
     assert client.get("/v1/vms").json()["items"] == []
