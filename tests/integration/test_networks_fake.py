@@ -5,6 +5,7 @@ leaves nothing behind."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -253,3 +254,27 @@ def test_the_api_refuses_hostile_network_input_with_4xx(world: World) -> None:
     assert client.get("/v1/vms").json()["items"] == []
     assert client.delete("/v1/networks/999").status_code == 404
     assert client.post("/v1/vms/999/nics", json={"network": "lab"}).status_code == 404
+
+
+def test_hot_plugs_left_mid_way_are_settled(world: World) -> None:
+    _, a = world.add_host("a")
+    networks.create_network(world.ctx, LAB)
+    vm = _vm(world, "web", nics.NicRequest("lab"))
+    kept = nics.add_nic(world.ctx, vm.id, nics.NicRequest("lab"))
+    # vmpool stopped after writing each intent: one NIC half attached, one half detached
+    with world.ctx.uow() as uow:
+        plugging = nics.allocate(world.ctx, uow, vm.id, nics.NicRequest("lab"))
+        plugging_id, plugging_mac = plugging.id, plugging.mac
+        long_ago = world.ctx.clock() - timedelta(hours=1)
+        plugging.state_changed_at = long_ago
+        leaving = uow.nics.get(vm.id, kept.id)
+        leaving.begin_detach(long_ago)
+        uow.commit()
+    a.domains[vm.uuid].nics[plugging_mac] = a.domains[vm.uuid].nics[kept.mac]
+
+    settled = nics.settle_stale(world.ctx)
+
+    assert sorted(settled) == sorted([plugging_id, kept.id])
+    assert [n.mac for n in nics.list_nics(world.ctx, vm.id)] == [vm.nics[0].mac]
+    assert sorted(a.domains[vm.uuid].nics) == [vm.nics[0].mac]
+    assert vm.nics[0].state == "attached"  # a NIC made with its VM never waits in `attaching`

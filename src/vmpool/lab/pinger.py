@@ -6,6 +6,7 @@ this Python inside the namespace (`ip netns exec`), never in the machine's own.
 
 from __future__ import annotations
 
+import itertools
 import json
 import signal
 import subprocess
@@ -65,7 +66,7 @@ class PingReport:
         seen = sorted(set(received))
         # A gap: from the last reply before it to the first after it (or the ends).
         marks = [0, *seen, sent + 1]
-        longest = max(b - a - 1 for a, b in zip(marks, marks[1:], strict=False))
+        longest = max(b - a - 1 for a, b in itertools.pairwise(marks))
         return PingReport(
             sent=sent,
             received=len(seen),

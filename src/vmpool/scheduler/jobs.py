@@ -15,6 +15,7 @@ from vmpool.services import (
     disk_recovery,
     metrics,
     migration_recovery,
+    nics,
     plan_execution,
     rebalance,
     sync,
@@ -51,6 +52,9 @@ def settle_disks(ctx: ServiceContext) -> None:
     settled = disk_recovery.settle_stale(ctx)
     if settled:
         log.info("settled disk changes left mid-way: %s", settled)
+    nics_settled = nics.settle_stale(ctx)
+    if nics_settled:
+        log.info("settled NIC changes left mid-way: %s", nics_settled)
 
 
 def sample_load(ctx: ServiceContext, window_s: float) -> None:

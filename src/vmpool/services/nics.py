@@ -11,6 +11,7 @@ import logging
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from vmpool.adapters.db.tables import NetworkRow, NicRow, VmRow
 from vmpool.domain.model import PlacementRequirements
@@ -18,6 +19,7 @@ from vmpool.domain.network import (
     MAX_NICS,
     AddressPool,
     NetworkKind,
+    NicState,
     allocate_mac,
     check_mac,
     check_model,
@@ -96,9 +98,12 @@ def _address(uow: UnitOfWork, network: NetworkRow, version: int, asked: str | No
     return address
 
 
-def allocate(ctx: ServiceContext, uow: UnitOfWork, vm_id: int, request: NicRequest) -> NicRow:
-    """Record one NIC (state attaching) with its MAC and addresses, in the caller's
-    transaction."""
+def allocate(
+    ctx: ServiceContext, uow: UnitOfWork, vm_id: int, request: NicRequest, with_vm: bool = False
+) -> NicRow:
+    """Record one NIC with its MAC and addresses, in the caller's transaction: `attaching`
+    (a hot-plug's intent), or `attached` if it comes `with_vm` (the VM's create is the
+    intent of its NICs)."""
     network = uow.networks.get_for_update(network_by_name(uow, request.network).id)
     model = check_model(request.model)
     if request.mac is not None:
@@ -117,6 +122,8 @@ def allocate(ctx: ServiceContext, uow: UnitOfWork, vm_id: int, request: NicReque
         state_changed_at=ctx.clock(),
         created_at=ctx.clock(),
     )
+    if with_vm:
+        row.attached(ctx.clock())
     return uow.nics.add(row)
 
 
@@ -234,6 +241,46 @@ def remove_nic(ctx: ServiceContext, vm_id: int, nic_id: int, actor: str = "api")
         if gone is not None:
             uow.nics.delete(gone)
         uow.commit()
+
+
+@dataclass(frozen=True)
+class _Stale:
+    nic_id: int
+    state: NicState
+    vm_uuid: str
+    uri: str
+    spec: NicSpec
+
+
+def settle_stale(ctx: ServiceContext) -> list[int]:
+    """NIC hot-plugs left mid-way (vmpool stopped between intent and outcome), once older
+    than `stale_intent_s`: an `attaching` one is undone (the client was never told it
+    worked), a `detaching` one finished (the client asked for it); either way detached and
+    its record, MAC and addresses dropped. Answers the ids settled."""
+    before = ctx.clock() - timedelta(seconds=ctx.stale_intent_s)
+    with ctx.uow() as uow:
+        stale: list[_Stale] = []
+        for n in uow.nics.changing_since_before(before):
+            vm = uow.vms.get(n.vm_id)
+            host = uow.hosts.find(vm.host_id) if vm.host_id is not None else None
+            if host is not None:
+                stale.append(_Stale(n.id, n.nic_state, vm.uuid, host.uri, nic_spec(n)))
+    settled: list[int] = []
+    for s in stale:
+        try:
+            ctx.hypervisors.connect(s.uri).detach_nic(s.vm_uuid, s.spec)
+        except VmpoolError as exc:
+            log.warning("NIC %s of VM %s not settled yet: %s", s.spec.mac, s.vm_uuid, exc.message)
+            continue
+        with ctx.uow() as uow:
+            row = uow.nics.find(s.nic_id)
+            if row is None or row.state_changed_at >= before:
+                continue  # gone, or taken up again meanwhile
+            uow.nics.delete(row)
+            uow.events.record("sync", "nic.settled", f"nic/{s.nic_id}", was=s.state.value)
+            uow.commit()
+        settled.append(s.nic_id)
+    return settled
 
 
 def list_nics(ctx: ServiceContext, vm_id: int) -> list[NicView]:

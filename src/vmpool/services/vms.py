@@ -127,7 +127,8 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
             assert folder is not None  # placement required shared storage
             row.disk_path = str(Path(folder) / f"{cmd.name}-{vm_uuid}.qcow2")
         uow.vms.add(row)
-        nic_rows = [nics.allocate(ctx, uow, row.id, r) for r in cmd.nics]
+        # The VM's `creating` is their intent: its outcome, undo or recovery covers them.
+        nic_rows = [nics.allocate(ctx, uow, row.id, r, with_vm=True) for r in cmd.nics]
         first_boot = cmd.first_boot
         if base is not None and first_boot.network_config is None and nics.addressing(nic_rows):
             # A disk image's guest learns its addresses from the seed's network-config.
@@ -184,8 +185,6 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
     with ctx.uow() as uow:
         row = same_vm(uow, vm_id, vm_uuid)
         row.settle(VmState.CREATING, observed, ctx.clock())
-        for nic in uow.nics.of_vm(vm_id):
-            nic.attached(ctx.clock())
         view = vm_view(row)
         uow.commit()
         return view
