@@ -27,7 +27,7 @@ from vmpool.adapters.db.migrations import upgrade
 from vmpool.api.app import create_app
 from vmpool.config import Settings
 from vmpool.domain.model import downtime_steps
-from vmpool.lab.hosts import lab_down, lab_up
+from vmpool.lab.hosts import LabHost, lab_down, lab_up
 from vmpool.lab.image import build_tiny_image
 from vmpool.services.tokens import Role, create_token
 from vmpool.wiring import build_runtime
@@ -43,7 +43,9 @@ FLAGS = (
 )
 
 
-def direct(src_uri: str, dst_uri: str, vm_uuid: str) -> tuple[float, int | None]:
+def direct(src_host: LabHost, dst_host: LabHost, vm_uuid: str) -> tuple[float, int | None]:
+    src_uri, dst_uri = src_host.uri, dst_host.uri
+    data_uri = f"tcp://{dst_host.migration_address}"  # the target's address on the lab's mgmt net
     src = libvirt.open(src_uri)
     dst = libvirt.open(dst_uri)
     try:
@@ -53,7 +55,7 @@ def direct(src_uri: str, dst_uri: str, vm_uuid: str) -> tuple[float, int | None]
         # that the comparison measures vmpool's own cost.
         dom.migrateSetMaxDowntime(downtime_steps(MAX_DOWNTIME_MS)[0], 0)
         t0 = time.perf_counter()
-        dom.migrateToURI3(dst_uri, {libvirt.VIR_MIGRATE_PARAM_URI: "tcp://127.0.0.1"}, FLAGS)
+        dom.migrateToURI3(dst_uri, {libvirt.VIR_MIGRATE_PARAM_URI: data_uri}, FLAGS)
         elapsed = time.perf_counter() - t0
         stats = dst.lookupByUUIDString(vm_uuid).jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
         return elapsed, stats.get("downtime")
@@ -77,7 +79,7 @@ def main() -> None:
         serial_log_dir=tmp / "serial",
         domain_type="qemu",
         migration_poll_s=0.5,
-        allow_insecure_tcp=True,
+        host_uri_socket_dirs=[LAB_DIR],  # the lab's hosts answer on UNIX sockets there
     )
     runtime = build_runtime(settings)
     upgrade(runtime.engine)
@@ -91,9 +93,7 @@ def main() -> None:
                 base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=120
             ) as c,
         ):
-            ids = [
-                c.post("/v1/hosts", json={"uri": h.uri, "name": h.name}).json()["id"] for h in hosts
-            ]
+            ids = [c.post("/v1/hosts", json=h.registration()).json()["id"] for h in hosts]
             vm = c.post(
                 "/v1/vms",
                 json={
@@ -122,7 +122,7 @@ def main() -> None:
                 where = 1 - where
                 time.sleep(2)
                 # Directly, back again; then tell vmpool where the VM is, as its sync would.
-                theirs.append(direct(hosts[where].uri, hosts[1 - where].uri, vm["uuid"]))
+                theirs.append(direct(hosts[where], hosts[1 - where], vm["uuid"]))
                 where = 1 - where
                 with runtime.ctx.uow() as uow:
                     uow.vms.get(vm["id"]).host_id = ids[where]

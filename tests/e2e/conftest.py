@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -15,7 +16,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.conftest import IMAGE_DIR, lab, tiny_image  # noqa: F401  (fixtures)
+from tests.integration.conftest import (  # noqa: F401  (fixtures)
+    IMAGE_DIR,
+    TEST_LAB_DIR,
+    lab,
+    tiny_image,
+)
 
 VMPOOL = str(Path(sys.executable).parent / "vmpool")
 
@@ -65,7 +71,9 @@ def daemon_env(tmp_path: Path) -> dict[str, str]:
         VMPOOL_SYNC_INTERVAL_S="1",
         VMPOOL_LOG_LEVEL="info",
         VMPOOL_CONFIG="",
-        VMPOOL_ALLOW_INSECURE_TCP="true",  # the lab's hosts listen on qemu+tcp
+        # the lab's hosts are reached over their UNIX sockets in the lab dir (a list
+        # setting is JSON in the environment)
+        VMPOOL_HOST_URI_SOCKET_DIRS=json.dumps([str(TEST_LAB_DIR)]),
     )
     return env
 

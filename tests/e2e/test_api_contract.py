@@ -36,7 +36,7 @@ MAX_EXAMPLES = int(os.environ.get("VMPOOL_CONTRACT_EXAMPLES", "25"))
 def _seed_the_pool(daemon: Daemon, lab: list[LabHost]) -> None:
     with daemon.client() as c:
         for h in lab:
-            r = c.post("/v1/hosts", json={"uri": h.uri, "name": h.name})
+            r = c.post("/v1/hosts", json=h.registration())
             assert r.status_code == 201, r.text
         r = c.post(
             "/v1/placement-groups",

@@ -38,7 +38,7 @@ def test_vm_created_over_http_runs_and_outside_changes_show_up(
     try:
         with daemon.client() as c:
             for h in lab[:2]:
-                assert c.post("/v1/hosts", json={"uri": h.uri, "name": h.name}).status_code == 201
+                assert c.post("/v1/hosts", json=h.registration()).status_code == 201
             r = c.post("/v1/vms", json={"name": "e2e-1", "vcpus": 1, "memory_mib": 64})
             assert r.status_code == 201, r.text
             vm = r.json()

@@ -41,7 +41,7 @@ def test_a_frozen_host_is_marked_unreachable_and_stalls_nothing_else(
     try:
         with d.client() as c:
             for h in lab:
-                assert c.post("/v1/hosts", json={"uri": h.uri, "name": h.name}).status_code == 201
+                assert c.post("/v1/hosts", json=h.registration()).status_code == 201
             vms = {}
             for name, host in (("on-frozen", frozen), ("ok-1", lab[0]), ("ok-2", lab[0])):
                 r = c.post("/v1/vms", json={"name": name, "vcpus": 1, "memory_mib": 64,
@@ -126,10 +126,7 @@ def test_a_create_cut_by_sigkill_is_settled_by_the_first_sync_after_restart(
     d = start_daemon(daemon_env, tmp_path)
     try:
         with d.client() as c:
-            assert (
-                c.post("/v1/hosts", json={"uri": lab[0].uri, "name": lab[0].name}).status_code
-                == 201
-            )
+            assert c.post("/v1/hosts", json=lab[0].registration()).status_code == 201
 
         def create() -> None:
             try:

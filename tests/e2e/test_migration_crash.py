@@ -26,9 +26,7 @@ def test_sigkill_mid_migration_is_settled_after_restart(
     d = start_daemon(env, tmp_path)
     try:
         with d.client() as c:
-            hosts = [
-                c.post("/v1/hosts", json={"uri": h.uri, "name": h.name}).json() for h in lab[:2]
-            ]
+            hosts = [c.post("/v1/hosts", json=h.registration()).json() for h in lab[:2]]
             vm = c.post("/v1/vms", json={
                 "name": "crashy", "vcpus": 1, "memory_mib": 256, "image": tiny_image.name,
                 "hosts": [lab[0].name]}).json()  # fmt: skip

@@ -48,7 +48,7 @@ def loop_daemon(
 
 def burning_vms(c: httpx.Client, lab: list[LabHost]) -> list[dict[str, Any]]:
     for h in lab:
-        assert c.post("/v1/hosts", json={"uri": h.uri, "name": h.name}).status_code == 201
+        assert c.post("/v1/hosts", json=h.registration()).status_code == 201
     vms = []
     for i in range(3):
         r = c.post(
@@ -167,7 +167,7 @@ def test_consolidate_packs_vms_and_reports_empty_hosts(
 ) -> None:
     with loop_daemon.client() as c:
         for h in lab:
-            assert c.post("/v1/hosts", json={"uri": h.uri, "name": h.name}).status_code == 201
+            assert c.post("/v1/hosts", json=h.registration()).status_code == 201
         vms = []
         for i, h in enumerate(lab):
             r = c.post(

@@ -53,7 +53,7 @@ class Vmpool:
         return self.runtime.ctx
 
     def register(self, host: LabHost) -> dict[str, object]:
-        r = self.client.post("/v1/hosts", json={"uri": host.uri, "name": host.name})
+        r = self.client.post("/v1/hosts", json=host.registration())
         assert r.status_code == 201, r.text
         body: dict[str, object] = r.json()
         return body
@@ -66,7 +66,8 @@ def make_vmpool(db_url: str, tmp_path: Path, **overrides: object) -> Iterator[Vm
         "image_dir": IMAGE_DIR,
         "serial_log_dir": tmp_path / "serial",
         "domain_type": "qemu",
-        "allow_insecure_tcp": True,  # the lab's hosts listen on qemu+tcp
+        # the lab's hosts are reached over their UNIX sockets in the lab dir
+        "host_uri_socket_dirs": [TEST_LAB_DIR],
         **overrides,
     }
     settings = Settings(**values)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from pathlib import Path
 import libvirt
 import pytest
 
-from tests.integration.conftest import Vmpool, domains_on, make_vmpool
+from tests.integration.conftest import TEST_LAB_DIR, Vmpool, domains_on, make_vmpool
 from vmpool.lab.hosts import LabHost
 from vmpool.lab.image import GuestImage
 from vmpool.services.sync import sync_all
@@ -203,7 +203,8 @@ def test_unreachable_host_is_marked_and_retried_with_backoff(
 
 
 def test_registering_an_unanswering_uri_is_503_and_stores_nothing(vmpool: Vmpool) -> None:
-    r = vmpool.client.post("/v1/hosts", json={"uri": "qemu+tcp://127.0.0.1:9/system"})
+    nowhere = TEST_LAB_DIR / "hosts" / "nowhere" / "libvirt-sock"  # allowed, but no daemon
+    r = vmpool.client.post("/v1/hosts", json={"uri": f"qemu+unix:///system?socket={nowhere}"})
     assert r.status_code == 503
     body = r.json()["error"]
     assert body["code"] == "host_unreachable" and "Traceback" not in r.text
@@ -235,7 +236,7 @@ def test_a_registration_that_fails_on_the_disk_folder_leaves_nothing_on_the_host
     before = pools()
     url = f"sqlite:///{tmp_path / 'bad.db'}"
     for vp in make_vmpool(url, tmp_path, default_local_disk_path="/proc/vmpool-cannot-be-here"):
-        r = vp.client.post("/v1/hosts", json={"uri": lab[2].uri, "name": lab[2].name})
+        r = vp.client.post("/v1/hosts", json=lab[2].registration())
         assert r.status_code in (409, 422, 502), r.text
         assert vp.client.get("/v1/hosts").json()["items"] == []
     assert pools() == before  # no storage pool defined (or set to autostart) by the failure

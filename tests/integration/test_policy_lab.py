@@ -22,7 +22,7 @@ def _pool(vp: Vmpool, name: str, **policy: Any) -> dict[str, Any]:
 def _hosts_in(vp: Vmpool, pool_id: int, lab: list[LabHost], n: int) -> list[dict[str, Any]]:
     out = []
     for h in lab[:n]:
-        r = vp.client.post("/v1/hosts", json={"uri": h.uri, "name": h.name, "pool_id": pool_id})
+        r = vp.client.post("/v1/hosts", json={**h.registration(), "pool_id": pool_id})
         assert r.status_code == 201, r.text
         out.append(r.json())
     return out
