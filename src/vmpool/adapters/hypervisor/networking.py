@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 import xml.etree.ElementTree as ET
 
 import libvirt
@@ -14,7 +13,6 @@ import libvirt
 from vmpool.adapters.hypervisor.base import HostBase, bounded
 from vmpool.adapters.hypervisor.domain_xml import build_network_xml, has_nic, nic_xml
 from vmpool.domain.ports import HostNetworks, NetworkSpec, NicSpec
-from vmpool.errors import HypervisorOperationInvalid
 
 log = logging.getLogger(__name__)
 
@@ -85,31 +83,13 @@ class LibvirtNetworking(HostBase):
 
     @bounded
     def attach_nic(self, uuid: str, nic: NicSpec) -> None:
-        xml = nic_xml(nic)
-        with self._guard():
-            dom = self._conn.lookupByUUIDString(uuid)
-            flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG
-            if dom.isActive():
-                flags |= libvirt.VIR_DOMAIN_AFFECT_LIVE
-            dom.attachDeviceFlags(xml, flags)
+        self._attach_device(uuid, nic_xml(nic))
 
     @bounded
     def detach_nic(self, uuid: str, nic: NicSpec) -> None:
         """Live first, confirmed by the domain's live XML (the guest lets go of the device
         after libvirt returns), then from the definition."""
-        xml = nic_xml(nic)
-        with self._guard():
-            dom = self._conn.lookupByUUIDString(uuid)
-            if dom.isActive() and has_nic(dom.XMLDesc(0), nic.mac):
-                dom.detachDeviceFlags(xml, libvirt.VIR_DOMAIN_AFFECT_LIVE)
-                deadline = time.monotonic() + NIC_DETACH_WAIT_S
-                while has_nic(dom.XMLDesc(0), nic.mac):
-                    if time.monotonic() > deadline:
-                        raise HypervisorOperationInvalid(
-                            f"the guest did not release NIC {nic.mac} within "
-                            f"{NIC_DETACH_WAIT_S:.0f} s; try again",
-                            mac=nic.mac,
-                        )
-                    time.sleep(0.2)
-            if has_nic(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE), nic.mac):
-                dom.detachDeviceFlags(xml, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+        self._detach_device(
+            uuid, nic_xml(nic), lambda xml: has_nic(xml, nic.mac), f"NIC {nic.mac}",
+            NIC_DETACH_WAIT_S,
+        )  # fmt: skip

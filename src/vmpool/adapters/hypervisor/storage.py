@@ -8,7 +8,6 @@ import contextlib
 import hashlib
 import logging
 import os
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -16,7 +15,6 @@ import libvirt
 
 from vmpool.adapters.hypervisor.base import HostBase, bounded
 from vmpool.domain.images import GIB, DiskFormat
-from vmpool.errors import HypervisorOperationInvalid
 
 log = logging.getLogger(__name__)
 
@@ -157,38 +155,17 @@ class LibvirtStorage(HostBase):
 
     @bounded
     def attach_disk(self, uuid: str, path: str, target: str) -> None:
-        """Attach a qcow2 volume as virtio disk `target`: to the running domain (hot-plug)
-        if it runs, and to its definition."""
-        xml = _disk_xml(path, target)
-        with self._guard():
-            dom = self._conn.lookupByUUIDString(uuid)
-            flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG
-            if dom.isActive():
-                flags |= libvirt.VIR_DOMAIN_AFFECT_LIVE
-            dom.attachDeviceFlags(xml, flags)
+        """Attach a qcow2 volume as virtio disk `target` (hot-plug if the domain runs)."""
+        self._attach_device(uuid, _disk_xml(path, target))
 
     @bounded
     def detach_disk(self, uuid: str, path: str, target: str) -> None:
-        """Detach disk `target`: from the running domain first, confirmed by the domain's
-        live XML (libvirt returns before the guest lets go of it), then from its
-        definition. Raises if the guest has not released it in time: its volume must not
-        be deleted yet."""
-        xml = _disk_xml(path, target)
-        with self._guard():
-            dom = self._conn.lookupByUUIDString(uuid)
-            if dom.isActive() and _has_disk(dom.XMLDesc(0), target):
-                dom.detachDeviceFlags(xml, libvirt.VIR_DOMAIN_AFFECT_LIVE)
-                deadline = time.monotonic() + DETACH_WAIT_S
-                while _has_disk(dom.XMLDesc(0), target):
-                    if time.monotonic() > deadline:
-                        raise HypervisorOperationInvalid(
-                            f"the guest did not release disk {target} within "
-                            f"{DETACH_WAIT_S:.0f} s; try again",
-                            target=target,
-                        )
-                    time.sleep(0.2)
-            if _has_disk(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE), target):
-                dom.detachDeviceFlags(xml, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+        """Detach disk `target`, confirmed by the domain's live XML; raises if the guest has
+        not released it in time: its volume must not be deleted yet."""
+        self._detach_device(
+            uuid, _disk_xml(path, target), lambda xml: _has_disk(xml, target), f"disk {target}",
+            DETACH_WAIT_S,
+        )  # fmt: skip
 
     @bounded
     def resize_disk(self, uuid: str, path: str, target: str, gib: int) -> None:
