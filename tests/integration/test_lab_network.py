@@ -16,20 +16,23 @@ import libvirt
 import pytest
 
 from tests.integration.conftest import wipe_lab_domains
+from vmpool.domain.network import AddressPool, kernel_ip_arg
 from vmpool.lab import (
     FABRIC_GUEST_ADDRESS,
     GUEST_BRIDGE,
+    GUEST_SUBNET,
     GuestImage,
     LabHost,
     SerialLog,
     interface_xml,
-    kernel_ip_arg,
     netns_ping,
     read_serial_log,
     tiny_domain_xml,
 )
 
 pytestmark = pytest.mark.lab
+
+GUEST_POOL = AddressPool.parse(GUEST_SUBNET, FABRIC_GUEST_ADDRESS, 4, "ipv4_cidr")
 
 BOOT_TIMEOUT_S = 90.0
 FLAGS = (
@@ -88,7 +91,7 @@ def guests(lab: list[LabHost], tiny_image: GuestImage) -> Iterator[list[NetGuest
             g.name,
             g.serial_log,
             nics=[g.mac],
-            ip=kernel_ip_arg(me, 24),
+            ip=kernel_ip_arg(me, GUEST_POOL),
             ping=[peer, FABRIC_GUEST_ADDRESS],
         )
         conn = libvirt.open(host.uri)

@@ -21,7 +21,6 @@ from vmpool.lab.hosts import (
     lab_status,
     lab_up,
     netns_exec,
-    netns_ping,
 )
 from vmpool.lab.image import (
     DEFAULT_IMAGE_DIR,
@@ -31,12 +30,12 @@ from vmpool.lab.image import (
     SerialLog,
     build_tiny_image,
     interface_xml,
-    kernel_ip_arg,
     load_image,
     parse_serial_log,
     read_serial_log,
     tiny_domain_xml,
 )
+from vmpool.lab.pinger import Pinger, PingReport, netns_ping
 
 __all__ = [
     "DEFAULT_BASE_PORT",
@@ -51,11 +50,12 @@ __all__ = [
     "GuestImage",
     "LabError",
     "LabHost",
+    "PingReport",
+    "Pinger",
     "SerialLog",
     "build_tiny_image",
     "fabric_netns",
     "interface_xml",
-    "kernel_ip_arg",
     "lab_down",
     "lab_netns",
     "lab_status",

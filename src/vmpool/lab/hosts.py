@@ -50,7 +50,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -195,55 +194,6 @@ def netns_exec(
         text=True,
         timeout=timeout,
         check=False,
-    )
-
-
-# An ICMP echo client (raw socket), run by the Python interpreter inside a namespace:
-# the machine has no ping(8). argv: address count timeout; prints the replies; exit 0
-# if at least one came back.
-_PING_SCRIPT = r"""
-import os, socket, struct, sys, time
-addr, count, timeout = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-def csum(b):
-    if len(b) % 2: b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    s = (s >> 16) + (s & 0xFFFF); s += s >> 16
-    return ~s & 0xFFFF
-sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-ident = os.getpid() & 0xFFFF
-got = 0
-for seq in range(1, count + 1):
-    hdr = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + b"vmpool-lab-ping!"
-    pkt = hdr[:2] + struct.pack("!H", csum(hdr)) + hdr[4:]
-    start = time.monotonic()
-    sock.sendto(pkt, (addr, 0))
-    while True:
-        left = timeout - (time.monotonic() - start)
-        if left <= 0: break
-        sock.settimeout(left)
-        try: data, peer = sock.recvfrom(2048)
-        except socket.timeout: break
-        ihl = (data[0] & 15) * 4
-        t, _, _, rid, rseq = struct.unpack("!BBHHH", data[ihl:ihl + 8])
-        if t == 0 and rid == ident and rseq == seq and peer[0] == addr:
-            got += 1
-            print("reply from %s seq=%d %.1f ms" % (addr, seq, (time.monotonic() - start) * 1e3))
-            time.sleep(max(0.0, 0.2 - (time.monotonic() - start)))
-            break
-print("%d/%d replies" % (got, count))
-sys.exit(0 if got else 1)
-"""
-
-
-def netns_ping(
-    netns: str, address: str, count: int = 3, timeout: float = 1.0
-) -> subprocess.CompletedProcess[str]:
-    """Ping ``address`` from inside a lab network namespace (ICMP echo, ``count`` tries of
-    ``timeout`` seconds each); returncode 0 if any reply came back."""
-    return netns_exec(
-        netns,
-        [sys.executable, "-c", _PING_SCRIPT, address, str(count), str(timeout)],
-        timeout=count * (timeout + 1) + 10,
     )
 
 

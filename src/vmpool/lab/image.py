@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from vmpool.adapters.hypervisor.domain_xml import nic_xml
+from vmpool.domain.ports import NicSpec
 from vmpool.lab.hosts import GUEST_BRIDGE, LabError
 
 DEFAULT_IMAGE_DIR = Path("/var/lib/vmpool/images")
@@ -404,8 +406,8 @@ def tiny_domain_xml(
     ``serial_log`` receives the guest's serial console (appended, so it
     survives migration); put it in the lab's shared dir so it is the same
     file on every host. ``nics``: MAC addresses of virtio NICs on ``bridge``
-    (the lab's guest bridge by default); ``ip``: the kernel's ``ip=`` value,
-    e.g. ``kernel_ip_arg("10.232.0.21")``; ``ping``: addresses the guest pings
+    (the lab's guest bridge by default); ``ip``: the kernel's ``ip=`` argument, as
+    `vmpool.domain.network.kernel_ip_arg` writes it; ``ping``: addresses the guest pings
     every two seconds (``SerialLog.pings``).
     """
     cmdline = image.cmdline
@@ -414,9 +416,9 @@ def tiny_domain_xml(
     if burn_cpu:
         cmdline += " vmpool.burn_cpu=1"
     if ip is not None:
-        if not re.fullmatch(r"[0-9A-Za-z.:_-]+", ip):
-            raise LabError(f"bad ip= value {ip!r}")
-        cmdline += f" ip={ip}"
+        if not re.fullmatch(r"ip=[0-9A-Za-z.:_-]+", ip):
+            raise LabError(f"bad ip= argument {ip!r}")
+        cmdline += f" {ip}"
     if ping:
         if not all(re.fullmatch(r"[0-9A-Za-z.:-]+", a) for a in ping):
             raise LabError(f"bad ping addresses {list(ping)!r}")
@@ -455,22 +457,8 @@ def tiny_domain_xml(
 
 def interface_xml(mac: str, bridge: str = GUEST_BRIDGE) -> str:
     """A virtio NIC on a host bridge (by default the lab's guest bridge), for the domain
-    XML or for a hot-plug (``dom.attachDeviceFlags``)."""
-    if not re.fullmatch(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}", mac):
-        raise LabError(f"bad MAC address {mac!r}")
-    iface = ET.Element("interface", type="bridge")
-    ET.SubElement(iface, "mac", address=mac.lower())
-    ET.SubElement(iface, "source", bridge=bridge)
-    ET.SubElement(iface, "model", type="virtio")
-    return ET.tostring(iface, encoding="unicode")
-
-
-def kernel_ip_arg(address: str, prefix: int = 24, gateway: str = "", device: str = "") -> str:
-    """The kernel's static ``ip=`` value the tiny guest understands:
-    ``<client-ip>::<gw-ip>:<netmask>::<device>:off``."""
-    bits = (0xFFFFFFFF << (32 - prefix)) & 0xFFFFFFFF if prefix else 0
-    mask = ".".join(str((bits >> s) & 0xFF) for s in (24, 16, 8, 0))
-    return f"{address}::{gateway}:{mask}::{device}:off"
+    XML or for a hot-plug (``dom.attachDeviceFlags``): the one vmpool's domains get."""
+    return nic_xml(NicSpec(mac=mac.lower(), bridge=bridge))
 
 
 _HEARTBEAT_RE = re.compile(rf"{HEARTBEAT_PREFIX} (\d+)")

@@ -34,9 +34,10 @@ class LibvirtNetworking(HostBase):
         return HostNetworks(bridges=bridges, libvirt_networks=active)
 
     def _bridges(self) -> list[str]:
-        """Names of the host's Linux bridges that are up (libvirt's interface driver)."""
+        """Names of the host's Linux bridges (libvirt's interface driver), up or not: a
+        bridge without ports yet has no carrier, and a tap is plugged into it all the same."""
         found = []
-        for iface in self._conn.listAllInterfaces(libvirt.VIR_CONNECT_LIST_INTERFACES_ACTIVE):
+        for iface in self._conn.listAllInterfaces(0):
             try:
                 root = ET.fromstring(iface.XMLDesc(0))
             except libvirt.libvirtError as exc:
