@@ -234,7 +234,8 @@ def lab_up(
     fabric = started[0].fabric_netns if started else ""
     typer.echo(
         f"\nguest network 10.232.0.0/24 on bridge vmpbr0 of every host; the fabric namespace "
-        f"{fabric} is 10.232.0.1 there (try: ip netns exec {fabric} ping 10.232.0.N)"
+        f"{fabric} is 10.232.0.1 there (ping a guest from it: python -c 'from vmpool.lab "
+        f'import netns_ping; print(netns_ping("{fabric}", "10.232.0.N").stdout)\')'
     )
     typer.echo(
         f"register them with POST /v1/hosts (vmpool accepts their sockets under its lab_dir, "
