@@ -172,3 +172,39 @@ def test_a_migration_to_a_host_without_the_network_is_refused(
     finally:
         for h in lab[:2]:
             netns_exec(h.netns, ["ip", "link", "del", side])
+
+
+def test_a_libvirt_network_is_defined_on_every_host_and_carries_a_guest(
+    vmpool_sqlite: Vmpool, lab: list[LabHost], tiny_image: GuestImage
+) -> None:
+    """An isolated libvirt network: vmpool defines it on each host (inside the host's own
+    namespace), the guest takes an address on it and reaches the host's end of the bridge;
+    deleting the network takes it off the hosts."""
+    vp = vmpool_sqlite
+    for h in lab:
+        vp.register(h)
+    r = vp.client.post(
+        "/v1/networks",
+        json={"name": "local", "kind": "libvirt", "ipv4_cidr": "10.77.0.0/24",
+              "ipv4_gateway": "10.77.0.1"},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    net = r.json()
+    assert net["hosts"] == [h.name for h in lab] and net["mode"] == "isolated"
+    shown = netns_exec(lab[0].netns, ["ip", "-o", "-4", "addr", "show", "dev", net["bridge"]])
+    assert "10.77.0.1/24" in shown.stdout, shown.stdout + shown.stderr
+    r = vp.client.post(
+        "/v1/vms",
+        json={"name": "net-local", "vcpus": 1, "memory_mib": 128, "image": tiny_image.name,
+              "hosts": [lab[0].name], "nics": [{"network": "local"}],
+              "kernel_args": ["vmpool.ping=10.77.0.1"]},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    vm = r.json()
+    assert vm["nics"][0]["ipv4"] == "10.77.0.2"
+    got = wait_log(serial_of(vp, vm), "a ping of 10.77.0.1", lambda s: "10.77.0.1" in s.pings)
+    assert got.pings["10.77.0.1"] is True
+    assert vp.client.delete(f"/v1/vms/{vm['id']}").status_code == 204
+    assert vp.client.delete(f"/v1/networks/{net['id']}").status_code == 204
+    gone = netns_exec(lab[0].netns, ["ip", "link", "show", net["bridge"]])
+    assert gone.returncode != 0  # libvirt removed the bridge with the network

@@ -105,12 +105,14 @@ def has_nic(domain_xml: str, mac: str) -> bool:
 
 def build_network_xml(spec: NetworkSpec) -> str:
     """A libvirt network of vmpool: isolated (no `<forward>`) or routed, on its own bridge,
-    with the gateway addresses on the bridge and no DHCP (vmpool hands out the addresses)."""
+    with the gateway addresses on the bridge, and no DHCP or DNS (vmpool hands out the
+    addresses; no dnsmasq is started)."""
     net = ET.Element("network")
     _sub(net, "name", spec.name)
     if spec.routed:
         _sub(net, "forward", mode="route")
     _sub(net, "bridge", name=validate_bridge(spec.bridge), stp="on", delay="0")
+    _sub(net, "dns", enable="no")
     if spec.ipv4_gateway is not None and spec.ipv4_prefix is not None:
         _sub(net, "ip", address=spec.ipv4_gateway, prefix=str(spec.ipv4_prefix))
     if spec.ipv6_gateway is not None and spec.ipv6_prefix is not None:
