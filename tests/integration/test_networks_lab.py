@@ -41,20 +41,33 @@ def wait_log(log: Path, what: str, check: Any, seconds: float = 90) -> SerialLog
     raise AssertionError(f"the guest never showed {what}; log ends:\n{tail}")
 
 
-def net_guest(vp: Vmpool, name: str, image: GuestImage, host: str, *args: str) -> dict[str, Any]:
+def create_guest(
+    vp: Vmpool, name: str, image: GuestImage, host: str, *args: str, ipv4: str | None = None
+) -> dict[str, Any]:
+    nic = {"network": "lab", **({"ipv4": ipv4} if ipv4 else {})}
     r = vp.client.post(
         "/v1/vms",
         json={"name": name, "vcpus": 1, "memory_mib": 256, "image": image.name,
-              "hosts": [host], "nics": [{"network": "lab"}], "kernel_args": list(args)},
+              "hosts": [host], "nics": [nic], "kernel_args": list(args)},
     )  # fmt: skip
     assert r.status_code == 201, r.text
     vm: dict[str, Any] = r.json()
+    return vm
+
+
+def wait_address(vp: Vmpool, vm: dict[str, Any]) -> None:
+    """The guest configured the address vmpool gave it (from `ip=` on its command line)."""
     address = vm["nics"][0]["ipv4"]
     wait_log(
         serial_of(vp, vm),
         f"address {address}",
         lambda s: any(a.startswith(f"{address}/") for a in s.nic_addresses.values()),
     )
+
+
+def net_guest(vp: Vmpool, name: str, image: GuestImage, host: str, *args: str) -> dict[str, Any]:
+    vm = create_guest(vp, name, image, host, *args)
+    wait_address(vp, vm)
     return vm
 
 
@@ -74,10 +87,13 @@ def test_vms_on_two_hosts_reach_each_other_over_the_lab_network(
     lab_network: Vmpool, lab: list[LabHost], tiny_image: GuestImage
 ) -> None:
     vp = lab_network
-    one = net_guest(vp, "net-one", tiny_image, lab[0].name)
-    peer = one["nics"][0]["ipv4"]
-    two = net_guest(vp, "net-two", tiny_image, lab[1].name, f"vmpool.ping={peer}")
+    peer = "10.232.0.20"  # asked for, so that guest two can be told whom to ping at boot
+    one = create_guest(vp, "net-one", tiny_image, lab[0].name, ipv4=peer)
+    two = create_guest(vp, "net-two", tiny_image, lab[1].name, f"vmpool.ping={peer}")
+    wait_address(vp, one)
+    wait_address(vp, two)
     assert (one["host_name"], two["host_name"]) == (lab[0].name, lab[1].name)
+    assert one["nics"][0]["ipv4"] == peer
     nic_one, nic_two = one["nics"][0], two["nics"][0]
     assert nic_one["mac"] != nic_two["mac"] and nic_one["ipv4"] != nic_two["ipv4"]
     # the guests see the MACs vmpool handed out
