@@ -69,6 +69,17 @@ MigrationAddress = Annotated[
 ]
 
 
+PeerUri = Annotated[
+    str,
+    Field(
+        max_length=MAX_URI_LENGTH,
+        pattern=HOST_URI_PATTERN,
+        description="the URI other hosts' libvirtd use to reach it for a peer-to-peer "
+        "migration, if not `uri` (e.g. qemu+tls://NAME-ON-THE-MIGRATION-NETWORK/system)",
+    ),
+]
+
+
 class HostCreate(Strict):
     uri: str = Field(
         max_length=MAX_URI_LENGTH,
@@ -80,6 +91,7 @@ class HostCreate(Strict):
     name: str | None = Field(default=None, max_length=63, pattern=NAME_PATTERN)
     pool_id: DbId | None = None
     migration_address: MigrationAddress | None = None
+    peer_uri: PeerUri | None = None
 
 
 class ResourcesOut(Out):
@@ -146,6 +158,7 @@ class HostOut(Out):
     last_error: str | None
     next_check_at: datetime | None
     migration_address: str | None = Field(description="migration data goes to tcp://ADDRESS")
+    peer_uri: str | None = Field(description="other hosts reach it here to migrate (else uri)")
     local_disk_path: str | None = Field(description="VM disks on this host (null: the default)")
     shared_disk_path: str | None = Field(description="shared storage as mounted on this host")
     maintenance_since: datetime | None
@@ -388,6 +401,8 @@ class PoolOut(Out):
     rebalance_cooldown_s: int
     rebalance_max_moves: int
     rebalance_max_memory_mib: int = Field(description="memory a plan may copy; 0: no budget")
+    migration_tls: bool
+    members_may_migrate: bool
     rebalance_streak: int = Field(
         description="consecutive cycles that found an improving plan (hysteresis)"
     )
@@ -463,6 +478,14 @@ class PoolPolicyIn(Strict):
         description="MiB a plan may copy (the moved VMs' memory); 0 (default): no memory "
         "budget. With a memory budget the planner takes the most gain per MiB",
     )
+    migration_tls: bool | None = Field(
+        default=None,
+        description="QEMU encrypts migration data (VIR_MIGRATE_TLS); the hosts need TLS "
+        "certificates (docs/security.md)",
+    )
+    members_may_migrate: bool | None = Field(
+        default=None, description="project members may ask to migrate their VMs (no target)"
+    )
 
 
 class PoolCreate(PoolPolicyIn):
@@ -501,6 +524,7 @@ class HostUpdate(Strict):
         Field(default=None, max_length=64, description="traits set by an operator, e.g. gpu:a100")
     )
     migration_address: MigrationAddress | None = None
+    peer_uri: PeerUri | None = None
     local_disk_path: str | None = Field(default=None, max_length=255, pattern=FOLDER_PATTERN)
     shared_disk_path: str | None = Field(
         default=None,

@@ -117,6 +117,7 @@ class MigrationRequest:
     # The operator declared the disk's folder shared by both hosts (shared_disk_path): do not
     # let libvirt refuse a file system it does not recognise as shared (VIR_MIGRATE_UNSAFE).
     trust_shared_storage: bool = False
+    tls: bool = False  # QEMU encrypts the migration stream (VIR_MIGRATE_TLS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,7 @@ def host_view(uow: UnitOfWork, row: HostRow) -> HostView:
         last_error=row.last_error,
         next_check_at=row.next_check_at,
         migration_address=row.migration_address,
+        peer_uri=row.peer_uri,
         local_disk_path=row.local_disk_path,
         shared_disk_path=row.shared_disk_path,
         maintenance_since=row.maintenance_since,

@@ -30,8 +30,11 @@ def register_host(
     pool_id: int | None = None,
     actor: str = "api",
     migration_address: str | None = None,
+    peer_uri: str | None = None,
 ) -> HostView:
     check_host_uri(uri, ctx.host_uri_policy)
+    if peer_uri is not None:
+        check_host_uri(peer_uri, ctx.host_uri_policy)
     if name is not None:
         validate_name(name, "host name")
     with ctx.uow() as uow:
@@ -54,8 +57,9 @@ def register_host(
         if uow.hosts.by_name(host_name) is not None:
             raise AlreadyExists(f"a host named {host_name} already exists", name=host_name)
         row = HostRow(
-            pool_id=target_pool_id, name=host_name, uri=uri, migration_address=migration_address
-        )
+            pool_id=target_pool_id, name=host_name, uri=uri, migration_address=migration_address,
+            peer_uri=peer_uri,
+        )  # fmt: skip
         apply_inventory(row, inventory)
         row.disk_gib = disk_gib
         row.last_seen_at = ctx.clock()
@@ -144,6 +148,7 @@ def update_host(
         "reserved_memory_mib",
         "operator_traits",
         "migration_address",
+        "peer_uri",
         "local_disk_path",
         "shared_disk_path",
     }
@@ -157,6 +162,8 @@ def update_host(
         for key, value in changes.items():
             if key in ("local_disk_path", "shared_disk_path") and value is not None:
                 setattr(row, key, validate_folder(str(value), key))
+            elif key == "peer_uri" and value is not None:
+                row.peer_uri = check_host_uri(str(value), ctx.host_uri_policy)
             elif key == "operator_traits":
                 given = value if isinstance(value, list | tuple | set | frozenset) else []
                 setattr(row, key, ",".join(sorted({validate_trait(str(t)) for t in given})))

@@ -224,7 +224,7 @@ def _plan_of(uow: UnitOfWork, m: MigrationRow, vm: VmRow) -> _Plan:
         source_uri=source.uri,
         target_uri=target.uri,
         request=MigrationRequest(
-            dest_uri=target.uri,
+            dest_uri=target.peer_uri or target.uri,
             data_uri=f"tcp://{migration_address(target)}",
             bandwidth_mib_s=m.bandwidth_mib_s,
             max_downtime_ms=downtimes[0],
@@ -235,6 +235,7 @@ def _plan_of(uow: UnitOfWork, m: MigrationRow, vm: VmRow) -> _Plan:
             # The operator declared the shared folder shared by the hosts: libvirt cannot tell
             # (its disks are not copied, whatever the local ones do).
             trust_shared_storage=storage_of(uow, vm)[1],
+            tls=uow.pools.get(vm.pool_id).migration_tls,
         ),
         timeout_s=completion_timeout_s(vm.memory_mib, m.completion_timeout_s_per_gib),
         downtimes=downtimes,

@@ -44,6 +44,8 @@ class PolicyChange:
     rebalance_cooldown_s: int | None = None
     rebalance_max_moves: int | None = None
     rebalance_max_memory_mib: int | None = None
+    migration_tls: bool | None = None
+    members_may_migrate: bool | None = None
 
     def given(self) -> dict[str, Any]:
         return {

@@ -97,6 +97,7 @@ class HostView:
     last_error: str | None
     next_check_at: datetime | None
     migration_address: str | None
+    peer_uri: str | None
     local_disk_path: str | None
     shared_disk_path: str | None
     maintenance_since: datetime | None
@@ -150,6 +151,8 @@ class PoolView:
     rebalance_cooldown_s: int
     rebalance_max_moves: int
     rebalance_max_memory_mib: int
+    migration_tls: bool
+    members_may_migrate: bool
     rebalance_streak: int
     rebalance_last_run_at: datetime | None
     rebalance_last_result: str | None
@@ -203,6 +206,8 @@ def pool_view(row: PoolRow) -> PoolView:
         rebalance_cooldown_s=row.rebalance_cooldown_s,
         rebalance_max_moves=row.rebalance_max_moves,
         rebalance_max_memory_mib=row.rebalance_max_memory_mib,
+        migration_tls=row.migration_tls,
+        members_may_migrate=row.members_may_migrate,
         rebalance_streak=row.rebalance_streak,
         rebalance_last_run_at=row.rebalance_last_run_at,
         rebalance_last_result=row.rebalance_last_result,

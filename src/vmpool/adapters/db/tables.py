@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -86,6 +87,26 @@ class Stateful:
         super().__init__(**kw)
 
 
+class ProjectRow(Base):
+    """A tenant: it owns VMs, placement groups and (unless shared) images and networks, within
+    its quotas (None: no limit)."""
+
+    __tablename__ = "projects"
+    __table_args__ = NO_ID_REUSE
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    description: Mapped[str] = mapped_column(String(255), default="")
+    quota_vcpus: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    quota_memory_mib: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    quota_disk_gib: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    quota_vms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+DEFAULT_PROJECT_ID = 1  # made by the schema migration; every VM before projects is in it
+
+
 class PoolRow(Base):
     __tablename__ = "pools"
     __table_args__ = NO_ID_REUSE
@@ -117,6 +138,12 @@ class PoolRow(Base):
     rebalance_streak: Mapped[int] = mapped_column(Integer, default=0)
     rebalance_last_run_at: Mapped[datetime | None] = mapped_column(nullable=True)
     rebalance_last_result: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Migration data encrypted by QEMU (VIR_MIGRATE_TLS): needs TLS certificates on the hosts.
+    migration_tls: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Whether project members may ask for a migration of their VMs (never to a chosen host).
+    members_may_migrate: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -153,6 +180,9 @@ class HostRow(Stateful, Base, Host):
     operator_traits: Mapped[str] = mapped_column(Text, default="")
     # Where migration data to this host goes (tcp://ADDRESS); the URI's host when unset.
     migration_address: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # The URI other hosts reach this one at for peer-to-peer migration, if not `uri`
+    # (e.g. a TLS name on the migration network).
+    peer_uri: Mapped[str | None] = mapped_column(String(512), nullable=True)
     # Folders for VM disks on this host: local (private to it) and shared (seen by all
     # hosts that set the same path, as an NFS mount would be). None: the default / none.
     local_disk_path: Mapped[str | None] = mapped_column(String(255), nullable=True)
@@ -181,6 +211,9 @@ class VmRow(Stateful, Base, Vm):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id"), index=True, default=DEFAULT_PROJECT_ID
+    )
     pool_id: Mapped[int] = mapped_column(ForeignKey("pools.id"), index=True)
     host_id: Mapped[int | None] = mapped_column(ForeignKey("hosts.id"), index=True, nullable=True)
     name: Mapped[str] = mapped_column(String(63), unique=True)
@@ -229,6 +262,10 @@ class ImageRow(Stateful, Base, Image):
     __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # None: shared by an admin with every project; else the project's own.
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id"), index=True, nullable=True
+    )
     name: Mapped[str] = mapped_column(String(63), unique=True)
     state: Mapped[str] = mapped_column(String(16))
     format: Mapped[str] = mapped_column(String(8), default="", server_default="")
@@ -285,6 +322,10 @@ class NetworkRow(Base):
     __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # None: shared by an admin with every project; else the project's own.
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id"), index=True, nullable=True
+    )
     name: Mapped[str] = mapped_column(String(63), unique=True)
     kind: Mapped[str] = mapped_column(String(16))  # bridge | libvirt
     bridge: Mapped[str] = mapped_column(String(15))  # the Linux bridge the NICs join
@@ -343,6 +384,9 @@ class PlacementGroupRow(Base):
     __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id"), index=True, default=DEFAULT_PROJECT_ID
+    )
     pool_id: Mapped[int] = mapped_column(ForeignKey("pools.id"), index=True)
     name: Mapped[str] = mapped_column(String(63), unique=True)
     policy: Mapped[str] = mapped_column(String(16))
@@ -492,9 +536,16 @@ class ApiTokenRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(63))
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str] = mapped_column(String(16))  # admin | member | reader
+    # The project a member or reader acts in; None for admin (every project).
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id"), index=True, nullable=True
+    )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class LoadRow(Base):
@@ -540,3 +591,7 @@ class EventRow(Base):
     kind: Mapped[str] = mapped_column(String(63))
     subject: Mapped[str] = mapped_column(String(255))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The project the change concerns (None: the pool's own objects), and the API request
+    # that made it (also in the response's X-Request-ID header).
+    project_id: Mapped[int | None] = mapped_column(Integer, index=True, nullable=True)
+    request_id: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)

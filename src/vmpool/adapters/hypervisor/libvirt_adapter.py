@@ -291,6 +291,8 @@ class LibvirtHypervisor(LibvirtStorage, LibvirtNetworking):
                 params[libvirt.VIR_MIGRATE_PARAM_MIGRATE_DISKS] = list(request.disks)
         if request.trust_shared_storage:
             flags |= libvirt.VIR_MIGRATE_UNSAFE
+        if request.tls:
+            flags |= libvirt.VIR_MIGRATE_TLS
         if request.bandwidth_mib_s is not None:
             params[libvirt.VIR_MIGRATE_PARAM_BANDWIDTH] = request.bandwidth_mib_s
         with self._guard():

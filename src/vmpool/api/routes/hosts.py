@@ -27,8 +27,9 @@ def register_host(
 ) -> HostOut:
     """Register a hypervisor by libvirt URI; vmpool connects and reads its inventory."""
     view = hosts.register_host(
-        ctx, body.uri, body.name, body.pool_id, principal.name, body.migration_address
-    )
+        ctx, body.uri, body.name, body.pool_id, principal.name, body.migration_address,
+        body.peer_uri,
+    )  # fmt: skip
     return HostOut.model_validate(view)
 
 
