@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from vmpool.config import Settings, load_settings
 from vmpool.errors import VmpoolError
+
+if TYPE_CHECKING:
+    from vmpool.services.unit_of_work import ServiceContext
 
 app = typer.Typer(
     help="vmpool: a VM resource pool manager for KVM/QEMU hosts.", no_args_is_help=True
@@ -86,25 +90,82 @@ def db_upgrade(config: ConfigOpt = None) -> None:
 
 @token_app.command("create")
 def token_create(
-    role: Annotated[str, typer.Option("--role", help="admin or reader")] = "admin",
+    role: Annotated[str, typer.Option("--role", help="admin, member or reader")] = "admin",
     name: Annotated[str, typer.Option("--name", help="a label for the token")] = "cli",
+    project: Annotated[
+        str | None, typer.Option("--project", help="the project (name or id) of a member or reader")
+    ] = None,
+    ttl_s: Annotated[
+        int | None, typer.Option("--ttl-s", help="lifetime in seconds (default: the setting)")
+    ] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Create an API token and print it (it is stored only hashed)."""
-    from vmpool.adapters.db.migrations import check_schema
     from vmpool.services.tokens import Role, create_token
-    from vmpool.wiring import build_runtime
 
     try:
         chosen = Role(role)
     except ValueError:
-        _fail(f"unknown role {role!r}: use admin or reader")
+        _fail(f"unknown role {role!r}: use admin, member or reader")
+    with _checked_runtime(config) as ctx:
+        project_id = _project_id(ctx, project) if project is not None else None
+        typer.echo(create_token(ctx, chosen, name, project_id, ttl_s))
+
+
+@token_app.command("list")
+def token_list(config: ConfigOpt = None) -> None:
+    """The tokens: id, name, role, project, expiry, revocation, last use (never the secret)."""
+    from vmpool.services.tokens import list_tokens
+
+    with _checked_runtime(config) as ctx:
+        after = 0
+        while page := list_tokens(ctx, after, 1000):
+            for t in page:
+                typer.echo(
+                    f"{t.id}\t{t.name}\t{t.role}\tproject={t.project_id}\t"
+                    f"expires={t.expires_at:%Y-%m-%dT%H:%M:%SZ}\t"
+                    f"revoked={t.revoked_at or '-'}\tlast_used={t.last_used_at or '-'}"
+                )
+            after = page[-1].id
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(help="the token's id (vmpool token list)")],
+    config: ConfigOpt = None,
+) -> None:
+    """Revoke a token: its next call answers 401."""
+    from vmpool.services.tokens import revoke_token
+
+    with _checked_runtime(config) as ctx:
+        view = revoke_token(ctx, token_id)
+        typer.echo(f"revoked token {view.id} ({view.name}) at {view.revoked_at}")
+
+
+@contextlib.contextmanager
+def _checked_runtime(config: Path | None) -> Iterator[ServiceContext]:
+    """The services on a migrated database; a vmpool error ends the command with its message."""
+    from vmpool.adapters.db.migrations import check_schema
+    from vmpool.wiring import build_runtime
+
     runtime = build_runtime(_settings(config))
     try:
         check_schema(runtime.engine)
-        typer.echo(create_token(runtime.ctx, chosen, name))
+        yield runtime.ctx
     except VmpoolError as exc:
         _fail(exc.message)
+    finally:
+        runtime.close()
+
+
+def _project_id(ctx: ServiceContext, project: str) -> int:
+    if project.isdigit():
+        return int(project)
+    with ctx.uow() as uow:
+        row = uow.projects.by_name(project)
+        if row is None:
+            _fail(f"no project named {project!r}")
+        return row.id
 
 
 @app.command()
@@ -214,6 +275,14 @@ def _lab_dir(config: Path | None) -> tuple[Path, int]:
 @lab_app.command("up")
 def lab_up(
     hosts: Annotated[int, typer.Option("--hosts", min=1, max=16)] = 2,
+    tls: Annotated[
+        bool,
+        typer.Option(
+            "--tls",
+            help="the hosts listen with TLS (certificates of a lab CA in <lab_dir>/pki) and "
+            "are registered with qemu+tls:// URIs; QEMU can encrypt migrations (migration_tls)",
+        ),
+    ] = False,
     config: ConfigOpt = None,
 ) -> None:
     """Start N libvirt hosts on this machine, each in its own network namespace on the lab's
@@ -223,7 +292,7 @@ def lab_up(
 
     lab_dir, base_port = _lab_dir(config)
     try:
-        started = up(hosts, lab_dir, base_port)
+        started = up(hosts, lab_dir, base_port, tls=tls)
     except LabError as exc:
         _fail(str(exc))
     for h in started:
@@ -231,16 +300,30 @@ def lab_up(
             f"{h.name}\t{h.uri}\tmigration_address={h.migration_address}\t"
             f"netns={h.netns}\thost_uuid={h.host_uuid}"
         )
+        if h.tls:
+            typer.echo(f"\tpeer_uri={h.peer_uri}")
+    if tls and started:
+        typer.echo(
+            f"\nthe hosts use TLS: libvirtd listens on its TLS port in its namespace, reached "
+            f"from here through a forwarder on 127.0.0.1; certificates of the lab CA in "
+            f"{lab_dir}/pki (client pkipath: {started[0].pkipath}); vmpool accepts the "
+            f"pkipath only if host_uri_key_dirs names that folder (e.g. "
+            f"VMPOOL_HOST_URI_KEY_DIRS='[\"{lab_dir}/pki\"]'); set a pool's migration_tls to "
+            f"encrypt migrations (QEMU's certificates are in <lab_dir>/pki/labN/qemu)"
+        )
     fabric = started[0].fabric_netns if started else ""
     typer.echo(
         f"\nguest network 10.232.0.0/24 on bridge vmpbr0 of every host; the fabric namespace "
         f"{fabric} is 10.232.0.1 there (ping a guest from it: python -c 'from vmpool.lab "
         f'import netns_ping; print(netns_ping("{fabric}", "10.232.0.N").stdout)\')'
     )
-    typer.echo(
-        f"register them with POST /v1/hosts (vmpool accepts their sockets under its lab_dir, "
-        f"here {lab_dir}, and under host_uri_socket_dirs):"
-    )
+    if not tls:
+        typer.echo(
+            f"register them with POST /v1/hosts (vmpool accepts their sockets under its "
+            f"lab_dir, here {lab_dir}, and under host_uri_socket_dirs):"
+        )
+    else:
+        typer.echo("register them with POST /v1/hosts:")
     for h in started:
         typer.echo(
             f"  curl -s -H \"$auth\" -H 'content-type: application/json' -X POST $API/v1/hosts "
@@ -271,7 +354,7 @@ def lab_status(config: ConfigOpt = None) -> None:
     for h in status(lab_dir):
         typer.echo(
             f"{h.name}\t{h.uri}\tmigration_address={h.migration_address}\t"
-            f"netns={h.netns}\tpid={h.pid}"
+            f"netns={h.netns}\tpid={h.pid}" + (f"\tTLS, peer_uri={h.peer_uri}" if h.tls else "")
         )
 
 

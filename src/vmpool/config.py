@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     serial_log_dir: Path | None = Field(
         default=None, description="guest serial logs; data_dir/serial if unset"
     )
+    token_default_ttl_s: int = Field(
+        default=90 * 86_400, ge=60, description="lifetime of a new API token unless given"
+    )
+    token_max_ttl_s: int = Field(
+        default=366 * 86_400, ge=60, description="the longest lifetime a token may be given"
+    )
     mac_prefix: str = Field(
         default="52:54:00",
         pattern=r"^[0-9a-f]{2}(:[0-9a-f]{2}){0,4}$",

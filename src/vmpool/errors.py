@@ -55,6 +55,10 @@ class Exhausted(Conflict):
     code = "exhausted"
 
 
+class QuotaExceeded(Conflict):
+    code = "quota_exceeded"
+
+
 class NoCapacity(Conflict):
     code = "no_capacity"
 

@@ -73,6 +73,8 @@ def build_runtime(settings: Settings, connector: HypervisorConnector | None = No
         image_store=FileImageStore(settings.effective_image_store_dir),
         max_image_bytes=settings.max_image_bytes,
         mac_prefix=settings.mac_prefix,
+        token_default_ttl_s=settings.token_default_ttl_s,
+        token_max_ttl_s=settings.token_max_ttl_s,
     )
     # The runner and the context point at each other: build one, then the other.
     runner = MigrationRunner(ctx, poll_s=settings.migration_poll_s)

@@ -74,7 +74,7 @@ def make_vmpool(db_url: str, tmp_path: Path, **overrides: object) -> Iterator[Vm
     runtime = build_runtime(settings)
     upgrade(runtime.engine)
     admin = create_token(runtime.ctx, Role.ADMIN, "test-admin")
-    reader = create_token(runtime.ctx, Role.READER, "test-reader")
+    reader = create_token(runtime.ctx, Role.READER, "test-reader", project_id=1)
     client = TestClient(create_app(runtime.ctx), raise_server_exceptions=False)
     client.headers["Authorization"] = f"Bearer {admin}"
     yield Vmpool(runtime, client, admin, reader)

@@ -34,6 +34,7 @@ from vmpool.adapters.db.migrations import (
     head_revision,
     upgrade,
 )
+from vmpool.adapters.db.repositories import EventQuery
 from vmpool.adapters.db.tables import Base, HostRow, VmRow
 from vmpool.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
 from vmpool.config import Settings
@@ -78,7 +79,7 @@ def test_unit_of_work_rolls_back_unless_committed(migrated_engine: Engine) -> No
         uow.events.record("test", "dropped", "x")
         # no commit
     with _uow(migrated_engine) as uow:
-        kinds = [e.kind for e in uow.events.recent()]
+        kinds = [e.kind for e in uow.events.page(EventQuery())]
     assert kinds == ["kept"]
 
 

@@ -308,7 +308,7 @@ def test_cool_down_and_migrations_in_flight(pool: Pool) -> None:
 @pytest.fixture
 def api(pool: Pool) -> Iterator[tuple[TestClient, str]]:
     admin = create_token(pool.ctx, Role.ADMIN, "admin")
-    reader = create_token(pool.ctx, Role.READER, "reader")
+    reader = create_token(pool.ctx, Role.READER, "reader", project_id=1)
     client = TestClient(create_app(pool.ctx), raise_server_exceptions=False)
     client.headers["Authorization"] = f"Bearer {admin}"
     yield client, reader
@@ -337,7 +337,10 @@ def test_api(pool: Pool, api: tuple[TestClient, str]) -> None:
         assert r.status_code == 422, (bad, r.text)
         assert r.json()["error"]["code"] == "invalid_input"
 
+    # The pool's score and plans are for admins (docs/security.md): a project's reader is 403.
     r = client.get(f"/v1/pools/{pid}/score", headers={"Authorization": f"Bearer {reader}"})
+    assert r.status_code == 403
+    r = client.get(f"/v1/pools/{pid}/score")
     assert r.status_code == 200 and r.json()["strategy"] == "consolidate"
     assert {h["name"] for h in r.json()["hosts"]} == {"h0", "h1", "h2"}
 
@@ -354,9 +357,10 @@ def test_api(pool: Pool, api: tuple[TestClient, str]) -> None:
     assert client.get("/v1/plans/999").status_code == 404
     assert client.post("/v1/plans/999/approve").status_code == 404
     assert client.get(f"/v1/pools/{pid}/plans?state=nonsense").status_code == 422
-    # Readers see plans but cannot approve them.
+    # A project's reader neither sees plans nor approves them.
     as_reader = {"Authorization": f"Bearer {reader}"}
-    listed = client.get(f"/v1/pools/{pid}/plans", headers=as_reader)
+    assert client.get(f"/v1/pools/{pid}/plans", headers=as_reader).status_code == 403
+    listed = client.get(f"/v1/pools/{pid}/plans")
     assert listed.status_code == 200 and listed.json()["items"][0]["id"] == plan["id"]
     r = client.post(f"/v1/plans/{plan['id']}/approve", headers=as_reader)
     assert r.status_code == 403

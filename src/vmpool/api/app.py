@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from vmpool import __version__
 from vmpool.api.errors import install_error_handlers
 from vmpool.api.limits import BodySizeLimit
+from vmpool.api.request_audit import RequestAudit
 from vmpool.api.routes import (
     disks,
     events,
@@ -21,6 +22,7 @@ from vmpool.api.routes import (
     networks,
     plans,
     pools,
+    projects,
     vms,
 )
 from vmpool.services.unit_of_work import ServiceContext
@@ -38,8 +40,10 @@ def create_app(ctx: ServiceContext | None, lifespan: Lifespan | None = None) -> 
     app.state.ctx = ctx
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
+    app.add_middleware(RequestAudit)  # outermost: the id is set before anything else runs
     for module in (
         health, hosts, vms, disks, networks, images, migrations, pools, plans, groups, events,
+        projects,
     ):  # fmt: skip
         app.include_router(module.router)
     return app

@@ -302,10 +302,16 @@ class VmCreate(Strict):
     nics: list[NicCreate] = Field(
         default_factory=list, max_length=MAX_NICS, description="network interfaces, in order"
     )
+    project_id: DbId | None = Field(
+        default=None,
+        description="an admin's choice (default: the default project); a member's VM goes to "
+        "its own project",
+    )
 
 
 class VmOut(Out):
     id: int
+    project_id: int
     pool_id: int
     name: str
     uuid: str = Field(description="the libvirt domain UUID")
@@ -366,7 +372,7 @@ class DiskOut(Out):
     target: str = Field(description="the device name the guest sees, e.g. vdb")
     size_gib: int
     storage: str
-    path: str
+    path: str | None = Field(description="the volume on the host (admins only)")
     state: str = Field(description="attaching, attached, resizing or detaching")
     last_error: str | None
     created_at: datetime
@@ -539,15 +545,19 @@ class GroupCreate(Strict):
     policy: GroupPolicy = Field(strict=False)
     hard: bool = Field(description="true: must; false: prefer")
     pool_id: DbId | None = None
+    project_id: DbId | None = Field(default=None, description="an admin's choice, as for VMs")
 
 
 class GroupOut(Out):
     id: int
+    project_id: int
     pool_id: int
     name: str
     policy: str
     hard: bool
-    members: dict[str, list[str]] = Field(description="host name -> names of member VMs on it")
+    members: dict[str, list[str]] = Field(
+        description="host name -> names of member VMs on it (admins only)"
+    )
 
 
 class GroupList(BaseModel):
@@ -560,11 +570,87 @@ class EventOut(Out):
     actor: str
     kind: str
     subject: str
+    project_id: int | None
+    request_id: str | None = Field(description="the API request that made it (X-Request-ID)")
     details: dict[str, Any]
 
 
 class EventList(BaseModel):
     items: list[EventOut]
+    next_before: int | None = Field(
+        default=None, description="pass as `before` for the next page; null: no more"
+    )
+
+
+class ProjectQuotas(Strict):
+    quota_vcpus: int | None = Field(default=None, ge=L.QUOTA.low, le=L.QUOTA.high)
+    quota_memory_mib: int | None = Field(default=None, ge=L.QUOTA.low, le=L.QUOTA.high)
+    quota_disk_gib: int | None = Field(default=None, ge=L.QUOTA.low, le=L.QUOTA.high)
+    quota_vms: int | None = Field(default=None, ge=L.QUOTA.low, le=L.QUOTA.high)
+
+
+class ProjectCreate(ProjectQuotas):
+    name: str = Field(max_length=63, pattern=NAME_PATTERN, examples=["team-a"])
+    description: str = Field(default="", max_length=255)
+
+
+class ProjectUpdate(ProjectQuotas):
+    description: str | None = Field(default=None, max_length=255)
+
+
+class ProjectOut(Out):
+    id: int
+    name: str
+    description: str
+    quota_vcpus: int | None = Field(description="null: no limit")
+    quota_memory_mib: int | None
+    quota_disk_gib: int | None
+    quota_vms: int | None
+    created_at: datetime
+
+
+class ProjectList(BaseModel):
+    items: list[ProjectOut]
+
+
+class UsageOut(Out):
+    project_id: int
+    vms: int
+    vcpus: int
+    memory_mib: int
+    disk_gib: int = Field(description="boot disks and data disks")
+    quota_vms: int | None
+    quota_vcpus: int | None
+    quota_memory_mib: int | None
+    quota_disk_gib: int | None
+
+
+class TokenCreate(Strict):
+    name: str = Field(max_length=63, pattern=NAME_PATTERN)
+    role: Literal["admin", "member", "reader"]
+    project_id: DbId | None = Field(default=None, description="for member and reader tokens")
+    ttl_s: int | None = Field(
+        default=None, ge=60, le=L.MAX_ID, description="lifetime; default and maximum in settings"
+    )
+
+
+class TokenOut(Out):
+    id: int
+    name: str
+    role: str
+    project_id: int | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="the secret, shown this once (vmpool keeps only its hash)")
+
+
+class TokenList(BaseModel):
+    items: list[TokenOut]
 
 
 class MigrateIn(Strict):
@@ -594,7 +680,7 @@ class MigrationOut(Out):
     vm_id: int
     vm_name: str
     source_host_id: int | None = Field(description="null once the host is deleted")
-    source_host: str = Field(description="kept after the host is deleted")
+    source_host: str | None = Field(description="kept after the host is deleted")
     target_host_id: int | None
     target_host: str | None
     state: str = Field(

@@ -40,3 +40,5 @@ HYSTERESIS_CYCLES = Bound(1, 1000)
 COOLDOWN_S = Bound(0, 30 * 86_400)
 MAX_MOVES = Bound(0, 1000)
 MAX_MEMORY_MIB = Bound(0, MAX_ID)
+# A project's quota (vCPUs, MiB, GiB, VMs).
+QUOTA = Bound(0, MAX_ID)

@@ -57,6 +57,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vmpool.lab.pki import HostPki, client_pki_dir, ensure_host_pki
+
 DEFAULT_LAB_DIR = Path("/var/lib/vmpool-lab")
 DEFAULT_BASE_PORT = 16510
 MIGRATION_PORT_BASE = 49152
@@ -136,6 +138,11 @@ fi
 exec libvirtd -p /run/libvirt/libvirtd.pid
 """
 
+# TLS hosts: the same, but libvirtd listens (on its TLS port, inside its namespace)
+_NAMESPACE_SCRIPT_LISTEN = _NAMESPACE_SCRIPT.replace(
+    "exec libvirtd -p", "exec libvirtd --listen -p"
+)
+
 
 class LabError(Exception):
     """The lab cannot be set up, reached or torn down; the message says why."""
@@ -155,14 +162,26 @@ class LabHost:
     private_dir: str
     shared_dir: str
     migration_ports: tuple[int, int]
+    # TLS hosts (lab_up(..., tls=True)): ``uri`` is then
+    # qemu+tls://127.0.0.1:<tls_port>/system?pkipath=<pkipath>, through a forwarder on this
+    # machine's loopback into the host's namespace; ``peer_uri`` is the URI the other hosts
+    # open for a peer-to-peer migration (qemu+tls://10.231.0.N:<tls_port>/system?pkipath=...)
+    tls: bool = False
+    tls_port: int | None = None  # libvirtd's TLS port in its namespace = the forwarder's
+    pkipath: str | None = None  # the client pkipath dir (lab CA, client cert and key)
+    peer_uri: str | None = None
+    local_uri: str = ""  # always the UNIX socket URI (for tools on this machine)
 
     def registration(self) -> dict[str, str]:
         """The body of ``POST /v1/hosts`` that registers this host with vmpool."""
-        return {
+        body = {
             "uri": self.uri,
             "name": self.name,
             "migration_address": self.migration_address,
         }
+        if self.peer_uri:
+            body["peer_uri"] = self.peer_uri
+        return body
 
 
 def lab_netns(base_port: int, name: str) -> str:
@@ -177,6 +196,10 @@ def fabric_netns(base_port: int) -> str:
 
 def host_socket_uri(socket_path: str | Path) -> str:
     return f"qemu+unix:///system?socket={socket_path}"
+
+
+def host_tls_uri(address: str, port: int, pkipath: str | Path) -> str:
+    return f"qemu+tls://{address}:{port}/system?pkipath={pkipath}"
 
 
 def mgmt_address(index: int) -> str:
@@ -205,17 +228,24 @@ def lab_up(
     n_hosts: int,
     lab_dir: Path = DEFAULT_LAB_DIR,
     base_port: int = DEFAULT_BASE_PORT,
+    tls: bool = False,
 ) -> list[LabHost]:
     """Make sure hosts lab1..labN run; start the missing or dead ones.
 
     Hosts that already run are kept (also any beyond ``n_hosts``); the first
     ``n_hosts`` are returned once each answers ``libvirt.open(uri)``.
+
+    ``tls=True``: the hosts' libvirtd also listen with TLS (certificates of the lab's CA,
+    see ``vmpool.lab.pki``) on port ``base_port + index - 1`` inside their namespaces, a
+    forwarder makes that port reachable on this machine's 127.0.0.1, QEMU has its TLS
+    certificates for encrypted migrations (VIR_MIGRATE_TLS), and the hosts' ``uri`` and
+    ``peer_uri`` are ``qemu+tls://`` URIs. Running hosts started the other way are refused.
     """
     if not 1 <= n_hosts <= MAX_HOSTS:
         raise LabError(f"the lab takes 1 to {MAX_HOSTS} hosts, not {n_hosts}")
     if not 1024 <= base_port <= 65535 - n_hosts:
         raise LabError(f"base port {base_port} is out of range")
-    _check_prerequisites()
+    _check_prerequisites(tls)
     lab_dir = Path(lab_dir).absolute()
     lab_dir.mkdir(parents=True, exist_ok=True)
     with _locked(lab_dir):
@@ -249,12 +279,17 @@ def lab_up(
                         "(started by an older vmpool, or the namespace was deleted): "
                         "run lab_down first (vmpool lab down)"
                     )
+                if bool(old.get("tls", False)) != tls:
+                    raise LabError(
+                        f"{name} in {lab_dir} runs {'with' if old.get('tls') else 'without'} "
+                        f"TLS: run lab_down first (vmpool lab down)"
+                    )
                 _ensure_host_network(base_port, index)  # repairs missing links
                 continue
             # a namespace left by a crashed run is kept (QEMU processes of the
             # dead daemon may still use it) and its links repaired
             _ensure_host_network(base_port, index)
-            entry = _prepare_host(lab_dir, index, base_port)
+            entry = _prepare_host(lab_dir, index, base_port, tls)
             entry["netns"] = netns
             # namespaces of earlier daemons of this host, where QEMU processes
             # may still run: lab_down looks there too
@@ -266,7 +301,7 @@ def lab_up(
         try:
             for entry in prepared:
                 name = str(entry["name"])
-                pid = _spawn_daemon(lab_dir, name, str(entry["netns"]))
+                pid = _spawn_daemon(lab_dir, name, str(entry["netns"]), listen=tls)
                 entry["pid"] = pid
                 hosts_state[name] = entry
                 started.append((name, pid))
@@ -275,6 +310,11 @@ def lab_up(
                 _wait_ready(lab_dir, name, hosts_state[name], pid)
                 hosts_state[name]["uts_ns"] = _ns_id(pid, "uts")
             _warm_capabilities(lab_dir, [name for name, _ in started], hosts_state)
+            if tls:
+                # kept hosts too: a forwarder that died is started again
+                for index in range(1, n_hosts + 1):
+                    entry = hosts_state[f"lab{index}"]
+                    _ensure_forwarders(lab_dir, base_port, entry)
         finally:
             _save_state(lab_dir, state)
 
@@ -300,6 +340,7 @@ def lab_down(lab_dir: Path = DEFAULT_LAB_DIR) -> None:
         for name in sorted(hosts_state, key=lambda n: int(hosts_state[n].get("index", 0))):
             entry = hosts_state[name]
             try:
+                _stop_forwarders(entry)
                 _stop_host(lab_dir, name, entry)
             except LabError as exc:
                 problems.append(str(exc))
@@ -345,8 +386,10 @@ def _require_root() -> None:
         raise LabError("the lab needs root (run as root or with sudo)")
 
 
-def _check_prerequisites() -> None:
+def _check_prerequisites(tls: bool = False) -> None:
     _require_root()
+    if tls and shutil.which("socat") is None:
+        raise LabError("socat not found (the TLS lab's forwarders use it): apt-get install socat")
     missing = [tool for tool in ("unshare", "mount", "ip") if shutil.which(tool) is None]
     if missing:
         raise LabError(f"{', '.join(missing)} not found: install util-linux, mount and iproute2")
@@ -430,7 +473,6 @@ def _to_host(lab_dir: Path, base_port: int, entry: dict[str, Any]) -> LabHost:
     return LabHost(
         name=name,
         index=index,
-        uri=_host_uri(lab_dir, name),
         socket_path=str(_socket_path(lab_dir, name)),
         netns=str(entry.get("netns") or lab_netns(base_port, name)),
         fabric_netns=fabric_netns(base_port),
@@ -440,7 +482,23 @@ def _to_host(lab_dir: Path, base_port: int, entry: dict[str, Any]) -> LabHost:
         private_dir=str(_host_dir(lab_dir, name) / "storage"),
         shared_dir=str(lab_dir / "shared"),
         migration_ports=(int(low), int(high)),
+        local_uri=_host_uri(lab_dir, name),
+        **_tls_fields(lab_dir, index, entry),
     )
+
+
+def _tls_fields(lab_dir: Path, index: int, entry: dict[str, Any]) -> dict[str, Any]:
+    if not entry.get("tls"):
+        return {"uri": _host_uri(lab_dir, str(entry["name"]))}
+    port = int(entry["port"])
+    pkipath = str(client_pki_dir(lab_dir))
+    return {
+        "uri": host_tls_uri("127.0.0.1", port, pkipath),
+        "tls": True,
+        "tls_port": port,
+        "pkipath": pkipath,
+        "peer_uri": host_tls_uri(mgmt_address(index), port, pkipath),
+    }
 
 
 # --------------------------------------------------------------------------
@@ -519,7 +577,7 @@ def _tail(path: Path, lines: int = 25) -> str:
 # starting a host
 
 
-def _prepare_host(lab_dir: Path, index: int, base_port: int) -> dict[str, Any]:
+def _prepare_host(lab_dir: Path, index: int, base_port: int, tls: bool) -> dict[str, Any]:
     name = f"lab{index}"
     hdir = _host_dir(lab_dir, name)
     hdir.mkdir(parents=True, exist_ok=True)
@@ -540,8 +598,9 @@ def _prepare_host(lab_dir: Path, index: int, base_port: int) -> dict[str, Any]:
     etc = hdir / "etc"
     if not (etc / ".vmpool-lab").exists():
         _copy_system_etc(etc)
-    _write_libvirtd_conf(etc, host_uuid)
-    _write_qemu_conf(etc, mig_low, mig_high, index)
+    pki = ensure_host_pki(lab_dir, name, [mgmt_address(index), "127.0.0.1"]) if tls else None
+    _write_libvirtd_conf(etc, host_uuid, pki, port)
+    _write_qemu_conf(etc, mig_low, mig_high, index, pki)
 
     # The run dir is kept when a dead daemon is restarted: QEMU processes it
     # left running are found again through their status files there, as
@@ -566,6 +625,8 @@ def _prepare_host(lab_dir: Path, index: int, base_port: int) -> dict[str, Any]:
         "migration_ports": [mig_low, mig_high],
         "pid": None,
         "uts_ns": None,
+        "tls": tls,
+        "forwarders": [],
     }
 
 
@@ -610,27 +671,51 @@ def _set_conf(path: Path, source: Path, settings: dict[str, str]) -> None:
     path.write_text("\n".join(out) + "\n")
 
 
-def _write_libvirtd_conf(etc: Path, host_uuid: str) -> None:
-    # no TCP or TLS listener (libvirtd runs without --listen): vmpool and the
-    # other hosts use the UNIX socket, which only root may open
-    _set_conf(
-        etc / "libvirtd.conf",
-        Path("/etc/libvirt/libvirtd.conf"),
-        {
-            "listen_tls": "0",
-            "listen_tcp": "0",
-            "auth_unix_rw": '"none"',
-            "host_uuid": f'"{host_uuid}"',
-        },
-    )
+def _write_libvirtd_conf(etc: Path, host_uuid: str, pki: HostPki | None, port: int) -> None:
+    # no TCP listener; no TLS listener either (libvirtd runs without --listen) unless the
+    # host is a TLS host: vmpool and the other hosts use the UNIX socket, which only root
+    # may open
+    settings = {
+        "listen_tls": "0",
+        "listen_tcp": "0",
+        "auth_unix_rw": '"none"',
+        "host_uuid": f'"{host_uuid}"',
+    }
+    if pki is not None:
+        settings.update(
+            {
+                "listen_tls": "1",
+                # every address of the host's own namespace: its loopback (the forwarder's
+                # end) and its mgmt address (the other hosts' peer-to-peer migrations)
+                "listen_addr": '"0.0.0.0"',
+                "tls_port": f'"{port}"',
+                "auth_tls": '"none"',  # the client certificate (signed by the lab CA) is it
+                "tls_no_verify_certificate": "0",
+                "key_file": f'"{pki.key_file}"',
+                "cert_file": f'"{pki.cert_file}"',
+                "ca_file": f'"{pki.ca_file}"',
+            }
+        )
+    _set_conf(etc / "libvirtd.conf", Path("/etc/libvirt/libvirtd.conf"), settings)
 
 
-def _write_qemu_conf(etc: Path, mig_low: int, mig_high: int, index: int) -> None:
+def _write_qemu_conf(
+    etc: Path, mig_low: int, mig_high: int, index: int, pki: HostPki | None = None
+) -> None:
     display_low = 5900 + 100 * (index - 1)
+    tls: dict[str, str] = {}
+    if pki is not None:
+        # VIR_MIGRATE_TLS: the destination QEMU serves TLS with server-cert.pem and asks the
+        # source QEMU for its client-cert.pem (verify), both signed by ca-cert.pem
+        tls = {
+            "migrate_tls_x509_cert_dir": f'"{pki.qemu_dir}"',
+            "migrate_tls_x509_verify": "1",
+        }
     _set_conf(
         etc / "qemu.conf",
         Path("/etc/libvirt/qemu.conf"),
         {
+            **tls,
             "user": '"root"',
             "group": '"root"',
             "dynamic_ownership": "0",
@@ -657,13 +742,9 @@ def _write_qemu_conf(etc: Path, mig_low: int, mig_high: int, index: int) -> None
     )
 
 
-def _spawn_daemon(lab_dir: Path, name: str, netns: str) -> int:
-    """Start the host's libvirtd detached; returns its pid.
-
-    A throw-away shell starts ``unshare ... libvirtd`` in the background and
-    prints its pid, so the daemon is not our child: it outlives the caller,
-    and the caller is left no zombie to reap.
-    """
+def _spawn_daemon(lab_dir: Path, name: str, netns: str, listen: bool = False) -> int:
+    """Start the host's libvirtd detached (with ``--listen`` for a TLS host); returns its
+    pid."""
     hdir = _host_dir(lab_dir, name)
     log_path = hdir / "libvirtd.log"
     args: list[str] = [
@@ -678,18 +759,29 @@ def _spawn_daemon(lab_dir: Path, name: str, netns: str) -> int:
         "private",
         "/bin/sh",
         "-c",
-        _NAMESPACE_SCRIPT,
+        _NAMESPACE_SCRIPT_LISTEN if listen else _NAMESPACE_SCRIPT,
         "vmpool-lab-host",
         name,
     ]
     for system_dir, private in PRIVATE_DIRS:
         args += [str(hdir / private), system_dir]
+    with open(log_path, "ab") as log:
+        log.write(f"\n==== {time.strftime('%Y-%m-%d %H:%M:%S')} starting {name}\n".encode())
+    return _spawn_detached(args, log_path, f"libvirtd of {name}")
+
+
+def _spawn_detached(args: list[str], log_path: Path, what: str) -> int:
+    """Start ``args`` detached; returns its pid.
+
+    A throw-away shell starts the command in the background and prints its pid,
+    so it is not our child: it outlives the caller, and the caller is left no
+    zombie to reap. The shell leads a session and process group of its own,
+    which the command (and any process it forks) stays in.
+    """
     env = dict(os.environ)
     env["PATH"] = env.get("PATH", "") + ":/usr/sbin:/sbin:/usr/bin:/bin"
     # a client-side LIBVIRT_DEFAULT_URI of the caller has no business here
     env.pop("LIBVIRT_DEFAULT_URI", None)
-    with open(log_path, "ab") as log:
-        log.write(f"\n==== {time.strftime('%Y-%m-%d %H:%M:%S')} starting {name}\n".encode())
     launcher = 'log="$1"; shift; "$@" </dev/null >>"$log" 2>&1 & echo "$!"'
     res = subprocess.run(
         ["/bin/sh", "-c", launcher, "vmpool-lab-launch", str(log_path), *args],
@@ -704,9 +796,118 @@ def _spawn_daemon(lab_dir: Path, name: str, netns: str) -> int:
     try:
         return int(res.stdout.strip())
     except ValueError as exc:
-        raise LabError(
-            f"cannot start libvirtd of {name}: {res.stderr.strip() or res.stdout.strip()}"
-        ) from exc
+        raise LabError(f"cannot start {what}: {res.stderr.strip() or res.stdout.strip()}") from exc
+
+
+# --------------------------------------------------------------------------
+# TLS hosts: forwarders from this machine's loopback into a host's namespace
+
+
+def _forward_socket(lab_dir: Path, name: str) -> Path:
+    return _host_dir(lab_dir, name) / "tls-forward.sock"
+
+
+def _forwarder_pids(pgid: int) -> list[int]:
+    """The socat processes of a forwarder: the listener and its forks (one per connection)
+    share the process group its launcher made."""
+    pids: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[-1].split()
+        if len(fields) > 2 and fields[2] == str(pgid) and _proc_comm(pid) == "socat":
+            pids.append(pid)
+    return pids
+
+
+def _forwarder_alive(fwd: dict[str, Any]) -> bool:
+    pid = int(fwd.get("pid", 0))
+    return pid > 0 and _proc_running(pid) and _proc_comm(pid) == "socat"
+
+
+def _stop_forwarders(entry: dict[str, Any]) -> None:
+    for fwd in entry.get("forwarders", []):
+        for pid in _forwarder_pids(int(fwd.get("pgid", 0))) if fwd.get("pgid") else []:
+            _kill(pid, timeout=2)
+    entry["forwarders"] = []
+
+
+def _ensure_forwarders(lab_dir: Path, base_port: int, entry: dict[str, Any]) -> None:
+    """``127.0.0.1:<port>`` on this machine leads to ``127.0.0.1:<port>`` in the host's
+    namespace (libvirtd's TLS listener), through a UNIX socket in the lab dir: one socat
+    listens on TCP here and connects to the socket, one inside the namespace listens on
+    the socket and connects to the daemon. TLS runs end to end through both; no address
+    of the lab appears in this machine's namespace. Then waits until the TLS URI answers.
+    """
+    import libvirt
+
+    name = str(entry["name"])
+    port = int(entry["port"])
+    forwarders = entry.get("forwarders", [])
+    if len(forwarders) != 2 or not all(_forwarder_alive(f) for f in forwarders):
+        _stop_forwarders(entry)
+        sock = _forward_socket(lab_dir, name)
+        sock.unlink(missing_ok=True)
+        log_path = _host_dir(lab_dir, name) / "forwarder.log"
+        with open(log_path, "ab") as log:
+            log.write(f"\n==== {time.strftime('%Y-%m-%d %H:%M:%S')} starting\n".encode())
+        netns = str(entry.get("netns") or lab_netns(base_port, name))
+        inner = _spawn_detached(
+            ["ip", "netns", "exec", netns, "socat",
+             f"UNIX-LISTEN:{sock},fork,unlink-early,mode=600", f"TCP:127.0.0.1:{port}"],
+            log_path, f"the TLS forwarder of {name} (in {netns})",
+        )  # fmt: skip
+        entry["forwarders"].append({"pid": inner, "pgid": _pgid(inner)})
+        deadline = time.monotonic() + 5
+        while not sock.exists():
+            if time.monotonic() > deadline or not _proc_running(inner):
+                raise LabError(
+                    f"the TLS forwarder of {name} did not make {sock}; tail of "
+                    f"{log_path}:\n{_tail(log_path)}"
+                )
+            time.sleep(0.02)
+        outer = _spawn_detached(
+            ["socat", f"TCP-LISTEN:{port},bind=127.0.0.1,fork,reuseaddr",
+             f"UNIX-CONNECT:{sock}"],
+            log_path, f"the TLS forwarder of {name} (127.0.0.1:{port})",
+        )  # fmt: skip
+        entry["forwarders"].append({"pid": outer, "pgid": _pgid(outer)})
+    uri = host_tls_uri("127.0.0.1", port, client_pki_dir(lab_dir))
+    deadline = time.monotonic() + START_TIMEOUT_S
+    last_error = "no answer"
+    while True:
+        if not all(_forwarder_alive(f) for f in entry["forwarders"]):
+            log_path = _host_dir(lab_dir, name) / "forwarder.log"
+            raise LabError(
+                f"the TLS forwarder of {name} exited (port 127.0.0.1:{port} taken?); tail "
+                f"of {log_path}:\n{_tail(log_path)}"
+            )
+        try:
+            conn = libvirt.open(uri)
+        except libvirt.libvirtError as exc:
+            last_error = str(exc)
+        else:
+            conn.close()
+            return
+        if time.monotonic() > deadline:
+            log_path = _host_dir(lab_dir, name) / "libvirtd.log"
+            raise LabError(
+                f"{name} did not answer at {uri} within {START_TIMEOUT_S:.0f} s "
+                f"({last_error}); tail of {log_path}:\n{_tail(log_path)}"
+            )
+        time.sleep(0.1)
+
+
+def _pgid(pid: int) -> int:
+    try:
+        return os.getpgid(pid)
+    except OSError:
+        return 0
 
 
 def _wait_ready(lab_dir: Path, name: str, entry: dict[str, Any], pid: int) -> None:

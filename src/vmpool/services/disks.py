@@ -22,6 +22,7 @@ from vmpool.domain.placement import place_or_refuse
 from vmpool.errors import InvalidInput, InvalidState, VmpoolError
 from vmpool.services.hosts import require_reachable
 from vmpool.services.placement_hosts import check_shared_room_in, placement_hosts, policy_of
+from vmpool.services.projects import claim_quota
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -55,9 +56,10 @@ def disk_view(row: DiskRow) -> DiskView:
 
 
 def _claim_room(uow: UnitOfWork, vm: VmRow, storage: StorageKind, more_gib: int) -> HostRow:
-    """Under the pool lock: the VM's host, if it has `more_gib` of free disk (local disks;
-    a shared disk needs a host that mounts the shared folder). A 409 explains otherwise,
-    per filter, as placement does."""
+    """Under the project's and the pool's locks: the VM's host, if the project's disk quota
+    and the host's free disk (local disks; a shared disk needs a host that mounts the shared
+    folder) take `more_gib` more. A 409 explains otherwise, per quota or per filter."""
+    claim_quota(uow, vm.project_id, disk_gib=more_gib)
     uow.pools.get_for_update(vm.pool_id)
     if vm.host_id is None:
         raise InvalidState(f"VM {vm.name} has no host")

@@ -9,13 +9,14 @@ from vmpool.services.unit_of_work import UnitOfWork
 
 
 def group_to_join(
-    uow: UnitOfWork, name: str | None, pool_id: int
+    uow: UnitOfWork, name: str | None, pool_id: int, project_id: int | None = None
 ) -> tuple[GroupRule | None, int | None]:
-    """The group a new VM asks to join (by name), as a rule, and its id."""
+    """The group a new VM of `project_id` asks to join (by name), as a rule, and its id.
+    Another project's group is as if it did not exist."""
     if name is None:
         return None, None
     row = uow.groups.by_name(name)
-    if row is None:
+    if row is None or (project_id is not None and row.project_id != project_id):
         raise NotFound(f"no placement group named {name!r}", field="placement_group")
     if row.pool_id != pool_id:
         raise Conflict(

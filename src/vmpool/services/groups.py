@@ -9,12 +9,14 @@ from vmpool.domain.model import GroupPolicy
 from vmpool.domain.names import validate_name
 from vmpool.errors import AlreadyExists, InvalidState
 from vmpool.services.pools import default_pool
+from vmpool.services.projects import acting_project
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 
 
 @dataclass(frozen=True)
 class GroupView:
     id: int
+    project_id: int
     pool_id: int
     name: str
     policy: str
@@ -26,6 +28,7 @@ def _view(uow: UnitOfWork, row: PlacementGroupRow) -> GroupView:
     members = uow.groups.members_by_host(row.id)
     return GroupView(
         id=row.id,
+        project_id=row.project_id,
         pool_id=row.pool_id,
         name=row.name,
         policy=row.policy,
@@ -41,17 +44,23 @@ def create_group(
     hard: bool,
     pool_id: int | None,
     actor: str,
+    project_id: int | None = None,
 ) -> GroupView:
     validate_name(name, "placement group name")
+    owner = acting_project(ctx, project_id)
     with ctx.uow() as uow:
+        uow.projects.get(owner)
         pool = uow.pools.get(pool_id) if pool_id is not None else default_pool(uow)
         if uow.groups.by_name(name) is not None:
             raise AlreadyExists(f"a placement group named {name} already exists", name=name)
-        row = PlacementGroupRow(pool_id=pool.id, name=name, policy=policy.value, hard=hard)
+        row = PlacementGroupRow(
+            project_id=owner, pool_id=pool.id, name=name, policy=policy.value, hard=hard
+        )
         uow.groups.add(row)
         uow.events.record(
-            actor, "group.created", f"group/{row.id}", name=name, policy=policy.value, hard=hard
-        )
+            actor, "group.created", f"group/{row.id}", owner, name=name, policy=policy.value,
+            hard=hard,
+        )  # fmt: skip
         view = _view(uow, row)
         uow.commit()
         return view

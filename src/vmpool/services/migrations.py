@@ -18,7 +18,7 @@ from vmpool.domain.disk import check_migration_storage, migration_storage
 from vmpool.domain.migration import MigrationState
 from vmpool.domain.placement import place_or_refuse
 from vmpool.domain.vm import VmState
-from vmpool.errors import Conflict, InvalidInput, InvalidState, NotFound, VmpoolError
+from vmpool.errors import Conflict, Forbidden, InvalidInput, InvalidState, NotFound, VmpoolError
 from vmpool.services.group_rules import group_of_vm
 from vmpool.services.hosts import require_reachable
 from vmpool.services.placement_hosts import placement_hosts, policy_of
@@ -162,6 +162,11 @@ def request_migration(
     opts.check()
     with ctx.uow() as uow:
         vm = uow.vms.get(vm_id)
+        if ctx.project_id is not None:  # a project member, not an admin (docs/security.md)
+            if opts.target_host_id is not None:
+                raise Forbidden("choosing the target host needs the admin role")
+            if not uow.pools.get(vm.pool_id).members_may_migrate:
+                raise Forbidden("this pool does not let members migrate (members_may_migrate)")
         row = queue_migration(uow, vm, opts, reason, actor)
         view = migration_view(row)
         uow.commit()

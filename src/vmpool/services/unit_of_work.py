@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from vmpool.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
@@ -39,4 +39,22 @@ class ServiceContext:
     image_store: ImageStore | None = None
     max_image_bytes: int = 64 * 2**30
     mac_prefix: str = "52:54:00"  # of the MAC addresses vmpool hands out (QEMU's)
+    token_default_ttl_s: int = 90 * 86_400
+    token_max_ttl_s: int = 366 * 86_400
     clock: Clock = utc_now
+    # The project the caller acts in (a member's or reader's token): every unit of work of
+    # this context sees that project's rows only; None (admins, jobs): every project.
+    project_id: int | None = None
+
+    def in_project(self, project_id: int | None) -> ServiceContext:
+        """This context, acting in `project_id` only (None: every project)."""
+        if project_id == self.project_id:
+            return self
+        make = self.uow
+
+        def scoped() -> SqlAlchemyUnitOfWork:
+            uow = make()
+            uow.project_id = project_id
+            return uow
+
+        return replace(self, uow=scoped, project_id=project_id)

@@ -109,6 +109,7 @@ class HostView:
 @dataclass(frozen=True)
 class VmView:
     id: int
+    project_id: int
     pool_id: int
     name: str
     uuid: str
@@ -163,6 +164,7 @@ class PoolView:
 def vm_view(row: VmRow) -> VmView:
     return VmView(
         id=row.id,
+        project_id=row.project_id,
         pool_id=row.pool_id,
         name=row.name,
         uuid=row.uuid,

@@ -24,7 +24,7 @@ from vmpool.domain.ports import BootImage, DomainSpec
 from vmpool.domain.seed import FirstBoot, network_config, seed_files
 from vmpool.domain.vm import VmState
 from vmpool.errors import AlreadyExists, InvalidInput, InvalidState, NotFound, VmpoolError
-from vmpool.services import images, nics
+from vmpool.services import images, nics, projects
 from vmpool.services.group_rules import group_to_join
 from vmpool.services.hosts import require_reachable
 from vmpool.services.placement_hosts import check_shared_room_in, placement_hosts, policy_of
@@ -55,6 +55,7 @@ class CreateVm:
     # cloud-init NoCloud: user data, SSH keys, network configuration.
     first_boot: FirstBoot = field(default_factory=FirstBoot)
     nics: tuple[nics.NicRequest, ...] = ()
+    project_id: int | None = None  # an admin's choice; a member's VM goes to its project
 
 
 def _check_sizes(cmd: CreateVm) -> None:
@@ -73,13 +74,16 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
     boot: BootImage | None = None
     base: _Base | None = None
 
-    # 1. Intent: place and claim in one transaction, under the pool lock.
+    project_id = projects.acting_project(ctx, cmd.project_id)
+
+    # 1. Intent: place and claim in one transaction, under the project's and the pool's locks.
     with ctx.uow() as uow:
+        uow.projects.get_for_update(project_id)  # always the project first, then the pool
         pool_id = cmd.pool_id if cmd.pool_id is not None else default_pool(uow).id
         pool = uow.pools.get_for_update(pool_id)
         if uow.vms.by_name(cmd.name) is not None:
             raise AlreadyExists(f"a VM named {cmd.name} already exists", name=cmd.name)
-        group, group_id = group_to_join(uow, cmd.placement_group, pool.id)
+        group, group_id = group_to_join(uow, cmd.placement_group, pool.id, project_id)
         networks = nics.check_requests(uow, cmd.nics)
         disk_gib = cmd.disk_gib
         if cmd.image is not None:
@@ -90,7 +94,11 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
             else:
                 disk_gib = boot_disk_gib(cmd.disk_gib, base.virtual_size)
         required_type = DomainType.KVM if cmd.kvm_only else ctx.domain_type
+        projects.claim_quota(
+            uow, project_id, vms=1, vcpus=cmd.vcpus, memory_mib=cmd.memory_mib, disk_gib=disk_gib
+        )
         row = VmRow(
+            project_id=project_id,
             pool_id=pool.id,
             name=cmd.name,
             uuid=vm_uuid,
@@ -138,7 +146,8 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
         if first_boot.wanted:
             local = host_row.local_disk_path or ctx.default_local_disk_path
             row.seed_path = str(Path(local) / f"{cmd.name}-{vm_uuid}-seed.iso")
-        uow.events.record(actor, "vm.create", f"vm/{row.id}", name=cmd.name, host=chosen.name)
+        uow.events.record(actor, "vm.create", f"vm/{row.id}", project_id, name=cmd.name,
+                          host=chosen.name)  # fmt: skip
         vm_id, disk_path, seed_path = row.id, row.disk_path, row.seed_path
         host_uri, host_id = host_row.uri, host_row.id
         nic_specs = tuple(nics.nic_spec(n) for n in nic_rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,7 @@ from vmpool.adapters.db.tables import (
     PlacementGroupRow,
     PlanRow,
     PoolRow,
+    ProjectRow,
     VmRow,
 )
 from vmpool.domain.migration import ACTIVE_MIGRATION_STATES, MigrationState
@@ -58,6 +60,28 @@ class HostAllocation:
             self.dedicated + other.dedicated,
             self.vm_count + other.vm_count,
         )
+
+
+class Scoped:
+    """A repository that sees one project's rows only (`project_id`), or every row (None:
+    an admin, the scheduler). Another project's row is as if it did not exist."""
+
+    def __init__(self, session: Session, project_id: int | None = None) -> None:
+        self._s = session
+        self._project = project_id
+
+    def _sees(self, owner: int | None, shared: bool = False) -> bool:
+        """Whether a row of project `owner` is visible; `shared`: a row without a project is
+        shared with every project (images, networks)."""
+        if self._project is None:
+            return True
+        return owner == self._project or (shared and owner is None)
+
+    def _sees_vm(self, vm_id: int) -> bool:
+        if self._project is None:
+            return True
+        owner = self._s.execute(select(VmRow.project_id).where(VmRow.id == vm_id)).scalar()
+        return owner == self._project
 
 
 class PoolRepository:
@@ -244,23 +268,21 @@ class HostRepository:
         return out
 
 
-class VmRepository:
-    def __init__(self, session: Session) -> None:
-        self._s = session
-
+class VmRepository(Scoped):
     def get(self, vm_id: int) -> VmRow:
-        row = self._s.get(VmRow, vm_id)
+        row = self.find(vm_id)
         if row is None:
             raise NotFound(f"vm {vm_id} does not exist", vm_id=vm_id)
         return row
 
     def find(self, vm_id: int) -> VmRow | None:
-        return self._s.get(VmRow, vm_id)
+        row = self._s.get(VmRow, vm_id)
+        return row if row is not None and self._sees(row.project_id) else None
 
     def same(self, vm_id: int, vm_uuid: str) -> VmRow | None:
         """The VM with this id if it is still the one with this UUID (a final step after
         a libvirt call acts on the VM it started with, never on another)."""
-        row = self._s.get(VmRow, vm_id)
+        row = self.find(vm_id)
         return row if row is not None and row.uuid == vm_uuid else None
 
     def by_name(self, name: str) -> VmRow | None:
@@ -291,6 +313,8 @@ class VmRepository:
         limit: int = 100,
     ) -> Sequence[VmRow]:
         q = select(VmRow).where(VmRow.id > after_id).order_by(VmRow.id).limit(limit)
+        if self._project is not None:
+            q = q.where(VmRow.project_id == self._project)
         if host_id is not None:
             q = q.where(VmRow.host_id == host_id)
         if state is not None:
@@ -321,23 +345,23 @@ class VmRepository:
         self._s.flush()
 
 
-class PlacementGroupRepository:
-    def __init__(self, session: Session) -> None:
-        self._s = session
-
+class PlacementGroupRepository(Scoped):
     def get(self, group_id: int) -> PlacementGroupRow:
         row = self._s.get(PlacementGroupRow, group_id)
-        if row is None:
+        if row is None or not self._sees(row.project_id):
             raise NotFound(f"placement group {group_id} does not exist", group_id=group_id)
         return row
 
     def by_name(self, name: str) -> PlacementGroupRow | None:
-        return self._s.execute(
+        row = self._s.execute(
             select(PlacementGroupRow).where(PlacementGroupRow.name == name)
         ).scalar_one_or_none()
+        return row if row is not None and self._sees(row.project_id) else None
 
     def list(self, pool_id: int | None = None) -> Sequence[PlacementGroupRow]:
         q = select(PlacementGroupRow).order_by(PlacementGroupRow.id)
+        if self._project is not None:
+            q = q.where(PlacementGroupRow.project_id == self._project)
         if pool_id is not None:
             q = q.where(PlacementGroupRow.pool_id == pool_id)
         return self._s.execute(q).scalars().all()
@@ -369,18 +393,16 @@ class PlacementGroupRepository:
         ).scalar_one()
 
 
-class MigrationRepository:
-    def __init__(self, session: Session) -> None:
-        self._s = session
-
+class MigrationRepository(Scoped):
     def get(self, migration_id: int) -> MigrationRow:
-        row = self._s.get(MigrationRow, migration_id)
+        row = self.find(migration_id)
         if row is None:
             raise NotFound(f"migration {migration_id} does not exist", migration_id=migration_id)
         return row
 
     def find(self, migration_id: int) -> MigrationRow | None:
-        return self._s.get(MigrationRow, migration_id)
+        row = self._s.get(MigrationRow, migration_id)
+        return row if row is not None and self._sees_vm(row.vm_id) else None
 
     def add(self, row: MigrationRow) -> MigrationRow:
         self._s.add(row)
@@ -415,6 +437,9 @@ class MigrationRepository:
         limit: int = 100,
     ) -> Sequence[MigrationRow]:
         q = select(MigrationRow).where(MigrationRow.id > after_id)
+        if self._project is not None:
+            mine = select(VmRow.id).where(VmRow.project_id == self._project)
+            q = q.where(MigrationRow.vm_id.in_(mine))
         if vm_id is not None:
             q = q.where(MigrationRow.vm_id == vm_id)
         if host_id is not None:
@@ -533,19 +558,70 @@ class TokenRepository:
         self._s.flush()
         return row
 
+    def find(self, token_id: int) -> ApiTokenRow | None:
+        return self._s.get(ApiTokenRow, token_id)
 
-class EventRepository:
-    def __init__(self, session: Session) -> None:
-        self._s = session
+    def page(self, after_id: int = 0, limit: int = 100) -> Sequence[ApiTokenRow]:
+        q = select(ApiTokenRow).where(ApiTokenRow.id > after_id).order_by(ApiTokenRow.id)
+        return self._s.execute(q.limit(limit)).scalars().all()
 
-    def record(self, actor: str, kind: str, subject: str, **details: Any) -> None:
-        self._s.add(EventRow(actor=actor, kind=kind, subject=subject, details=details))
+    def count_of_project(self, project_id: int) -> int:
+        q = select(func.count(ApiTokenRow.id)).where(
+            ApiTokenRow.project_id == project_id, ApiTokenRow.revoked_at.is_(None)
+        )
+        return int(self._s.execute(q).scalar_one())
 
-    def recent(self, limit: int = 100, kind: str | None = None) -> Sequence[EventRow]:
-        q = select(EventRow).order_by(EventRow.id.desc()).limit(limit)
-        if kind is not None:
-            q = q.where(EventRow.kind == kind)
-        return self._s.execute(q).scalars().all()
+
+class EventRepository(Scoped):
+    def record(
+        self, actor: str, kind: str, subject: str, project_id: int | None = None, **details: Any
+    ) -> None:
+        """An audit event; its project is `project_id`, else the project this unit of work
+        acts in; its request id that of the API request being served (if any)."""
+        self._s.add(
+            EventRow(
+                actor=actor, kind=kind, subject=subject, details=details,
+                project_id=project_id if project_id is not None else self._project,
+                request_id=current_request_id.get(),
+            )
+        )  # fmt: skip
+
+    def page(self, q: EventQuery) -> Sequence[EventRow]:
+        """Newest first, `before_id` the keyset cursor; a project's token sees its events."""
+        s = select(EventRow).order_by(EventRow.id.desc()).limit(q.limit)
+        project = self._project if self._project is not None else q.project_id
+        if project is not None:
+            s = s.where(EventRow.project_id == project)
+        if q.before_id is not None:
+            s = s.where(EventRow.id < q.before_id)
+        for column, value in (
+            (EventRow.kind, q.kind), (EventRow.actor, q.actor), (EventRow.subject, q.subject),
+            (EventRow.request_id, q.request_id),
+        ):  # fmt: skip
+            if value is not None:
+                s = s.where(column == value)
+        if q.since is not None:
+            s = s.where(EventRow.at >= q.since)
+        if q.until is not None:
+            s = s.where(EventRow.at < q.until)
+        return self._s.execute(s).scalars().all()
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    limit: int = 100
+    before_id: int | None = None
+    project_id: int | None = None
+    kind: str | None = None
+    actor: str | None = None
+    subject: str | None = None
+    request_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+# The id of the API request being served (set by the API's middleware), for the audit trail.
+current_request_id: ContextVar[str | None] = ContextVar("vmpool_request_id", default=None)
 
 
 class PlanRepository:
@@ -598,24 +674,26 @@ class LeaseRepository:
         self._s.flush()
 
 
-class ImageRepository:
-    def __init__(self, session: Session) -> None:
-        self._s = session
-
+class ImageRepository(Scoped):
     def get(self, image_id: int) -> ImageRow:
-        row = self._s.get(ImageRow, image_id)
+        row = self.find(image_id)
         if row is None:
             raise NotFound(f"image {image_id} does not exist", image_id=image_id)
         return row
 
     def find(self, image_id: int) -> ImageRow | None:
-        return self._s.get(ImageRow, image_id)
+        row = self._s.get(ImageRow, image_id)
+        return row if row is not None and self._sees(row.project_id, shared=True) else None
 
     def by_name(self, name: str) -> ImageRow | None:
-        return self._s.execute(select(ImageRow).where(ImageRow.name == name)).scalar_one_or_none()
+        row = self._s.execute(select(ImageRow).where(ImageRow.name == name)).scalar_one_or_none()
+        return row if row is not None and self._sees(row.project_id, shared=True) else None
 
     def list(self) -> Sequence[ImageRow]:
-        return self._s.execute(select(ImageRow).order_by(ImageRow.id)).scalars().all()
+        q = select(ImageRow).order_by(ImageRow.id)
+        if self._project is not None:
+            q = q.where((ImageRow.project_id == self._project) | ImageRow.project_id.is_(None))
+        return self._s.execute(q).scalars().all()
 
     def add(self, row: ImageRow) -> ImageRow:
         insert(self._s, row, f"an image named {row.name} already exists", name=row.name)
@@ -646,13 +724,10 @@ class ImageRepository:
         return self._s.execute(q).scalars().all()
 
 
-class DiskRepository:
-    def __init__(self, session: Session) -> None:
-        self._s = session
-
+class DiskRepository(Scoped):
     def get(self, vm_id: int, disk_id: int) -> DiskRow:
         row = self._s.get(DiskRow, disk_id)
-        if row is None or row.vm_id != vm_id:
+        if row is None or row.vm_id != vm_id or not self._sees_vm(vm_id):
             raise NotFound(f"VM {vm_id} has no disk {disk_id}", disk_id=disk_id)
         return row
 
@@ -715,20 +790,18 @@ class DiskRepository:
         self._s.flush()
 
 
-class NetworkRepository:
-    def __init__(self, session: Session) -> None:
-        self._s = session
-
+class NetworkRepository(Scoped):
     def get(self, network_id: int) -> NetworkRow:
         row = self._s.get(NetworkRow, network_id)
-        if row is None:
+        if row is None or not self._sees(row.project_id, shared=True):
             raise NotFound(f"network {network_id} does not exist", network_id=network_id)
         return row
 
     def by_name(self, name: str) -> NetworkRow | None:
-        return self._s.execute(
+        row = self._s.execute(
             select(NetworkRow).where(NetworkRow.name == name)
         ).scalar_one_or_none()
+        return row if row is not None and self._sees(row.project_id, shared=True) else None
 
     def get_for_update(self, network_id: int) -> NetworkRow:
         """Lock the network row: its addresses are handed out one transaction at a time."""
@@ -740,7 +813,10 @@ class NetworkRepository:
         return row
 
     def list(self) -> Sequence[NetworkRow]:
-        return self._s.execute(select(NetworkRow).order_by(NetworkRow.id)).scalars().all()
+        q = select(NetworkRow).order_by(NetworkRow.id)
+        if self._project is not None:
+            q = q.where((NetworkRow.project_id == self._project) | NetworkRow.project_id.is_(None))
+        return self._s.execute(q).scalars().all()
 
     def add(self, row: NetworkRow) -> NetworkRow:
         insert(self._s, row, f"a network named {row.name} already exists", name=row.name)
@@ -799,13 +875,10 @@ class NetworkRepository:
         self._s.flush()
 
 
-class NicRepository:
-    def __init__(self, session: Session) -> None:
-        self._s = session
-
+class NicRepository(Scoped):
     def get(self, vm_id: int, nic_id: int) -> NicRow:
         row = self._s.get(NicRow, nic_id)
-        if row is None or row.vm_id != vm_id:
+        if row is None or row.vm_id != vm_id or not self._sees_vm(vm_id):
             raise NotFound(f"VM {vm_id} has no NIC {nic_id}", nic_id=nic_id)
         return row
 
@@ -870,3 +943,84 @@ class NicRepository:
     def delete(self, row: NicRow) -> None:
         self._s.delete(row)
         self._s.flush()
+
+
+class ProjectRepository(Scoped):
+    def get(self, project_id: int) -> ProjectRow:
+        row = self._s.get(ProjectRow, project_id)
+        if row is None or not self._sees(row.id):
+            raise NotFound(f"project {project_id} does not exist", project_id=project_id)
+        return row
+
+    def get_for_update(self, project_id: int) -> ProjectRow:
+        """Lock the project row: its quotas are checked one transaction at a time."""
+        row = self._s.execute(
+            select(ProjectRow).where(ProjectRow.id == project_id).with_for_update()
+        ).scalar_one_or_none()
+        if row is None or not self._sees(row.id):
+            raise NotFound(f"project {project_id} does not exist", project_id=project_id)
+        return row
+
+    def by_name(self, name: str) -> ProjectRow | None:
+        row = self._s.execute(
+            select(ProjectRow).where(ProjectRow.name == name)
+        ).scalar_one_or_none()
+        return row if row is not None and self._sees(row.id) else None
+
+    def page(self, after_id: int = 0, limit: int = 100) -> Sequence[ProjectRow]:
+        q = select(ProjectRow).where(ProjectRow.id > after_id).order_by(ProjectRow.id)
+        if self._project is not None:
+            q = q.where(ProjectRow.id == self._project)
+        return self._s.execute(q.limit(limit)).scalars().all()
+
+    def add(self, row: ProjectRow) -> ProjectRow:
+        insert(self._s, row, f"a project named {row.name} already exists", name=row.name)
+        return row
+
+    def delete(self, row: ProjectRow) -> None:
+        self._s.delete(row)
+        self._s.flush()
+
+    def usage(self, project_id: int) -> ProjectUsage:
+        """What the project's VMs take: vCPUs, memory, disk (boot disks and data disks) and
+        their number; every VM record counts, whatever its state (as its claim does)."""
+        vms = self._s.execute(
+            select(
+                func.count(VmRow.id), func.coalesce(func.sum(VmRow.vcpus), 0),
+                func.coalesce(func.sum(VmRow.memory_mib), 0),
+                func.coalesce(func.sum(VmRow.disk_gib), 0),
+            ).where(VmRow.project_id == project_id)
+        ).one()  # fmt: skip
+        data = self._s.execute(
+            select(func.coalesce(func.sum(DiskRow.size_gib), 0))
+            .join(VmRow, VmRow.id == DiskRow.vm_id)
+            .where(VmRow.project_id == project_id)
+        ).scalar_one()
+        return ProjectUsage(
+            vms=int(vms[0]), vcpus=int(vms[1]), memory_mib=int(vms[2]),
+            disk_gib=int(vms[3]) + int(data),
+        )  # fmt: skip
+
+    def owned(self, project_id: int) -> dict[str, int]:
+        """How many of each kind of thing the project owns (a project that owns anything
+        cannot be deleted)."""
+        counts = {}
+        for label, table in (
+            ("vms", VmRow), ("placement_groups", PlacementGroupRow), ("images", ImageRow),
+            ("networks", NetworkRow), ("tokens", ApiTokenRow),
+        ):  # fmt: skip
+            q = select(func.count()).select_from(table).where(table.project_id == project_id)
+            if table is ApiTokenRow:
+                q = q.where(ApiTokenRow.revoked_at.is_(None))
+            n = int(self._s.execute(q).scalar_one())
+            if n:
+                counts[label] = n
+        return counts
+
+
+@dataclass(frozen=True)
+class ProjectUsage:
+    vms: int = 0
+    vcpus: int = 0
+    memory_mib: int = 0
+    disk_gib: int = 0

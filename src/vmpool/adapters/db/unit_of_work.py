@@ -22,6 +22,7 @@ from vmpool.adapters.db.repositories import (
     PlacementGroupRepository,
     PlanRepository,
     PoolRepository,
+    ProjectRepository,
     TokenRepository,
     VmRepository,
 )
@@ -44,10 +45,16 @@ class SqlAlchemyUnitOfWork:
     disks: DiskRepository
     networks: NetworkRepository
     nics: NicRepository
+    projects: ProjectRepository
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(
+        self, session_factory: sessionmaker[Session], project_id: int | None = None
+    ) -> None:
         self._factory = session_factory
         self._session: Session | None = None
+        # The project this unit of work acts in: its repositories see that project's rows
+        # only (and what is shared); None sees every project.
+        self.project_id = project_id
 
     @property
     def session(self) -> Session:
@@ -59,19 +66,21 @@ class SqlAlchemyUnitOfWork:
         s = self._session
         self.pools = PoolRepository(s)
         self.hosts = HostRepository(s)
-        self.groups = PlacementGroupRepository(s)
-        self.migrations = MigrationRepository(s)
+        p = self.project_id
+        self.groups = PlacementGroupRepository(s, p)
+        self.migrations = MigrationRepository(s, p)
         self.plans = PlanRepository(s)
         self.load = LoadRepository(s)
-        self.vms = VmRepository(s)
+        self.vms = VmRepository(s, p)
         self.foreign_domains = ForeignDomainRepository(s)
         self.tokens = TokenRepository(s)
-        self.events = EventRepository(s)
+        self.events = EventRepository(s, p)
         self.leases = LeaseRepository(s)
-        self.images = ImageRepository(s)
-        self.disks = DiskRepository(s)
-        self.networks = NetworkRepository(s)
-        self.nics = NicRepository(s)
+        self.images = ImageRepository(s, p)
+        self.disks = DiskRepository(s, p)
+        self.networks = NetworkRepository(s, p)
+        self.nics = NicRepository(s, p)
+        self.projects = ProjectRepository(s, p)
         return self
 
     def __exit__(

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
-from vmpool.api.auth import admin_principal, read_access, service_context
+from vmpool.api.auth import Caller, Scoped, secured
 from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.params import PathId
+from vmpool.api.redact import for_caller
 from vmpool.api.schemas import DiskCreate, DiskList, DiskOut, DiskResize
 from vmpool.services import disks
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
 
-router = APIRouter(prefix="/v1/vms/{vm_id}/disks", tags=["disks"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/v1/vms/{vm_id}/disks", tags=["disks"], responses=ERROR_RESPONSES, dependencies=secured
+)
 
 
 @router.post(
@@ -25,38 +28,39 @@ router = APIRouter(prefix="/v1/vms/{vm_id}/disks", tags=["disks"], responses=ERR
 def add_disk(
     vm_id: PathId,
     body: DiskCreate,
-    ctx: ServiceContext = Depends(service_context),
-    principal: Principal = admin_principal,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
 ) -> DiskOut:
     """A new blank data disk, attached as the next free virtio disk (vdb, vdc, ...): live if
     the VM runs, in its definition if it is stopped. Its size is claimed on the VM's host
     (local) or needs a host that mounts the shared folder (shared)."""
     view = disks.add_disk(ctx, vm_id, body.size_gib, body.storage, principal.name)
-    return DiskOut.model_validate(view)
+    return for_caller(DiskOut.model_validate(view), principal)
 
 
 @router.get(
     "",
     operation_id="list_disks",
     response_model=DiskList,
-    dependencies=[read_access],
     responses=responses(404),
 )
-def list_disks(vm_id: PathId, ctx: ServiceContext = Depends(service_context)) -> DiskList:
-    return DiskList(items=[DiskOut.model_validate(d) for d in disks.list_disks(ctx, vm_id)])
+def list_disks(
+    vm_id: PathId, ctx: ServiceContext = Scoped, principal: Principal = Caller
+) -> DiskList:
+    items = disks.list_disks(ctx, vm_id)
+    return DiskList(items=[for_caller(DiskOut.model_validate(d), principal) for d in items])
 
 
 @router.get(
     "/{disk_id}",
     operation_id="get_disk",
     response_model=DiskOut,
-    dependencies=[read_access],
     responses=responses(404),
 )
 def get_disk(
-    vm_id: PathId, disk_id: PathId, ctx: ServiceContext = Depends(service_context)
+    vm_id: PathId, disk_id: PathId, ctx: ServiceContext = Scoped, principal: Principal = Caller
 ) -> DiskOut:
-    return DiskOut.model_validate(disks.get_disk(ctx, vm_id, disk_id))
+    return for_caller(DiskOut.model_validate(disks.get_disk(ctx, vm_id, disk_id)), principal)
 
 
 @router.patch(
@@ -69,13 +73,13 @@ def resize_disk(
     vm_id: PathId,
     disk_id: PathId,
     body: DiskResize,
-    ctx: ServiceContext = Depends(service_context),
-    principal: Principal = admin_principal,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
 ) -> DiskOut:
     """Grow the disk, online if the VM runs (the guest sees the new size at once). A smaller
     size is refused: data past the new end would be lost."""
     view = disks.resize_disk(ctx, vm_id, disk_id, body.size_gib, principal.name)
-    return DiskOut.model_validate(view)
+    return for_caller(DiskOut.model_validate(view), principal)
 
 
 @router.delete(
@@ -88,8 +92,8 @@ def resize_disk(
 def remove_disk(
     vm_id: PathId,
     disk_id: PathId,
-    ctx: ServiceContext = Depends(service_context),
-    principal: Principal = admin_principal,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
 ) -> Response:
     """Detach the disk (the guest must release it) and delete its volume."""
     disks.remove_disk(ctx, vm_id, disk_id, principal.name)

@@ -1,17 +1,21 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
-from vmpool.api.auth import admin_principal, read_access, service_context
+from vmpool.api.auth import Caller, Scoped, secured
 from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.params import PathId
+from vmpool.api.redact import for_caller
 from vmpool.api.schemas import GroupCreate, GroupList, GroupOut
 from vmpool.services import groups
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
 
 router = APIRouter(
-    prefix="/v1/placement-groups", tags=["placement-groups"], responses=ERROR_RESPONSES
+    prefix="/v1/placement-groups",
+    tags=["placement-groups"],
+    responses=ERROR_RESPONSES,
+    dependencies=secured,
 )
 
 
@@ -24,31 +28,33 @@ router = APIRouter(
 )
 def create_group(
     body: GroupCreate,
-    ctx: ServiceContext = Depends(service_context),
-    principal: Principal = admin_principal,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
 ) -> GroupOut:
     """VMs created with `placement_group` set share a host (affinity) or never do (anti-affinity);
     `hard` makes it a must, otherwise placement only prefers it."""
-    view = groups.create_group(ctx, body.name, body.policy, body.hard, body.pool_id, principal.name)
-    return GroupOut.model_validate(view)
+    view = groups.create_group(
+        ctx, body.name, body.policy, body.hard, body.pool_id, principal.name, body.project_id
+    )
+    return for_caller(GroupOut.model_validate(view), principal)
 
 
-@router.get(
-    "", operation_id="list_placement_groups", response_model=GroupList, dependencies=[read_access]
-)
-def list_groups(ctx: ServiceContext = Depends(service_context)) -> GroupList:
-    return GroupList(items=[GroupOut.model_validate(g) for g in groups.list_groups(ctx)])
+@router.get("", operation_id="list_placement_groups", response_model=GroupList)
+def list_groups(ctx: ServiceContext = Scoped, principal: Principal = Caller) -> GroupList:
+    items = [for_caller(GroupOut.model_validate(g), principal) for g in groups.list_groups(ctx)]
+    return GroupList(items=items)
 
 
 @router.get(
     "/{group_id}",
     operation_id="get_placement_group",
     response_model=GroupOut,
-    dependencies=[read_access],
     responses=responses(404),
 )
-def get_group(group_id: PathId, ctx: ServiceContext = Depends(service_context)) -> GroupOut:
-    return GroupOut.model_validate(groups.get_group(ctx, group_id))
+def get_group(
+    group_id: PathId, ctx: ServiceContext = Scoped, principal: Principal = Caller
+) -> GroupOut:
+    return for_caller(GroupOut.model_validate(groups.get_group(ctx, group_id)), principal)
 
 
 @router.delete(
@@ -60,8 +66,8 @@ def get_group(group_id: PathId, ctx: ServiceContext = Depends(service_context)) 
 )
 def delete_group(
     group_id: PathId,
-    ctx: ServiceContext = Depends(service_context),
-    principal: Principal = admin_principal,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
 ) -> Response:
     """Delete an empty placement group."""
     groups.delete_group(ctx, group_id, principal.name)

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
-from vmpool.api.auth import admin_principal, read_access, service_context
+from vmpool.api.auth import Caller, Scoped, secured
 from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.params import IdFilter, PathId
 from vmpool.api.schemas import HostCreate, HostList, HostOut, HostUpdate, LoadOut
@@ -10,7 +10,9 @@ from vmpool.services import hosts, maintenance, metrics
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
 
-router = APIRouter(prefix="/v1/hosts", tags=["hosts"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/v1/hosts", tags=["hosts"], responses=ERROR_RESPONSES, dependencies=secured
+)
 
 
 @router.post(
@@ -22,8 +24,8 @@ router = APIRouter(prefix="/v1/hosts", tags=["hosts"], responses=ERROR_RESPONSES
 )
 def register_host(
     body: HostCreate,
-    ctx: ServiceContext = Depends(service_context),
-    principal: Principal = admin_principal,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
 ) -> HostOut:
     """Register a hypervisor by libvirt URI; vmpool connects and reads its inventory."""
     view = hosts.register_host(
@@ -33,10 +35,8 @@ def register_host(
     return HostOut.model_validate(view)
 
 
-@router.get("", operation_id="list_hosts", response_model=HostList, dependencies=[read_access])
-def list_hosts(
-    pool_id: IdFilter = None, ctx: ServiceContext = Depends(service_context)
-) -> HostList:
+@router.get("", operation_id="list_hosts", response_model=HostList)
+def list_hosts(pool_id: IdFilter = None, ctx: ServiceContext = Scoped) -> HostList:
     return HostList(items=[HostOut.model_validate(v) for v in hosts.list_hosts(ctx, pool_id)])
 
 
@@ -44,10 +44,9 @@ def list_hosts(
     "/{host_id}",
     operation_id="get_host",
     response_model=HostOut,
-    dependencies=[read_access],
     responses=responses(404),
 )
-def get_host(host_id: PathId, ctx: ServiceContext = Depends(service_context)) -> HostOut:
+def get_host(host_id: PathId, ctx: ServiceContext = Scoped) -> HostOut:
     return HostOut.model_validate(hosts.get_host(ctx, host_id))
 
 
@@ -60,8 +59,8 @@ def get_host(host_id: PathId, ctx: ServiceContext = Depends(service_context)) ->
 )
 def delete_host(
     host_id: PathId,
-    ctx: ServiceContext = Depends(service_context),
-    principal: Principal = admin_principal,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
 ) -> Response:
     """Forget a host. Refused while it holds VMs or takes part in a migration in flight; its
     migration history stays, naming it."""
@@ -78,8 +77,8 @@ def delete_host(
 def update_host(
     host_id: PathId,
     body: HostUpdate,
-    ctx: ServiceContext = Depends(service_context),
-    principal: Principal = admin_principal,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
 ) -> HostOut:
     """Per-host ratio and reservation overrides (null clears one) and operator-set traits."""
     changes = body.model_dump(exclude_unset=True)
@@ -95,8 +94,8 @@ def update_host(
 )
 def enter_maintenance(
     host_id: PathId,
-    ctx: ServiceContext = Depends(service_context),
-    principal: Principal = admin_principal,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
 ) -> HostOut:
     """Stop placing onto the host and evacuate its running VMs by live migration, a few at a
     time. Follow `evacuation` on the host: a VM that cannot move is reported with its reason."""
@@ -111,8 +110,8 @@ def enter_maintenance(
 )
 def leave_maintenance(
     host_id: PathId,
-    ctx: ServiceContext = Depends(service_context),
-    principal: Principal = admin_principal,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
 ) -> HostOut:
     """Make the host placeable again; queued evacuations are cancelled."""
     return HostOut.model_validate(maintenance.leave_maintenance(ctx, host_id, principal.name))
@@ -122,9 +121,8 @@ def leave_maintenance(
     "/{host_id}/metrics",
     operation_id="get_host_metrics",
     response_model=LoadOut,
-    dependencies=[read_access],
     responses=responses(404),
 )
-def get_host_metrics(host_id: PathId, ctx: ServiceContext = Depends(service_context)) -> LoadOut:
+def get_host_metrics(host_id: PathId, ctx: ServiceContext = Scoped) -> LoadOut:
     """Measured load: the last sample and the smoothed CPU utilisation."""
     return LoadOut.model_validate(metrics.load_of(ctx, "host", host_id, ctx.metrics_window_s))

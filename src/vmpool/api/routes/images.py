@@ -7,13 +7,14 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 import anyio.from_thread
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from vmpool.api.auth import admin_principal, read_access, service_context
+from vmpool.api.auth import Caller, Scoped, secured
 from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.params import PathId
+from vmpool.api.redact import for_caller
 from vmpool.api.schemas import ImageList, ImageOut
 from vmpool.domain.images import DiskFormat
 from vmpool.domain.names import NAME_PATTERN
@@ -22,7 +23,9 @@ from vmpool.services import images
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
 
-router = APIRouter(prefix="/v1/images", tags=["images"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/v1/images", tags=["images"], responses=ERROR_RESPONSES, dependencies=secured
+)
 
 _BINARY_BODY = {
     "requestBody": {
@@ -68,8 +71,8 @@ async def upload_image(
     sha256: Annotated[
         str | None, Query(pattern=r"^[0-9a-f]{64}$", description="refused if the bytes differ")
     ] = None,
-    ctx: ServiceContext = Depends(service_context),
-    principal: Principal = admin_principal,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
 ) -> ImageOut:
     """Upload a raw or qcow2 image as the request body. It must stand alone (no backing
     file, no external data file, not encrypted) and be at most `max_image_bytes`; its
@@ -84,20 +87,22 @@ async def upload_image(
     return ImageOut.model_validate(view)
 
 
-@router.get("", operation_id="list_images", response_model=ImageList, dependencies=[read_access])
-def list_images(ctx: ServiceContext = Depends(service_context)) -> ImageList:
-    return ImageList(items=[ImageOut.model_validate(i) for i in images.list_images(ctx)])
+@router.get("", operation_id="list_images", response_model=ImageList)
+def list_images(ctx: ServiceContext = Scoped, principal: Principal = Caller) -> ImageList:
+    items = images.list_images(ctx)
+    return ImageList(items=[for_caller(ImageOut.model_validate(i), principal) for i in items])
 
 
 @router.get(
     "/{image_id}",
     operation_id="get_image",
     response_model=ImageOut,
-    dependencies=[read_access],
     responses=responses(404),
 )
-def get_image(image_id: PathId, ctx: ServiceContext = Depends(service_context)) -> ImageOut:
-    return ImageOut.model_validate(images.get_image(ctx, image_id))
+def get_image(
+    image_id: PathId, ctx: ServiceContext = Scoped, principal: Principal = Caller
+) -> ImageOut:
+    return for_caller(ImageOut.model_validate(images.get_image(ctx, image_id)), principal)
 
 
 @router.delete(
@@ -109,8 +114,8 @@ def get_image(image_id: PathId, ctx: ServiceContext = Depends(service_context)) 
 )
 def delete_image(
     image_id: PathId,
-    ctx: ServiceContext = Depends(service_context),
-    principal: Principal = admin_principal,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
 ) -> Response:
     """Refused (409) while a VM's boot disk is made from it."""
     images.delete_image(ctx, image_id, principal.name)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
-from vmpool.api.auth import admin_principal, read_access, service_context
+from vmpool.api.auth import Caller, Scoped, secured
 from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.params import PathId
+from vmpool.api.redact import for_caller
 from vmpool.api.schemas import NetworkCreate, NetworkList, NetworkOut, NicCreate, NicList, NicOut
 from vmpool.services import networks, nics
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
 
-router = APIRouter(tags=["networks"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["networks"], responses=ERROR_RESPONSES, dependencies=secured)
 
 
 @router.post(
@@ -24,8 +25,8 @@ router = APIRouter(tags=["networks"], responses=ERROR_RESPONSES)
 )
 def create_network(
     body: NetworkCreate,
-    ctx: ServiceContext = Depends(service_context),
-    principal: Principal = admin_principal,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
 ) -> NetworkOut:
     """A pool-wide network. Kind bridge: a Linux bridge by name, offered by the hosts that
     have it. Kind libvirt: a libvirt network vmpool defines on every host. Each reachable
@@ -38,21 +39,22 @@ def create_network(
     "/v1/networks",
     operation_id="list_networks",
     response_model=NetworkList,
-    dependencies=[read_access],
 )
-def list_networks(ctx: ServiceContext = Depends(service_context)) -> NetworkList:
-    return NetworkList(items=[NetworkOut.model_validate(n) for n in networks.list_networks(ctx)])
+def list_networks(ctx: ServiceContext = Scoped, principal: Principal = Caller) -> NetworkList:
+    items = networks.list_networks(ctx)
+    return NetworkList(items=[for_caller(NetworkOut.model_validate(n), principal) for n in items])
 
 
 @router.get(
     "/v1/networks/{network_id}",
     operation_id="get_network",
     response_model=NetworkOut,
-    dependencies=[read_access],
     responses=responses(404),
 )
-def get_network(network_id: PathId, ctx: ServiceContext = Depends(service_context)) -> NetworkOut:
-    return NetworkOut.model_validate(networks.get_network(ctx, network_id))
+def get_network(
+    network_id: PathId, ctx: ServiceContext = Scoped, principal: Principal = Caller
+) -> NetworkOut:
+    return for_caller(NetworkOut.model_validate(networks.get_network(ctx, network_id)), principal)
 
 
 @router.delete(
@@ -64,8 +66,8 @@ def get_network(network_id: PathId, ctx: ServiceContext = Depends(service_contex
 )
 def delete_network(
     network_id: PathId,
-    ctx: ServiceContext = Depends(service_context),
-    principal: Principal = admin_principal,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
 ) -> Response:
     """Refused (409) while NICs use it."""
     networks.delete_network(ctx, network_id, principal.name)
@@ -82,8 +84,8 @@ def delete_network(
 def add_nic(
     vm_id: PathId,
     body: NicCreate,
-    ctx: ServiceContext = Depends(service_context),
-    principal: Principal = admin_principal,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
 ) -> NicOut:
     """A new NIC: live if the VM runs, in its definition if it is stopped. The VM's host must
     offer the network (409 naming the network filter otherwise)."""
@@ -95,10 +97,9 @@ def add_nic(
     "/v1/vms/{vm_id}/nics",
     operation_id="list_nics",
     response_model=NicList,
-    dependencies=[read_access],
     responses=responses(404),
 )
-def list_nics(vm_id: PathId, ctx: ServiceContext = Depends(service_context)) -> NicList:
+def list_nics(vm_id: PathId, ctx: ServiceContext = Scoped) -> NicList:
     return NicList(items=[NicOut.model_validate(n) for n in nics.list_nics(ctx, vm_id)])
 
 
@@ -106,12 +107,9 @@ def list_nics(vm_id: PathId, ctx: ServiceContext = Depends(service_context)) -> 
     "/v1/vms/{vm_id}/nics/{nic_id}",
     operation_id="get_nic",
     response_model=NicOut,
-    dependencies=[read_access],
     responses=responses(404),
 )
-def get_nic(
-    vm_id: PathId, nic_id: PathId, ctx: ServiceContext = Depends(service_context)
-) -> NicOut:
+def get_nic(vm_id: PathId, nic_id: PathId, ctx: ServiceContext = Scoped) -> NicOut:
     return NicOut.model_validate(nics.get_nic(ctx, vm_id, nic_id))
 
 
@@ -125,8 +123,8 @@ def get_nic(
 def remove_nic(
     vm_id: PathId,
     nic_id: PathId,
-    ctx: ServiceContext = Depends(service_context),
-    principal: Principal = admin_principal,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
 ) -> Response:
     """Detach the NIC (the guest must let go of it); its MAC and addresses are free again."""
     nics.remove_nic(ctx, vm_id, nic_id, principal.name)

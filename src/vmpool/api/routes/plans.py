@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from vmpool.api.auth import admin_principal, read_access, service_context
+from vmpool.api.auth import Caller, Scoped, secured
 from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.params import BeforeCursor, PathId
 from vmpool.api.schemas import HostScoreOut, PlanCreate, PlanList, PlanOut, PoolScoreOut
@@ -14,7 +14,7 @@ from vmpool.services import plan_execution, plan_views, rebalance
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
 
-router = APIRouter(tags=["plans"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["plans"], responses=ERROR_RESPONSES, dependencies=secured)
 
 PlanStateFilter = Literal["proposed", "running", "completed", "cancelled", "superseded"]
 
@@ -23,10 +23,9 @@ PlanStateFilter = Literal["proposed", "running", "completed", "cancelled", "supe
     "/v1/pools/{pool_id}/score",
     operation_id="get_pool_score",
     response_model=PoolScoreOut,
-    dependencies=[read_access],
     responses=responses(404),
 )
-def get_pool_score(pool_id: PathId, ctx: ServiceContext = Depends(service_context)) -> PoolScoreOut:
+def get_pool_score(pool_id: PathId, ctx: ServiceContext = Scoped) -> PoolScoreOut:
     """The pool score now (lower is better), its components and each host's fractions."""
     view = plan_views.pool_score(ctx, pool_id)
     return PoolScoreOut(
@@ -44,7 +43,6 @@ def get_pool_score(pool_id: PathId, ctx: ServiceContext = Depends(service_contex
     "/v1/pools/{pool_id}/plans",
     operation_id="list_plans",
     response_model=PlanList,
-    dependencies=[read_access],
     responses=responses(404),
 )
 def list_plans(
@@ -52,7 +50,7 @@ def list_plans(
     state: PlanStateFilter | None = None,
     before: BeforeCursor = None,
     limit: int = Query(default=20, ge=1, le=200),
-    ctx: ServiceContext = Depends(service_context),
+    ctx: ServiceContext = Scoped,
 ) -> PlanList:
     """The pool's plans, newest first, with their steps and outcomes."""
     items = plan_views.list_plans(ctx, pool_id, state, limit, before)
@@ -70,8 +68,8 @@ def list_plans(
 def create_plan(
     pool_id: PathId,
     body: PlanCreate,
-    ctx: ServiceContext = Depends(service_context),
-    principal: Principal = admin_principal,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
 ) -> PlanOut:
     """Plan now. With `dry_run` the plan is only returned (id null); otherwise it is stored
     as `proposed` and runs once approved, whatever the pool's mode."""
@@ -89,10 +87,9 @@ def create_plan(
     "/v1/plans/{plan_id}",
     operation_id="get_plan",
     response_model=PlanOut,
-    dependencies=[read_access],
     responses=responses(404),
 )
-def get_plan(plan_id: PathId, ctx: ServiceContext = Depends(service_context)) -> PlanOut:
+def get_plan(plan_id: PathId, ctx: ServiceContext = Scoped) -> PlanOut:
     return PlanOut.model_validate(plan_views.get_plan(ctx, plan_id))
 
 
@@ -104,8 +101,8 @@ def get_plan(plan_id: PathId, ctx: ServiceContext = Depends(service_context)) ->
 )
 def approve_plan(
     plan_id: PathId,
-    ctx: ServiceContext = Depends(service_context),
-    principal: Principal = admin_principal,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
 ) -> PlanOut:
     """Run a proposed plan: its steps migrate one at a time, each checked again first."""
     return PlanOut.model_validate(plan_execution.approve_plan(ctx, plan_id, principal.name))
@@ -119,8 +116,8 @@ def approve_plan(
 )
 def cancel_plan(
     plan_id: PathId,
-    ctx: ServiceContext = Depends(service_context),
-    principal: Principal = admin_principal,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
 ) -> PlanOut:
     """Cancel the steps not yet started; a migration already running finishes."""
     return PlanOut.model_validate(plan_execution.cancel_plan(ctx, plan_id, principal.name))

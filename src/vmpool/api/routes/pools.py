@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 
-from vmpool.api.auth import admin_principal, read_access, service_context
+from vmpool.api.auth import Caller, Scoped, secured
 from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.params import PathId
 from vmpool.api.schemas import (
@@ -19,15 +19,17 @@ from vmpool.services import pools
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
 
-router = APIRouter(prefix="/v1/pools", tags=["pools"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/v1/pools", tags=["pools"], responses=ERROR_RESPONSES, dependencies=secured
+)
 
 
 def _change(body: PoolPolicyIn) -> pools.PolicyChange:
     return pools.PolicyChange(**body.model_dump(exclude={"name"}, exclude_none=True))
 
 
-@router.get("", operation_id="list_pools", response_model=PoolList, dependencies=[read_access])
-def list_pools(ctx: ServiceContext = Depends(service_context)) -> PoolList:
+@router.get("", operation_id="list_pools", response_model=PoolList)
+def list_pools(ctx: ServiceContext = Scoped) -> PoolList:
     return PoolList(items=[PoolOut.model_validate(p) for p in pools.list_pools(ctx)])
 
 
@@ -40,8 +42,8 @@ def list_pools(ctx: ServiceContext = Depends(service_context)) -> PoolList:
 )
 def create_pool(
     body: PoolCreate,
-    ctx: ServiceContext = Depends(service_context),
-    principal: Principal = admin_principal,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
 ) -> PoolOut:
     """Create a pool with its allocation policy (unset fields take OpenStack's defaults)."""
     return PoolOut.model_validate(pools.create_pool(ctx, body.name, _change(body), principal.name))
@@ -51,10 +53,9 @@ def create_pool(
     "/{pool_id}",
     operation_id="get_pool",
     response_model=PoolOut,
-    dependencies=[read_access],
     responses=responses(404),
 )
-def get_pool(pool_id: PathId, ctx: ServiceContext = Depends(service_context)) -> PoolOut:
+def get_pool(pool_id: PathId, ctx: ServiceContext = Scoped) -> PoolOut:
     return PoolOut.model_validate(pools.get_pool(ctx, pool_id))
 
 
@@ -67,8 +68,8 @@ def get_pool(pool_id: PathId, ctx: ServiceContext = Depends(service_context)) ->
 def update_pool(
     pool_id: PathId,
     body: PoolPolicyIn,
-    ctx: ServiceContext = Depends(service_context),
-    principal: Principal = admin_principal,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
 ) -> PoolOut:
     """Change the allocation policy; the change is recorded in the audit trail (/v1/events)."""
     return PoolOut.model_validate(pools.update_pool(ctx, pool_id, _change(body), principal.name))
@@ -83,8 +84,8 @@ def update_pool(
 )
 def delete_pool(
     pool_id: PathId,
-    ctx: ServiceContext = Depends(service_context),
-    principal: Principal = admin_principal,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
 ) -> Response:
     """Delete an empty pool (never the default one)."""
     pools.delete_pool(ctx, pool_id, principal.name)
@@ -95,7 +96,6 @@ def delete_pool(
     "/{pool_id}/capacity",
     operation_id="get_pool_capacity",
     response_model=CapacityOut,
-    dependencies=[read_access],
     responses=responses(404),
 )
 def get_pool_capacity(
@@ -104,7 +104,7 @@ def get_pool_capacity(
     memory_mib: int = Query(ge=16, le=16 * 1024 * 1024),
     disk_gib: int = Query(default=0, ge=0, le=1024 * 1024),
     guaranteed: bool = False,
-    ctx: ServiceContext = Depends(service_context),
+    ctx: ServiceContext = Scoped,
 ) -> CapacityOut:
     """How many more VMs of this size fit, per host and in total (like Ganeti's hspace)."""
     request = PlacementRequirements(

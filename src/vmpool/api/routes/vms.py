@@ -1,18 +1,20 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 
-from vmpool.api.auth import admin_principal, read_access, service_context
+from vmpool.api.auth import Caller, Scoped, secured
 from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.params import AfterCursor, IdFilter, PathId
+from vmpool.api.redact import for_caller
 from vmpool.api.schemas import LoadOut, MigrateIn, MigrationOut, VmCreate, VmOut, VmPage
 from vmpool.domain.seed import FirstBoot
 from vmpool.domain.vm import VmState
+from vmpool.errors import Forbidden
 from vmpool.services import metrics, migrations, nics, vm_actions, vms
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
 
-router = APIRouter(prefix="/v1/vms", tags=["vms"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/v1/vms", tags=["vms"], responses=ERROR_RESPONSES, dependencies=secured)
 
 # Every state a VM can be in, from the one list in the domain.
 VmStateFilter = VmState
@@ -27,8 +29,8 @@ VmStateFilter = VmState
 )
 def create_vm(
     body: VmCreate,
-    ctx: ServiceContext = Depends(service_context),
-    principal: Principal = admin_principal,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
 ) -> VmOut:
     """Place, define and start a VM. A 409 `no_capacity` says, per filter, why no host fits."""
     cmd = vms.CreateVm(
@@ -52,20 +54,27 @@ def create_vm(
             ssh_keys=tuple(body.ssh_keys),
             network_config=body.network_config,
         ),
+        project_id=body.project_id,
         nics=tuple(nics.NicRequest(n.network, n.mac, n.ipv4, n.ipv6, n.model) for n in body.nics),
     )
-    return VmOut.model_validate(vms.create_vm(ctx, cmd, actor=principal.name))
+    view = vms.create_vm(ctx, cmd, actor=principal.name)
+    return for_caller(VmOut.model_validate(view), principal)
 
 
-@router.get("", operation_id="list_vms", response_model=VmPage, dependencies=[read_access])
+@router.get("", operation_id="list_vms", response_model=VmPage)
 def list_vms(
     host_id: IdFilter = None,
     state: VmStateFilter | None = None,
     pool_id: IdFilter = None,
     after: AfterCursor = 0,
     limit: int = Query(default=100, ge=1, le=1000),
-    ctx: ServiceContext = Depends(service_context),
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
 ) -> VmPage:
+    """The VMs the caller may see (a project's token: its project's), by id. Filtering by
+    host or pool is for admins."""
+    if not principal.is_admin and (host_id is not None or pool_id is not None):
+        raise Forbidden("filtering by host or pool needs the admin role")
     items = vms.list_vms(
         ctx,
         host_id=host_id,
@@ -75,29 +84,28 @@ def list_vms(
         limit=limit,
     )
     next_after = items[-1].id if len(items) == limit else None
-    return VmPage(items=[VmOut.model_validate(v) for v in items], next_after=next_after)
+    shown = [for_caller(VmOut.model_validate(v), principal) for v in items]
+    return VmPage(items=shown, next_after=next_after)
 
 
 @router.get(
     "/{vm_id}",
     operation_id="get_vm",
     response_model=VmOut,
-    dependencies=[read_access],
     responses=responses(404),
 )
-def get_vm(vm_id: PathId, ctx: ServiceContext = Depends(service_context)) -> VmOut:
-    return VmOut.model_validate(vms.get_vm(ctx, vm_id))
+def get_vm(vm_id: PathId, ctx: ServiceContext = Scoped, principal: Principal = Caller) -> VmOut:
+    return for_caller(VmOut.model_validate(vms.get_vm(ctx, vm_id)), principal)
 
 
 def _action_route(action: str, summary: str) -> None:
     def handler(
         vm_id: PathId,
-        ctx: ServiceContext = Depends(service_context),
-        principal: Principal = admin_principal,
+        ctx: ServiceContext = Scoped,
+        principal: Principal = Caller,
     ) -> VmOut:
-        return VmOut.model_validate(
-            vm_actions.power_action(ctx, vm_id, action, actor=principal.name)
-        )
+        view = vm_actions.power_action(ctx, vm_id, action, actor=principal.name)
+        return for_caller(VmOut.model_validate(view), principal)
 
     handler.__doc__ = summary
     router.add_api_route(
@@ -126,8 +134,8 @@ _action_route("reboot", "Ask the guest to reboot")
 )
 def delete_vm(
     vm_id: PathId,
-    ctx: ServiceContext = Depends(service_context),
-    principal: Principal = admin_principal,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
 ) -> Response:
     """Destroy and undefine the domain, then free the VM's capacity. On an unreachable host:
     503, and the VM stays `deleting` until the host answers and the sync finishes the delete."""
@@ -145,24 +153,22 @@ def delete_vm(
 def migrate_vm(
     vm_id: PathId,
     body: MigrateIn,
-    ctx: ServiceContext = Depends(service_context),
-    principal: Principal = admin_principal,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
 ) -> MigrationOut:
     """Live-migrate a running VM. Without a target, placement chooses one (never the source).
     The target's capacity is claimed now; follow the migration at /v1/migrations/{id}."""
     opts = migrations.MigrateOptions(**body.model_dump())
-    return MigrationOut.model_validate(
-        migrations.request_migration(ctx, vm_id, opts, actor=principal.name)
-    )
+    view = migrations.request_migration(ctx, vm_id, opts, actor=principal.name)
+    return for_caller(MigrationOut.model_validate(view), principal)
 
 
 @router.get(
     "/{vm_id}/metrics",
     operation_id="get_vm_metrics",
     response_model=LoadOut,
-    dependencies=[read_access],
     responses=responses(404),
 )
-def get_vm_metrics(vm_id: PathId, ctx: ServiceContext = Depends(service_context)) -> LoadOut:
+def get_vm_metrics(vm_id: PathId, ctx: ServiceContext = Scoped) -> LoadOut:
     """Measured load: the last sample and the smoothed CPU utilisation."""
     return LoadOut.model_validate(metrics.load_of(ctx, "vm", vm_id, ctx.metrics_window_s))

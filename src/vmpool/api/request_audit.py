@@ -1,0 +1,72 @@
+"""Every request gets an id (the client's `X-Request-ID` if it is a plain token, else a new
+one), returned in the response's `X-Request-ID` header and written on every audit event the
+request causes. Every mutating call (POST, PATCH, PUT, DELETE) is recorded in the audit
+trail with its actor, project, route, target and outcome (the status), refused ones too."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vmpool.services import audit
+from vmpool.services.unit_of_work import ServiceContext
+
+HEADER = b"x-request-id"
+_GIVEN = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
+MUTATING = {"POST", "PATCH", "PUT", "DELETE"}
+
+
+class RequestAudit:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers", [])).get(HEADER, b"")
+        request_id = given.decode() if _GIVEN.fullmatch(given) else uuid.uuid4().hex
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *[(k, v) for k, v in message["headers"] if k.lower() != HEADER],
+                    (HEADER, request_id.encode()),
+                ]
+            await send(message)
+
+        token = audit.current_request_id.set(request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            try:
+                if scope.get("method") in MUTATING:
+                    await _record(scope, status)
+            finally:
+                audit.current_request_id.reset(token)
+
+
+async def _record(scope: Scope, status: int) -> None:
+    app: Any = scope.get("app")
+    ctx: ServiceContext | None = getattr(getattr(app, "state", None), "ctx", None)
+    if ctx is None:
+        return
+    principal = scope.get("state", {}).get("principal")
+    route = scope.get("route")
+    await run_in_threadpool(
+        audit.record_call,
+        ctx,
+        actor=principal.name if principal is not None else "anonymous",
+        project_id=principal.project_id if principal is not None else None,
+        action=f"{scope['method']} {getattr(route, 'path', '(no route)')}",
+        target=str(scope.get("path", ""))[:255],
+        outcome=status,
+    )
