@@ -3,6 +3,7 @@ with a `FakeCloud` as its hosts: the world of the fast use-case tests."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -105,6 +106,13 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def world(tmp_path: Path, migrated_sqlite: Path) -> Iterator[World]:
     """vmpool wired as the daemon wires it, on SQLite, with the fake cloud as its hosts."""
+    with open_world(tmp_path, migrated_sqlite) as w:
+        yield w
+
+
+@contextlib.contextmanager
+def open_world(tmp_path: Path, migrated_sqlite: Path) -> Iterator[World]:
+    """A world in `tmp_path` (for tests that need more than one)."""
     db = tmp_path / "vmpool.db"
     for sidecar in ("", "-wal", "-shm"):
         source = migrated_sqlite.with_name(migrated_sqlite.name + sidecar)
