@@ -978,6 +978,13 @@ class ProjectRepository(Scoped):
         return row
 
     def delete(self, row: ProjectRow) -> None:
+        """The project, with its revoked tokens (they can never be used again; the audit
+        trail keeps their events)."""
+        for token in self._s.execute(
+            select(ApiTokenRow).where(ApiTokenRow.project_id == row.id)
+        ).scalars():
+            self._s.delete(token)
+        self._s.flush()
         self._s.delete(row)
         self._s.flush()
 
