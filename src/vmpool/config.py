@@ -47,6 +47,15 @@ class Settings(BaseSettings):
     token_max_ttl_s: int = Field(
         default=366 * 86_400, ge=60, description="the longest lifetime a token may be given"
     )
+    jwt_jwks: str | None = Field(
+        default=None,
+        description="OIDC/JWT bearer tokens: a JWKS file path or the provider's JWKS URL",
+    )
+    jwt_issuer: str | None = Field(default=None, description="the `iss` a JWT must carry")
+    jwt_audience: str | None = Field(default=None, description="the `aud` a JWT must carry")
+    jwt_role_claim: str = Field(default="vmpool_role", description="admin, member or reader")
+    jwt_project_claim: str = Field(default="vmpool_project", description="a project's name")
+    jwt_subject_claim: str = Field(default="sub", description="the actor in the audit trail")
     mac_prefix: str = Field(
         default="52:54:00",
         pattern=r"^[0-9a-f]{2}(:[0-9a-f]{2}){0,4}$",

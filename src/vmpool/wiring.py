@@ -14,6 +14,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
+from vmpool.adapters.auth.jwt_verifier import JwksVerifier
 from vmpool.adapters.db.engine import make_engine, make_session_factory
 from vmpool.adapters.db.migrations import check_schema
 from vmpool.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
@@ -24,7 +25,7 @@ from vmpool.api.app import create_app
 from vmpool.config import Settings
 from vmpool.domain.host_uri import HostUriPolicy
 from vmpool.domain.model import DomainType
-from vmpool.domain.ports import HypervisorConnector
+from vmpool.domain.ports import HypervisorConnector, TokenVerifier
 from vmpool.scheduler.jobs import build_scheduler, settle_migrations
 from vmpool.services import daemon_lease
 from vmpool.services.migration_runner import MigrationRunner
@@ -75,6 +76,7 @@ def build_runtime(settings: Settings, connector: HypervisorConnector | None = No
         mac_prefix=settings.mac_prefix,
         token_default_ttl_s=settings.token_default_ttl_s,
         token_max_ttl_s=settings.token_max_ttl_s,
+        jwt=jwt_verifier(settings),
     )
     # The runner and the context point at each other: build one, then the other.
     runner = MigrationRunner(ctx, poll_s=settings.migration_poll_s)
@@ -94,6 +96,18 @@ def private_sqlite_file(folder: Path, db_file: Path) -> None:
     for path in (db_file, *(db_file.with_name(db_file.name + s) for s in ("-wal", "-shm"))):
         if path.exists():
             path.chmod(0o600)
+
+
+def jwt_verifier(settings: Settings) -> TokenVerifier | None:
+    """OIDC/JWT bearer tokens, if a JWKS is configured (with the issuer and audience)."""
+    if settings.jwt_jwks is None:
+        return None
+    if not settings.jwt_issuer or not settings.jwt_audience:
+        raise ValueError("jwt_jwks needs jwt_issuer and jwt_audience too")
+    return JwksVerifier(
+        settings.jwt_jwks, settings.jwt_issuer, settings.jwt_audience,
+        settings.jwt_role_claim, settings.jwt_project_claim, settings.jwt_subject_claim,
+    )  # fmt: skip
 
 
 def host_uri_policy(settings: Settings) -> HostUriPolicy:

@@ -268,6 +268,21 @@ class Hypervisor(Protocol):
     def start_post_copy(self, uuid: str) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    """What a verified external token (OIDC/JWT) says of its bearer."""
+
+    subject: str
+    role: str
+    project: str | None  # a project's name
+
+
+class TokenVerifier(Protocol):
+    def verify(self, token: str) -> TokenClaims:
+        """The claims of a valid token; Unauthorized for any other."""
+        ...
+
+
 class HypervisorConnector(Protocol):
     """Opens (and may cache) a connection to the host at a libvirt URI."""
 

@@ -119,7 +119,10 @@ def issue_token(
 
 
 def authenticate(ctx: ServiceContext, token: str) -> Principal:
-    """The principal of a vmpool token; 401 for an unknown, expired or revoked one."""
+    """The principal of a vmpool token, or of an OIDC/JWT token when one is configured; 401
+    for an unknown, expired or revoked one."""
+    if not token.startswith(TOKEN_PREFIX) and ctx.jwt is not None and token.count(".") == 2:
+        return _from_jwt(ctx, token)
     if not token.startswith(TOKEN_PREFIX) or len(token) > 128:
         raise Unauthorized("invalid token")
     now = ctx.clock()
@@ -138,6 +141,29 @@ def authenticate(ctx: ServiceContext, token: str) -> Principal:
             row.last_used_at = now
             uow.commit()
         return principal
+
+
+def _from_jwt(ctx: ServiceContext, token: str) -> Principal:
+    """A JWT's subject acts with the role of its role claim, in the project its project
+    claim names (by name); an unknown role or project is 401, as an invalid token is."""
+    if len(token) > 16_384:
+        raise Unauthorized("invalid token")
+    assert ctx.jwt is not None
+    claims = ctx.jwt.verify(token)
+    try:
+        role = Role(claims.role)
+    except ValueError:
+        raise Unauthorized(f"the token's role {claims.role[:30]!r} is unknown") from None
+    project_id = None
+    if role is not Role.ADMIN:
+        if claims.project is None:
+            raise Unauthorized(f"a {role.value} token needs a project claim")
+        with ctx.uow() as uow:
+            row = uow.projects.by_name(claims.project)
+            if row is None:
+                raise Unauthorized(f"the token's project {claims.project[:63]!r} is unknown")
+            project_id = row.id
+    return Principal(name=f"jwt:{claims.subject}"[:63], role=role, project_id=project_id)
 
 
 def list_tokens(ctx: ServiceContext, after_id: int = 0, limit: int = 100) -> list[TokenView]:

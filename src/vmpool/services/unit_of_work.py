@@ -9,7 +9,13 @@ from datetime import UTC, datetime
 from vmpool.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
 from vmpool.domain.host_uri import HostUriPolicy
 from vmpool.domain.model import DomainType
-from vmpool.domain.ports import HypervisorConnector, ImageCatalog, ImageStore, MigrationQueue
+from vmpool.domain.ports import (
+    HypervisorConnector,
+    ImageCatalog,
+    ImageStore,
+    MigrationQueue,
+    TokenVerifier,
+)
 
 UnitOfWork = SqlAlchemyUnitOfWork
 UowFactory = Callable[[], SqlAlchemyUnitOfWork]
@@ -41,6 +47,7 @@ class ServiceContext:
     mac_prefix: str = "52:54:00"  # of the MAC addresses vmpool hands out (QEMU's)
     token_default_ttl_s: int = 90 * 86_400
     token_max_ttl_s: int = 366 * 86_400
+    jwt: TokenVerifier | None = None  # OIDC/JWT bearer tokens, if configured
     clock: Clock = utc_now
     # The project the caller acts in (a member's or reader's token): every unit of work of
     # this context sees that project's rows only; None (admins, jobs): every project.

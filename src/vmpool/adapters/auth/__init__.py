@@ -1,0 +1,1 @@
+"""Verifiers of bearer tokens that vmpool did not issue (OIDC/JWT)."""
