@@ -14,5 +14,13 @@ from vmpool.domain.limits import MAX_ID
 
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+Limit = Annotated[int, Query(ge=1, le=1000, description="at most this many items")]
+
+
+def next_after(ids: list[int], limit: int) -> int | None:
+    """The cursor of the next page: the last id of a full page."""
+    return ids[-1] if len(ids) == limit else None
+
+
 AfterCursor = Annotated[int, Query(ge=0, le=MAX_ID, description="the last id of the previous page")]
 BeforeCursor = Annotated[int | None, Query(ge=1, le=MAX_ID, description="items older than this id")]

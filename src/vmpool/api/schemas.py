@@ -29,6 +29,13 @@ def _wants_int(annotation: Any) -> bool:
 Trait = Annotated[str, Field(max_length=63, pattern=TRAIT_PATTERN)]
 
 
+class Paged(BaseModel):
+    """A page of a list (at most `limit` items, by id); pass `next_after` as `after` for the
+    next one."""
+
+    next_after: int | None = Field(default=None, description="null: this is the last page")
+
+
 class Strict(BaseModel):
     """Request bodies: unknown fields refused, and JSON types taken as the schema states them:
     no `true` for an integer, no `0` for a boolean, no `"3"` for a number. An integral
@@ -169,7 +176,7 @@ class HostOut(Out):
     created_at: datetime
 
 
-class HostList(BaseModel):
+class HostList(Paged):
     items: list[HostOut]
 
 
@@ -247,7 +254,7 @@ class NetworkOut(Out):
     created_at: datetime
 
 
-class NetworkList(BaseModel):
+class NetworkList(Paged):
     items: list[NetworkOut]
 
 
@@ -349,7 +356,7 @@ class ImageOut(Out):
     stored_at: datetime | None
 
 
-class ImageList(BaseModel):
+class ImageList(Paged):
     items: list[ImageOut]
 
 
@@ -416,7 +423,7 @@ class PoolOut(Out):
     rebalance_last_result: str | None = Field(description="what the last cycle decided")
 
 
-class PoolList(BaseModel):
+class PoolList(Paged):
     items: list[PoolOut]
 
 
@@ -560,7 +567,7 @@ class GroupOut(Out):
     )
 
 
-class GroupList(BaseModel):
+class GroupList(Paged):
     items: list[GroupOut]
 
 
@@ -609,7 +616,7 @@ class ProjectOut(Out):
     created_at: datetime
 
 
-class ProjectList(BaseModel):
+class ProjectList(Paged):
     items: list[ProjectOut]
 
 
@@ -649,7 +656,7 @@ class TokenCreated(TokenOut):
     token: str = Field(description="the secret, shown this once (vmpool keeps only its hash)")
 
 
-class TokenList(BaseModel):
+class TokenList(Paged):
     items: list[TokenOut]
 
 

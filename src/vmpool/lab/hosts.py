@@ -49,6 +49,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 import uuid
@@ -888,7 +889,11 @@ def _ensure_forwarders(lab_dir: Path, base_port: int, entry: dict[str, Any]) -> 
                 f"of {log_path}:\n{_tail(log_path)}"
             )
         try:
+            # the listener first (libvirt would print each refused attempt on stderr)
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
             conn = libvirt.open(uri)
+        except OSError as exc:
+            last_error = f"127.0.0.1:{port}: {exc}"
         except libvirt.libvirtError as exc:
             last_error = str(exc)
         else:

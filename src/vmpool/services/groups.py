@@ -66,9 +66,9 @@ def create_group(
         return view
 
 
-def list_groups(ctx: ServiceContext) -> list[GroupView]:
+def list_groups(ctx: ServiceContext, after_id: int = 0, limit: int = 100) -> list[GroupView]:
     with ctx.uow() as uow:
-        return [_view(uow, g) for g in uow.groups.list()]
+        return [_view(uow, g) for g in uow.groups.list(None, after_id, limit)]
 
 
 def get_group(ctx: ServiceContext, group_id: int) -> GroupView:

@@ -95,9 +95,11 @@ def apply_inventory(row: HostRow, inv: HostInventory) -> None:
     row.hypervisor_version = inv.hypervisor_version
 
 
-def list_hosts(ctx: ServiceContext, pool_id: int | None = None) -> list[HostView]:
+def list_hosts(
+    ctx: ServiceContext, pool_id: int | None = None, after_id: int = 0, limit: int = 100
+) -> list[HostView]:
     with ctx.uow() as uow:
-        return [host_view(uow, h) for h in uow.hosts.list(pool_id=pool_id)]
+        return [host_view(uow, h) for h in uow.hosts.list(pool_id, after_id, limit)]
 
 
 def get_host(ctx: ServiceContext, host_id: int) -> HostView:

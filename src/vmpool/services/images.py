@@ -174,10 +174,10 @@ def ensure_on_host(ctx: ServiceContext, image_id: int, host_id: int) -> str:
     return path
 
 
-def list_images(ctx: ServiceContext) -> list[ImageView]:
+def list_images(ctx: ServiceContext, after_id: int = 0, limit: int = 100) -> list[ImageView]:
     with ctx.uow() as uow:
         names = {h.id: h.name for h in uow.hosts.list()}
-        return [image_view(r, names) for r in uow.images.list()]
+        return [image_view(r, names) for r in uow.images.list(after_id, limit)]
 
 
 def get_image(ctx: ServiceContext, image_id: int) -> ImageView:

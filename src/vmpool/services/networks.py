@@ -145,9 +145,9 @@ def get_network(ctx: ServiceContext, network_id: int) -> NetworkView:
         return network_view(uow, uow.networks.get(network_id))
 
 
-def list_networks(ctx: ServiceContext) -> list[NetworkView]:
+def list_networks(ctx: ServiceContext, after_id: int = 0, limit: int = 100) -> list[NetworkView]:
     with ctx.uow() as uow:
-        return [network_view(uow, n) for n in uow.networks.list()]
+        return [network_view(uow, n) for n in uow.networks.list(after_id, limit)]
 
 
 def delete_network(ctx: ServiceContext, network_id: int, actor: str = "api") -> None:

@@ -81,9 +81,9 @@ def default_pool(uow: UnitOfWork) -> PoolRow:
     return pool
 
 
-def list_pools(ctx: ServiceContext) -> list[PoolView]:
+def list_pools(ctx: ServiceContext, after_id: int = 0, limit: int = 100) -> list[PoolView]:
     with ctx.uow() as uow:
-        return [pool_view(p) for p in uow.pools.list()]
+        return [pool_view(p) for p in uow.pools.list(after_id, limit)]
 
 
 def get_pool(ctx: ServiceContext, pool_id: int) -> PoolView:

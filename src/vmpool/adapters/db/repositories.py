@@ -110,8 +110,9 @@ class PoolRepository:
     def by_name(self, name: str) -> PoolRow | None:
         return self._s.execute(select(PoolRow).where(PoolRow.name == name)).scalar_one_or_none()
 
-    def list(self) -> Sequence[PoolRow]:
-        return self._s.execute(select(PoolRow).order_by(PoolRow.id)).scalars().all()
+    def list(self, after_id: int = 0, limit: int | None = None) -> Sequence[PoolRow]:
+        q = select(PoolRow).where(PoolRow.id > after_id).order_by(PoolRow.id).limit(limit)
+        return self._s.execute(q).scalars().all()
 
     def add(self, row: PoolRow) -> PoolRow:
         insert(self._s, row, f"a pool named {row.name} already exists", name=row.name)
@@ -146,8 +147,10 @@ class HostRepository:
             select(HostRow).where(HostRow.host_uuid == host_uuid)
         ).scalar_one_or_none()
 
-    def list(self, pool_id: int | None = None) -> Sequence[HostRow]:
-        q = select(HostRow).order_by(HostRow.id)
+    def list(
+        self, pool_id: int | None = None, after_id: int = 0, limit: int | None = None
+    ) -> Sequence[HostRow]:
+        q = select(HostRow).where(HostRow.id > after_id).order_by(HostRow.id).limit(limit)
         if pool_id is not None:
             q = q.where(HostRow.pool_id == pool_id)
         return self._s.execute(q).scalars().all()
@@ -358,8 +361,15 @@ class PlacementGroupRepository(Scoped):
         ).scalar_one_or_none()
         return row if row is not None and self._sees(row.project_id) else None
 
-    def list(self, pool_id: int | None = None) -> Sequence[PlacementGroupRow]:
-        q = select(PlacementGroupRow).order_by(PlacementGroupRow.id)
+    def list(
+        self, pool_id: int | None = None, after_id: int = 0, limit: int | None = None
+    ) -> Sequence[PlacementGroupRow]:
+        q = (
+            select(PlacementGroupRow)
+            .where(PlacementGroupRow.id > after_id)
+            .order_by(PlacementGroupRow.id)
+            .limit(limit)
+        )
         if self._project is not None:
             q = q.where(PlacementGroupRow.project_id == self._project)
         if pool_id is not None:
@@ -689,8 +699,8 @@ class ImageRepository(Scoped):
         row = self._s.execute(select(ImageRow).where(ImageRow.name == name)).scalar_one_or_none()
         return row if row is not None and self._sees(row.project_id, shared=True) else None
 
-    def list(self) -> Sequence[ImageRow]:
-        q = select(ImageRow).order_by(ImageRow.id)
+    def list(self, after_id: int = 0, limit: int | None = None) -> Sequence[ImageRow]:
+        q = select(ImageRow).where(ImageRow.id > after_id).order_by(ImageRow.id).limit(limit)
         if self._project is not None:
             q = q.where((ImageRow.project_id == self._project) | ImageRow.project_id.is_(None))
         return self._s.execute(q).scalars().all()
@@ -812,8 +822,8 @@ class NetworkRepository(Scoped):
             raise NotFound(f"network {network_id} does not exist", network_id=network_id)
         return row
 
-    def list(self) -> Sequence[NetworkRow]:
-        q = select(NetworkRow).order_by(NetworkRow.id)
+    def list(self, after_id: int = 0, limit: int | None = None) -> Sequence[NetworkRow]:
+        q = select(NetworkRow).where(NetworkRow.id > after_id).order_by(NetworkRow.id).limit(limit)
         if self._project is not None:
             q = q.where((NetworkRow.project_id == self._project) | NetworkRow.project_id.is_(None))
         return self._s.execute(q).scalars().all()

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Response
 
 from vmpool.api.auth import Caller, Scoped, secured
 from vmpool.api.errors import ERROR_RESPONSES, responses
-from vmpool.api.params import PathId
+from vmpool.api.params import AfterCursor, Limit, PathId, next_after
 from vmpool.api.redact import for_caller
 from vmpool.api.schemas import GroupCreate, GroupList, GroupOut
 from vmpool.services import groups
@@ -40,9 +40,13 @@ def create_group(
 
 
 @router.get("", operation_id="list_placement_groups", response_model=GroupList)
-def list_groups(ctx: ServiceContext = Scoped, principal: Principal = Caller) -> GroupList:
-    items = [for_caller(GroupOut.model_validate(g), principal) for g in groups.list_groups(ctx)]
-    return GroupList(items=items)
+def list_groups(
+    after: AfterCursor = 0, limit: Limit = 100, ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
+) -> GroupList:  # fmt: skip
+    found = groups.list_groups(ctx, after, limit)
+    items = [for_caller(GroupOut.model_validate(g), principal) for g in found]
+    return GroupList(items=items, next_after=next_after([g.id for g in found], limit))
 
 
 @router.get(

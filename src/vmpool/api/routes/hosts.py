@@ -4,7 +4,7 @@ from fastapi import APIRouter, Response
 
 from vmpool.api.auth import Caller, Scoped, secured
 from vmpool.api.errors import ERROR_RESPONSES, responses
-from vmpool.api.params import IdFilter, PathId
+from vmpool.api.params import AfterCursor, IdFilter, Limit, PathId, next_after
 from vmpool.api.schemas import HostCreate, HostList, HostOut, HostUpdate, LoadOut
 from vmpool.services import hosts, maintenance, metrics
 from vmpool.services.tokens import Principal
@@ -36,8 +36,15 @@ def register_host(
 
 
 @router.get("", operation_id="list_hosts", response_model=HostList)
-def list_hosts(pool_id: IdFilter = None, ctx: ServiceContext = Scoped) -> HostList:
-    return HostList(items=[HostOut.model_validate(v) for v in hosts.list_hosts(ctx, pool_id)])
+def list_hosts(
+    pool_id: IdFilter = None, after: AfterCursor = 0, limit: Limit = 100,
+    ctx: ServiceContext = Scoped,
+) -> HostList:  # fmt: skip
+    found = hosts.list_hosts(ctx, pool_id, after, limit)
+    return HostList(
+        items=[HostOut.model_validate(v) for v in found],
+        next_after=next_after([h.id for h in found], limit),
+    )
 
 
 @router.get(

@@ -13,7 +13,7 @@ from starlette.requests import ClientDisconnect
 
 from vmpool.api.auth import Caller, Scoped, secured
 from vmpool.api.errors import ERROR_RESPONSES, responses
-from vmpool.api.params import PathId
+from vmpool.api.params import AfterCursor, Limit, PathId, next_after
 from vmpool.api.redact import for_caller
 from vmpool.api.schemas import ImageList, ImageOut
 from vmpool.domain.images import DiskFormat
@@ -88,9 +88,15 @@ async def upload_image(
 
 
 @router.get("", operation_id="list_images", response_model=ImageList)
-def list_images(ctx: ServiceContext = Scoped, principal: Principal = Caller) -> ImageList:
-    items = images.list_images(ctx)
-    return ImageList(items=[for_caller(ImageOut.model_validate(i), principal) for i in items])
+def list_images(
+    after: AfterCursor = 0, limit: Limit = 100, ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
+) -> ImageList:  # fmt: skip
+    found = images.list_images(ctx, after, limit)
+    return ImageList(
+        items=[for_caller(ImageOut.model_validate(i), principal) for i in found],
+        next_after=next_after([i.id for i in found], limit),
+    )
 
 
 @router.get(

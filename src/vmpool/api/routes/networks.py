@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 
 from vmpool.api.auth import Caller, Scoped, secured
 from vmpool.api.errors import ERROR_RESPONSES, responses
-from vmpool.api.params import PathId
+from vmpool.api.params import AfterCursor, Limit, PathId, next_after
 from vmpool.api.redact import for_caller
 from vmpool.api.schemas import NetworkCreate, NetworkList, NetworkOut, NicCreate, NicList, NicOut
 from vmpool.services import networks, nics
@@ -40,9 +40,15 @@ def create_network(
     operation_id="list_networks",
     response_model=NetworkList,
 )
-def list_networks(ctx: ServiceContext = Scoped, principal: Principal = Caller) -> NetworkList:
-    items = networks.list_networks(ctx)
-    return NetworkList(items=[for_caller(NetworkOut.model_validate(n), principal) for n in items])
+def list_networks(
+    after: AfterCursor = 0, limit: Limit = 100, ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
+) -> NetworkList:  # fmt: skip
+    found = networks.list_networks(ctx, after, limit)
+    return NetworkList(
+        items=[for_caller(NetworkOut.model_validate(n), principal) for n in found],
+        next_after=next_after([n.id for n in found], limit),
+    )
 
 
 @router.get(

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Query, Response
 
 from vmpool.api.auth import Caller, Scoped, secured
 from vmpool.api.errors import ERROR_RESPONSES, responses
-from vmpool.api.params import PathId
+from vmpool.api.params import AfterCursor, Limit, PathId, next_after
 from vmpool.api.schemas import (
     CapacityOut,
     HostRoomOut,
@@ -29,8 +29,14 @@ def _change(body: PoolPolicyIn) -> pools.PolicyChange:
 
 
 @router.get("", operation_id="list_pools", response_model=PoolList)
-def list_pools(ctx: ServiceContext = Scoped) -> PoolList:
-    return PoolList(items=[PoolOut.model_validate(p) for p in pools.list_pools(ctx)])
+def list_pools(
+    after: AfterCursor = 0, limit: Limit = 100, ctx: ServiceContext = Scoped
+) -> PoolList:
+    found = pools.list_pools(ctx, after, limit)
+    return PoolList(
+        items=[PoolOut.model_validate(p) for p in found],
+        next_after=next_after([p.id for p in found], limit),
+    )
 
 
 @router.post(

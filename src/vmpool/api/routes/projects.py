@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Response
 
 from vmpool.api.auth import Caller, Scoped, secured
 from vmpool.api.errors import ERROR_RESPONSES, responses
-from vmpool.api.params import AfterCursor, PathId
+from vmpool.api.params import AfterCursor, PathId, next_after
 from vmpool.api.schemas import (
     ProjectCreate,
     ProjectList,
@@ -48,7 +48,10 @@ def list_projects(
     ctx: ServiceContext = Scoped,
 ) -> ProjectList:
     items = projects.list_projects(ctx, after, limit)
-    return ProjectList(items=[ProjectOut.model_validate(p) for p in items])
+    return ProjectList(
+        items=[ProjectOut.model_validate(p) for p in items],
+        next_after=next_after([p.id for p in items], limit),
+    )
 
 
 @router.get(
@@ -131,7 +134,10 @@ def list_tokens(
     ctx: ServiceContext = Scoped,
 ) -> TokenList:
     items = tokens.list_tokens(ctx, after, limit)
-    return TokenList(items=[TokenOut.model_validate(t) for t in items])
+    return TokenList(
+        items=[TokenOut.model_validate(t) for t in items],
+        next_after=next_after([t.id for t in items], limit),
+    )
 
 
 @router.delete(
