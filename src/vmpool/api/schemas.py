@@ -221,22 +221,35 @@ class NicList(BaseModel):
     items: list[NicOut]
 
 
-class NetworkCreate(Strict):
+class _NetworkCommon(Strict):
     name: str = Field(max_length=63, pattern=NAME_PATTERN, examples=["lab"])
-    kind: Literal["bridge", "libvirt"] = Field(
-        description="bridge: a Linux bridge the hosts have; libvirt: a libvirt network vmpool "
-        "defines on every host"
-    )
-    bridge: str | None = Field(
-        default=None, max_length=15, pattern=BRIDGE_PATTERN, description="kind bridge: its name"
-    )
-    mode: Literal["isolated", "routed"] | None = Field(
-        default=None, description="kind libvirt: isolated (default) or routed by the host"
-    )
     ipv4_cidr: str | None = Field(default=None, max_length=18, examples=["10.232.0.0/24"])
     ipv4_gateway: str | None = Field(default=None, max_length=15)
     ipv6_cidr: str | None = Field(default=None, max_length=43)
     ipv6_gateway: str | None = Field(default=None, max_length=39)
+    project_id: DbId | None = Field(
+        default=None, description="only this project's VMs may use it; null: shared by all"
+    )
+
+
+class BridgeNetworkCreate(_NetworkCommon):
+    """A Linux bridge the hosts have (by name); vmpool finds which hosts have it."""
+
+    kind: Literal["bridge"]
+    bridge: str = Field(max_length=15, pattern=BRIDGE_PATTERN, examples=["br0"])
+
+
+class LibvirtNetworkCreate(_NetworkCommon):
+    """A libvirt network vmpool defines on every host (bridge vmpn<id>)."""
+
+    kind: Literal["libvirt"]
+    mode: Literal["isolated", "routed"] = Field(
+        default="isolated", description="routed: the host routes the subnet (needs a gateway)"
+    )
+
+
+# One or the other by `kind` (a pydantic discriminator would not take Strict's validator).
+NetworkCreate = BridgeNetworkCreate | LibvirtNetworkCreate
 
 
 class NetworkOut(Out):
@@ -244,6 +257,7 @@ class NetworkOut(Out):
     name: str
     kind: str
     bridge: str = Field(description="the Linux bridge NICs join (vmpn<id> for kind libvirt)")
+    project_id: int | None = Field(description="null: shared by every project")
     mode: str | None
     ipv4_cidr: str | None
     ipv4_gateway: str | None

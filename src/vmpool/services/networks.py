@@ -36,6 +36,7 @@ class CreateNetwork:
     ipv4_gateway: str | None = None
     ipv6_cidr: str | None = None
     ipv6_gateway: str | None = None
+    project_id: int | None = None  # only this project's VMs may use it; None: shared
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class NetworkView:
     ipv4_gateway: str | None
     ipv6_cidr: str | None
     ipv6_gateway: str | None
+    project_id: int | None
     hosts: list[str]  # the hosts that offer it, as last found
     nic_count: int
     created_at: datetime
@@ -65,6 +67,7 @@ def network_view(uow: UnitOfWork, row: NetworkRow) -> NetworkView:
         ipv4_gateway=row.ipv4_gateway,
         ipv6_cidr=row.ipv6_cidr,
         ipv6_gateway=row.ipv6_gateway,
+        project_id=row.project_id,
         hosts=list(uow.networks.hosts_with(row.id)),
         nic_count=uow.nics.count_on(row.id),
         created_at=row.created_at,
@@ -114,6 +117,7 @@ def _checked(cmd: CreateNetwork) -> NetworkRow:
         ipv4_gateway=cmd.ipv4_gateway,
         ipv6_cidr=cmd.ipv6_cidr,
         ipv6_gateway=cmd.ipv6_gateway,
+        project_id=cmd.project_id,
     )
 
 
@@ -125,6 +129,8 @@ def create_network(ctx: ServiceContext, cmd: CreateNetwork, actor: str = "api") 
         ):
             raise AlreadyExists(f"a network on bridge {row.bridge} already exists", field="bridge")
         row.created_at = ctx.clock()
+        if row.project_id is not None:
+            uow.projects.get(row.project_id)
         uow.networks.add(row)
         if row.kind == NetworkKind.LIBVIRT:
             row.bridge = libvirt_bridge_name(row.id)

@@ -31,7 +31,7 @@ def create_network(
     """A pool-wide network. Kind bridge: a Linux bridge by name, offered by the hosts that
     have it. Kind libvirt: a libvirt network vmpool defines on every host. Each reachable
     host is asked at once (then at every sync); `hosts` says which offer it."""
-    cmd = networks.CreateNetwork(**body.model_dump())
+    cmd = networks.CreateNetwork(**body.model_dump())  # the kind's own fields
     return NetworkOut.model_validate(networks.create_network(ctx, cmd, principal.name))
 
 
