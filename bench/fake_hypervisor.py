@@ -8,7 +8,15 @@ from __future__ import annotations
 import threading
 
 from vmpool.domain.model import DomainType
-from vmpool.domain.ports import DomainInfo, DomainSpec, HostInventory, LoadSample, PowerState
+from vmpool.domain.ports import (
+    DomainInfo,
+    DomainSpec,
+    HostInventory,
+    HostNetworks,
+    LoadSample,
+    NetworkSpec,
+    PowerState,
+)
 from vmpool.errors import DomainMissing
 
 
@@ -88,6 +96,12 @@ class FakeHypervisor:
         return f"{folder}/{name}.qcow2"
 
     def delete_volume(self, path: str) -> None:
+        pass
+
+    def host_networks(self) -> HostNetworks:
+        return HostNetworks(bridges=frozenset(), libvirt_networks=frozenset())
+
+    def ensure_network(self, spec: NetworkSpec) -> None:
         pass
 
 

@@ -14,26 +14,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
-import httpx
 import libvirt
-from tests.integration.conftest import wipe_lab_domains
-from tests.integration.live_server import serve_in_thread
 
-from vmpool.adapters.db.migrations import upgrade
-from vmpool.api.app import create_app
-from vmpool.config import Settings
+from bench.lab_daemon import IMAGE_DIR, bench_pool
 from vmpool.domain.model import downtime_steps
-from vmpool.lab.hosts import LabHost, lab_down, lab_up
+from vmpool.lab.hosts import LabHost
 from vmpool.lab.image import build_tiny_image
-from vmpool.services.tokens import Role, create_token
-from vmpool.wiring import build_runtime
 
-LAB_DIR = Path("/var/lib/vmpool-lab-bench")
-IMAGE_DIR = Path("/var/cache/vmpool/images")
 MAX_DOWNTIME_MS = 500
 FLAGS = (
     libvirt.VIR_MIGRATE_LIVE
@@ -68,69 +57,45 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=6)
     args = parser.parse_args()
-    hosts = lab_up(2, LAB_DIR, 16810)
-    wipe_lab_domains(hosts)  # lab_down keeps definitions; start from a clean lab
     image = build_tiny_image(IMAGE_DIR)
-    tmp = Path(tempfile.mkdtemp(prefix="vmpool-bench-"))
-    settings = Settings(
-        data_dir=tmp,
-        database_url=f"sqlite:///{tmp}/db.sqlite",
-        image_dir=IMAGE_DIR,
-        serial_log_dir=tmp / "serial",
-        domain_type="qemu",
-        migration_poll_s=0.5,
-        host_uri_socket_dirs=[LAB_DIR],  # the lab's hosts answer on UNIX sockets there
-    )
-    runtime = build_runtime(settings)
-    upgrade(runtime.engine)
-    token = create_token(runtime.ctx, Role.ADMIN, "bench")
     ours: list[tuple[float, int | None]] = []
     theirs: list[tuple[float, int | None]] = []
-    try:
-        with (
-            serve_in_thread(create_app(runtime.ctx)) as url,
-            httpx.Client(
-                base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=120
-            ) as c,
-        ):
-            ids = [c.post("/v1/hosts", json=h.registration()).json()["id"] for h in hosts]
-            vm = c.post(
-                "/v1/vms",
-                json={
-                    "name": "bench-mover",
-                    "vcpus": 1,
-                    "memory_mib": 512,
-                    "image": image.name,
-                    "kernel_args": ["vmpool.dirty_mib=64"],
-                    "hosts": [hosts[0].name],
-                },
+    with bench_pool(2) as pool:
+        c, hosts, ids, runtime = pool.client, pool.hosts, pool.host_ids, pool.runtime
+        vm = c.post(
+            "/v1/vms",
+            json={
+                "name": "bench-mover",
+                "vcpus": 1,
+                "memory_mib": 512,
+                "image": image.name,
+                "kernel_args": ["vmpool.dirty_mib=64"],
+                "hosts": [hosts[0].name],
+            },
+        ).json()
+        time.sleep(8)  # boot, then the dirtying loop starts
+        where = 0
+        for _ in range(args.rounds):
+            # Through vmpool.
+            t0 = time.perf_counter()
+            m = c.post(
+                f"/v1/vms/{vm['id']}/migrate",
+                json={"target_host_id": ids[1 - where], "max_downtime_ms": MAX_DOWNTIME_MS},
             ).json()
-            time.sleep(8)  # boot, then the dirtying loop starts
-            where = 0
-            for _ in range(args.rounds):
-                # Through vmpool.
-                t0 = time.perf_counter()
-                m = c.post(
-                    f"/v1/vms/{vm['id']}/migrate",
-                    json={"target_host_id": ids[1 - where], "max_downtime_ms": MAX_DOWNTIME_MS},
-                ).json()
-                while m["state"] not in ("completed", "failed", "cancelled"):
-                    time.sleep(0.02)
-                    m = c.get(f"/v1/migrations/{m['id']}").json()
-                assert m["state"] == "completed", m
-                ours.append((time.perf_counter() - t0, m["downtime_ms"]))
-                where = 1 - where
-                time.sleep(2)
-                # Directly, back again; then tell vmpool where the VM is, as its sync would.
-                theirs.append(direct(hosts[where], hosts[1 - where], vm["uuid"]))
-                where = 1 - where
-                with runtime.ctx.uow() as uow:
-                    uow.vms.get(vm["id"]).host_id = ids[where]
-                    uow.commit()
-                time.sleep(2)
-    finally:
-        runtime.close()
-        lab_down(LAB_DIR)
+            while m["state"] not in ("completed", "failed", "cancelled"):
+                time.sleep(0.02)
+                m = c.get(f"/v1/migrations/{m['id']}").json()
+            assert m["state"] == "completed", m
+            ours.append((time.perf_counter() - t0, m["downtime_ms"]))
+            where = 1 - where
+            time.sleep(2)
+            # Directly, back again; then tell vmpool where the VM is, as its sync would.
+            theirs.append(direct(hosts[where], hosts[1 - where], vm["uuid"]))
+            where = 1 - where
+            with runtime.ctx.uow() as uow:
+                uow.vms.get(vm["id"]).host_id = ids[where]
+                uow.commit()
+            time.sleep(2)
     report(ours, theirs)
 
 

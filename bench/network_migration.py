@@ -14,26 +14,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
-import httpx
-from tests.integration.conftest import wipe_lab_domains
-from tests.integration.live_server import serve_in_thread
-
-from vmpool.adapters.db.migrations import upgrade
-from vmpool.api.app import create_app
-from vmpool.config import Settings
+from bench.lab_daemon import IMAGE_DIR, bench_pool
 from vmpool.lab import FABRIC_GUEST_ADDRESS, GUEST_BRIDGE, GUEST_SUBNET, netns_ping
-from vmpool.lab.hosts import lab_down, lab_up
 from vmpool.lab.image import build_tiny_image, parse_serial_log
 from vmpool.lab.pinger import Pinger, PingReport
-from vmpool.services.tokens import Role, create_token
-from vmpool.wiring import build_runtime
 
-LAB_DIR = Path("/var/lib/vmpool-lab-bench")
-IMAGE_DIR = Path("/var/cache/vmpool/images")
 INTERVAL_S = 0.01
 
 
@@ -44,73 +32,49 @@ def main() -> None:
     # migration now and then (docs/migration.md); --dirty-mib N makes it dirty N MiB.
     parser.add_argument("--dirty-mib", type=int, default=0)
     args = parser.parse_args()
-    hosts = lab_up(2, LAB_DIR, 16810)
-    wipe_lab_domains(hosts)
     image = build_tiny_image(IMAGE_DIR)
-    tmp = Path(tempfile.mkdtemp(prefix="vmpool-bench-"))
-    settings = Settings(
-        data_dir=tmp,
-        database_url=f"sqlite:///{tmp}/db.sqlite",
-        image_dir=IMAGE_DIR,
-        serial_log_dir=tmp / "serial",
-        domain_type="qemu",
-        migration_poll_s=0.5,
-        host_uri_socket_dirs=[LAB_DIR],
-    )
-    runtime = build_runtime(settings)
-    upgrade(runtime.engine)
-    token = create_token(runtime.ctx, Role.ADMIN, "bench")
     rows: list[tuple[PingReport, int | None, int]] = []
-    try:
-        with (
-            serve_in_thread(create_app(runtime.ctx)) as url,
-            httpx.Client(
-                base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=120
-            ) as c,
-        ):
-            ids = [c.post("/v1/hosts", json=h.registration()).json()["id"] for h in hosts]
-            net = c.post(
-                "/v1/networks",
-                json={"name": "lab", "kind": "bridge", "bridge": GUEST_BRIDGE,
-                      "ipv4_cidr": GUEST_SUBNET, "ipv4_gateway": FABRIC_GUEST_ADDRESS},
-            )  # fmt: skip
-            assert net.status_code == 201, net.text
-            vm = c.post(
-                "/v1/vms",
-                json={"name": "bench-net", "vcpus": 1, "memory_mib": 512, "image": image.name,
-                      "kernel_args": [f"vmpool.dirty_mib={args.dirty_mib}"] if args.dirty_mib
-                      else [],
-                      "hosts": [hosts[0].name], "nics": [{"network": "lab"}]},
-            ).json()  # fmt: skip
-            address = vm["nics"][0]["ipv4"]
-            fabric = hosts[0].fabric_netns
-            deadline = time.monotonic() + 90
-            while netns_ping(fabric, address, count=1, timeout=1).returncode != 0:
-                assert time.monotonic() < deadline, "the guest never answered"
-            time.sleep(5)  # the dirtying loop runs
-            where = 0
-            for _ in range(args.rounds):
-                with Pinger(fabric, address, INTERVAL_S) as pinger:
-                    time.sleep(1.0)
-                    m = c.post(
-                        f"/v1/vms/{vm['id']}/migrate", json={"target_host_id": ids[1 - where]}
-                    ).json()
-                    while m["state"] not in ("completed", "failed", "cancelled"):
-                        time.sleep(0.05)
-                        m = c.get(f"/v1/migrations/{m['id']}").json()
-                    assert m["state"] == "completed", m
-                    time.sleep(2.0)
-                assert pinger.report is not None
-                rows.append((pinger.report, m["downtime_ms"], m["total_time_ms"]))
-                where = 1 - where
-                serial = Path(settings.effective_serial_log_dir) / f"bench-net-{vm['uuid']}.log"
-                if parse_serial_log(serial.read_text(errors="replace")).kernel_crashed:
-                    print(f"the guest kernel crashed in round {len(rows)}: its figures and the "
-                          "rest are void")  # fmt: skip
-                    break
-    finally:
-        runtime.close()
-        lab_down(LAB_DIR)
+    with bench_pool(2) as pool:
+        c, hosts, ids, settings = pool.client, pool.hosts, pool.host_ids, pool.settings
+        net = c.post(
+            "/v1/networks",
+            json={"name": "lab", "kind": "bridge", "bridge": GUEST_BRIDGE,
+                  "ipv4_cidr": GUEST_SUBNET, "ipv4_gateway": FABRIC_GUEST_ADDRESS},
+        )  # fmt: skip
+        assert net.status_code == 201, net.text
+        vm = c.post(
+            "/v1/vms",
+            json={"name": "bench-net", "vcpus": 1, "memory_mib": 512, "image": image.name,
+                  "kernel_args": [f"vmpool.dirty_mib={args.dirty_mib}"] if args.dirty_mib
+                  else [],
+                  "hosts": [hosts[0].name], "nics": [{"network": "lab"}]},
+        ).json()  # fmt: skip
+        address = vm["nics"][0]["ipv4"]
+        fabric = hosts[0].fabric_netns
+        deadline = time.monotonic() + 90
+        while netns_ping(fabric, address, count=1, timeout=1).returncode != 0:
+            assert time.monotonic() < deadline, "the guest never answered"
+        time.sleep(5)  # the dirtying loop runs
+        where = 0
+        for _ in range(args.rounds):
+            with Pinger(fabric, address, INTERVAL_S) as pinger:
+                time.sleep(1.0)
+                m = c.post(
+                    f"/v1/vms/{vm['id']}/migrate", json={"target_host_id": ids[1 - where]}
+                ).json()
+                while m["state"] not in ("completed", "failed", "cancelled"):
+                    time.sleep(0.05)
+                    m = c.get(f"/v1/migrations/{m['id']}").json()
+                assert m["state"] == "completed", m
+                time.sleep(2.0)
+            assert pinger.report is not None
+            rows.append((pinger.report, m["downtime_ms"], m["total_time_ms"]))
+            where = 1 - where
+            serial = Path(settings.effective_serial_log_dir) / f"bench-net-{vm['uuid']}.log"
+            if parse_serial_log(serial.read_text(errors="replace")).kernel_crashed:
+                print(f"the guest kernel crashed in round {len(rows)}: its figures and the "
+                      "rest are void")  # fmt: skip
+                break
     report(rows)
 
 
