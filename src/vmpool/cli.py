@@ -109,7 +109,7 @@ def token_create(
         _fail(f"unknown role {role!r}: use admin, member or reader")
     with _checked_runtime(config) as ctx:
         project_id = _project_id(ctx, project) if project is not None else None
-        typer.echo(create_token(ctx, chosen, name, project_id, ttl_s))
+        typer.echo(create_token(ctx, chosen, name, project_id=project_id, ttl_s=ttl_s))
 
 
 @token_app.command("list")

@@ -646,13 +646,28 @@ class UsageOut(Out):
     quota_disk_gib: int | None
 
 
-class TokenCreate(Strict):
+class _TokenCommon(Strict):
     name: str = Field(max_length=63, pattern=NAME_PATTERN)
-    role: Literal["admin", "member", "reader"]
-    project_id: DbId | None = Field(default=None, description="for member and reader tokens")
     ttl_s: int | None = Field(
         default=None, ge=60, le=L.MAX_ID, description="lifetime; default and maximum in settings"
     )
+
+
+class AdminTokenCreate(_TokenCommon):
+    """An admin acts in every project: no project."""
+
+    role: Literal["admin"]
+
+
+class ProjectTokenCreate(_TokenCommon):
+    """A member or reader acts in one project."""
+
+    role: Literal["member", "reader"]
+    project_id: DbId
+
+
+# One or the other by `role` (as NetworkCreate).
+TokenCreate = AdminTokenCreate | ProjectTokenCreate
 
 
 class TokenOut(Out):

@@ -8,6 +8,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from vmpool.adapters.db.tables import ApiTokenRow
 from vmpool.domain.names import validate_name
@@ -68,16 +69,9 @@ def token_view(row: ApiTokenRow) -> TokenView:
     )
 
 
-def create_token(
-    ctx: ServiceContext,
-    role: Role,
-    name: str = "cli",
-    project_id: int | None = None,
-    ttl_s: int | None = None,
-    actor: str = "cli",
-) -> str:
-    """A new token's secret (see `issue_token`)."""
-    return issue_token(ctx, role, name, project_id, ttl_s, actor)[0]
+def create_token(ctx: ServiceContext, role: Role, name: str = "cli", **options: Any) -> str:
+    """A new token's secret (`issue_token`'s options: project_id, ttl_s, actor)."""
+    return issue_token(ctx, role, name, **options)[0]
 
 
 def issue_token(

@@ -11,6 +11,7 @@ from vmpool.api.schemas import (
     ProjectCreate,
     ProjectList,
     ProjectOut,
+    ProjectTokenCreate,
     ProjectUpdate,
     TokenCreate,
     TokenCreated,
@@ -121,8 +122,9 @@ def create_token(
 ) -> TokenCreated:
     """A token for a role (member and reader: in a project). The secret is in this answer
     only."""
+    project_id = body.project_id if isinstance(body, ProjectTokenCreate) else None
     secret, view = tokens.issue_token(
-        ctx, Role(body.role), body.name, body.project_id, body.ttl_s, principal.name
+        ctx, Role(body.role), body.name, project_id, body.ttl_s, principal.name
     )
     return TokenCreated(token=secret, **TokenOut.model_validate(view).model_dump())
 
