@@ -104,6 +104,15 @@ class Settings(BaseSettings):
     lease_stale_s: float = Field(
         default=15.0, gt=0, description="a daemon lease not refreshed for this long is taken over"
     )
+    leader_timeout_s: float = Field(
+        default=5.0,
+        ge=1,
+        description="PostgreSQL replicas: a leader silent this long loses "
+        "its lock (idle_session_timeout) and another replica takes over",
+    )
+    leader_poll_s: float = Field(
+        default=1.0, gt=0, description="how often a replica tries for, or checks, the lock"
+    )
     metrics_enabled: bool = True
     metrics_interval_s: float = Field(default=5.0, gt=0)
     metrics_window_s: float = Field(

@@ -78,6 +78,13 @@ class Forbidden(VmpoolError):
     status = 403
 
 
+class Fenced(VmpoolError):
+    """This daemon is no longer the leader (another was elected): it must not act."""
+
+    code = "not_leader"
+    status = 503
+
+
 class HostUnreachable(VmpoolError):
     code = "host_unreachable"
     status = 503

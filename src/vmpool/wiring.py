@@ -11,11 +11,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from apscheduler.schedulers.background import BackgroundScheduler
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from vmpool.adapters.auth.jwt_verifier import JwksVerifier
 from vmpool.adapters.db.engine import make_engine, make_session_factory
+from vmpool.adapters.db.leader_lock import AdvisoryLeaderLock
 from vmpool.adapters.db.migrations import check_schema
 from vmpool.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
 from vmpool.adapters.hypervisor.libvirt_adapter import LibvirtConnector
@@ -28,6 +30,7 @@ from vmpool.domain.model import DomainType
 from vmpool.domain.ports import HypervisorConnector, TokenVerifier
 from vmpool.scheduler.jobs import build_scheduler, settle_migrations
 from vmpool.services import daemon_lease
+from vmpool.services.leadership import Leadership
 from vmpool.services.migration_runner import MigrationRunner
 from vmpool.services.unit_of_work import ServiceContext
 
@@ -131,13 +134,16 @@ def _pid_alive(pid: int) -> bool:
 
 
 def build_app(settings: Settings, connector: HypervisorConnector | None = None) -> FastAPI:
-    """The daemon's app: checks the schema and takes the daemon lease (one daemon per
-    database runs the jobs), then runs the scheduler while it serves."""
+    """The daemon's app. On SQLite: one daemon per database (the daemon lease), which runs
+    the jobs while it serves. On PostgreSQL: one replica of several; every replica serves
+    the API, the elected leader alone runs the jobs (services/leadership.py)."""
     runtime = build_runtime(settings, connector)
     check_schema(runtime.engine)
-    started_at = runtime.ctx.clock()
     hostname = socket.gethostname()
     owner = f"{hostname}:{os.getpid()}:{secrets.token_hex(4)}"
+    if runtime.engine.dialect.name == "postgresql":
+        return _replica_app(settings, runtime, owner, hostname)
+    started_at = runtime.ctx.clock()
     daemon_lease.acquire(
         runtime.ctx, owner, hostname, os.getpid(), settings.lease_stale_s, _pid_alive
     )
@@ -156,3 +162,42 @@ def build_app(settings: Settings, connector: HypervisorConnector | None = None) 
             runtime.close()
 
     return create_app(runtime.ctx, lifespan=lifespan)
+
+
+def _replica_app(settings: Settings, runtime: Runtime, owner: str, hostname: str) -> FastAPI:
+    runner = runtime.migration_runner
+    runner.pause()  # until elected
+    jobs: dict[str, BackgroundScheduler] = {}
+    holder: list[Leadership] = []
+    ctx = replace(runtime.ctx, fence=lambda uow: holder[0].check(uow))
+    runner.bind(ctx)
+
+    def on_elected(generation: int) -> None:
+        runner.resume()
+        settle_migrations(ctx)  # adopt what the previous leader left running
+        scheduler = build_scheduler(ctx, settings, started_at=ctx.clock())
+        scheduler.start()
+        jobs["scheduler"] = scheduler
+
+    def on_deposed() -> None:
+        runner.pause()
+        scheduler = jobs.pop("scheduler", None)
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)  # at once: another replica leads now
+
+    lock = AdvisoryLeaderLock(runtime.engine, settings.leader_timeout_s)
+    leadership = Leadership(ctx, lock, owner, hostname, os.getpid(), on_elected, on_deposed)
+    holder.append(leadership)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        leadership.start(settings.leader_poll_s)
+        try:
+            yield
+        finally:
+            leadership.stop()
+            runtime.close()
+
+    app = create_app(ctx, lifespan=lifespan)
+    app.state.leadership = leadership
+    return app

@@ -446,6 +446,14 @@ class Health(BaseModel):
     version: str
 
 
+class Readiness(BaseModel):
+    role: Literal["single", "leader", "follower"] = Field(
+        description="single: the one daemon (SQLite); leader: runs the jobs; follower: "
+        "serves the API, the leader runs the jobs"
+    )
+    generation: int | None = Field(description="the leader's generation, on the leader")
+
+
 Ratio = Annotated[float, Field(ge=L.RATIO.low, le=L.RATIO.high, allow_inf_nan=False)]
 Reserved = Annotated[int, Field(ge=L.RESERVED.low, le=L.RESERVED.high)]
 

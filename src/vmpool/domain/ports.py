@@ -283,6 +283,18 @@ class TokenVerifier(Protocol):
         ...
 
 
+class LeaderLock(Protocol):
+    """The one lock replicas on a shared database compete for (adapters/db/leader_lock.py)."""
+
+    def try_acquire(self) -> bool: ...
+
+    def held(self) -> bool:
+        """Whether it is still held (checking keeps it alive)."""
+        ...
+
+    def release(self) -> None: ...
+
+
 class HypervisorConnector(Protocol):
     """Opens (and may cache) a connection to the host at a libvirt URI."""
 

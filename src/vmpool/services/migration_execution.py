@@ -39,6 +39,7 @@ def dispatch(ctx: ServiceContext) -> list[int]:
     """Move queued migrations to `preparing` within the per-host and per-pool limits."""
     started: list[int] = []
     with ctx.uow() as uow:
+        ctx.check_leader(uow)
         queued = uow.migrations.in_states([MigrationState.QUEUED.value])
         if not queued:
             return started
@@ -250,6 +251,7 @@ def _plan_of(uow: UnitOfWork, m: MigrationRow, vm: VmRow) -> _Plan:
 
 def _start(ctx: ServiceContext, migration_id: int) -> _Plan | None:
     with ctx.uow() as uow:
+        ctx.check_leader(uow)
         m = uow.migrations.get(migration_id)
         if m.migration_state is not MigrationState.PREPARING:
             return None
@@ -337,6 +339,7 @@ def _finish(
     final = JobProgress(active=False)
     if on_target:
         with ctx.uow() as uow:
+            ctx.check_leader(uow)
             uow.migrations.get(migration_id).begin_completing()
             uow.commit()
         for uri in (plan.target_uri, plan.source_uri):
@@ -346,6 +349,7 @@ def _finish(
             except VmpoolError:
                 continue
     with ctx.uow() as uow:
+        ctx.check_leader(uow)  # a deposed leader leaves the outcome to the new one
         m = uow.migrations.get(migration_id)
         vm = uow.vms.get(plan.vm_id)
         now = ctx.clock()

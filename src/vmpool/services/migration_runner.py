@@ -21,6 +21,7 @@ class MigrationRunner:
         self._owned: set[int] = set()
         self._lock = threading.Lock()
         self._closed = False
+        self._active = True  # a replica that is not the leader runs nothing (pause)
 
     def bind(self, ctx: ServiceContext) -> None:
         """Use the context that points back at this runner (wiring builds them in turn)."""
@@ -29,7 +30,7 @@ class MigrationRunner:
     def kick(self) -> None:
         """Start what the limits allow now."""
         with self._lock:
-            if self._closed:
+            if self._closed or not self._active:
                 return
             for mid in migration_execution.dispatch(self._ctx):
                 self._owned.add(mid)
@@ -38,10 +39,20 @@ class MigrationRunner:
     def adopt(self, mid: int) -> None:
         """Watch a migration whose libvirt job outlived the vmpool that started it."""
         with self._lock:
-            if self._closed or mid in self._owned:
+            if self._closed or not self._active or mid in self._owned:
                 return
             self._owned.add(mid)
             self._pool.submit(self._run, mid, migration_execution.watch)
+
+    def pause(self) -> None:
+        """Start nothing more (this replica is no longer the leader). Migrations in flight
+        run on in libvirt; their outcome is fenced off here and recorded by the leader."""
+        with self._lock:
+            self._active = False
+
+    def resume(self) -> None:
+        with self._lock:
+            self._active = True
 
     def owned(self) -> set[int]:
         with self._lock:

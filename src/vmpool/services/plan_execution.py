@@ -7,6 +7,7 @@ cancels its pending steps; a step whose migration runs is left to finish.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import datetime
 
@@ -15,7 +16,7 @@ from vmpool.domain.migration import MigrationState
 from vmpool.domain.plan import PlanState, PlanStepState
 from vmpool.domain.rebalance import check_move
 from vmpool.domain.rebalance import score as score_of
-from vmpool.errors import InvalidState, VmpoolError
+from vmpool.errors import Fenced, InvalidState, VmpoolError
 from vmpool.services import cluster_state, migrations
 from vmpool.services.plan_views import PlanView, get_plan, plan_view
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
@@ -37,7 +38,9 @@ def approve_plan(ctx: ServiceContext, plan_id: int, actor: str) -> PlanView:
         row.approve(actor, now)
         uow.events.record(actor, "plan.approved", f"plan/{plan_id}", pool=pool.name)
         uow.commit()
-    advance_plan(ctx, plan_id)
+    # On a replica that is not the leader, the leader's plan job starts it.
+    with contextlib.suppress(Fenced):
+        advance_plan(ctx, plan_id)
     return get_plan(ctx, plan_id)
 
 
@@ -132,6 +135,7 @@ def advance_plan(ctx: ServiceContext, plan_id: int) -> None:
     now = ctx.clock()
     queued = False
     with ctx.uow() as uow:
+        ctx.check_leader(uow)
         row = uow.plans.get(plan_id)
         in_flight = False
         for step in row.steps:

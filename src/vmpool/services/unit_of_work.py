@@ -48,6 +48,14 @@ class ServiceContext:
     token_default_ttl_s: int = 90 * 86_400
     token_max_ttl_s: int = 366 * 86_400
     jwt: TokenVerifier | None = None  # OIDC/JWT bearer tokens, if configured
+    # Replicas on one PostgreSQL: raises Fenced unless this daemon is still the elected
+    # leader (checked in the transactions that start or settle a migration or a plan step).
+    fence: Callable[[SqlAlchemyUnitOfWork], None] | None = None
+
+    def check_leader(self, uow: SqlAlchemyUnitOfWork) -> None:
+        if self.fence is not None:
+            self.fence(uow)
+
     clock: Clock = utc_now
     # The project the caller acts in (a member's or reader's token): every unit of work of
     # this context sees that project's rows only; None (admins, jobs): every project.

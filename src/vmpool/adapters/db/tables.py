@@ -577,6 +577,9 @@ class DaemonLeaseRow(Base):
     pid: Mapped[int] = mapped_column(Integer)
     acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Raised by each new leader (PostgreSQL replicas): a write that starts or settles a
+    # migration or a plan step checks it is still the one it was elected with.
+    generation: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class EventRow(Base):
