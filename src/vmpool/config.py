@@ -61,7 +61,9 @@ class Settings(BaseSettings):
         pattern=r"^[0-9a-f]{2}(:[0-9a-f]{2}){0,4}$",
         description="the first bytes of the MAC addresses vmpool hands out (QEMU's by default)",
     )
-    sync_interval_s: float = Field(default=3.0, gt=0)
+    sync_interval_s: float = Field(
+        default=15.0, gt=0, description="the safety net: domain events bring changes at once"
+    )
     sync_enabled: bool = True
     host_backoff_max_s: float = Field(default=300.0, gt=0)
     stale_intent_s: float = Field(

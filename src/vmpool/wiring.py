@@ -27,7 +27,7 @@ from vmpool.api.app import create_app
 from vmpool.config import Settings
 from vmpool.domain.host_uri import HostUriPolicy
 from vmpool.domain.model import DomainType
-from vmpool.domain.ports import HypervisorConnector, TokenVerifier
+from vmpool.domain.ports import DomainEvents, HypervisorConnector, TokenVerifier
 from vmpool.scheduler.jobs import build_scheduler, settle_migrations
 from vmpool.services import daemon_lease
 from vmpool.services.leadership import Leadership
@@ -123,6 +123,11 @@ def host_uri_policy(settings: Settings) -> HostUriPolicy:
     )
 
 
+def _events_of(connector: HypervisorConnector) -> DomainEvents | None:
+    """The connector's domain events, if it has them (libvirt's does; fakes may not)."""
+    return connector if isinstance(connector, LibvirtConnector) else None
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -152,7 +157,10 @@ def build_app(settings: Settings, connector: HypervisorConnector | None = None) 
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Migrations left mid-way by an earlier run are settled before anything new starts.
         settle_migrations(runtime.ctx)
-        scheduler = build_scheduler(runtime.ctx, settings, lease_owner=owner, started_at=started_at)
+        scheduler = build_scheduler(
+            runtime.ctx, settings, lease_owner=owner, started_at=started_at,
+            events=_events_of(runtime.connector),
+        )  # fmt: skip
         scheduler.start()
         try:
             yield
@@ -175,7 +183,9 @@ def _replica_app(settings: Settings, runtime: Runtime, owner: str, hostname: str
     def on_elected(generation: int) -> None:
         runner.resume()
         settle_migrations(ctx)  # adopt what the previous leader left running
-        scheduler = build_scheduler(ctx, settings, started_at=ctx.clock())
+        scheduler = build_scheduler(
+            ctx, settings, started_at=ctx.clock(), events=_events_of(runtime.connector)
+        )
         scheduler.start()
         jobs["scheduler"] = scheduler
 

@@ -7,7 +7,7 @@ domain methods `DomainMissing` when the domain is not (or no longer) there.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -280,6 +280,14 @@ class TokenClaims:
 class TokenVerifier(Protocol):
     def verify(self, token: str) -> TokenClaims:
         """The claims of a valid token; Unauthorized for any other."""
+        ...
+
+
+class DomainEvents(Protocol):
+    """Hosts that say when their domains change state (libvirt's lifecycle events)."""
+
+    def subscribe(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """`listener(host_uri)` on every change; answers the unsubscribe function."""
         ...
 
 

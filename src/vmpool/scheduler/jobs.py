@@ -10,6 +10,7 @@ from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from vmpool.config import Settings
+from vmpool.domain.ports import DomainEvents
 from vmpool.services import (
     daemon_lease,
     disk_recovery,
@@ -78,8 +79,11 @@ def build_scheduler(
     settings: Settings,
     lease_owner: str | None = None,
     started_at: datetime | None = None,
+    events: DomainEvents | None = None,
 ) -> BackgroundScheduler:
-    """`started_at`: when this daemon started; intents written before it are settled at once."""
+    """`started_at`: when this daemon started; intents written before it are settled at once.
+    `events`: the hosts' domain events; a host that reports a change is synced at once (the
+    periodic sync stays, as the safety net)."""
     # A job that overruns its interval is never started twice (max_instances=1),
     # and missed runs collapse into one (coalesce).
     scheduler = BackgroundScheduler(
@@ -93,7 +97,14 @@ def build_scheduler(
             settings.host_backoff_max_s,
             owner_since=started_at or ctx.clock(),
         )
-        scheduler.add_listener(lambda event: syncer.close(), EVENT_SCHEDULER_SHUTDOWN)
+        unsubscribe = events.subscribe(syncer.host_changed) if events is not None else None
+
+        def stop_syncing(_event: object) -> None:
+            if unsubscribe is not None:
+                unsubscribe()
+            syncer.close()
+
+        scheduler.add_listener(stop_syncing, EVENT_SCHEDULER_SHUTDOWN)
         scheduler.add_job(
             settle_disks,
             "interval",

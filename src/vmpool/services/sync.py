@@ -124,7 +124,9 @@ class HostSyncer:
         self._args = (base_interval_s, max_backoff_s, owner_since)
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="sync")
         self._busy: set[int] = set()
+        self._again: set[int] = set()  # changed while being synced: once more after
         self._lock = threading.Lock()
+        self._closed = False
 
     def round(self) -> list[int]:
         """Start the due hosts; the ids started."""
@@ -140,14 +142,44 @@ class HostSyncer:
             started.append(host_id)
         return started
 
+    def host_changed(self, uri: str) -> None:
+        """A host says one of its domains changed state (a libvirt event): sync that host
+        now, or once more right after the sync in progress. Returns at once (the caller
+        is libvirt's event loop)."""
+        with self._lock:
+            if self._closed:
+                return
+        self._pool.submit(self._changed, uri)
+
+    def _changed(self, uri: str) -> None:
+        with self._ctx.uow() as uow:
+            host = uow.hosts.by_uri(uri)
+            if host is None:
+                return
+            host_id = host.id
+        with self._lock:
+            if host_id in self._busy:
+                self._again.add(host_id)
+                return
+            self._busy.add(host_id)
+        self._run(host_id, uri)
+
     def _run(self, host_id: int, uri: str) -> None:
         try:
             _sync_one(self._ctx, host_id, uri, *self._args).log()
         finally:
             with self._lock:
                 self._busy.discard(host_id)
+                again = host_id in self._again and not self._closed
+                self._again.discard(host_id)
+                if again:
+                    self._busy.add(host_id)
+            if again:
+                self._pool.submit(self._run, host_id, uri)
 
     def close(self) -> None:
+        with self._lock:
+            self._closed = True
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 

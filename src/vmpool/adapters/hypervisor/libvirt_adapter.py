@@ -370,6 +370,7 @@ class LibvirtConnector:
         self._lock = threading.Lock()
         self._timeout = connect_timeout_s
         self._keepalive = (keepalive_interval_s, keepalive_count)
+        self._listeners: list[Callable[[str], None]] = []
         self._calls = HostCalls(call_timeout_s, on_timeout=self._drop)
 
     def connect(self, uri: str) -> LibvirtHypervisor:
@@ -424,7 +425,40 @@ class LibvirtConnector:
             conn.setKeepAlive(*self._keepalive)
         except libvirt.libvirtError:
             log.warning("keepalive not available on %s", uri, exc_info=True)
+        try:
+            # Lifecycle events (started, stopped, crashed, migrated, ...) of every domain,
+            # on the event loop's thread: each only tells the listeners which host changed.
+            conn.domainEventRegisterAny(
+                None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_lifecycle, uri
+            )
+        except libvirt.libvirtError:
+            log.warning("domain events not available on %s", uri, exc_info=True)
         return conn
+
+    def subscribe(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """Call `listener(uri)` when a domain of the host at `uri` changes state (libvirt's
+        lifecycle events); answers the function that unsubscribes."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _on_lifecycle(
+        self, _conn: libvirt.virConnect, _dom: libvirt.virDomain, _event: int, _detail: int,
+        uri: str,
+    ) -> None:  # fmt: skip
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(uri)  # must not block: the event loop's thread runs it
+            except Exception:
+                log.exception("a domain event listener failed")
 
     def _drop(self, uri: str) -> None:
         """A call missed its deadline: the connection is not trusted any more."""
