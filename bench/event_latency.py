@@ -40,8 +40,10 @@ def main() -> None:
     wipe_lab_domains([host])
     tmp = Path(tempfile.mkdtemp(prefix="vmpool-events-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("VMPOOL_")}
-    env.update(VMPOOL_DATA_DIR=str(tmp), VMPOOL_SYNC_INTERVAL_S="60", VMPOOL_DOMAIN_TYPE="qemu",
-               VMPOOL_HOST_URI_SOCKET_DIRS=json.dumps([str(LAB_DIR)]), VMPOOL_CONFIG="")  # fmt: skip
+    env.update(
+        VMPOOL_DATA_DIR=str(tmp), VMPOOL_SYNC_INTERVAL_S="60", VMPOOL_DOMAIN_TYPE="qemu",
+        VMPOOL_HOST_URI_SOCKET_DIRS=json.dumps([str(LAB_DIR)]), VMPOOL_CONFIG="",
+    )  # fmt: skip
     subprocess.run([VMPOOL, "db", "upgrade"], env=env, check=True, capture_output=True)
     token = subprocess.run([VMPOOL, "token", "create"], env=env, check=True, capture_output=True,
                            text=True).stdout.strip()  # fmt: skip
