@@ -76,6 +76,7 @@ VM_EVENTS: dict[str, Callable[[FakeVm], object]] = {
     "arrive": lambda v: v.arrive(2, LATER),
     "stay": lambda v: v.stay(LATER),
     "lose": lambda v: v.lose(LATER, "gone"),
+    "lose_host": lambda v: v.lose_host(LATER, "no answer"),
 }
 MIGRATION_EVENTS: dict[str, Callable[[FakeMigration], object]] = {
     "dispatch": lambda m: m.dispatch(),

@@ -37,6 +37,8 @@ class VmState(enum.StrEnum):
     STOPPED = "stopped"
     CRASHED = "crashed"
     ERROR = "error"
+    # Its host does not answer: what it does is not known (not "stopped": it may run on).
+    UNKNOWN = "unknown"
 
     @property
     def is_transitional(self) -> bool:
@@ -85,17 +87,19 @@ class VmAction(enum.StrEnum):
 VM_TRANSITIONS: dict[str, Transition[VmState]] = {
     "start": allowed({_S.STOPPED, _S.CRASHED}, _S.STARTING),
     "shutdown": allowed({_S.RUNNING}, _S.SHUTTING_DOWN),
-    "stop": allowed({_S.RUNNING, _S.PAUSED, _S.CRASHED, _S.SHUTTING_DOWN}, _S.STOPPING),
+    "stop": allowed({_S.RUNNING, _S.PAUSED, _S.CRASHED, _S.SHUTTING_DOWN, _S.UNKNOWN}, _S.STOPPING),
     "reboot": allowed({_S.RUNNING}, _S.REBOOTING),
     "abandon_create": allowed({_S.CREATING}, _S.DELETING),
     # A delete is refused while another intent is pending; a stale delete is taken again.
-    "delete": allowed(_STEADY | {_S.SHUTTING_DOWN, _S.DELETING}, _S.DELETING),
+    "delete": allowed(_STEADY | {_S.SHUTTING_DOWN, _S.DELETING, _S.UNKNOWN}, _S.DELETING),
     "begin_migration": allowed({_S.RUNNING}, _S.MIGRATING),
     # It runs on the target now. From running: a migration settled after the fact,
     # whose VM vmpool never marked migrating (it died right after dispatching it).
     "arrive": allowed({_S.MIGRATING, _S.RUNNING}, _S.RUNNING),
     "stay": allowed({_S.MIGRATING}, _S.RUNNING),  # still (or again) on its source
     "lose": allowed({_S.MIGRATING}, _S.ERROR),  # on neither host
+    # Its host stopped answering; the next answer is observed from here.
+    "lose_host": allowed(_STEADY - {_S.ERROR}, _S.UNKNOWN),
 }
 # Disks are attached, grown and detached only while the VM is in one of these (hot-plug
 # while it runs, its definition while it is stopped), never mid-way through another change.
@@ -237,3 +241,14 @@ class Vm:
     def lose(self, now: datetime, error: str) -> None:
         self._go("lose", now)
         self.last_error = error
+
+    @property
+    def steady(self) -> bool:
+        """In a state its host reports (not an intent in flight, which its own use case
+        settles): what a lost host makes unknown."""
+        return self.vm_state in VM_TRANSITIONS["lose_host"].sources
+
+    def lose_host(self, now: datetime, why: str) -> None:
+        """Its host stopped answering: what it does is `unknown` now."""
+        self._go("lose_host", now)
+        self.last_error = why

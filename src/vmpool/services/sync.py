@@ -296,6 +296,10 @@ def _mark_unreachable(
         host.last_error = exc.message
         if host.lose_contact():
             uow.events.record(ACTOR, "host.unreachable", f"host/{host.id}", error=exc.message)
+            now = ctx.clock()
+            for vm in uow.vms.on_host(host.id):
+                if vm.steady:  # not "stopped": it may well run on; the next answer says
+                    vm.lose_host(now, f"host {host.name} does not answer: {exc.message}")
         uow.commit()
 
 
