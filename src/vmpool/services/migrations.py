@@ -191,6 +191,8 @@ def queue_migration(
 
 
 def _new_migration(uow: UnitOfWork, vm: VmRow, opts: MigrateOptions, reason: str) -> MigrationRow:
+    if vm.host_id is not None:  # a silent host first: 503, try again (its VM is unknown)
+        require_reachable(uow.hosts.get(vm.host_id))
     if vm.vm_state is not VmState.RUNNING:
         raise InvalidState(
             f"VM {vm.name} is {vm.state}: only a running VM can be live-migrated", state=vm.state
