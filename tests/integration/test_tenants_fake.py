@@ -245,3 +245,26 @@ def test_a_project_that_owns_anything_is_not_deleted(api: Api) -> None:
     with api.world.ctx.uow() as uow:
         assert uow.session.get(VmRow, vm["id"]) is None
     assert projects.get_project(api.world.ctx, 1).name == "default"
+
+
+def test_a_post_repeated_with_its_idempotency_key_is_answered_once(api: Api) -> None:
+    c = api.client
+    key = {**api.admin, "Idempotency-Key": "create-web-1"}
+    first = c.post("/v1/vms", headers=key, json=_vm("web"))
+    again = c.post("/v1/vms", headers=key, json=_vm("web"))
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert len(c.get("/v1/vms", headers=api.admin).json()["items"]) == 1
+    # the same key for another body is refused; another caller's key is its own
+    other = c.post("/v1/vms", headers=key, json=_vm("web-2"))
+    assert other.status_code == 422 and "Idempotency-Key" in other.json()["error"]["message"]
+    a = api.project("team-a")
+    member = {**api.as_(api.token("member", a)), "Idempotency-Key": "create-web-1"}
+    assert c.post("/v1/vms", headers=member, json=_vm("web-a")).status_code == 201
+    # a refusal is kept too (the repeat gets the same 409), a malformed key is 422
+    dup = {**api.admin, "Idempotency-Key": "dup"}
+    r1, r2 = (c.post("/v1/vms", headers=dup, json=_vm("web")) for _ in range(2))
+    assert r1.status_code == r2.status_code == 409 and r1.json() == r2.json()
+    bad = c.post("/v1/vms", headers={**api.admin, "Idempotency-Key": "a b"}, json=_vm("x"))
+    assert bad.status_code == 422

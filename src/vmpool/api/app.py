@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from vmpool import __version__
 from vmpool.api.errors import install_error_handlers
+from vmpool.api.idempotency import IdempotencyKeys
 from vmpool.api.limits import BodySizeLimit
 from vmpool.api.request_audit import RequestAudit
 from vmpool.api.routes import (
@@ -39,6 +40,7 @@ def create_app(ctx: ServiceContext | None, lifespan: Lifespan | None = None) -> 
     )
     app.state.ctx = ctx
     install_error_handlers(app)
+    app.add_middleware(IdempotencyKeys)  # inside the size limit: it reads the body
     app.add_middleware(BodySizeLimit)
     app.add_middleware(RequestAudit)  # outermost: the id is set before anything else runs
     for module in (

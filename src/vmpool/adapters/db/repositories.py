@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, case, func, select
+from sqlalchemy import Row, case, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,7 @@ from vmpool.adapters.db.tables import (
     ForeignDomainRow,
     HostNetworkRow,
     HostRow,
+    IdempotencyKeyRow,
     ImageCopyRow,
     ImageRow,
     LoadRow,
@@ -953,6 +954,27 @@ class NicRepository(Scoped):
     def delete(self, row: NicRow) -> None:
         self._s.delete(row)
         self._s.flush()
+
+
+class IdempotencyRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def find(self, scope: str, key: str) -> IdempotencyKeyRow | None:
+        q = select(IdempotencyKeyRow).where(
+            IdempotencyKeyRow.scope == scope, IdempotencyKeyRow.key == key
+        )
+        return self._s.execute(q).scalar_one_or_none()
+
+    def add(self, row: IdempotencyKeyRow) -> None:
+        insert(self._s, row, "this Idempotency-Key is in use by a request in progress")
+
+    def delete(self, row: IdempotencyKeyRow) -> None:
+        self._s.delete(row)
+        self._s.flush()
+
+    def purge_before(self, before: datetime) -> None:
+        self._s.execute(delete(IdempotencyKeyRow).where(IdempotencyKeyRow.created_at < before))
 
 
 class ProjectRepository(Scoped):

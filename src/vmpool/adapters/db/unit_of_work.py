@@ -13,6 +13,7 @@ from vmpool.adapters.db.repositories import (
     EventRepository,
     ForeignDomainRepository,
     HostRepository,
+    IdempotencyRepository,
     ImageRepository,
     LeaseRepository,
     LoadRepository,
@@ -46,6 +47,7 @@ class SqlAlchemyUnitOfWork:
     networks: NetworkRepository
     nics: NicRepository
     projects: ProjectRepository
+    idempotency: IdempotencyRepository
 
     def __init__(
         self, session_factory: sessionmaker[Session], project_id: int | None = None
@@ -81,6 +83,7 @@ class SqlAlchemyUnitOfWork:
         self.networks = NetworkRepository(s, p)
         self.nics = NicRepository(s, p)
         self.projects = ProjectRepository(s, p)
+        self.idempotency = IdempotencyRepository(s)
         return self
 
     def __exit__(
