@@ -97,6 +97,7 @@ def vmpool_sqlite(lab: list[LabHost], tmp_path: Path) -> Iterator[Vmpool]:
 
 
 def wipe_lab_domains(lab: list[LabHost]) -> None:
+    """Every domain, and every libvirt network vmpool defined, off the lab hosts."""
     for h in lab:
         conn = libvirt.open(h.uri)
         try:
@@ -105,6 +106,15 @@ def wipe_lab_domains(lab: list[LabHost]) -> None:
                     if dom.isActive():
                         dom.destroy()
                     dom.undefine()
+                except libvirt.libvirtError:
+                    pass
+            for net in conn.listAllNetworks(0):
+                if not net.name().startswith("vmpool-"):
+                    continue
+                try:
+                    if net.isActive():
+                        net.destroy()
+                    net.undefine()
                 except libvirt.libvirtError:
                     pass
         finally:

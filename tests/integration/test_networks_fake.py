@@ -5,6 +5,7 @@ leaves nothing behind."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -80,7 +81,8 @@ def test_a_libvirt_network_is_defined_on_every_host(world: World) -> None:
         networks.CreateNetwork(name="iso", kind="libvirt", ipv4_cidr="10.9.0.0/24",
                                ipv4_gateway="10.9.0.1"),
     )  # fmt: skip
-    assert view.bridge == f"vmpn{view.id}" and view.mode == "isolated" and view.hosts == ["a"]
+    assert re.fullmatch(r"vmp[0-9a-f]{10}", view.bridge)
+    assert view.mode == "isolated" and view.hosts == ["a"]
     spec = a.libvirt_networks["vmpool-iso"]
     assert (spec.bridge, spec.ipv4_gateway, spec.ipv4_prefix) == (view.bridge, "10.9.0.1", 24)
     _, b = world.add_host("b")  # a host registered later gets it at registration

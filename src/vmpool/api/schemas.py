@@ -240,7 +240,7 @@ class BridgeNetworkCreate(_NetworkCommon):
 
 
 class LibvirtNetworkCreate(_NetworkCommon):
-    """A libvirt network vmpool defines on every host (bridge vmpn<id>)."""
+    """A libvirt network vmpool defines on every host (its own bridge, vmp<10 hex>)."""
 
     kind: Literal["libvirt"]
     mode: Literal["isolated", "routed"] = Field(
@@ -256,7 +256,7 @@ class NetworkOut(Out):
     id: int
     name: str
     kind: str
-    bridge: str = Field(description="the Linux bridge NICs join (vmpn<id> for kind libvirt)")
+    bridge: str = Field(description="the Linux bridge NICs join (vmp<hex> for kind libvirt)")
     project_id: int | None = Field(description="null: shared by every project")
     mode: str | None
     ipv4_cidr: str | None

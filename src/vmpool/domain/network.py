@@ -59,9 +59,13 @@ def libvirt_network_name(network: str) -> str:
     return f"{LIBVIRT_NETWORK_PREFIX}{network}"
 
 
-def libvirt_bridge_name(network_id: int) -> str:
-    """The bridge libvirt makes for a vmpool network of kind libvirt (at most 15 chars)."""
-    return f"vmpn{network_id}"
+def new_libvirt_bridge(token: str) -> str:
+    """The bridge libvirt makes for a vmpool network of kind libvirt: `vmp` and 10 random
+    hex digits (at most 15 chars), so that no two networks ever share one on a host, even
+    of two vmpool databases (an id would)."""
+    if not re.fullmatch(r"[0-9a-f]{10}", token):
+        raise ValueError("10 lowercase hex digits")
+    return f"vmp{token}"
 
 
 # --- MAC addresses ------------------------------------------------------------------

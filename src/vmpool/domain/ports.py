@@ -66,7 +66,7 @@ class NicSpec:
 
 @dataclass(frozen=True, slots=True)
 class NetworkSpec:
-    """A libvirt network vmpool defines on a host (`vmpool-<name>`, bridge `vmpn<id>`)."""
+    """A libvirt network vmpool defines on a host (`vmpool-<name>`, its own bridge)."""
 
     name: str
     bridge: str

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,8 +16,8 @@ from vmpool.domain.network import (
     LibvirtMode,
     NetworkKind,
     check_network_in_use,
-    libvirt_bridge_name,
     libvirt_network_name,
+    new_libvirt_bridge,
     validate_bridge,
 )
 from vmpool.errors import AlreadyExists, InvalidInput, VmpoolError
@@ -89,13 +90,14 @@ def _checked(cmd: CreateNetwork) -> NetworkRow:
     else:
         if cmd.bridge is not None:
             raise InvalidInput(
-                "vmpool names the bridge of a libvirt network itself (vmpn<id>)", field="bridge"
+                "vmpool names the bridge of a libvirt network itself (vmp<10 hex digits>)",
+                field="bridge",
             )
         try:
             mode = LibvirtMode(cmd.mode or LibvirtMode.ISOLATED).value
         except ValueError:
             raise InvalidInput("mode must be isolated or routed", field="mode") from None
-        bridge = ""  # set once the id is known
+        bridge = new_libvirt_bridge(secrets.token_hex(5))
     if cmd.ipv4_cidr is not None:
         AddressPool.parse(cmd.ipv4_cidr, cmd.ipv4_gateway, 4, "ipv4_cidr")
     elif cmd.ipv4_gateway is not None:
@@ -132,8 +134,6 @@ def create_network(ctx: ServiceContext, cmd: CreateNetwork, actor: str = "api") 
         if row.project_id is not None:
             uow.projects.get(row.project_id)
         uow.networks.add(row)
-        if row.kind == NetworkKind.LIBVIRT:
-            row.bridge = libvirt_bridge_name(row.id)
         uow.events.record(actor, "network.create", f"network/{row.id}", name=row.name)
         network_id = row.id
         hosts = [(h.id, h.uri) for h in uow.hosts.list() if h.state != HostState.UNREACHABLE]

@@ -13,6 +13,7 @@ import libvirt
 from vmpool.adapters.hypervisor.base import HostBase, bounded
 from vmpool.adapters.hypervisor.domain_xml import build_network_xml, has_nic, nic_xml
 from vmpool.domain.ports import HostNetworks, NetworkSpec, NicSpec
+from vmpool.errors import HypervisorOperationInvalid
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,13 @@ class LibvirtNetworking(HostBase):
                     raise
                 net.setAutostart(1)
                 return
+            found = ET.fromstring(net.XMLDesc(0)).find("bridge")
+            if found is None or found.get("name") != spec.bridge:
+                raise HypervisorOperationInvalid(
+                    f"a libvirt network named {spec.name} exists on this host with another "
+                    "bridge (another vmpool's, or left over): remove it (virsh net-undefine)",
+                    network=spec.name,
+                )
             if not net.isActive():
                 net.create()
 
