@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from vmpool.adapters.db.tables import VmRow
+from vmpool.adapters.db.tables import HostRow, VmRow
 from vmpool.domain.ports import DomainInfo, Hypervisor
 from vmpool.domain.vm import VmState
 from vmpool.errors import HostUnreachable, VmpoolError
@@ -99,10 +100,13 @@ def _sync_one(
     base_interval_s: float,
     max_backoff_s: float,
     owner_since: datetime | None,
+    domains_only: bool = False,
 ) -> SyncReport:
     report = SyncReport()
     try:
-        sync_host(ctx, host_id, uri, base_interval_s, max_backoff_s, report, owner_since)
+        sync_host(
+            ctx, host_id, uri, base_interval_s, max_backoff_s, report, owner_since, domains_only
+        )
     except VmpoolError:
         log.exception("sync of host %s failed", uri)
     return report
@@ -162,11 +166,11 @@ class HostSyncer:
                 self._again.add(host_id)
                 return
             self._busy.add(host_id)
-        self._run(host_id, uri)
+        self._run(host_id, uri, domains_only=True)
 
-    def _run(self, host_id: int, uri: str) -> None:
+    def _run(self, host_id: int, uri: str, domains_only: bool = False) -> None:
         try:
-            _sync_one(self._ctx, host_id, uri, *self._args).log()
+            _sync_one(self._ctx, host_id, uri, *self._args, domains_only).log()
         finally:
             with self._lock:
                 self._busy.discard(host_id)
@@ -175,7 +179,7 @@ class HostSyncer:
                 if again:
                     self._busy.add(host_id)
             if again:
-                self._pool.submit(self._run, host_id, uri)
+                self._pool.submit(self._run, host_id, uri, True)
 
     def close(self) -> None:
         with self._lock:
@@ -191,36 +195,70 @@ def sync_host(
     max_backoff_s: float,
     report: SyncReport,
     owner_since: datetime | None = None,
+    domains_only: bool = False,
 ) -> None:
-    """`owner_since`: when this daemon started; an intent written before has no owner."""
+    """`owner_since`: when this daemon started; an intent written before has no owner.
+    `domains_only`: just the domains (a host's event said one changed): its inventory,
+    storage and networks wait for the periodic sync, so the change shows at once."""
     report.hosts_checked += 1
     read_at = ctx.clock()  # anything written after this is newer than what the host says
     try:
         hv = ctx.hypervisors.connect(uri)
         domains = hv.list_domains()
-        inventory = hv.inventory()
-        with ctx.uow() as uow:
-            known = uow.hosts.find(host_id)
-            expected_uuid = known.host_uuid if known is not None else inventory.host_uuid
-            folder = (known.local_disk_path if known else None) or ctx.default_local_disk_path
-            shared = known.shared_disk_path if known is not None else None
-            networks = host_networks.catalog(uow)
-        disk_gib = hv.folder_capacity_gib(folder)  # its storage pool, refreshed
-        shared_gib = _shared_capacity(hv, shared) if shared is not None else None
-        offered = host_networks.offered_by(hv, networks)
-        if inventory.host_uuid != expected_uuid:
-            # Another machine answers at this URI (a reinstall, a moved address): its
-            # domains are not the ones recorded, so nothing is corrected from them.
-            raise HostUnreachable(
-                f"the host at {uri} now has host UUID {inventory.host_uuid}, "
-                f"not {expected_uuid}: re-register it if it really is a new host",
-                uri=uri,
-            )
+        refresh = None if domains_only else _host_facts(ctx, hv, host_id, uri)
     except HostUnreachable as exc:
         _mark_unreachable(ctx, host_id, exc, base_interval_s, max_backoff_s)
         report.hosts_unreachable.append(uri)
         return
+    _apply_domains(ctx, host_id, uri, domains, read_at, report, owner_since, hv, refresh)
 
+
+def _host_facts(
+    ctx: ServiceContext, hv: Hypervisor, host_id: int, uri: str
+) -> Callable[[UnitOfWork, HostRow, datetime], None]:
+    """Read the host's inventory, storage and networks; answers how to record them."""
+    inventory = hv.inventory()
+    with ctx.uow() as uow:
+        known = uow.hosts.find(host_id)
+        expected_uuid = known.host_uuid if known is not None else inventory.host_uuid
+        folder = (known.local_disk_path if known else None) or ctx.default_local_disk_path
+        shared = known.shared_disk_path if known is not None else None
+        networks = host_networks.catalog(uow)
+    disk_gib = hv.folder_capacity_gib(folder)  # its storage pool, refreshed
+    shared_gib = _shared_capacity(hv, shared) if shared is not None else None
+    offered = host_networks.offered_by(hv, networks)
+    if inventory.host_uuid != expected_uuid:
+        # Another machine answers at this URI (a reinstall, a moved address): its
+        # domains are not the ones recorded, so nothing is corrected from them.
+        raise HostUnreachable(
+            f"the host at {uri} now has host UUID {inventory.host_uuid}, "
+            f"not {expected_uuid}: re-register it if it really is a new host",
+            uri=uri,
+        )
+
+    def refresh(uow: UnitOfWork, host: HostRow, now: datetime) -> None:
+        apply_inventory(host, inventory)
+        host.disk_gib = disk_gib
+        host.shared_disk_gib = shared_gib
+        if offered is not None:
+            uow.networks.set_on_host(host.id, offered, now)
+
+    return refresh
+
+
+def _apply_domains(
+    ctx: ServiceContext,
+    host_id: int,
+    uri: str,
+    domains: list[DomainInfo],
+    read_at: datetime,
+    report: SyncReport,
+    owner_since: datetime | None,
+    hv: Hypervisor,
+    refresh: Callable[[UnitOfWork, HostRow, datetime], None] | None = None,
+) -> None:
+    """Correct the records of the host's VMs from what it reports (and `refresh` its
+    inventory in the same transaction)."""
     pending_deletes: list[tuple[int, str, list[str]]] = []
     maybe_foreign: list[DomainInfo] = []
     with ctx.uow() as uow:
@@ -236,11 +274,8 @@ def sync_host(
         host.next_check_at = None
         host.last_error = None
         host.last_seen_at = now
-        apply_inventory(host, inventory)
-        host.disk_gib = disk_gib
-        host.shared_disk_gib = shared_gib
-        if offered is not None:
-            uow.networks.set_on_host(host.id, offered, now)
+        if refresh is not None:
+            refresh(uow, host, now)
         by_uuid = {d.uuid: d for d in domains}
         known_uuids: set[str] = set()
         for vm in uow.vms.on_host(host.id):
