@@ -165,6 +165,8 @@ def claim_quota(
     claim itself is the caller's record (a VM row, a disk row), written in the same
     transaction."""
     row = uow.projects.get_for_update(project_id)
+    if all(getattr(row, q) is None for q in QUOTAS):
+        return  # no limit to check: no sums to read (the common, unlimited project)
     used = uow.projects.usage(project_id)
     asked = ProjectUsage(vms=vms, vcpus=vcpus, memory_mib=memory_mib, disk_gib=disk_gib)
     for what in ("vms", "vcpus", "memory_mib", "disk_gib"):
