@@ -176,9 +176,6 @@ def _replica_app(settings: Settings, runtime: Runtime, owner: str, hostname: str
     runner = runtime.migration_runner
     runner.pause()  # until elected
     jobs: dict[str, BackgroundScheduler] = {}
-    holder: list[Leadership] = []
-    ctx = replace(runtime.ctx, fence=lambda uow: holder[0].check(uow))
-    runner.bind(ctx)
 
     def on_elected(generation: int) -> None:
         runner.resume()
@@ -196,8 +193,10 @@ def _replica_app(settings: Settings, runtime: Runtime, owner: str, hostname: str
             scheduler.shutdown(wait=False)  # at once: another replica leads now
 
     lock = AdvisoryLeaderLock(runtime.engine, settings.leader_timeout_s)
-    leadership = Leadership(ctx, lock, owner, hostname, os.getpid(), on_elected, on_deposed)
-    holder.append(leadership)
+    # Taking the lock and the generation needs no fence; everything else is fenced by it.
+    leadership = Leadership(runtime.ctx, lock, owner, hostname, os.getpid(), on_elected, on_deposed)
+    ctx = replace(runtime.ctx, fence=leadership.check)
+    runner.bind(ctx)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
