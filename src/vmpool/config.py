@@ -71,6 +71,15 @@ class Settings(BaseSettings):
         gt=0,
         description="age at which the sync settles a transitional state",
     )
+    ha_interval_s: float = Field(
+        default=5.0, gt=0, description="how often the leader fences and restarts (HA round)"
+    )
+    fence_after_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="a host with a fence command that has not answered this long is fenced",
+    )
+    fence_timeout_s: float = Field(default=60.0, gt=0, description="a fence command's deadline")
     connect_timeout_s: float = Field(default=10.0, gt=0)
     host_call_timeout_s: float = Field(
         default=20.0,

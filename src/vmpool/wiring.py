@@ -20,6 +20,7 @@ from vmpool.adapters.db.engine import make_engine, make_session_factory
 from vmpool.adapters.db.leader_lock import AdvisoryLeaderLock
 from vmpool.adapters.db.migrations import check_schema
 from vmpool.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
+from vmpool.adapters.fencing import CommandFenceAgent
 from vmpool.adapters.hypervisor.libvirt_adapter import LibvirtConnector
 from vmpool.adapters.images import DirectoryImageCatalog
 from vmpool.adapters.storage.image_store import FileImageStore
@@ -80,6 +81,8 @@ def build_runtime(settings: Settings, connector: HypervisorConnector | None = No
         token_default_ttl_s=settings.token_default_ttl_s,
         token_max_ttl_s=settings.token_max_ttl_s,
         jwt=jwt_verifier(settings),
+        fencer=CommandFenceAgent(settings.fence_timeout_s),
+        fence_after_s=settings.fence_after_s,
     )
     # The runner and the context point at each other: build one, then the other.
     runner = MigrationRunner(ctx, poll_s=settings.migration_poll_s)

@@ -32,6 +32,7 @@ class FakeVm(Vm):
     def __init__(self, state: VmState) -> None:
         self.name, self.host_id, self.state = "vm1", 1, state.value
         self.state_changed_at, self.last_error = NOW, None
+        self.lost_state = None
 
 
 class FakeMigration(Migration):
@@ -77,6 +78,9 @@ VM_EVENTS: dict[str, Callable[[FakeVm], object]] = {
     "stay": lambda v: v.stay(LATER),
     "lose": lambda v: v.lose(LATER, "gone"),
     "lose_host": lambda v: v.lose_host(LATER, "no answer"),
+    "ha_restart": lambda v: v.begin_ha_restart(2, LATER, "restarted"),
+    "power_lost": lambda v: v.lose_power(LATER, "fenced"),
+    "ha_restart_failed": lambda v: v.fail_ha_restart(1, LATER, "refused"),
 }
 MIGRATION_EVENTS: dict[str, Callable[[FakeMigration], object]] = {
     "dispatch": lambda m: m.dispatch(),
@@ -105,6 +109,8 @@ HOST_EVENTS: dict[str, Callable[[Any], object]] = {
     "answer": lambda h: h.answer(),
     "enter_maintenance": lambda h: h.enter_maintenance(LATER),
     "leave_maintenance": lambda h: h.leave_maintenance(),
+    "fence": lambda h: h.fence(LATER, "operator"),
+    "return_fenced": lambda h: h.return_from_fence(),
 }
 
 CASES = [
@@ -223,6 +229,7 @@ def test_cancelling_a_plan_cancels_its_pending_steps_only() -> None:
 class FakeHost(Host):
     def __init__(self, state: HostState) -> None:
         self.name, self.state, self.maintenance_since = "h1", state.value, None
+        self.fenced_at, self.fenced_by = None, None
 
 
 @pytest.mark.parametrize("event", list(HOST_TRANSITIONS))
@@ -239,6 +246,14 @@ def test_host_transitions(event: str, state: HostState) -> None:
         with pytest.raises(InvalidState, match="not in maintenance"):
             host.leave_maintenance()
         assert host.state == state.value
+    elif event == "enter_maintenance" and state is HostState.FENCED:
+        with pytest.raises(InvalidState, match="once it answers again"):
+            host.enter_maintenance(LATER)
+        assert host.state == state.value
+    elif event == "fence":  # only a host that does not answer is fenced
+        with pytest.raises(InvalidState, match="only an unreachable host is fenced"):
+            host.fence(LATER, "operator")
+        assert host.state == state.value and host.fenced_at is None
     else:
         assert HOST_EVENTS[event](host) is False  # nothing to do
         assert host.state == state.value

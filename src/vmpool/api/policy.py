@@ -40,6 +40,7 @@ POLICY: dict[tuple[str, str], Access] = {
     ("DELETE", "/v1/hosts/{host_id}"): A,
     ("POST", "/v1/hosts/{host_id}/maintenance"): A,
     ("DELETE", "/v1/hosts/{host_id}/maintenance"): A,
+    ("POST", "/v1/hosts/{host_id}/fence"): A,
     ("GET", "/v1/hosts/{host_id}/metrics"): A,
     # images and networks: admins add them (shared, or for one project); projects read
     ("GET", "/v1/images"): R,

@@ -143,7 +143,9 @@ class HostOut(Out):
     pool_id: int
     name: str
     uri: str
-    state: str = Field(description="up, unreachable or maintenance")
+    state: str = Field(
+        description="up, unreachable, maintenance or fenced (known to be off, after a failure)"
+    )
     host_uuid: str
     hostname: str
     arch: str
@@ -169,6 +171,9 @@ class HostOut(Out):
     local_disk_path: str | None = Field(description="VM disks on this host (null: the default)")
     shared_disk_path: str | None = Field(description="shared storage as mounted on this host")
     maintenance_since: datetime | None
+    fenced_at: datetime | None = Field(description="when it was known to be off")
+    fenced_by: str | None = Field(description="operator (POST .../fence) or command")
+    fence_command: list[str] | None
     evacuation: EvacuationOut | None = Field(description="while in maintenance")
     foreign_domains: list[ForeignDomainOut] = Field(
         description="domains on the host that vmpool did not define (reported, not adopted)"
@@ -299,6 +304,11 @@ class VmCreate(Strict):
     )
     placement_group: str | None = Field(default=None, max_length=63, pattern=NAME_PATTERN)
     migratable: bool = Field(default=True, description="false pins the VM to its host")
+    ha: bool = Field(
+        default=False,
+        description="when its host fails and is fenced, start it on another host (its disks "
+        "must all be on shared storage)",
+    )
     disk_storage: Literal["local", "shared"] = Field(
         default="local",
         description="with disk_gib > 0: a disk on the host's local or shared storage",
@@ -344,6 +354,7 @@ class VmOut(Out):
     image: str | None
     guaranteed: bool
     migratable: bool
+    ha: bool
     disk_storage: str | None
     disk_path: str | None
     seed_path: str | None = Field(description="the first-boot seed volume (NoCloud), if any")
@@ -566,6 +577,14 @@ class HostUpdate(Strict):
         max_length=255,
         pattern=FOLDER_PATTERN,
         description="the same path on every host that shares it",
+    )
+    fence_command: list[Annotated[str, Field(min_length=1, max_length=1024)]] | None = Field(
+        default=None,
+        max_length=32,
+        description="the program (absolute path) and arguments that power this host off, "
+        "e.g. a fence agent; run without a shell, with VMPOOL_HOST_NAME and VMPOOL_HOST_URI, "
+        "once the host has not answered for fence_after_s; exit 0 fences it. null or [] "
+        "removes it",
     )
 
 

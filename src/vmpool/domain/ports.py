@@ -291,6 +291,20 @@ class DomainEvents(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class FenceOutcome:
+    """What a host's fence command did: `ok` only if it exited 0 within its time."""
+
+    ok: bool
+    detail: str  # its exit status and the end of its output
+
+
+class FenceAgent(Protocol):
+    """Runs a host's fence command (an IPMI or PDU power-off script, a fence agent)."""
+
+    def fence(self, command: list[str], host_name: str, host_uri: str) -> FenceOutcome: ...
+
+
 class LeaderLock(Protocol):
     """The one lock replicas on a shared database compete for (adapters/db/leader_lock.py)."""
 

@@ -100,7 +100,15 @@ VM_TRANSITIONS: dict[str, Transition[VmState]] = {
     "lose": allowed({_S.MIGRATING}, _S.ERROR),  # on neither host
     # Its host stopped answering; the next answer is observed from here.
     "lose_host": allowed(_STEADY - {_S.ERROR}, _S.UNKNOWN),
+    # Its host is fenced (known to be off): an `ha` VM that ran is started on another host,
+    # any other VM is stopped there (it runs nowhere).
+    "ha_restart": allowed({_S.UNKNOWN}, _S.STARTING),
+    "power_lost": allowed({_S.UNKNOWN}, _S.STOPPED),
+    # The new host refused it: back on the fenced host, tried again by the next round.
+    "ha_restart_failed": allowed({_S.STARTING}, _S.UNKNOWN),
 }
+# What a VM ran as before its host was lost, for the HA restart to start it again.
+HA_RESTARTS_FROM = frozenset({_S.RUNNING, _S.PAUSED, _S.SHUTTING_DOWN})
 # Disks are attached, grown and detached only while the VM is in one of these (hot-plug
 # while it runs, its definition while it is stopped), never mid-way through another change.
 DEVICES_CHANGE_IN = frozenset({_S.RUNNING, _S.STOPPED})
@@ -124,6 +132,8 @@ class Vm:
         domain_type: str | None  # None until placed, when the host decides (kvm or qemu)
         required_traits: str  # a comma list, as stored
         disk_storage: str | None  # local | shared, when it has a disk
+        ha: bool  # started on another host when its host fails and is fenced
+        lost_state: str | None  # the state it had when its host was lost
         state: str
         state_changed_at: datetime
         last_error: str | None
@@ -194,6 +204,7 @@ class Vm:
         changed = reported is not self.vm_state
         self.state = reported.value
         self.state_changed_at = now
+        self.lost_state = None
         if error is not None:
             self.last_error = error
         return changed
@@ -250,5 +261,41 @@ class Vm:
 
     def lose_host(self, now: datetime, why: str) -> None:
         """Its host stopped answering: what it does is `unknown` now."""
+        self.lost_state = self.state
         self._go("lose_host", now)
         self.last_error = why
+
+    @property
+    def ran_when_lost(self) -> bool:
+        return self.lost_state is not None and VmState(self.lost_state) in HA_RESTARTS_FROM
+
+    def begin_ha_restart(self, host_id: int, now: datetime, why: str) -> None:
+        """Intent: started on `host_id`, its claim moved there in the same transaction."""
+        self._go("ha_restart", now)
+        self.host_id = host_id
+        self.lost_state = None
+        self.last_error = why
+
+    def fail_ha_restart(self, host_id: int, now: datetime, why: str) -> None:
+        """The new host did not start it: back on `host_id` (its fenced host), as before."""
+        self._go("ha_restart_failed", now)
+        self.host_id = host_id
+        self.lost_state = VmState.RUNNING.value
+        self.last_error = why
+
+    def lose_power(self, now: datetime, why: str) -> None:
+        """Its host is fenced and it is not started elsewhere: it is stopped."""
+        self._go("power_lost", now)
+        self.lost_state = None
+        self.last_error = why
+
+
+def ha_blocker(disk_gib: int, disk_storage: str | None, local_data_disks: int) -> str | None:
+    """Why a VM cannot be restarted on another host after its host fails (None: it can):
+    every disk must be on storage the other hosts see. A first-boot seed is made again from
+    the daemon's copy."""
+    if disk_gib and disk_storage != "shared":
+        return "its boot disk is on the host's local storage (ha needs disk_storage=shared)"
+    if local_data_disks:
+        return f"{local_data_disks} of its data disks are on local storage"
+    return None

@@ -14,6 +14,7 @@ from vmpool.domain.ports import DomainEvents
 from vmpool.services import (
     daemon_lease,
     disk_recovery,
+    ha,
     metrics,
     migration_recovery,
     nics,
@@ -31,6 +32,7 @@ LEASE_JOB_ID = "daemon-lease"
 METRICS_JOB_ID = "sample-load"
 REBALANCE_JOB_ID = "rebalance"
 DISKS_JOB_ID = "settle-disks"
+HA_JOB_ID = "ha"
 
 
 def run_sync(syncer: sync.HostSyncer) -> None:
@@ -56,6 +58,15 @@ def settle_disks(ctx: ServiceContext) -> None:
     nics_settled = nics.settle_stale(ctx)
     if nics_settled:
         log.info("settled NIC changes left mid-way: %s", nics_settled)
+
+
+def run_ha(ctx: ServiceContext) -> None:
+    """Fence the failed hosts that have a fence command, then restart their `ha` VMs."""
+    report = ha.HaReport()
+    ha.run_fence_commands(ctx, report)
+    ha.restart_fenced(ctx, report)
+    if report.fenced or report.fence_failed or report.restarted or report.not_restarted:
+        log.info("ha: %s", report)
 
 
 def sample_load(ctx: ServiceContext, window_s: float) -> None:
@@ -111,6 +122,9 @@ def build_scheduler(
             seconds=max(settings.sync_interval_s, settings.stale_intent_s / 4),
             args=[ctx],
             id=DISKS_JOB_ID,
+        )
+        scheduler.add_job(
+            run_ha, "interval", seconds=settings.ha_interval_s, args=[ctx], id=HA_JOB_ID
         )
         scheduler.add_job(
             run_sync,

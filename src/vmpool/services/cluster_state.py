@@ -34,6 +34,7 @@ _HOST_STATE = {
     HostState.UP.value: ClusterHostState.UP,
     HostState.MAINTENANCE.value: ClusterHostState.MAINTENANCE,
     HostState.UNREACHABLE.value: ClusterHostState.DOWN,
+    HostState.FENCED.value: ClusterHostState.DOWN,
 }
 
 

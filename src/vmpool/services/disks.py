@@ -96,6 +96,12 @@ def add_disk(
     with ctx.uow() as uow:
         vm = uow.vms.get(vm_id)
         vm.check_devices_can_change()
+        if vm.ha and kind is StorageKind.LOCAL:
+            raise InvalidInput(
+                f"VM {vm.name} is ha: its disks must be on shared storage (another host "
+                "starts it when its host fails)",
+                field="storage",
+            )
         host = _claim_room(uow, vm, kind, size_gib)
         target = next_target(d.target for d in uow.disks.of_vm(vm_id))
         path = str(Path(_folder(ctx, host, kind)) / f"{vm.name}-{vm.uuid}-{target}.qcow2")

@@ -3,6 +3,8 @@ in maintenance, how the evacuation of its VMs goes."""
 
 from __future__ import annotations
 
+import json
+
 from vmpool.adapters.db.tables import HostRow, MigrationRow
 from vmpool.domain.migration import MigrationState
 from vmpool.domain.model import split_list
@@ -57,6 +59,9 @@ def host_view(uow: UnitOfWork, row: HostRow) -> HostView:
         local_disk_path=row.local_disk_path,
         shared_disk_path=row.shared_disk_path,
         maintenance_since=row.maintenance_since,
+        fenced_at=row.fenced_at,
+        fenced_by=row.fenced_by,
+        fence_command=json.loads(row.fence_command) if row.fence_command else None,
         evacuation=evacuation_of(uow, row.id) if row.maintenance_since is not None else None,
         foreign_domains=[
             ForeignDomainView(f.uuid, f.name, f.state, f.first_seen_at, f.last_seen_at)

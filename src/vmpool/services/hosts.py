@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 from vmpool.adapters.db.tables import HostRow
-from vmpool.domain.host import HostState
+from vmpool.domain.host import check_fence_command
 from vmpool.domain.host_uri import check_host_uri
 from vmpool.domain.migration import ACTIVE_MIGRATION_STATES
 from vmpool.domain.names import is_valid_name, validate_folder, validate_name, validate_trait
@@ -73,9 +75,9 @@ def register_host(
 
 def require_reachable(row: HostRow) -> HostRow:
     """A host the sync found unreachable is not asked again by an API call: 503 at once."""
-    if row.state == HostState.UNREACHABLE.value:
+    if row.silent:
         raise HostUnreachable(
-            f"host {row.name} is unreachable ({row.last_error or 'no answer'}); "
+            f"host {row.name} is {row.state} ({row.last_error or 'no answer'}); "
             "try again once it is up",
             host=row.name,
         )
@@ -153,6 +155,7 @@ def update_host(
         "peer_uri",
         "local_disk_path",
         "shared_disk_path",
+        "fence_command",
     }
     unknown = set(changes) - allowed
     if unknown:
@@ -166,6 +169,9 @@ def update_host(
                 setattr(row, key, validate_folder(str(value), key))
             elif key == "peer_uri" and value is not None:
                 row.peer_uri = check_host_uri(str(value), ctx.host_uri_policy)
+            elif key == "fence_command":
+                command = check_fence_command(value)  # type: ignore[arg-type]
+                row.fence_command = json.dumps(command) if command else None
             elif key == "operator_traits":
                 given = value if isinstance(value, list | tuple | set | frozenset) else []
                 setattr(row, key, ",".join(sorted({validate_trait(str(t)) for t in given})))

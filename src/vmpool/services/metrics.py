@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from vmpool.adapters.db.tables import LoadRow
-from vmpool.domain.host import HostState
 from vmpool.domain.metrics import cpu_fraction, ewma
 from vmpool.errors import VmpoolError
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
@@ -73,7 +72,7 @@ def _update(
 def sample_all(ctx: ServiceContext, window_s: float) -> int:
     """Sample every reachable host; answers how many were sampled."""
     with ctx.uow() as uow:
-        hosts = [(h.id, h.uri) for h in uow.hosts.list() if h.state != HostState.UNREACHABLE.value]
+        hosts = [(h.id, h.uri) for h in uow.hosts.list() if not h.silent]
     done = 0
     for host_id, uri in hosts:
         try:

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from vmpool.adapters.db.tables import NetworkRow
-from vmpool.domain.host import HostState
 from vmpool.domain.names import validate_name
 from vmpool.domain.network import (
     AddressPool,
@@ -136,7 +135,7 @@ def create_network(ctx: ServiceContext, cmd: CreateNetwork, actor: str = "api") 
         uow.networks.add(row)
         uow.events.record(actor, "network.create", f"network/{row.id}", name=row.name)
         network_id = row.id
-        hosts = [(h.id, h.uri) for h in uow.hosts.list() if h.state != HostState.UNREACHABLE]
+        hosts = [(h.id, h.uri) for h in uow.hosts.list() if not h.silent]
         uow.commit()
     for host_id, uri in hosts:
         try:
@@ -165,7 +164,7 @@ def delete_network(ctx: ServiceContext, network_id: int, actor: str = "api") -> 
         kind, name = NetworkKind(row.kind), row.name
         uow.networks.delete(row)
         uow.events.record(actor, "network.delete", f"network/{network_id}", name=name)
-        hosts = [h.uri for h in uow.hosts.list() if h.state != HostState.UNREACHABLE]
+        hosts = [h.uri for h in uow.hosts.list() if not h.silent]
         uow.commit()
     if kind is NetworkKind.LIBVIRT:
         for uri in hosts:

@@ -28,10 +28,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from vmpool.adapters.db.tables import HostRow, VmRow
+from vmpool.domain.host import HostState
 from vmpool.domain.ports import DomainInfo, Hypervisor
 from vmpool.domain.vm import VmState
 from vmpool.errors import HostUnreachable, VmpoolError
-from vmpool.services import foreign_domains, host_networks
+from vmpool.services import foreign_domains, ha, host_networks
 from vmpool.services.hosts import apply_inventory
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 from vmpool.services.vms import remove_domain_and_disks
@@ -204,6 +205,9 @@ def sync_host(
     read_at = ctx.clock()  # anything written after this is newer than what the host says
     try:
         hv = ctx.hypervisors.connect(uri)
+        if _is_fenced(ctx, host_id):
+            # Back after a fence: the copies of VMs restarted elsewhere go before anything else.
+            report.vms_removed += ha.clear_stale_copies(ctx, hv, host_id)
         domains = hv.list_domains()
         refresh = None if domains_only else _host_facts(ctx, hv, host_id, uri)
     except HostUnreachable as exc:
@@ -211,6 +215,12 @@ def sync_host(
         report.hosts_unreachable.append(uri)
         return
     _apply_domains(ctx, host_id, uri, domains, read_at, report, owner_since, hv, refresh)
+
+
+def _is_fenced(ctx: ServiceContext, host_id: int) -> bool:
+    with ctx.uow() as uow:
+        host = uow.hosts.find(host_id)
+        return host is not None and host.host_state is HostState.FENCED
 
 
 def _host_facts(
@@ -266,7 +276,7 @@ def _apply_domains(
         if host is None:
             return  # deleted meanwhile
         now = ctx.clock()
-        if host.answer():
+        if host.answer() or host.return_from_fence():
             uow.events.record(
                 ACTOR, "host.reachable", f"host/{host.id}", after_failures=host.failures
             )

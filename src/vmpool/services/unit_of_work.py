@@ -10,6 +10,7 @@ from vmpool.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
 from vmpool.domain.host_uri import HostUriPolicy
 from vmpool.domain.model import DomainType
 from vmpool.domain.ports import (
+    FenceAgent,
     HypervisorConnector,
     ImageCatalog,
     ImageStore,
@@ -48,6 +49,9 @@ class ServiceContext:
     token_default_ttl_s: int = 90 * 86_400
     token_max_ttl_s: int = 366 * 86_400
     jwt: TokenVerifier | None = None  # OIDC/JWT bearer tokens, if configured
+    # Runs hosts' fence commands; a host with one that has not answered this long is fenced.
+    fencer: FenceAgent | None = None
+    fence_after_s: float = 60.0
     # Replicas on one PostgreSQL: raises Fenced unless this daemon is still the elected
     # leader (checked in the transactions that start or settle a migration or a plan step).
     fence: Callable[[SqlAlchemyUnitOfWork], None] | None = None

@@ -101,6 +101,9 @@ class HostView:
     local_disk_path: str | None
     shared_disk_path: str | None
     maintenance_since: datetime | None
+    fenced_at: datetime | None
+    fenced_by: str | None  # operator | command
+    fence_command: list[str] | None
     evacuation: Evacuation | None  # while in maintenance
     foreign_domains: list[ForeignDomainView]
     created_at: datetime
@@ -121,6 +124,7 @@ class VmView:
     image: str | None
     guaranteed: bool
     migratable: bool
+    ha: bool
     disk_storage: str | None
     disk_path: str | None
     seed_path: str | None
@@ -176,6 +180,7 @@ def vm_view(row: VmRow) -> VmView:
         image=row.image,
         guaranteed=row.guaranteed,
         migratable=row.migratable,
+        ha=row.ha,
         disk_storage=row.disk_storage,
         disk_path=row.disk_path,
         seed_path=row.seed_path,

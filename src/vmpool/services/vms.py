@@ -8,6 +8,7 @@ reports once the intent is stale, so no record stays mid-state.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid as uuidlib
 from dataclasses import dataclass, field, replace
@@ -15,16 +16,15 @@ from pathlib import Path
 
 from vmpool.adapters.db.tables import VmRow
 from vmpool.domain import limits
-from vmpool.domain.host import HostState
 from vmpool.domain.images import DiskFormat, ImageState, boot_disk_gib
 from vmpool.domain.model import DomainType
 from vmpool.domain.names import validate_name, validate_trait
 from vmpool.domain.placement import place_or_refuse
-from vmpool.domain.ports import BootImage, DomainSpec
+from vmpool.domain.ports import BootImage
 from vmpool.domain.seed import FirstBoot, network_config, seed_files
-from vmpool.domain.vm import VmState
+from vmpool.domain.vm import VmState, ha_blocker
 from vmpool.errors import AlreadyExists, InvalidInput, InvalidState, NotFound, VmpoolError
-from vmpool.services import images, nics, projects
+from vmpool.services import images, nics, projects, vm_definitions
 from vmpool.services.group_rules import group_to_join
 from vmpool.services.hosts import require_reachable
 from vmpool.services.placement_hosts import check_shared_room_in, placement_hosts, policy_of
@@ -56,6 +56,7 @@ class CreateVm:
     first_boot: FirstBoot = field(default_factory=FirstBoot)
     nics: tuple[nics.NicRequest, ...] = ()
     project_id: int | None = None  # an admin's choice; a member's VM goes to its project
+    ha: bool = False  # started on another host when its host fails and is fenced
 
 
 def _check_sizes(cmd: CreateVm) -> None:
@@ -114,8 +115,12 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
             domain_type=required_type.value if required_type else None,
             arch=cmd.arch,
             required_traits=",".join(sorted({validate_trait(t) for t in cmd.required_traits})),
+            ha=cmd.ha,
+            kernel_args=json.dumps(list(cmd.kernel_args)),
             state_changed_at=ctx.clock(),
         )
+        if cmd.ha and (why := ha_blocker(disk_gib, row.disk_storage, 0)) is not None:
+            raise InvalidInput(f"VM {cmd.name} cannot be ha: {why}", field="ha")
         request = row.placement_requirements(group, allowed_hosts=cmd.hosts, networks=networks)
         chosen = place_or_refuse(placement_hosts(uow, pool), request, policy_of(pool))
         if disk_gib and cmd.disk_storage == "shared":
@@ -150,24 +155,9 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
                           host=chosen.name)  # fmt: skip
         vm_id, disk_path, seed_path = row.id, row.disk_path, row.seed_path
         host_uri, host_id = host_row.uri, host_row.id
-        nic_specs = tuple(nics.nic_spec(n) for n in nic_rows)
-        boot_args = nics.boot_ip_arg(nic_rows) if boot is not None else ()
+        spec = vm_definitions.domain_spec(ctx, uow, row, boot)
         uow.commit()
 
-    spec = DomainSpec(
-        vm_id=vm_id,
-        uuid=vm_uuid,
-        name=cmd.name,
-        vcpus=cmd.vcpus,
-        memory_mib=cmd.memory_mib,
-        domain_type=domain_type,
-        boot=boot,
-        serial_log=_serial_log(ctx, cmd.name, vm_uuid),
-        extra_cmdline=(*boot_args, *cmd.kernel_args),
-        disk_path=disk_path,
-        seed_path=seed_path,
-        nics=nic_specs,
-    )
     # 2. The hypervisor, outside any transaction.
     try:
         hv = ctx.hypervisors.connect(host_uri)
@@ -212,14 +202,6 @@ def remove_domain_and_disks(
         ctx.image_store.remove_seed(vm_uuid)
 
 
-def _serial_log(ctx: ServiceContext, name: str, vm_uuid: str) -> str | None:
-    if ctx.serial_log_dir is None:
-        return None
-    folder = Path(ctx.serial_log_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    return str(folder / f"{name}-{vm_uuid}.log")
-
-
 def _abandon_create(
     ctx: ServiceContext,
     vm_id: int,
@@ -258,7 +240,7 @@ def delete_vm(ctx: ServiceContext, vm_id: int, actor: str = "api") -> None:
         uow.events.record(actor, "vm.delete", f"vm/{vm_id}", name=row.name)
         vm_uuid, volumes = row.uuid, uow.vms.volumes(row)
         host_uri = host.uri if host is not None else None
-        if host is not None and host.host_state is HostState.UNREACHABLE:
+        if host is not None and host.silent:
             # Not asked now: the sync removes the domain, then the record, once it answers.
             row.last_error = "delete waits for the host to answer again"
             uow.commit()

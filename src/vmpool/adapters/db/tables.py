@@ -189,6 +189,11 @@ class HostRow(Stateful, Base, Host):
     local_disk_path: Mapped[str | None] = mapped_column(String(255), nullable=True)
     shared_disk_path: Mapped[str | None] = mapped_column(String(255), nullable=True)
     maintenance_since: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Fencing: when and how (operator | command) it was known to be off; the command that
+    # powers it off (a JSON argv, run by the leader once it has not answered fence_after_s).
+    fenced_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    fenced_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    fence_command: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Reachability, with backoff: when to try an unreachable host again.
     failures: Mapped[int] = mapped_column(Integer, default=0)
     next_check_at: Mapped[datetime | None] = mapped_column(nullable=True)
@@ -227,6 +232,11 @@ class VmRow(Stateful, Base, Vm):
     guaranteed: Mapped[bool] = mapped_column(Boolean, default=False)
     migratable: Mapped[bool] = mapped_column(Boolean, default=True)
     disk_storage: Mapped[str | None] = mapped_column(String(8), nullable=True)  # local | shared
+    # High availability: started on another host when its host fails and is fenced.
+    ha: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    lost_state: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # The kernel command line asked for at create (a JSON list), to define it again elsewhere.
+    kernel_args: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
     disk_path: Mapped[str | None] = mapped_column(String(512), nullable=True)
     # The first-boot seed volume (cloud-init NoCloud ISO) on the VM's host, if it has one.
     seed_path: Mapped[str | None] = mapped_column(String(512), nullable=True)

@@ -6,7 +6,7 @@ from vmpool.api.auth import Caller, Scoped, secured
 from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.params import AfterCursor, IdFilter, Limit, PathId, next_after
 from vmpool.api.schemas import HostCreate, HostList, HostOut, HostUpdate, LoadOut
-from vmpool.services import hosts, maintenance, metrics
+from vmpool.services import ha, hosts, maintenance, metrics
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
 
@@ -122,6 +122,24 @@ def leave_maintenance(
 ) -> HostOut:
     """Make the host placeable again; queued evacuations are cancelled."""
     return HostOut.model_validate(maintenance.leave_maintenance(ctx, host_id, principal.name))
+
+
+@router.post(
+    "/{host_id}/fence",
+    operation_id="fence_host",
+    response_model=HostOut,
+    responses=responses(404, 409),
+)
+def fence_host(
+    host_id: PathId,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
+) -> HostOut:
+    """Confirm that an unreachable host is off (powered down, unplugged): its `ha` VMs that
+    ran are started on other hosts, its other VMs are stopped. 409 for a host that answers.
+    Confirming a host that still runs its VMs is the one thing that could run a VM twice;
+    the hosts' lock manager (virtlockd) refuses the second copy even then."""
+    return HostOut.model_validate(ha.fence_host(ctx, host_id, principal.name))
 
 
 @router.get(

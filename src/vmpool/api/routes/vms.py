@@ -47,6 +47,7 @@ def create_vm(
         hosts=frozenset(body.hosts) if body.hosts is not None else None,
         placement_group=body.placement_group,
         migratable=body.migratable,
+        ha=body.ha,
         kernel_args=tuple(body.kernel_args),
         disk_storage=body.disk_storage,
         first_boot=FirstBoot(
