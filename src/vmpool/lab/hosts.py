@@ -136,6 +136,14 @@ if command -v hostname >/dev/null 2>&1; then
 else
     printf '%s' "$name" > /proc/sys/kernel/hostname
 fi
+# The host's lock manager (qemu.conf lock_manager = "lockd"): a virtlockd of its own, on
+# the host's private run dir. One left running by a libvirtd that died is kept (it holds
+# the leases of the QEMU processes that still run): a second one would not start anyway.
+lockd_pid="$(cat /run/libvirt/virtlockd.pid 2>/dev/null || true)"
+if [ -z "$lockd_pid" ] || [ "$(cat "/proc/$lockd_pid/comm" 2>/dev/null)" != virtlockd ]; then
+    rm -f /run/libvirt/virtlockd-sock /run/libvirt/virtlockd-admin-sock
+    virtlockd -d -p /run/libvirt/virtlockd.pid
+fi
 exec libvirtd -p /run/libvirt/libvirtd.pid
 """
 
@@ -143,6 +151,9 @@ exec libvirtd -p /run/libvirt/libvirtd.pid
 _NAMESPACE_SCRIPT_LISTEN = _NAMESPACE_SCRIPT.replace(
     "exec libvirtd -p", "exec libvirtd --listen -p"
 )
+
+
+LOCKSPACE = "lockd"  # the folder of virtlockd's leases, in the lab's shared folder
 
 
 class LabError(Exception):
@@ -365,6 +376,31 @@ def lab_down(lab_dir: Path = DEFAULT_LAB_DIR) -> None:
         _save_state(lab_dir, state)
         if problems:
             raise LabError("; ".join(problems))
+
+
+def lab_power_off(name: str, lab_dir: Path = DEFAULT_LAB_DIR) -> list[int]:
+    """Pull the plug of one host: SIGKILL every process of it at once (libvirtd, its QEMU
+    processes, virtlockd), as a power cut would. Its folders stay, so ``lab_up`` boots it
+    again with its domain definitions. Answers the pids killed."""
+    lab_dir = Path(lab_dir).absolute()
+    with _locked(lab_dir):
+        state = _load_state(lab_dir)
+        entry = state.get("hosts", {}).get(name)
+        if entry is None or not _entry_alive(entry):
+            raise LabError(f"{name} does not run in {lab_dir}")
+        uts = entry.get("uts_ns") or _ns_id(int(entry["pid"]), "uts")
+        if uts is None or uts == _ns_id(os.getpid(), "uts"):
+            raise LabError(f"{name} has no namespace of its own to cut")
+        victims = _processes_in_ns("uts", uts)
+        for pid in victims:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while any(_proc_running(p) for p in victims) and time.monotonic() < deadline:
+            for pid in victims:
+                _reap(pid)
+            time.sleep(0.05)
+        return victims
 
 
 def lab_status(lab_dir: Path = DEFAULT_LAB_DIR) -> list[LabHost]:
@@ -602,6 +638,7 @@ def _prepare_host(lab_dir: Path, index: int, base_port: int, tls: bool) -> dict[
     pki = ensure_host_pki(lab_dir, name, [mgmt_address(index), "127.0.0.1"]) if tls else None
     _write_libvirtd_conf(etc, host_uuid, pki, port)
     _write_qemu_conf(etc, mig_low, mig_high, index, pki)
+    _write_lockd_conf(etc, lab_dir / "shared" / LOCKSPACE)
 
     # The run dir is kept when a dead daemon is restarted: QEMU processes it
     # left running are found again through their status files there, as
@@ -723,6 +760,9 @@ def _write_qemu_conf(
             "remember_owner": "0",
             "security_driver": '"none"',
             "stdio_handler": '"file"',
+            # virtlockd: two QEMU processes never open the same disk, whatever vmpool
+            # believes (its leases live on the shared folder, see _write_lockd_conf)
+            "lock_manager": '"lockd"',
             # QEMU stays in the host's namespaces (no private /dev), so the
             # lab can find a host's QEMU processes by its UTS namespace.
             "namespaces": "[ ]",
@@ -739,6 +779,23 @@ def _write_qemu_conf(
             "remote_display_port_max": str(display_low + 99),
             "remote_websocket_port_min": str(display_low + 800),
             "remote_websocket_port_max": str(display_low + 899),
+        },
+    )
+
+
+def _write_lockd_conf(etc: Path, lockspace: Path) -> None:
+    """virtlockd's leases for the disks of every host's QEMU, as files in one lockspace on
+    the shared folder (as on NFS): a lease is named after the disk's path, so a disk on the
+    shared folder has one lease whichever host opens it. Read-only disks (a seed) take
+    shared leases."""
+    lockspace.mkdir(parents=True, exist_ok=True)
+    _set_conf(
+        etc / "qemu-lockd.conf",
+        Path("/etc/libvirt/qemu-lockd.conf"),
+        {
+            "auto_disk_leases": "1",
+            "require_lease_for_disks": "1",
+            "file_lockspace_dir": f'"{lockspace}"',
         },
     )
 
