@@ -6,6 +6,9 @@ then runs on exactly one host (issue 13)."""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import os
 from pathlib import Path
 
 import libvirt
@@ -18,11 +21,29 @@ from tests.integration.conftest import (
     Vmpool,
     where,
 )
-from vmpool.lab.hosts import LabHost, lab_power_off, lab_up
+from vmpool.lab.hosts import LOCKSPACE, LabHost, lab_power_off, lab_up
 from vmpool.lab.image import GuestImage
 from vmpool.services import ha, sync
 
 pytestmark = pytest.mark.lab
+
+
+def _lease_held(lockspace: Path, disk: str) -> bool:
+    """Whether virtlockd holds the lease of `disk` (its file in the lockspace is named by
+    the SHA-256 of the disk's path and locked while a QEMU uses the disk)."""
+    lease = lockspace / hashlib.sha256(disk.encode()).hexdigest()
+    if not lease.exists():
+        return False
+    fd = os.open(lease, os.O_RDWR)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    else:
+        fcntl.lockf(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
 
 
 def _sync(vp: Vmpool) -> sync.SyncReport:
@@ -78,9 +99,15 @@ def test_a_failed_host_is_fenced_its_ha_vm_runs_elsewhere_and_never_twice(
     assert running == [moved["host_name"]] and defined == [moved["host_name"]]
     assert vp.client.get(f"/v1/vms/{plain['id']}").json()["state"] == "stopped"
 
+    # The disk's lease is held by the new host's virtlockd, in the lockspace on the shared
+    # folder (a lease is a file named after the disk's path, locked while a QEMU uses it).
+    assert _lease_held(Path(lab[0].shared_dir) / LOCKSPACE, keeper["disk_path"])
+
     # The host boots again, with its stale definition of keeper. Started by hand (vmpool
-    # has not looked yet), the copy is refused by the lock manager: the disk's lease is
-    # held by the QEMU that runs it elsewhere.
+    # has not looked yet), the copy is refused: the disk is locked by the QEMU that runs it
+    # elsewhere. (In the lab all hosts share one kernel, so QEMU's own image lock refuses
+    # before libvirt asks virtlockd, which it does when it resumes the CPUs; on separate
+    # machines the lease refuses it: "resource busy".)
     lab_up(TEST_LAB_HOSTS, TEST_LAB_DIR, TEST_LAB_BASE_PORT)
     conn = libvirt.open(victim.uri)
     try:
@@ -89,9 +116,11 @@ def test_a_failed_host_is_fenced_its_ha_vm_runs_elsewhere_and_never_twice(
         with pytest.raises(libvirt.libvirtError) as refused:
             stale.create()
         message = str(refused.value)
-        assert "resource busy" in message or "Lockspace resource" in message, message
+        assert 'Failed to get "write" lock' in message or "resource busy" in message, message
+        assert not stale.isActive()
     finally:
         conn.close()
+    assert _lease_held(Path(lab[0].shared_dir) / LOCKSPACE, keeper["disk_path"])
 
     # vmpool's first look at the returned host removes the stale copy, then the host is up.
     report_sync = _sync(vp)

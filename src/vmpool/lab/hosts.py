@@ -139,11 +139,18 @@ fi
 # The host's lock manager (qemu.conf lock_manager = "lockd"): a virtlockd of its own, on
 # the host's private run dir. One left running by a libvirtd that died is kept (it holds
 # the leases of the QEMU processes that still run): a second one would not start anyway.
-lockd_pid="$(cat /run/libvirt/virtlockd.pid 2>/dev/null || true)"
-if [ -z "$lockd_pid" ] || [ "$(cat "/proc/$lockd_pid/comm" 2>/dev/null)" != virtlockd ]; then
+# (A dead one may linger as a zombie: whether it answers is what counts.)
+if ! socat -u /dev/null UNIX-CONNECT:/run/libvirt/virtlockd-sock 2>/dev/null; then
     rm -f /run/libvirt/virtlockd-sock /run/libvirt/virtlockd-admin-sock
     virtlockd -d -p /run/libvirt/virtlockd.pid
 fi
+# libvirtd gives up at once if virtlockd does not accept yet (it may still be starting)
+tries=0
+until socat -u /dev/null UNIX-CONNECT:/run/libvirt/virtlockd-sock 2>/dev/null; do
+    tries=$((tries + 1))
+    [ "$tries" -lt 100 ] || { echo "virtlockd does not answer" >&2; exit 1; }
+    sleep 0.1
+done
 exec libvirtd -p /run/libvirt/libvirtd.pid
 """
 
@@ -153,6 +160,8 @@ _NAMESPACE_SCRIPT_LISTEN = _NAMESPACE_SCRIPT.replace(
 )
 
 
+# The version of the hosts' settings: a host started with another is restarted by lab_up.
+LAB_CONFIG = 4  # 2: virtlockd, 3: its log, 4: started unless one answers
 LOCKSPACE = "lockd"  # the folder of virtlockd's leases, in the lab's shared folder
 
 
@@ -284,6 +293,11 @@ def lab_up(
             name = f"lab{index}"
             old = hosts_state.get(name, {})
             netns = lab_netns(base_port, name)
+            if _entry_alive(old) and old.get("config") != LAB_CONFIG:
+                # started by an older vmpool, with other settings (e.g. no virtlockd): a
+                # lab host is a test fixture, so it is restarted with today's
+                _stop_host(lab_dir, name, old)
+                old = {**old, "pid": None}
             if _entry_alive(old):
                 if old.get("netns") != netns or not _in_netns(int(old["pid"]), netns):
                     raise LabError(
@@ -665,6 +679,7 @@ def _prepare_host(lab_dir: Path, index: int, base_port: int, tls: bool) -> dict[
         "uts_ns": None,
         "tls": tls,
         "forwarders": [],
+        "config": LAB_CONFIG,
     }
 
 
@@ -797,6 +812,11 @@ def _write_lockd_conf(etc: Path, lockspace: Path) -> None:
             "require_lease_for_disks": "1",
             "file_lockspace_dir": f'"{lockspace}"',
         },
+    )
+    _set_conf(
+        etc / "virtlockd.conf",
+        Path("/etc/libvirt/virtlockd.conf"),
+        {"log_outputs": '"3:file:/var/log/libvirt/virtlockd.log"'},
     )
 
 
