@@ -134,6 +134,13 @@ def test_if_match_star_and_a_list_match(api: Api, kind: Kind) -> None:
     assert r.status_code == 412, r.text
 
 
+def test_if_match_sent_on_several_lines_is_one_list(api: Api) -> None:
+    tag, _ = _read(api, KINDS[1])
+    lines = [("If-Match", '"pool.1.999"'), ("If-Match", tag)]
+    r = api.client.patch("/v1/pools/1", json={"strategy": "pack"}, headers=lines)
+    assert r.status_code == 200, r.text
+
+
 @pytest.mark.parametrize(
     "value", ["abc", '"unterminated', 'W/"a" "b"', '*, "a"', '"a",,', 'W/ "a"', ""]
 )
