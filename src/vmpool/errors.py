@@ -63,6 +63,22 @@ class NoCapacity(Conflict):
     code = "no_capacity"
 
 
+class InvalidHeader(VmpoolError):
+    """A request header that does not parse (e.g. an If-Match that is not a list of
+    quoted entity tags)."""
+
+    code = "invalid_header"
+    status = 400
+
+
+class PreconditionFailed(VmpoolError):
+    """A conditional request's precondition (If-Match) is false: the resource changed since
+    the client read it. Nothing was done."""
+
+    code = "precondition_failed"
+    status = 412
+
+
 class PayloadTooLarge(VmpoolError):
     code = "too_large"
     status = 413

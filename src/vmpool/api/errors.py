@@ -97,7 +97,7 @@ def install_error_handlers(app: FastAPI) -> None:
 # What any route can answer: a body that is not UTF-8 JSON, no or a bad token, a role that
 # may not act, an oversized body, invalid parameters.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorBody, "description": "malformed request body (not UTF-8 JSON)"},
+    400: {"model": ErrorBody, "description": "malformed request body or header"},
     401: {"model": ErrorBody, "description": "missing or invalid bearer token"},
     403: {"model": ErrorBody, "description": "the token's role may not do this"},
     413: {"model": ErrorBody, "description": "request body over 64 KiB"},
@@ -109,6 +109,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     descriptions = {
         404: "no such resource",
         409: "conflict: no capacity, a name already taken, or a state that forbids the action",
+        412: "If-Match does not match the resource's ETag: it changed; nothing was done",
         502: "the hypervisor failed the operation",
         503: "the host cannot be reached right now (temporary; retry later)",
     }

@@ -22,6 +22,7 @@ from vmpool.domain.placement import place_or_refuse
 from vmpool.errors import InvalidInput, InvalidState, VmpoolError
 from vmpool.services.hosts import require_reachable
 from vmpool.services.placement_hosts import check_shared_room_in, placement_hosts, policy_of
+from vmpool.services.preconditions import IfMatch, check_if_match, etag
 from vmpool.services.projects import claim_quota
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 
@@ -39,6 +40,7 @@ class DiskView:
     state: str
     last_error: str | None
     created_at: datetime
+    etag: str  # of its size (services/preconditions.py)
 
 
 def disk_view(row: DiskRow) -> DiskView:
@@ -52,6 +54,7 @@ def disk_view(row: DiskRow) -> DiskView:
         state=row.state,
         last_error=row.last_error,
         created_at=row.created_at,
+        etag=etag(row),
     )
 
 
@@ -142,12 +145,20 @@ def add_disk(
 
 
 def resize_disk(
-    ctx: ServiceContext, vm_id: int, disk_id: int, size_gib: int, actor: str = "api"
+    ctx: ServiceContext,
+    vm_id: int,
+    disk_id: int,
+    size_gib: int,
+    actor: str = "api",
+    if_match: IfMatch | None = None,
 ) -> DiskView:
+    """Grow the disk; with `if_match`, only if its ETag still matches (checked with the disk
+    row locked, in the transaction that claims the new size)."""
     limits.DATA_DISK_GIB.check(size_gib, "size_gib")
     with ctx.uow() as uow:
         vm = uow.vms.get(vm_id)
-        row = uow.disks.get(vm_id, disk_id)
+        row = uow.disks.get(vm_id, disk_id, for_update=True)
+        check_if_match(if_match, row)
         vm.check_devices_can_change()
         check_growth(row.size_gib, size_gib)
         host = _claim_room(uow, vm, StorageKind(row.storage), size_gib - row.size_gib)

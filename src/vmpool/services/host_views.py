@@ -17,6 +17,7 @@ from vmpool.services.placement_hosts import (
     placement_host,
     policy_of,
 )
+from vmpool.services.preconditions import etag
 from vmpool.services.unit_of_work import UnitOfWork
 from vmpool.services.views import Evacuation, EvacuationItem, ForeignDomainView, HostView
 
@@ -68,6 +69,7 @@ def host_view(uow: UnitOfWork, row: HostRow) -> HostView:
             for f in row.foreign_domains
         ],
         created_at=row.created_at,
+        etag=etag(row),
     )
 
 

@@ -14,6 +14,7 @@ from vmpool.errors import AlreadyExists, HostUnreachable, InvalidInput, InvalidS
 from vmpool.services import host_networks
 from vmpool.services.host_views import host_view
 from vmpool.services.pools import check_ratios, default_pool
+from vmpool.services.preconditions import IfMatch, check_if_match
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 from vmpool.services.views import HostView
 
@@ -142,8 +143,10 @@ def update_host(
     host_id: int,
     changes: dict[str, object],
     actor: str,
+    if_match: IfMatch | None = None,
 ) -> HostView:
-    """Per-host overrides (ratios, reserved resources; None clears one) and operator traits."""
+    """Per-host overrides (ratios, reserved resources; None clears one) and operator traits;
+    with `if_match`, only if the host's ETag still matches (checked under the row lock)."""
     allowed = {
         "cpu_allocation_ratio",
         "ram_allocation_ratio",
@@ -162,7 +165,8 @@ def update_host(
         raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}")
     check_ratios(changes)
     with ctx.uow() as uow:
-        row = uow.hosts.get(host_id)
+        row = uow.hosts.get_for_update(host_id)
+        check_if_match(if_match, row)
         before = {k: getattr(row, k) for k in changes}
         for key, value in changes.items():
             if key in ("local_disk_path", "shared_disk_path") and value is not None:

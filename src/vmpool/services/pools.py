@@ -18,6 +18,7 @@ from vmpool.domain.names import validate_name
 from vmpool.domain.placement import CapacityReport, capacity
 from vmpool.errors import AlreadyExists, InvalidState
 from vmpool.services.placement_hosts import placement_hosts
+from vmpool.services.preconditions import IfMatch, check_if_match
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 from vmpool.services.views import PoolView, pool_view
 
@@ -106,11 +107,20 @@ def create_pool(ctx: ServiceContext, name: str, policy: PolicyChange, actor: str
         return view
 
 
-def update_pool(ctx: ServiceContext, pool_id: int, change: PolicyChange, actor: str) -> PoolView:
+def update_pool(
+    ctx: ServiceContext,
+    pool_id: int,
+    change: PolicyChange,
+    actor: str,
+    if_match: IfMatch | None = None,
+) -> PoolView:
+    """Change the policy; with `if_match`, only if the pool's ETag still matches (checked
+    under the pool lock)."""
     values = change.given()
     check_ratios(values)
     with ctx.uow() as uow:
         row = uow.pools.get_for_update(pool_id)
+        check_if_match(if_match, row)
         before = {k: getattr(row, k) for k in values}
         for key, value in _jsonable(values).items():
             setattr(row, key, value)

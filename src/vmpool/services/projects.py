@@ -16,6 +16,7 @@ from vmpool.adapters.db.tables import DEFAULT_PROJECT_ID, ProjectRow
 from vmpool.domain import limits
 from vmpool.domain.names import validate_name
 from vmpool.errors import InvalidInput, InvalidState, NotFound, QuotaExceeded
+from vmpool.services.preconditions import IfMatch, check_if_match, etag
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 
 QUOTAS = ("quota_vcpus", "quota_memory_mib", "quota_disk_gib", "quota_vms")
@@ -31,6 +32,7 @@ class ProjectView:
     quota_disk_gib: int | None
     quota_vms: int | None
     created_at: datetime
+    etag: str  # of its quotas and description (services/preconditions.py)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ def project_view(row: ProjectRow) -> ProjectView:
         quota_disk_gib=row.quota_disk_gib,
         quota_vms=row.quota_vms,
         created_at=row.created_at,
+        etag=etag(row),
     )
 
 
@@ -90,10 +93,15 @@ def create_project(
 
 
 def update_project(
-    ctx: ServiceContext, project_id: int, changes: dict[str, object], actor: str = "api"
+    ctx: ServiceContext,
+    project_id: int,
+    changes: dict[str, object],
+    actor: str = "api",
+    if_match: IfMatch | None = None,
 ) -> ProjectView:
     """Quotas (None: no limit) and the description. A quota below the current use is taken:
-    it refuses growth from then on, and takes nothing away."""
+    it refuses growth from then on, and takes nothing away. With `if_match`, only if the
+    project's ETag still matches (checked under the row lock)."""
     allowed = {"description", *QUOTAS}
     unknown = set(changes) - allowed
     if unknown:
@@ -101,10 +109,12 @@ def update_project(
     _check_quotas(changes)
     with ctx.uow() as uow:
         row = uow.projects.get_for_update(project_id)
+        check_if_match(if_match, row)
         for key, value in changes.items():
             setattr(row, key, value)
         uow.events.record(actor, "project.update", f"project/{project_id}",
                           project_id=project_id, changes=changes)  # fmt: skip
+        uow.flush()  # the revision is raised in the flush
         view = project_view(row)
         uow.commit()
         return view

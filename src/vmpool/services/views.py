@@ -7,6 +7,7 @@ from datetime import datetime
 
 from vmpool.adapters.db.tables import NicRow, PoolRow, VmRow
 from vmpool.domain.model import HostOverrides
+from vmpool.services.preconditions import etag
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class HostView:
     evacuation: Evacuation | None  # while in maintenance
     foreign_domains: list[ForeignDomainView]
     created_at: datetime
+    etag: str  # of what an operator sets (services/preconditions.py)
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,7 @@ class PoolView:
     rebalance_last_result: str | None
     created_at: datetime
     updated_at: datetime
+    etag: str  # of its policy (services/preconditions.py)
 
 
 def vm_view(row: VmRow) -> VmView:
@@ -220,4 +223,5 @@ def pool_view(row: PoolRow) -> PoolView:
         rebalance_last_result=row.rebalance_last_result,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        etag=etag(row),
     )

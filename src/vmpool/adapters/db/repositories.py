@@ -134,6 +134,13 @@ class HostRepository:
             raise NotFound(f"host {host_id} does not exist", host_id=host_id)
         return row
 
+    def get_for_update(self, host_id: int) -> HostRow:
+        """Lock the host row (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises)."""
+        row = self._s.get(HostRow, host_id, with_for_update=True, populate_existing=True)
+        if row is None:
+            raise NotFound(f"host {host_id} does not exist", host_id=host_id)
+        return row
+
     def find(self, host_id: int) -> HostRow | None:
         return self._s.get(HostRow, host_id)
 
@@ -736,8 +743,13 @@ class ImageRepository(Scoped):
 
 
 class DiskRepository(Scoped):
-    def get(self, vm_id: int, disk_id: int) -> DiskRow:
-        row = self._s.get(DiskRow, disk_id)
+    def get(self, vm_id: int, disk_id: int, *, for_update: bool = False) -> DiskRow:
+        """`for_update`: the row locked (PostgreSQL) and read afresh."""
+        row = (
+            self._s.get(DiskRow, disk_id, with_for_update=True, populate_existing=True)
+            if for_update
+            else self._s.get(DiskRow, disk_id)
+        )
         if row is None or row.vm_id != vm_id or not self._sees_vm(vm_id):
             raise NotFound(f"VM {vm_id} has no disk {disk_id}", disk_id=disk_id)
         return row

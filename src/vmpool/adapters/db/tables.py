@@ -22,10 +22,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     false,
+    inspect,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from vmpool.domain.disk import Disk
@@ -103,6 +105,12 @@ class ProjectRow(Base):
     quota_disk_gib: Mapped[int | None] = mapped_column(Integer, nullable=True)
     quota_vms: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Bumped when a field of REVISED changes (`_bump_revision`): the API's ETag.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    REVISED: ClassVar[frozenset[str]] = frozenset(
+        {"description", "quota_vcpus", "quota_memory_mib", "quota_disk_gib", "quota_vms"}
+    )
 
 
 DEFAULT_PROJECT_ID = 1  # made by the schema migration; every VM before projects is in it
@@ -147,6 +155,21 @@ class PoolRow(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Bumped when a field of REVISED changes (`_bump_revision`): the API's ETag.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    # The allocation policy (PATCH); not the loop's own state (streak, last run).
+    REVISED: ClassVar[frozenset[str]] = frozenset(
+        {
+            "cpu_allocation_ratio", "ram_allocation_ratio", "disk_allocation_ratio",
+            "reserved_vcpus", "reserved_memory_mib", "reserved_disk_gib", "strategy",
+            "max_migrations_out_per_host", "max_migrations_in_per_host",
+            "max_migrations_per_pool", "rebalance_mode", "rebalance_strategy",
+            "rebalance_interval_s", "rebalance_min_gain", "rebalance_hysteresis_cycles",
+            "rebalance_cooldown_s", "rebalance_max_moves", "rebalance_max_memory_mib",
+            "migration_tls", "members_may_migrate",
+        }
+    )  # fmt: skip
 
 
 class HostRow(Stateful, Base, Host):
@@ -200,6 +223,19 @@ class HostRow(Stateful, Base, Host):
     last_seen_at: Mapped[datetime | None] = mapped_column(nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Bumped when a field of REVISED changes (`_bump_revision`): the API's ETag.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    # What an operator sets (PATCH); not what the sync writes every few seconds (state,
+    # last_seen_at, inventory, reachability).
+    REVISED: ClassVar[frozenset[str]] = frozenset(
+        {
+            "pool_id", "name", "uri", "cpu_allocation_ratio", "ram_allocation_ratio",
+            "disk_allocation_ratio", "reserved_vcpus", "reserved_memory_mib",
+            "operator_traits", "migration_address", "peer_uri", "local_disk_path",
+            "shared_disk_path", "fence_command",
+        }
+    )  # fmt: skip
 
     foreign_domains: Mapped[list[ForeignDomainRow]] = relationship(
         back_populates="host", cascade="all, delete-orphan", order_by="ForeignDomainRow.name"
@@ -323,6 +359,11 @@ class DiskRow(Stateful, Base, Disk):
     state_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Bumped when a field of REVISED changes (`_bump_revision`): the API's ETag.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    # Its size (PATCH grows it; a failed resize gives the old size back).
+    REVISED: ClassVar[frozenset[str]] = frozenset({"size_gib", "storage", "path"})
 
 
 class NetworkRow(Base):
@@ -628,3 +669,16 @@ class EventRow(Base):
     # that made it (also in the response's X-Request-ID header).
     project_id: Mapped[int | None] = mapped_column(Integer, index=True, nullable=True)
     request_id: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
+
+
+def _bump_revision(_mapper: Mapper[Any], _conn: Connection, row: Any) -> None:
+    """The one rule of `revision`: it goes up by one in each UPDATE that changes a field of
+    the row's REVISED, whichever code changed it; a write that changes none (the sync's,
+    a PATCH giving the values already there) leaves it, so a client's ETag stays valid."""
+    state = inspect(row)
+    if any(state.attrs[name].history.has_changes() for name in row.REVISED):
+        row.revision = row.revision + 1
+
+
+for _revised in (ProjectRow, PoolRow, HostRow, DiskRow):
+    event.listen(_revised, "before_update", _bump_revision)

@@ -7,9 +7,11 @@ from fastapi import APIRouter, Response
 from vmpool.api.auth import Caller, Scoped, secured
 from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.params import PathId
+from vmpool.api.preconditions import ETAG_OK, Conditional, with_etag
 from vmpool.api.redact import for_caller
 from vmpool.api.schemas import DiskCreate, DiskList, DiskOut, DiskResize
 from vmpool.services import disks
+from vmpool.services.preconditions import IfMatch
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
 
@@ -55,30 +57,37 @@ def list_disks(
     "/{disk_id}",
     operation_id="get_disk",
     response_model=DiskOut,
-    responses=responses(404),
+    responses=responses(404) | ETAG_OK,
 )
 def get_disk(
-    vm_id: PathId, disk_id: PathId, ctx: ServiceContext = Scoped, principal: Principal = Caller
-) -> DiskOut:
-    return for_caller(DiskOut.model_validate(disks.get_disk(ctx, vm_id, disk_id)), principal)
+    vm_id: PathId, disk_id: PathId, response: Response, ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
+) -> DiskOut:  # fmt: skip
+    view = disks.get_disk(ctx, vm_id, disk_id)
+    with_etag(response, view)
+    return for_caller(DiskOut.model_validate(view), principal)
 
 
 @router.patch(
     "/{disk_id}",
     operation_id="resize_disk",
     response_model=DiskOut,
-    responses=responses(404, 409, 502, 503),
+    responses=responses(404, 409, 412, 502, 503) | ETAG_OK,
 )
 def resize_disk(
     vm_id: PathId,
     disk_id: PathId,
     body: DiskResize,
+    response: Response,
     ctx: ServiceContext = Scoped,
     principal: Principal = Caller,
+    if_match: IfMatch | None = Conditional,
 ) -> DiskOut:
     """Grow the disk, online if the VM runs (the guest sees the new size at once). A smaller
-    size is refused: data past the new end would be lost."""
-    view = disks.resize_disk(ctx, vm_id, disk_id, body.size_gib, principal.name)
+    size is refused: data past the new end would be lost. With If-Match, only if the disk's
+    ETag still matches (else 412)."""
+    view = disks.resize_disk(ctx, vm_id, disk_id, body.size_gib, principal.name, if_match)
+    with_etag(response, view)
     return for_caller(DiskOut.model_validate(view), principal)
 
 

@@ -5,8 +5,10 @@ from fastapi import APIRouter, Response
 from vmpool.api.auth import Caller, Scoped, secured
 from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.params import AfterCursor, IdFilter, Limit, PathId, next_after
+from vmpool.api.preconditions import ETAG_OK, Conditional, with_etag
 from vmpool.api.schemas import HostCreate, HostList, HostOut, HostUpdate, LoadOut
 from vmpool.services import ha, hosts, maintenance, metrics
+from vmpool.services.preconditions import IfMatch
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
 
@@ -51,10 +53,12 @@ def list_hosts(
     "/{host_id}",
     operation_id="get_host",
     response_model=HostOut,
-    responses=responses(404),
+    responses=responses(404) | ETAG_OK,
 )
-def get_host(host_id: PathId, ctx: ServiceContext = Scoped) -> HostOut:
-    return HostOut.model_validate(hosts.get_host(ctx, host_id))
+def get_host(host_id: PathId, response: Response, ctx: ServiceContext = Scoped) -> HostOut:
+    view = hosts.get_host(ctx, host_id)
+    with_etag(response, view)
+    return HostOut.model_validate(view)
 
 
 @router.delete(
@@ -79,17 +83,22 @@ def delete_host(
     "/{host_id}",
     operation_id="update_host",
     response_model=HostOut,
-    responses=responses(404),
+    responses=responses(404, 412) | ETAG_OK,
 )
 def update_host(
     host_id: PathId,
     body: HostUpdate,
+    response: Response,
     ctx: ServiceContext = Scoped,
     principal: Principal = Caller,
+    if_match: IfMatch | None = Conditional,
 ) -> HostOut:
-    """Per-host ratio and reservation overrides (null clears one) and operator-set traits."""
+    """Per-host ratio and reservation overrides (null clears one) and operator-set traits.
+    With If-Match, only if the host's ETag still matches (else 412)."""
     changes = body.model_dump(exclude_unset=True)
-    return HostOut.model_validate(hosts.update_host(ctx, host_id, changes, principal.name))
+    view = hosts.update_host(ctx, host_id, changes, principal.name, if_match)
+    with_etag(response, view)
+    return HostOut.model_validate(view)
 
 
 @router.post(

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Query, Response
 from vmpool.api.auth import Caller, Scoped, secured
 from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.params import AfterCursor, Limit, PathId, next_after
+from vmpool.api.preconditions import ETAG_OK, Conditional, with_etag
 from vmpool.api.schemas import (
     CapacityOut,
     HostRoomOut,
@@ -16,6 +17,7 @@ from vmpool.api.schemas import (
 )
 from vmpool.domain.model import PlacementRequirements
 from vmpool.services import pools
+from vmpool.services.preconditions import IfMatch
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
 
@@ -59,26 +61,33 @@ def create_pool(
     "/{pool_id}",
     operation_id="get_pool",
     response_model=PoolOut,
-    responses=responses(404),
+    responses=responses(404) | ETAG_OK,
 )
-def get_pool(pool_id: PathId, ctx: ServiceContext = Scoped) -> PoolOut:
-    return PoolOut.model_validate(pools.get_pool(ctx, pool_id))
+def get_pool(pool_id: PathId, response: Response, ctx: ServiceContext = Scoped) -> PoolOut:
+    view = pools.get_pool(ctx, pool_id)
+    with_etag(response, view)
+    return PoolOut.model_validate(view)
 
 
 @router.patch(
     "/{pool_id}",
     operation_id="update_pool",
     response_model=PoolOut,
-    responses=responses(404),
+    responses=responses(404, 412) | ETAG_OK,
 )
 def update_pool(
     pool_id: PathId,
     body: PoolPolicyIn,
+    response: Response,
     ctx: ServiceContext = Scoped,
     principal: Principal = Caller,
+    if_match: IfMatch | None = Conditional,
 ) -> PoolOut:
-    """Change the allocation policy; the change is recorded in the audit trail (/v1/events)."""
-    return PoolOut.model_validate(pools.update_pool(ctx, pool_id, _change(body), principal.name))
+    """Change the allocation policy; the change is recorded in the audit trail (/v1/events).
+    With If-Match, only if the pool's ETag still matches (else 412)."""
+    view = pools.update_pool(ctx, pool_id, _change(body), principal.name, if_match)
+    with_etag(response, view)
+    return PoolOut.model_validate(view)
 
 
 @router.delete(

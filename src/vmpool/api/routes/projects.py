@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Response
 from vmpool.api.auth import Caller, Scoped, secured
 from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.params import AfterCursor, PathId, next_after
+from vmpool.api.preconditions import ETAG_OK, Conditional, with_etag
 from vmpool.api.schemas import (
     ProjectCreate,
     ProjectList,
@@ -20,6 +21,7 @@ from vmpool.api.schemas import (
     UsageOut,
 )
 from vmpool.services import projects, tokens
+from vmpool.services.preconditions import IfMatch
 from vmpool.services.tokens import Principal, Role
 from vmpool.services.unit_of_work import ServiceContext
 
@@ -59,28 +61,32 @@ def list_projects(
     "/v1/projects/{project_id}",
     operation_id="get_project",
     response_model=ProjectOut,
-    responses=responses(404),
+    responses=responses(404) | ETAG_OK,
 )
-def get_project(project_id: PathId, ctx: ServiceContext = Scoped) -> ProjectOut:
+def get_project(project_id: PathId, response: Response, ctx: ServiceContext = Scoped) -> ProjectOut:
     """A member or reader sees its own project only."""
-    return ProjectOut.model_validate(projects.get_project(ctx, project_id))
+    view = projects.get_project(ctx, project_id)
+    with_etag(response, view)
+    return ProjectOut.model_validate(view)
 
 
 @router.patch(
     "/v1/projects/{project_id}",
     operation_id="update_project",
     response_model=ProjectOut,
-    responses=responses(404),
+    responses=responses(404, 412) | ETAG_OK,
 )
 def update_project(
-    project_id: PathId, body: ProjectUpdate, ctx: ServiceContext = Scoped,
-    principal: Principal = Caller,
+    project_id: PathId, body: ProjectUpdate, response: Response, ctx: ServiceContext = Scoped,
+    principal: Principal = Caller, if_match: IfMatch | None = Conditional,
 ) -> ProjectOut:  # fmt: skip
-    """Quotas (null: no limit) and the description; fields not given stay."""
+    """Quotas (null: no limit) and the description; fields not given stay. With If-Match,
+    only if the project's ETag still matches (else 412)."""
     changes = body.model_dump(exclude_unset=True)
     if changes.get("description") is None:
         changes.pop("description", None)
-    view = projects.update_project(ctx, project_id, changes, principal.name)
+    view = projects.update_project(ctx, project_id, changes, principal.name, if_match)
+    with_etag(response, view)
     return ProjectOut.model_validate(view)
 
 
