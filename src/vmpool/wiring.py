@@ -56,7 +56,11 @@ class Runtime:
 def build_runtime(settings: Settings, connector: HypervisorConnector | None = None) -> Runtime:
     if settings.database_url is None:
         private_sqlite_file(settings.data_dir, settings.data_dir / "vmpool.db")
-    engine = make_engine(settings.effective_database_url)
+    engine = make_engine(
+        settings.effective_database_url,
+        connect_timeout_s=settings.database_connect_timeout_s,
+        pool_timeout_s=settings.database_pool_timeout_s,
+    )
     factory = make_session_factory(engine)
     hv = connector or LibvirtConnector(
         connect_timeout_s=settings.connect_timeout_s,
