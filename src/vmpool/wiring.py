@@ -183,7 +183,10 @@ def _replica_app(settings: Settings, runtime: Runtime, owner: str, hostname: str
 
     def on_elected(generation: int) -> None:
         runner.resume()
-        settle_migrations(ctx)  # adopt what the previous leader left running
+        try:
+            settle_migrations(ctx)  # adopt what the previous leader left running
+        except Exception:  # the database went away again: the queue's job tries again
+            log.exception("the migrations left running could not be settled yet")
         scheduler = build_scheduler(
             ctx, settings, started_at=ctx.clock(), events=_events_of(runtime.connector)
         )

@@ -3,14 +3,18 @@ and rebalancing. Jobs only call services; each service call is its own unit of w
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from vmpool.config import Settings
 from vmpool.domain.ports import DomainEvents
+from vmpool.errors import DatabaseUnavailable
 from vmpool.services import (
     daemon_lease,
     disk_recovery,
@@ -31,6 +35,20 @@ LEASE_JOB_ID = "daemon-lease"
 METRICS_JOB_ID = "sample-load"
 REBALANCE_JOB_ID = "rebalance"
 DISKS_JOB_ID = "settle-disks"
+
+
+def _carry_on(job: Callable[..., None]) -> Callable[..., None]:
+    """A job that meets the database away says so in one line and runs again at its next
+    tick (APScheduler would log the whole traceback each time)."""
+
+    @functools.wraps(job)
+    def run(*args: Any) -> None:
+        try:
+            job(*args)
+        except DatabaseUnavailable as exc:
+            log.warning("job %s skipped: %s", job.__name__, exc.message)
+
+    return run
 
 
 def run_sync(syncer: sync.HostSyncer) -> None:
@@ -106,14 +124,14 @@ def build_scheduler(
 
         scheduler.add_listener(stop_syncing, EVENT_SCHEDULER_SHUTDOWN)
         scheduler.add_job(
-            settle_disks,
+            _carry_on(settle_disks),
             "interval",
             seconds=max(settings.sync_interval_s, settings.stale_intent_s / 4),
             args=[ctx],
             id=DISKS_JOB_ID,
         )
         scheduler.add_job(
-            run_sync,
+            _carry_on(run_sync),
             "interval",
             seconds=settings.sync_interval_s,
             args=[syncer],
@@ -122,7 +140,7 @@ def build_scheduler(
         )
     if settings.metrics_enabled:
         scheduler.add_job(
-            sample_load,
+            _carry_on(sample_load),
             "interval",
             seconds=settings.metrics_interval_s,
             args=[ctx, settings.metrics_window_s],
@@ -130,7 +148,7 @@ def build_scheduler(
         )
     if lease_owner is not None:
         scheduler.add_job(
-            refresh_lease,
+            _carry_on(refresh_lease),
             "interval",
             seconds=settings.lease_stale_s / 3,
             args=[ctx, lease_owner],
@@ -138,7 +156,7 @@ def build_scheduler(
         )
     if settings.migration_queue_enabled:
         scheduler.add_job(
-            settle_migrations,
+            _carry_on(settle_migrations),
             "interval",
             seconds=settings.migration_queue_interval_s,
             args=[ctx],
@@ -146,7 +164,7 @@ def build_scheduler(
         )
     if settings.rebalance_enabled:
         scheduler.add_job(
-            run_rebalance,
+            _carry_on(run_rebalance),
             "interval",
             seconds=settings.rebalance_tick_s,
             args=[ctx],
