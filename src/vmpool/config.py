@@ -28,6 +28,17 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; SQLite under data_dir when unset"
     )
+    database_connect_timeout_s: int = Field(
+        default=3,
+        ge=1,
+        description="PostgreSQL: a connection attempt gives up after this long (a request "
+        "then gets 503 database_unavailable)",
+    )
+    database_pool_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="PostgreSQL: how long a request waits for a free connection of the pool",
+    )
     listen_host: str = "127.0.0.1"
     listen_port: int = Field(default=8470, ge=1, le=65535)
     domain_type: Literal["auto", "kvm", "qemu"] = "auto"

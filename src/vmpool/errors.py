@@ -15,6 +15,8 @@ class VmpoolError(Exception):
     code: ClassVar[str] = "internal_error"
     status: ClassVar[int] = 500
     temporary: ClassVar[bool] = False
+    # A temporary failure may say when to try again (the API's Retry-After header).
+    retry_after_s: ClassVar[int | None] = None
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
@@ -105,6 +107,16 @@ class HostUnreachable(VmpoolError):
     code = "host_unreachable"
     status = 503
     temporary = True
+
+
+class DatabaseUnavailable(VmpoolError):
+    """The database cannot be reached right now (a server restarting, a connection lost, no
+    connection free in time); the request did not happen, or was rolled back."""
+
+    code = "database_unavailable"
+    status = 503
+    temporary = True
+    retry_after_s = 2
 
 
 class DomainMissing(VmpoolError):

@@ -57,7 +57,11 @@ class Runtime:
 def build_runtime(settings: Settings, connector: HypervisorConnector | None = None) -> Runtime:
     if settings.database_url is None:
         private_sqlite_file(settings.data_dir, settings.data_dir / "vmpool.db")
-    engine = make_engine(settings.effective_database_url)
+    engine = make_engine(
+        settings.effective_database_url,
+        connect_timeout_s=settings.database_connect_timeout_s,
+        pool_timeout_s=settings.database_pool_timeout_s,
+    )
     factory = make_session_factory(engine)
     hv = connector or LibvirtConnector(
         connect_timeout_s=settings.connect_timeout_s,
@@ -182,7 +186,10 @@ def _replica_app(settings: Settings, runtime: Runtime, owner: str, hostname: str
 
     def on_elected(generation: int) -> None:
         runner.resume()
-        settle_migrations(ctx)  # adopt what the previous leader left running
+        try:
+            settle_migrations(ctx)  # adopt what the previous leader left running
+        except Exception:  # the database went away again: the queue's job tries again
+            log.exception("the migrations left running could not be settled yet")
         scheduler = build_scheduler(
             ctx, settings, started_at=ctx.clock(), events=_events_of(runtime.connector)
         )

@@ -41,43 +41,68 @@ def _as_pg_user(cmd: list[str]) -> list[str]:
     return cmd
 
 
+class PgServer:
+    """A throwaway server that a test may stop and start again (same port, same data)."""
+
+    def __init__(self, base: Path, port: int) -> None:
+        self.base, self.data, self.port = base, base / "data", port
+        self.url = f"postgresql+psycopg://vmpool@127.0.0.1:{port}/postgres"
+
+    def start(self) -> None:
+        """Start the server and return once it takes connections."""
+        opts = (
+            f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off"
+            " -c max_connections=200"
+        )
+        subprocess.run(
+            _as_pg_user([_pg_bin("pg_ctl"), "-D", str(self.data), "-o", opts,
+                         "-l", str(self.base / "log"), "-w", "start"]),
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.1)
+
+    def stop(self, mode: str = "immediate") -> None:
+        """Stop the server (`immediate`: as a crash would, every session cut at once)."""
+        subprocess.run(
+            _as_pg_user([_pg_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"]),
+            capture_output=True,
+        )
+
+
 @contextlib.contextmanager
-def throwaway_postgres() -> Iterator[str]:
-    """Start a private server on 127.0.0.1 and yield a superuser URL; remove it all afterwards."""
+def throwaway_postgres_server() -> Iterator[PgServer]:
+    """Start a private server on 127.0.0.1 and yield its handle (a superuser URL, stop() and
+    start()); remove it all afterwards."""
     base = Path(tempfile.mkdtemp(prefix="vmpool-pg-"))
-    data = base / "data"
-    port = _free_port()
+    server = PgServer(base, _free_port())
     if os.geteuid() == 0:
         shutil.chown(base, "postgres", "postgres")
     subprocess.run(
         _as_pg_user(
-            [_pg_bin("initdb"), "-D", str(data), "-U", "vmpool", "-A", "trust", "-E", "UTF8"]
-        ),
-        check=True,
-        capture_output=True,
-    )
-    opts = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-    subprocess.run(
-        _as_pg_user(
-            [_pg_bin("pg_ctl"), "-D", str(data), "-o", opts, "-l", str(base / "log"), "-w", "start"]
+            [_pg_bin("initdb"), "-D", str(server.data), "-U", "vmpool", "-A", "trust", "-E", "UTF8"]
         ),
         check=True,
         capture_output=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
-        yield f"postgresql+psycopg://vmpool@127.0.0.1:{port}/postgres"
+        server.start()
+        yield server
     finally:
-        subprocess.run(
-            _as_pg_user([_pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
-            capture_output=True,
-        )
+        server.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """Start a private server on 127.0.0.1 and yield a superuser URL; remove it all afterwards."""
+    with throwaway_postgres_server() as server:
+        yield server.url
 
 
 def create_database(admin_url: str, name: str) -> str:

@@ -29,11 +29,22 @@ _HTTP_CODES = {
 
 
 def error_response(
-    status: int, code: str, message: str, details: dict[str, Any] | None = None
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    retry_after_s: int | None = None,
 ) -> JSONResponse:
     body = ErrorBody(error=ErrorDetail(code=code, message=message, details=details or {}))
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if retry_after_s is not None:
+        headers["Retry-After"] = str(retry_after_s)
     return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+
+
+def vmpool_error_response(exc: VmpoolError) -> JSONResponse:
+    """A vmpool error's answer: its status and code, and when to try again if it says."""
+    return error_response(exc.status, exc.code, exc.message, exc.details, exc.retry_after_s)
 
 
 def _clean_validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -67,7 +78,7 @@ def _allowed_methods(req: Request) -> list[str]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(VmpoolError)
     async def _vmpool(_req: Request, exc: VmpoolError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        return vmpool_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
@@ -95,13 +106,18 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 # What any route can answer: a body that is not UTF-8 JSON, no or a bad token, a role that
-# may not act, an oversized body, invalid parameters.
+# may not act, an oversized body, invalid parameters, the database away.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "malformed request body or header"},
     401: {"model": ErrorBody, "description": "missing or invalid bearer token"},
     403: {"model": ErrorBody, "description": "the token's role may not do this"},
     413: {"model": ErrorBody, "description": "request body over 64 KiB"},
     422: {"model": ErrorBody, "description": "invalid input"},
+    503: {
+        "model": ErrorBody,
+        "description": "database_unavailable: the database cannot be reached right now "
+        "(temporary; try again after Retry-After)",
+    },
 }
 
 
@@ -111,7 +127,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "conflict: no capacity, a name already taken, or a state that forbids the action",
         412: "If-Match does not match the resource's ETag: it changed; nothing was done",
         502: "the hypervisor failed the operation",
-        503: "the host cannot be reached right now (temporary; retry later)",
+        503: "the host or the database cannot be reached right now (temporary; retry later)",
     }
     out = dict(ERROR_RESPONSES)
     for s in statuses:

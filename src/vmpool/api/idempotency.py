@@ -5,16 +5,19 @@ caller (a hash of its Authorization header). Streamed uploads (an image) take no
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vmpool.api.errors import error_response
+from vmpool.api.errors import error_response, vmpool_error_response
 from vmpool.api.limits import STREAMED
-from vmpool.errors import VmpoolError
+from vmpool.errors import DatabaseUnavailable, VmpoolError
 from vmpool.services import idempotency
 from vmpool.services.unit_of_work import ServiceContext
+
+log = logging.getLogger(__name__)
 
 HEADER = b"idempotency-key"
 _KEY = re.compile(rb"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
@@ -57,9 +60,7 @@ class IdempotencyKeys:
                 hashlib.sha256(body).hexdigest(),
             )  # fmt: skip
         except VmpoolError as exc:
-            await error_response(exc.status, exc.code, exc.message, exc.details)(
-                scope, receive, send
-            )
+            await vmpool_error_response(exc)(scope, receive, send)
             return
         if stored is not None:
             await _replay(stored, send)
@@ -90,9 +91,12 @@ class IdempotencyKeys:
         try:
             await self.app(scope, replay_body, keep)
         finally:
-            await run_in_threadpool(
-                idempotency.finish, ctx, owner, k, status, content_type, b"".join(chunks)
-            )
+            try:
+                await run_in_threadpool(
+                    idempotency.finish, ctx, owner, k, status, content_type, b"".join(chunks)
+                )
+            except DatabaseUnavailable:  # the answer is sent; the key is kept as running
+                log.warning("the answer to Idempotency-Key %r could not be kept", k)
 
 
 async def _replay(stored: idempotency.Stored, send: Send) -> None:

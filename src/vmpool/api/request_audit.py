@@ -5,6 +5,7 @@ trail with its actor, project, route, target and outcome (the status), refused o
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from typing import Any
@@ -12,8 +13,11 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from vmpool.errors import DatabaseUnavailable
 from vmpool.services import audit
 from vmpool.services.unit_of_work import ServiceContext
+
+log = logging.getLogger(__name__)
 
 HEADER = b"x-request-id"
 _GIVEN = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
@@ -50,6 +54,10 @@ class RequestAudit:
             try:
                 if scope.get("method") in MUTATING:
                     await _record(scope, status)
+            except DatabaseUnavailable:  # the answer is sent; a refused call (503) is no news
+                log.log(logging.WARNING if status < 500 else logging.DEBUG,
+                        "the call %s %s (%s) could not be audited: the database is away",
+                        scope.get("method"), scope.get("path"), status)  # fmt: skip
             finally:
                 audit.current_request_id.reset(token)
 

@@ -3,14 +3,18 @@ and rebalancing. Jobs only call services; each service call is its own unit of w
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from vmpool.config import Settings
 from vmpool.domain.ports import DomainEvents
+from vmpool.errors import DatabaseUnavailable
 from vmpool.services import (
     daemon_lease,
     disk_recovery,
@@ -33,6 +37,20 @@ METRICS_JOB_ID = "sample-load"
 REBALANCE_JOB_ID = "rebalance"
 DISKS_JOB_ID = "settle-disks"
 HA_JOB_ID = "ha"
+
+
+def _carry_on(job: Callable[..., None]) -> Callable[..., None]:
+    """A job that meets the database away says so in one line and runs again at its next
+    tick (APScheduler would log the whole traceback each time)."""
+
+    @functools.wraps(job)
+    def run(*args: Any) -> None:
+        try:
+            job(*args)
+        except DatabaseUnavailable as exc:
+            log.warning("job %s skipped: %s", job.__name__, exc.message)
+
+    return run
 
 
 def run_sync(syncer: sync.HostSyncer) -> None:
@@ -117,17 +135,17 @@ def build_scheduler(
 
         scheduler.add_listener(stop_syncing, EVENT_SCHEDULER_SHUTDOWN)
         scheduler.add_job(
-            settle_disks,
+            _carry_on(settle_disks),
             "interval",
             seconds=max(settings.sync_interval_s, settings.stale_intent_s / 4),
             args=[ctx],
             id=DISKS_JOB_ID,
         )
         scheduler.add_job(
-            run_ha, "interval", seconds=settings.ha_interval_s, args=[ctx], id=HA_JOB_ID
+            _carry_on(run_ha), "interval", seconds=settings.ha_interval_s, args=[ctx], id=HA_JOB_ID
         )
         scheduler.add_job(
-            run_sync,
+            _carry_on(run_sync),
             "interval",
             seconds=settings.sync_interval_s,
             args=[syncer],
@@ -136,7 +154,7 @@ def build_scheduler(
         )
     if settings.metrics_enabled:
         scheduler.add_job(
-            sample_load,
+            _carry_on(sample_load),
             "interval",
             seconds=settings.metrics_interval_s,
             args=[ctx, settings.metrics_window_s],
@@ -144,7 +162,7 @@ def build_scheduler(
         )
     if lease_owner is not None:
         scheduler.add_job(
-            refresh_lease,
+            _carry_on(refresh_lease),
             "interval",
             seconds=settings.lease_stale_s / 3,
             args=[ctx, lease_owner],
@@ -152,7 +170,7 @@ def build_scheduler(
         )
     if settings.migration_queue_enabled:
         scheduler.add_job(
-            settle_migrations,
+            _carry_on(settle_migrations),
             "interval",
             seconds=settings.migration_queue_interval_s,
             args=[ctx],
@@ -160,7 +178,7 @@ def build_scheduler(
         )
     if settings.rebalance_enabled:
         scheduler.add_job(
-            run_rebalance,
+            _carry_on(run_rebalance),
             "interval",
             seconds=settings.rebalance_tick_s,
             args=[ctx],

@@ -19,11 +19,16 @@ log = logging.getLogger(__name__)
 LOCK_KEY = 0x766D706F6F6C  # "vmpool"
 
 
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+
+
 class AdvisoryLeaderLock:
     def __init__(self, engine: Engine, idle_timeout_s: float) -> None:
         self._engine = engine
         self._idle_ms = int(idle_timeout_s * 1000)
         self._conn: Connection | None = None
+        self._failing = False  # the last try to ask for the lock failed
 
     def try_acquire(self) -> bool:
         """Take the lock if no other session holds it."""
@@ -36,10 +41,15 @@ class AdvisoryLeaderLock:
             got = self._conn.execute(
                 text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY}
             ).scalar()
-        except Exception:  # the database is away: not the leader, try again later
-            log.warning("cannot ask for the leader lock", exc_info=True)
+        except Exception as exc:  # the database is away: not the leader, try again later
+            # said once while the database stays away (this runs every poll)
+            log.log(logging.DEBUG if self._failing else logging.WARNING,
+                    "cannot ask for the leader lock: %s", _first_line(exc))  # fmt: skip
+            log.debug("the leader lock's failure", exc_info=True)
+            self._failing = True
             self._drop()
             return False
+        self._failing = False
         return bool(got)
 
     def held(self) -> bool:
@@ -54,8 +64,9 @@ class AdvisoryLeaderLock:
                 ),
                 {"high": LOCK_KEY >> 32, "low": LOCK_KEY & 0xFFFFFFFF},
             ).scalar()
-        except Exception:
-            log.warning("the leader lock's session is gone", exc_info=True)
+        except Exception as exc:
+            log.warning("the leader lock's session is gone: %s", _first_line(exc))
+            log.debug("the leader lock's session", exc_info=True)
             self._drop()
             return False
         return bool(mine)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from contextlib import AbstractContextManager
 from types import TracebackType
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from vmpool.adapters.db.engine import database_unavailable
 from vmpool.adapters.db.repositories import (
     DiskRepository,
     EventRepository,
@@ -27,7 +31,26 @@ from vmpool.adapters.db.repositories import (
     TokenRepository,
     VmRepository,
 )
-from vmpool.errors import AlreadyExists
+from vmpool.errors import AlreadyExists, DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+
+_UNAVAILABLE_LOG_EVERY_S = 5.0  # one warning per this long while the database is away
+_last_warned = [0.0]
+_warn_lock = threading.Lock()
+
+
+def _unavailable(cause: BaseException) -> DatabaseUnavailable:
+    """The one translation of "the database cannot be reached" into vmpool's error (the API
+    answers it 503 with Retry-After; the jobs log it and run again at their next tick)."""
+    now = time.monotonic()
+    with _warn_lock:
+        warn = now - _last_warned[0] >= _UNAVAILABLE_LOG_EVERY_S
+        if warn:
+            _last_warned[0] = now
+    if warn:
+        log.warning("the database cannot be reached: %s", str(cause).splitlines()[0][:300])
+    return DatabaseUnavailable("the database cannot be reached right now; try again shortly")
 
 
 class SqlAlchemyUnitOfWork:
@@ -92,11 +115,20 @@ class SqlAlchemyUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        """Roll back what was not committed. A failure that says the database cannot be
+        reached (the server down or restarting, a connection lost, the pool exhausted)
+        leaves as `DatabaseUnavailable`, whichever use case met it."""
         try:
             self.session.rollback()
+        except Exception as failed:
+            if database_unavailable(failed):
+                raise _unavailable(failed) from exc or failed
+            raise
         finally:
             self.session.close()
             self._session = None
+        if exc is not None and database_unavailable(exc):
+            raise _unavailable(exc) from exc
 
     def commit(self) -> None:
         """Commit; a unique key a concurrent transaction took first is AlreadyExists."""
