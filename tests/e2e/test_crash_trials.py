@@ -88,7 +88,9 @@ def test_crash_trials(world: World, operation: str) -> None:
     for seed in seeds:
         trial = run_trial(world, op, seed, calls)
         _results.append(trial)
-        print(f"crash trial {operation} seed={seed} kill after {trial.delay_s} s: "
+        when = f"{trial.delay_s} s" + (" (at the answer)" if trial.at_answer else "")
+        when += f" ({trial.note})" if trial.note else ""
+        print(f"crash trial {operation} seed={seed} kill after {when}: "
               f"{'; '.join(trial.answered)}; {len(trial.violations)} violations "
               f"({trial.seconds} s: {trial.phases})")  # fmt: skip
         for v in trial.violations:

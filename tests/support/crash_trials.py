@@ -70,6 +70,8 @@ MIGRATION_END_EVENTS = {
 }
 VM_GONE_EVENTS = {"vm.deleted", "vm.create_failed", "vm.create_abandoned"}
 VM_SIZE = {"vcpus": 1, "memory_mib": 128}
+# the share of trials killed the moment the client has its answer
+AT_ANSWER = float(os.environ.get("VMPOOL_CRASH_AT_ANSWER", "0.25"))
 POPULATION_MAX = 4  # VMs kept between trials (TCG guests on 2 cores: keep it small)
 
 
@@ -105,6 +107,7 @@ class World:
     restarts: int = 0
     names: int = 0
     seen_vm_ids: set[int] = field(default_factory=set)  # every VM id ever in the database
+    reported: set[str] = field(default_factory=set)  # violations found by earlier trials
 
     @property
     def db_path(self) -> Path:
@@ -129,6 +132,9 @@ class World:
                 r = c.post("/v1/hosts", json=h.registration())
                 assert r.status_code == 201, r.text
                 self.host_ids[h.name] = r.json()["id"]
+            # VMs moved by one trial may be moved by the next one's plan
+            r = c.patch("/v1/pools/1", json={"rebalance_cooldown_s": 0})
+            assert r.status_code == 200, r.text
 
     def client(self, timeout: float = 60) -> httpx.Client:
         return httpx.Client(
@@ -186,6 +192,7 @@ class World:
         if self.standby is not None:
             self.standby.kill()
             self.standby.wait()
+            self.standby = None
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -495,6 +502,7 @@ class Begun:
 
     calls: list[Call]
     expect: Callable[[World, list[Call]], list[str]] = lambda _w, _c: []
+    note: str = ""  # what was chosen, for the trial's line
 
 
 @dataclass(frozen=True)
@@ -602,16 +610,24 @@ def prepare_evacuate(world: World, rng: random.Random, calls: list[Call]) -> Beg
 
 
 def prepare_plan(world: World, rng: random.Random, calls: list[Call]) -> Begun:
-    """A consolidation plan (VMs on two hosts or more), proposed, then approved: the kill
-    falls during its execution."""
+    """A plan with moves (consolidate or balance, whichever moves something; a VM is
+    added if neither does), proposed, then approved: the kill falls during its steps."""
     with world.client() as c:
         ensure_running(world, c, 2, calls)
-        if len({v["host_name"] for v in running_vms(c)}) < 2:
-            used = {v["host_name"] for v in running_vms(c)}
-            free = [h.name for h in world.lab if h.name not in used]
-            create_vm(world, c, rng.choice(free), calls)
-        made = send(c, Call("POST", "/v1/pools/1/plans",
-                            {"strategy": "consolidate", "max_moves": 2, "min_gain": 0.0},
+        strategy = None
+        for candidate in rng.sample(["consolidate", "balance"], 2):
+            dry = c.post("/v1/pools/1/plans", json={**PLAN, "strategy": candidate,
+                                                    "dry_run": True})  # fmt: skip
+            assert dry.status_code == 201, dry.text
+            if dry.json()["steps"]:
+                strategy = candidate
+                break
+        if strategy is None:  # one more VM where most run: balance moves one
+            crowded = max(world.lab, key=lambda h: sum(
+                v["host_name"] == h.name for v in running_vms(c)))  # fmt: skip
+            create_vm(world, c, crowded.name, calls)
+            strategy = "balance"
+        made = send(c, Call("POST", "/v1/pools/1/plans", {**PLAN, "strategy": strategy},
                             intent_event="plan.created"))  # fmt: skip
         calls.append(made)
         assert made.status == 201, (made.status, made.answer)
@@ -624,8 +640,10 @@ def prepare_plan(world: World, rng: random.Random, calls: list[Call]) -> Begun:
             return [f"plan {plan['id']} was approved; it is {row['state']}"]
         return []
 
-    return Begun([call], expect)
+    return Begun([call], expect, f"{strategy}, {len(plan['steps'])} steps")
 
+
+PLAN = {"max_moves": 2, "min_gain": 0.0}
 
 OPERATIONS = {
     op.name: op
@@ -651,6 +669,8 @@ class Trial:
     operation: str
     seed: int
     delay_s: float = 0.0
+    at_answer: bool = False  # killed as soon as the last call was answered
+    note: str = ""
     answered: list[str] = field(default_factory=list)  # "METHOD path -> status"
     violations: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -676,28 +696,40 @@ def run_trial(world: World, op: Operation, seed: int, calls: list[Call]) -> Tria
     t_start = time.monotonic()
     rng = random.Random(seed)
     trial = Trial(op.name, seed)
-    tidy(world, calls)
-    begun = op.prepare(world, rng, calls)
+    mine: list[Call] = []  # this trial's requests, whose audit is checked
+    tidy(world, mine)
+    begun = op.prepare(world, rng, mine)
+    trial.note = begun.note
     lap = _laps(trial, t_start)
     lap("prepare")
     trial.delay_s = round(rng.uniform(0, op.max_delay_s), 3)
+    # One trial in four kills the daemon the moment the client has its answer: the
+    # window between the acknowledgement and whatever the daemon does next.
+    trial.at_answer = rng.random() < AT_ANSWER
     world.seen_vm_ids |= {vm["id"] for vm in vms(world)}
+    answered = threading.Event()
 
     def fire() -> None:
         with world.client(timeout=120) as c:
             for call in begun.calls:
                 send(c, call)
                 if call.status is None:
-                    return
+                    break
+        answered.set()
 
     sender = threading.Thread(target=fire, daemon=True)
     t0 = time.monotonic()
     sender.start()
-    time.sleep(max(0.0, t0 + trial.delay_s - time.monotonic()))
+    if trial.at_answer:
+        answered.wait(timeout=120)
+        trial.delay_s = round(time.monotonic() - t0, 3)
+    else:
+        time.sleep(max(0.0, t0 + trial.delay_s - time.monotonic()))
     world.kill()
     lap("run")
     sender.join(timeout=30)
-    calls.extend(begun.calls)
+    mine.extend(begun.calls)
+    calls.extend(mine)
     trial.answered = [f"{c.method} {c.path} -> {c.status}" for c in begun.calls]
     world.seen_vm_ids |= {vm["id"] for vm in vms(world)}  # made before the kill
 
@@ -706,8 +738,11 @@ def run_trial(world: World, op: Operation, seed: int, calls: list[Call]) -> Tria
     world.spawn()  # the next one, importing while this trial is checked
     trial.violations += reconcile(world, op, started)
     lap("reconcile")
-    trial.violations += check(world, calls, world.seen_vm_ids)
-    trial.violations += [f"settle: {x}" for x in begun.expect(world, calls)]
+    trial.violations += check(world, mine, world.seen_vm_ids)
+    trial.violations += [f"settle: {x}" for x in begun.expect(world, mine)]
+    # A violation left by an earlier trial (the world is kept) is that trial's, not this one's.
+    trial.violations = [v for v in trial.violations if v not in world.reported]
+    world.reported |= set(trial.violations)
     lap("check")
     trial.seconds = round(time.monotonic() - t_start, 1)
     return trial
