@@ -20,7 +20,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import VMPOOL
 from tests.integration.conftest import IMAGE_DIR, TEST_LAB_DIR, wipe_lab_domains
 from tests.support.crash_trials import (
     OPERATIONS,
@@ -63,7 +62,7 @@ def world(
         VMPOOL_REBALANCE_TICK_S="1",
         VMPOOL_METRICS_ENABLED="false",
     )
-    w = World(env=env, workdir=tmp, lab=lab, vmpool_bin=VMPOOL, python=sys.executable)
+    w = World(env=env, workdir=tmp, lab=lab, python=sys.executable)
     w.setup()
     try:
         yield w

@@ -84,6 +84,13 @@ sys.argv = ["vmpool", "serve", "--host", "127.0.0.1", "--port", port]
 vmpool.cli.main()
 """
 
+# `vmpool db upgrade` and `vmpool token create` in one process: the token is the last line.
+SETUP_DB = """
+from vmpool.cli import app
+app(["db", "upgrade"], standalone_mode=False)
+app(["token", "create", "--role", "admin", "--name", "crash-trials"], standalone_mode=False)
+"""
+
 # --- the daemon ---------------------------------------------------------------------------
 
 
@@ -94,7 +101,6 @@ class World:
     env: dict[str, str]
     workdir: Path
     lab: list[LabHost]
-    vmpool_bin: str
     python: str
     token: str = ""
     host_ids: dict[str, int] = field(default_factory=dict)  # name -> id
@@ -113,18 +119,17 @@ class World:
     def db_path(self) -> Path:
         return Path(self.env["VMPOOL_DATA_DIR"]) / "vmpool.db"
 
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [self.vmpool_bin, *args], env=self.env, capture_output=True, text=True, timeout=120
-        )
-
     def setup(self) -> None:
-        """The database and an admin token, once; the daemon; the lab hosts registered."""
-        made = self.cli("db", "upgrade")
+        """The database and an admin token, once; the daemon; the lab hosts registered. The
+        daemon imports while `vmpool db upgrade` and `vmpool token create` run (in one
+        process: each start costs seconds of imports on the lab machine)."""
+        self.spawn()
+        made = subprocess.run(
+            [self.python, "-c", SETUP_DB], env=self.env, capture_output=True, text=True,
+            timeout=120,
+        )  # fmt: skip
         assert made.returncode == 0, made.stderr
-        made = self.cli("token", "create", "--role", "admin", "--name", "crash-trials")
-        assert made.returncode == 0, made.stderr
-        self.token = made.stdout.strip()
+        self.token = made.stdout.strip().splitlines()[-1]
         self.start()
         self.spawn()  # the first trial's restart
         with self.client() as c:
@@ -461,7 +466,8 @@ def tidy(world: World, calls: list[Call]) -> None:
     with world.client() as c:
         for h in c.get("/v1/hosts").json()["items"]:
             if h["state"] == "maintenance":
-                call = send(c, Call("DELETE", f"/v1/hosts/{h['id']}/maintenance"))
+                path = f"/v1/hosts/{h['id']}/maintenance"
+                call = send(c, Call("DELETE", path, intent_event="host.maintenance_ended"))
                 calls.append(call)
                 assert call.ok, (call.status, call.answer)
         present = settled_vms(c)
