@@ -1,7 +1,8 @@
 """Every request gets an id (the client's `X-Request-ID` if it is a plain token, else a new
 one), returned in the response's `X-Request-ID` header and written on every audit event the
 request causes. Every mutating call (POST, PATCH, PUT, DELETE) is recorded in the audit
-trail with its actor, project, route, target and outcome (the status), refused ones too."""
+trail with its actor, project, route, target and outcome (the status), refused ones too,
+before the answer is sent."""
 
 from __future__ import annotations
 
@@ -35,9 +36,10 @@ class RequestAudit:
         given = dict(scope.get("headers", [])).get(HEADER, b"")
         request_id = given.decode() if _GIVEN.fullmatch(given) else uuid.uuid4().hex
         status = 500
+        recorded = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, recorded
             if message["type"] == "http.response.start":
                 status = int(message["status"])
                 message.setdefault("headers", [])
@@ -45,6 +47,20 @@ class RequestAudit:
                     *[(k, v) for k, v in message["headers"] if k.lower() != HEADER],
                     (HEADER, request_id.encode()),
                 ]
+                # Recorded before the client has its answer: a daemon that dies right
+                # after answering must not leave an acknowledged call out of the trail.
+                # (A database that fails here fails the answer's status too: it is sent
+                # as it is, and the failure logged.)
+                recorded = True
+                if scope.get("method") in MUTATING:
+                    try:
+                        await _record(scope, status)
+                    except DatabaseUnavailable:
+                        log.log(logging.WARNING if status < 500 else logging.DEBUG,
+                                "the call %s %s (%s) could not be audited: the database is away",
+                                scope.get("method"), scope.get("path"), status)  # fmt: skip
+                    except Exception:
+                        log.exception("the audit event of request %s was not recorded", request_id)
             await send(message)
 
         token = audit.current_request_id.set(request_id)
@@ -52,8 +68,8 @@ class RequestAudit:
             await self.app(scope, receive, send_with_id)
         finally:
             try:
-                if scope.get("method") in MUTATING:
-                    await _record(scope, status)
+                if scope.get("method") in MUTATING and not recorded:
+                    await _record(scope, status)  # no answer was started (it failed first)
             except DatabaseUnavailable:  # the answer is sent; a refused call (503) is no news
                 log.log(logging.WARNING if status < 500 else logging.DEBUG,
                         "the call %s %s (%s) could not be audited: the database is away",
