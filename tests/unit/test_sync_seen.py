@@ -17,7 +17,7 @@ AT = datetime(2026, 11, 28, tzinfo=UTC)
 
 class FakeUow:
     def __init__(self, log: list[list[int]], gate: threading.Event, fail: list[bool]) -> None:
-        self.hosts = SimpleNamespace(mark_seen=self._hosts)
+        self.hosts = SimpleNamespace(mark_seen=self._hosts, record_facts=self._facts)
         self.networks = SimpleNamespace(mark_seen_on_hosts=lambda seen: None)
         self._log, self._gate, self._fail = log, gate, fail
 
@@ -26,6 +26,10 @@ class FakeUow:
         if self._fail and self._fail.pop():
             raise RuntimeError("the database went away")
         self._log.append([h for h, _ in seen])
+
+    def _facts(self, rows: list[tuple[int, datetime, dict[str, object]]]) -> None:
+        if rows:
+            self._log.append([-h for h, _, _ in rows])  # negative: with new facts
 
     def __enter__(self) -> FakeUow:
         return self
@@ -52,9 +56,10 @@ def test_hosts_seen_during_a_write_share_the_next_one() -> None:
         pass
     for host in (2, 3, 4):
         writer.add(host, AT, False)  # returns at once: the writing worker takes it
+    writer.add(5, AT, False, {"cpus": 48})
     gate.set()
     first.join(5)
-    assert log == [[1], [2, 3, 4]]
+    assert log == [[1], [2, 3, 4], [-5]]
 
 
 def test_a_failed_write_leaves_the_later_hosts_for_the_next_flush() -> None:

@@ -142,20 +142,24 @@ def _sync_one(
 
 class SeenWriter:
     """The hosts that answered with nothing to correct: their last_seen_at (and the seen_at
-    of the networks they offer) are written together in one short transaction, by whichever
-    worker finds none being written (a group commit), not in a transaction per host."""
+    of the networks they offer, and their new facts if any) are written together in one
+    short transaction, by whichever worker finds none being written (a group commit), not
+    in a transaction per host."""
 
     def __init__(self, ctx: ServiceContext) -> None:
         self._ctx = ctx
         self._lock = threading.Lock()
-        self._pending: list[tuple[int, datetime, bool]] = []
+        self._pending: list[tuple[int, datetime, bool, dict[str, object] | None]] = []
         self._writing = False
 
-    def add(self, host_id: int, at: datetime, networks: bool) -> None:
+    def add(
+        self, host_id: int, at: datetime, networks: bool, facts: dict[str, object] | None = None
+    ) -> None:
         """Record that the host answered `at` (`networks`: with every network it offers
-        still offered); written before this returns, or by the worker writing now."""
+        still offered; `facts`: host columns to set, `_HostFacts.columns`); written before
+        this returns, or by the worker writing now."""
         with self._lock:
-            self._pending.append((host_id, at, networks))
+            self._pending.append((host_id, at, networks, facts))
             if self._writing:
                 return
             self._writing = True
@@ -178,8 +182,9 @@ class SeenWriter:
                         self._writing = False
                         return
                 with self._ctx.uow() as uow:
-                    uow.hosts.mark_seen([(h, at) for h, at, _ in batch])
-                    uow.networks.mark_seen_on_hosts([(h, at) for h, at, n in batch if n])
+                    uow.hosts.mark_seen([(h, at) for h, at, _, f in batch if f is None])
+                    uow.hosts.record_facts([(h, at, f) for h, at, _, f in batch if f])
+                    uow.networks.mark_seen_on_hosts([(h, at) for h, at, n, _ in batch if n])
                     uow.commit()
         except BaseException:
             with self._lock:
@@ -296,7 +301,8 @@ def sync_host(
     vms_agree = _vms_agree(known, domains, read_at)
     if vms_agree and _host_agrees(known, facts):
         networks = facts is not None and facts.offered is not None
-        (seen or SeenWriter(ctx)).add(host_id, ctx.clock(), networks)
+        columns = facts.columns() if facts is not None and not facts.recorded(known) else None
+        (seen or SeenWriter(ctx)).add(host_id, ctx.clock(), networks, columns)
         return
     refresh = facts.record if facts is not None else None
     _apply_domains(
@@ -351,15 +357,20 @@ class _HostFacts:
         if self.offered is not None:
             uow.networks.set_on_host(host.id, self.offered, now)
 
+    def columns(self) -> dict[str, object]:
+        """The host row's columns these facts set (`HostRepository.record_facts`)."""
+        columns = inventory_columns(self.inventory)
+        columns.update(disk_gib=self.disk_gib, shared_disk_gib=self.shared_gib)
+        return columns
+
     def recorded(self, known: _Known) -> bool:
-        """Whether the database holds these facts already."""
+        """Whether the database holds these facts already (the networks aside)."""
         h = known.host
         assert h is not None
-        if (h.disk_gib, h.shared_disk_gib) != (self.disk_gib, self.shared_gib):
-            return False
-        if self.offered is not None and self.offered != known.offered:
-            return False
-        return all(getattr(h, c) == v for c, v in inventory_columns(self.inventory).items())
+        return all(getattr(h, c) == v for c, v in self.columns().items())
+
+    def networks_recorded(self, known: _Known) -> bool:
+        return self.offered is None or self.offered == known.offered
 
 
 def _host_facts(ctx: ServiceContext, hv: Hypervisor, uri: str, known: _Known) -> _HostFacts:
@@ -388,13 +399,14 @@ _QUIET_HOST_STATES = frozenset({HostState.UP.value, HostState.MAINTENANCE.value}
 
 def _host_agrees(known: _Known, facts: _HostFacts | None) -> bool:
     """Whether `_apply_domains` would write nothing to the host row but its last_seen_at
-    (and its networks' seen_at): reachable and recorded as such, its facts recorded."""
+    and facts (inventory, storage sizes), and nothing to its networks but their seen_at:
+    reachable and recorded as such, offering the networks recorded."""
     h = known.host
     if h is None or h.state not in _QUIET_HOST_STATES:
         return False
     if h.failures or h.next_check_at is not None or h.last_error is not None:
         return False
-    return facts is None or facts.recorded(known)
+    return facts is None or facts.networks_recorded(known)
 
 
 def _vms_agree(known: _Known, domains: list[DomainInfo], read_at: datetime) -> bool:

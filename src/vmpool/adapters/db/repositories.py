@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -222,6 +222,16 @@ class HostRepository:
         """last_seen_at of many hosts at once, as (id, when): one statement."""
         if seen:
             self._s.connection().execute(_MARK_SEEN, [{"b_id": i, "b_seen": at} for i, at in seen])
+
+    def record_facts(self, rows: Sequence[tuple[int, datetime, Mapping[str, object]]]) -> None:
+        """last_seen_at and what the hosts report (`INVENTORY`, disk_gib, shared_disk_gib) of
+        many hosts at once, as (id, when, columns): one statement."""
+        if rows:
+            params = [
+                {"b_id": i, "b_seen": at, **{f"b_{c}": v for c, v in cols.items()}}
+                for i, at, cols in rows
+            ]
+            self._s.connection().execute(_RECORD_FACTS, params)
 
     def add(self, row: HostRow) -> HostRow:
         insert(self._s, row, f"host {row.name} or its URI is already registered", name=row.name)
@@ -1125,6 +1135,15 @@ _MARK_SEEN = (
     update(HostRow)
     .where(HostRow.id == bindparam("b_id"))
     .values(last_seen_at=bindparam("b_seen", type_=UtcDateTime()))
+)
+_FACTS = (*HostRow.INVENTORY, "disk_gib", "shared_disk_gib")
+_RECORD_FACTS = (
+    update(HostRow)
+    .where(HostRow.id == bindparam("b_id"))
+    .values(
+        last_seen_at=bindparam("b_seen", type_=UtcDateTime()),
+        **{c: bindparam(f"b_{c}") for c in _FACTS},
+    )
 )
 _VM_STATES = select(VmRow.uuid, VmRow.state, VmRow.state_changed_at).where(
     VmRow.host_id == bindparam("b_id")
