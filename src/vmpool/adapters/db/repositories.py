@@ -196,14 +196,6 @@ class HostRepository:
             .all()
         )
 
-    def due_for_check(self, now: datetime) -> Sequence[HostRow]:
-        q = (
-            select(HostRow)
-            .where((HostRow.next_check_at.is_(None)) | (HostRow.next_check_at <= now))
-            .order_by(HostRow.id)
-        )
-        return self._s.execute(q).scalars().all()
-
     def due_ids(self, now: datetime) -> Sequence[tuple[int, str]]:
         """(id, URI) of the hosts due for a check, without loading them."""
         q = (
