@@ -76,6 +76,12 @@ class Settings(BaseSettings):
         default=15.0, gt=0, description="the safety net: domain events bring changes at once"
     )
     sync_enabled: bool = True
+    sync_workers: int = Field(
+        default=32,
+        ge=1,
+        le=512,
+        description="hosts synced at once (each waits on its host's calls meanwhile)",
+    )
     host_backoff_max_s: float = Field(default=300.0, gt=0)
     stale_intent_s: float = Field(
         default=120.0,

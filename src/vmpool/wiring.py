@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from vmpool.adapters.auth.jwt_verifier import JwksVerifier
-from vmpool.adapters.db.engine import make_engine, make_session_factory
+from vmpool.adapters.db.engine import make_engine, make_session_factory, read_only_engine
 from vmpool.adapters.db.leader_lock import AdvisoryLeaderLock
 from vmpool.adapters.db.migrations import check_schema
 from vmpool.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
@@ -63,6 +63,7 @@ def build_runtime(settings: Settings, connector: HypervisorConnector | None = No
         pool_timeout_s=settings.database_pool_timeout_s,
     )
     factory = make_session_factory(engine)
+    read_factory = make_session_factory(read_only_engine(engine))
     hv = connector or LibvirtConnector(
         connect_timeout_s=settings.connect_timeout_s,
         call_timeout_s=settings.host_call_timeout_s,
@@ -71,6 +72,7 @@ def build_runtime(settings: Settings, connector: HypervisorConnector | None = No
     )
     ctx = ServiceContext(
         uow=lambda: SqlAlchemyUnitOfWork(factory),
+        reader=lambda: SqlAlchemyUnitOfWork(read_factory, read_only=True),
         hypervisors=hv,
         images=DirectoryImageCatalog(settings.effective_image_dir),
         domain_type=None if settings.domain_type == "auto" else DomainType(settings.domain_type),

@@ -125,6 +125,7 @@ def build_scheduler(
             settings.sync_interval_s,
             settings.host_backoff_max_s,
             owner_since=started_at or ctx.clock(),
+            max_workers=settings.sync_workers,
         )
         unsubscribe = events.subscribe(syncer.host_changed) if events is not None else None
 

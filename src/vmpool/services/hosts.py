@@ -85,17 +85,25 @@ def require_reachable(row: HostRow) -> HostRow:
     return row
 
 
+def inventory_columns(inv: HostInventory) -> dict[str, object]:
+    """The host row's columns of `HostRow.INVENTORY`, as the inventory sets them."""
+    return {
+        "host_uuid": inv.host_uuid,
+        "hostname": inv.hostname,
+        "arch": inv.arch,
+        "cpus": inv.cpus,
+        "memory_mib": inv.memory_mib,
+        "domain_types": ",".join(sorted(t.value for t in inv.domain_types)),
+        "traits": ",".join(sorted(inv.traits)),
+        "cpu_model": inv.cpu_model,
+        "libvirt_version": inv.libvirt_version,
+        "hypervisor_version": inv.hypervisor_version,
+    }
+
+
 def apply_inventory(row: HostRow, inv: HostInventory) -> None:
-    row.host_uuid = inv.host_uuid
-    row.hostname = inv.hostname
-    row.arch = inv.arch
-    row.cpus = inv.cpus
-    row.memory_mib = inv.memory_mib
-    row.domain_types = ",".join(sorted(t.value for t in inv.domain_types))
-    row.traits = ",".join(sorted(inv.traits))
-    row.cpu_model = inv.cpu_model
-    row.libvirt_version = inv.libvirt_version
-    row.hypervisor_version = inv.hypervisor_version
+    for column, value in inventory_columns(inv).items():
+        setattr(row, column, value)
 
 
 def list_hosts(

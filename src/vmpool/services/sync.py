@@ -10,6 +10,11 @@ Hosts are synced concurrently and independently: each on a worker of its own, an
 host whose sync has not finished (a frozen host, until its calls miss their deadline)
 is skipped by the next rounds, never waited for.
 
+A host whose answer matches the database (the usual case: nothing changed) costs one
+read, which takes no write lock, and its last_seen_at goes into a write shared with the
+other such hosts; only a host with something to correct gets a write transaction of its own.
+Host calls run on a bounded number of workers (`sync_workers`).
+
 A read from a host never overwrites newer state: the time is taken before the host is
 asked, and a VM whose state was written after that (an API call's intent or outcome) is
 left alone in this round. A domain that looks foreign is confirmed with the host before
@@ -26,20 +31,27 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row
 
 from vmpool.adapters.db.tables import HostRow, VmRow
 from vmpool.domain.host import HostState
-from vmpool.domain.ports import DomainInfo, Hypervisor
+from vmpool.domain.ports import DomainInfo, HostInventory, Hypervisor
 from vmpool.domain.vm import VmState
 from vmpool.errors import HostUnreachable, VmpoolError
 from vmpool.services import foreign_domains, ha, host_networks
-from vmpool.services.hosts import apply_inventory
+from vmpool.services.host_networks import NetworkEntry
+from vmpool.services.hosts import apply_inventory, inventory_columns
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 from vmpool.services.vms import remove_domain_and_disks
 
 log = logging.getLogger(__name__)
 
 ACTOR = "sync"
+# Hosts synced at once by default: their calls mostly wait on the network, so a few dozen
+# overlap well; the bound keeps threads and connections in check (`sync_workers`).
+DEFAULT_WORKERS = 32
 
 
 @dataclass
@@ -77,20 +89,26 @@ def sync_all(
     base_interval_s: float,
     max_backoff_s: float,
     owner_since: datetime | None = None,
+    workers: int = DEFAULT_WORKERS,
 ) -> SyncReport:
-    """Sync every host due for a check, concurrently, and wait for all of them."""
+    """Sync every host due for a check, at most `workers` at once, and wait for all."""
     report = SyncReport()
-    with ctx.uow() as uow:
-        due = [(h.id, h.uri) for h in uow.hosts.due_for_check(ctx.clock())]
+    with ctx.read_uow() as uow:
+        due = uow.hosts.due_ids(ctx.clock())
     if not due:
         return report
-    with ThreadPoolExecutor(max_workers=min(16, len(due)), thread_name_prefix="sync") as pool:
+    seen = SeenWriter(ctx)
+    with ThreadPoolExecutor(max_workers=min(workers, len(due)), thread_name_prefix="sync") as pool:
         futures = [
-            pool.submit(_sync_one, ctx, h, u, base_interval_s, max_backoff_s, owner_since)
+            pool.submit(_sync_one, ctx, h, u, base_interval_s, max_backoff_s, owner_since, seen)
             for h, u in due
         ]
         for f in futures:
             report.merge(f.result())
+    try:
+        seen.flush()  # left by a write that failed
+    except VmpoolError:
+        log.exception("sync could not record the hosts seen")
     return report
 
 
@@ -101,16 +119,77 @@ def _sync_one(
     base_interval_s: float,
     max_backoff_s: float,
     owner_since: datetime | None,
+    seen: SeenWriter,
     domains_only: bool = False,
 ) -> SyncReport:
     report = SyncReport()
     try:
         sync_host(
-            ctx, host_id, uri, base_interval_s, max_backoff_s, report, owner_since, domains_only
+            ctx,
+            host_id,
+            uri,
+            base_interval_s,
+            max_backoff_s,
+            report,
+            owner_since,
+            domains_only,
+            seen,
         )
     except VmpoolError:
         log.exception("sync of host %s failed", uri)
     return report
+
+
+class SeenWriter:
+    """The hosts that answered with nothing to correct: their last_seen_at (and the seen_at
+    of the networks they offer, and their new facts if any) are written together in one
+    short transaction, by whichever worker finds none being written (a group commit), not
+    in a transaction per host."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self._ctx = ctx
+        self._lock = threading.Lock()
+        self._pending: list[tuple[int, datetime, bool, dict[str, object] | None]] = []
+        self._writing = False
+
+    def add(
+        self, host_id: int, at: datetime, networks: bool, facts: dict[str, object] | None = None
+    ) -> None:
+        """Record that the host answered `at` (`networks`: with every network it offers
+        still offered; `facts`: host columns to set, `_HostFacts.columns`); written before
+        this returns, or by the worker writing now."""
+        with self._lock:
+            self._pending.append((host_id, at, networks, facts))
+            if self._writing:
+                return
+            self._writing = True
+        self._drain()
+
+    def flush(self) -> None:
+        """Write what is pending, unless a worker is writing it now."""
+        with self._lock:
+            if self._writing or not self._pending:
+                return
+            self._writing = True
+        self._drain()
+
+    def _drain(self) -> None:
+        try:
+            while True:
+                with self._lock:
+                    batch, self._pending = self._pending, []
+                    if not batch:
+                        self._writing = False
+                        return
+                with self._ctx.uow() as uow:
+                    uow.hosts.mark_seen([(h, at) for h, at, _, f in batch if f is None])
+                    uow.hosts.record_facts([(h, at, f) for h, at, _, f in batch if f])
+                    uow.networks.mark_seen_on_hosts([(h, at) for h, at, n, _ in batch if n])
+                    uow.commit()
+        except BaseException:
+            with self._lock:
+                self._writing = False
+            raise
 
 
 class HostSyncer:
@@ -123,10 +202,11 @@ class HostSyncer:
         base_interval_s: float,
         max_backoff_s: float,
         owner_since: datetime,
-        max_workers: int = 16,
+        max_workers: int = DEFAULT_WORKERS,
     ) -> None:
         self._ctx = ctx
         self._args = (base_interval_s, max_backoff_s, owner_since)
+        self._seen = SeenWriter(ctx)
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="sync")
         self._busy: set[int] = set()
         self._again: set[int] = set()  # changed while being synced: once more after
@@ -135,8 +215,8 @@ class HostSyncer:
 
     def round(self) -> list[int]:
         """Start the due hosts; the ids started."""
-        with self._ctx.uow() as uow:
-            due = [(h.id, h.uri) for h in uow.hosts.due_for_check(self._ctx.clock())]
+        with self._ctx.read_uow() as uow:
+            due = uow.hosts.due_ids(self._ctx.clock())
         started = []
         for host_id, uri in due:
             with self._lock:
@@ -157,7 +237,7 @@ class HostSyncer:
         self._pool.submit(self._changed, uri)
 
     def _changed(self, uri: str) -> None:
-        with self._ctx.uow() as uow:
+        with self._ctx.read_uow() as uow:
             host = uow.hosts.by_uri(uri)
             if host is None:
                 return
@@ -171,7 +251,7 @@ class HostSyncer:
 
     def _run(self, host_id: int, uri: str, domains_only: bool = False) -> None:
         try:
-            _sync_one(self._ctx, host_id, uri, *self._args, domains_only).log()
+            _sync_one(self._ctx, host_id, uri, *self._args, self._seen, domains_only).log()
         finally:
             with self._lock:
                 self._busy.discard(host_id)
@@ -197,46 +277,112 @@ def sync_host(
     report: SyncReport,
     owner_since: datetime | None = None,
     domains_only: bool = False,
+    seen: SeenWriter | None = None,
 ) -> None:
     """`owner_since`: when this daemon started; an intent written before has no owner.
     `domains_only`: just the domains (a host's event said one changed): its inventory,
-    storage and networks wait for the periodic sync, so the change shows at once."""
+    storage and networks wait for the periodic sync, so the change shows at once.
+    `seen`: where a host with nothing to correct records that it answered (by default,
+    written at once)."""
     report.hosts_checked += 1
     read_at = ctx.clock()  # anything written after this is newer than what the host says
     try:
         hv = ctx.hypervisors.connect(uri)
-        if _is_fenced(ctx, host_id):
+        known = _read_known(ctx, host_id, facts=not domains_only)
+        if known.fenced:
             # Back after a fence: the copies of VMs restarted elsewhere go before anything else.
             report.vms_removed += ha.clear_stale_copies(ctx, hv, host_id)
         domains = hv.list_domains()
-        refresh = None if domains_only else _host_facts(ctx, hv, host_id, uri)
+        facts = None if domains_only else _host_facts(ctx, hv, uri, known)
     except HostUnreachable as exc:
         _mark_unreachable(ctx, host_id, exc, base_interval_s, max_backoff_s)
         report.hosts_unreachable.append(uri)
         return
-    _apply_domains(ctx, host_id, uri, domains, read_at, report, owner_since, hv, refresh)
+    vms_agree = _vms_agree(known, domains, read_at)
+    if vms_agree and _host_agrees(known, facts):
+        networks = facts is not None and facts.offered is not None
+        columns = facts.columns() if facts is not None and not facts.recorded(known) else None
+        (seen or SeenWriter(ctx)).add(host_id, ctx.clock(), networks, columns)
+        return
+    refresh = facts.record if facts is not None else None
+    _apply_domains(
+        ctx, host_id, uri, domains, read_at, report, owner_since, hv, refresh, not vms_agree
+    )
 
 
-def _is_fenced(ctx: ServiceContext, host_id: int) -> bool:
-    with ctx.uow() as uow:
-        host = uow.hosts.find(host_id)
-        return host is not None and host.host_state is HostState.FENCED
+@dataclass(frozen=True)
+class _Known:
+    """What the database says of a host, read (without a write lock) before it is asked.
+    Anything written after this read is newer than `read_at`, which the corrections leave
+    alone anyway: so if this read and the host's answer agree, there is nothing to correct."""
+
+    host: Row[Any] | None  # `HostRepository.sync_snapshot`; None: deleted
+    networks: list[NetworkEntry] = field(default_factory=list)  # the catalog
+    offered: set[int] = field(default_factory=set)  # the networks recorded on the host
+    vms: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # uuid: state, when
+    has_foreign: bool = False
+
+    @property
+    def fenced(self) -> bool:
+        return self.host is not None and self.host.state == HostState.FENCED.value
 
 
-def _host_facts(
-    ctx: ServiceContext, hv: Hypervisor, host_id: int, uri: str
-) -> Callable[[UnitOfWork, HostRow, datetime], None]:
-    """Read the host's inventory, storage and networks; answers how to record them."""
+def _read_known(ctx: ServiceContext, host_id: int, facts: bool) -> _Known:
+    with ctx.read_uow() as uow:
+        host = uow.hosts.sync_snapshot(host_id)
+        if host is None:
+            return _Known(None, host_networks.catalog(uow) if facts else [])
+        return _Known(
+            host,
+            networks=host_networks.catalog(uow) if facts else [],
+            offered=uow.networks.ids_on_host(host_id) if facts else set(),
+            vms={v.uuid: (v.state, v.state_changed_at) for v in uow.vms.states_on_host(host_id)},
+            has_foreign=bool(host.has_foreign),
+        )
+
+
+@dataclass(frozen=True)
+class _HostFacts:
+    """The host's inventory, storage and networks as it reports them now."""
+
+    inventory: HostInventory
+    disk_gib: int
+    shared_gib: int | None
+    offered: set[int] | None  # None: the host could not list them (what is recorded stays)
+
+    def record(self, uow: UnitOfWork, host: HostRow, now: datetime) -> None:
+        apply_inventory(host, self.inventory)
+        host.disk_gib = self.disk_gib
+        host.shared_disk_gib = self.shared_gib
+        if self.offered is not None:
+            uow.networks.set_on_host(host.id, self.offered, now)
+
+    def columns(self) -> dict[str, object]:
+        """The host row's columns these facts set (`HostRepository.record_facts`)."""
+        columns = inventory_columns(self.inventory)
+        columns.update(disk_gib=self.disk_gib, shared_disk_gib=self.shared_gib)
+        return columns
+
+    def recorded(self, known: _Known) -> bool:
+        """Whether the database holds these facts already (the networks aside)."""
+        h = known.host
+        assert h is not None
+        return all(getattr(h, c) == v for c, v in self.columns().items())
+
+    def networks_recorded(self, known: _Known) -> bool:
+        return self.offered is None or self.offered == known.offered
+
+
+def _host_facts(ctx: ServiceContext, hv: Hypervisor, uri: str, known: _Known) -> _HostFacts:
+    """Read the host's inventory, storage and networks."""
     inventory = hv.inventory()
-    with ctx.uow() as uow:
-        known = uow.hosts.find(host_id)
-        expected_uuid = known.host_uuid if known is not None else inventory.host_uuid
-        folder = (known.local_disk_path if known else None) or ctx.default_local_disk_path
-        shared = known.shared_disk_path if known is not None else None
-        networks = host_networks.catalog(uow)
+    h = known.host
+    expected_uuid = h.host_uuid if h is not None else inventory.host_uuid
+    folder = (h.local_disk_path if h is not None else None) or ctx.default_local_disk_path
+    shared = h.shared_disk_path if h is not None else None
     disk_gib = hv.folder_capacity_gib(folder)  # its storage pool, refreshed
     shared_gib = _shared_capacity(hv, shared) if shared is not None else None
-    offered = host_networks.offered_by(hv, networks)
+    offered = host_networks.offered_by(hv, known.networks)
     if inventory.host_uuid != expected_uuid:
         # Another machine answers at this URI (a reinstall, a moved address): its
         # domains are not the ones recorded, so nothing is corrected from them.
@@ -245,15 +391,40 @@ def _host_facts(
             f"not {expected_uuid}: re-register it if it really is a new host",
             uri=uri,
         )
+    return _HostFacts(inventory, disk_gib, shared_gib, offered)
 
-    def refresh(uow: UnitOfWork, host: HostRow, now: datetime) -> None:
-        apply_inventory(host, inventory)
-        host.disk_gib = disk_gib
-        host.shared_disk_gib = shared_gib
-        if offered is not None:
-            uow.networks.set_on_host(host.id, offered, now)
 
-    return refresh
+_QUIET_HOST_STATES = frozenset({HostState.UP.value, HostState.MAINTENANCE.value})
+
+
+def _host_agrees(known: _Known, facts: _HostFacts | None) -> bool:
+    """Whether `_apply_domains` would write nothing to the host row but its last_seen_at
+    and facts (inventory, storage sizes), and nothing to its networks but their seen_at:
+    reachable and recorded as such, offering the networks recorded."""
+    h = known.host
+    if h is None or h.state not in _QUIET_HOST_STATES:
+        return False
+    if h.failures or h.next_check_at is not None or h.last_error is not None:
+        return False
+    return facts is None or facts.networks_recorded(known)
+
+
+def _vms_agree(known: _Known, domains: list[DomainInfo], read_at: datetime) -> bool:
+    """Whether `_apply_domains` would change no VM and no foreign domain: none recorded or
+    found, and every VM as the host reports it (or left alone by the rules of
+    `_reconcile_vm`). When in doubt, False: `_apply_domains` looks at each VM."""
+    if known.host is None or known.fenced or known.has_foreign:
+        return False
+    by_uuid = {d.uuid: d for d in domains}
+    if len(by_uuid) != len(domains) or not by_uuid.keys() <= known.vms.keys():
+        return False  # a domain no VM of this host claims: foreign, or moving here
+    for uuid, (state, changed_at) in known.vms.items():
+        if changed_at >= read_at or state == VmState.MIGRATING.value:
+            continue  # left alone
+        dom = by_uuid.get(uuid)
+        if dom is None or dom.state != state or VmState(state).is_transitional:
+            return False
+    return True
 
 
 def _apply_domains(
@@ -266,9 +437,11 @@ def _apply_domains(
     owner_since: datetime | None,
     hv: Hypervisor,
     refresh: Callable[[UnitOfWork, HostRow, datetime], None] | None = None,
+    vms: bool = True,
 ) -> None:
     """Correct the records of the host's VMs from what it reports (and `refresh` its
-    inventory in the same transaction)."""
+    inventory in the same transaction). `vms` False: the host's row only (its VMs and
+    domains agree: see `_vms_agree`)."""
     pending_deletes: list[tuple[int, str, list[str]]] = []
     maybe_foreign: list[DomainInfo] = []
     with ctx.uow() as uow:
@@ -286,6 +459,9 @@ def _apply_domains(
         host.last_seen_at = now
         if refresh is not None:
             refresh(uow, host, now)
+        if not vms:
+            uow.commit()
+            return
         by_uuid = {d.uuid: d for d in domains}
         known_uuids: set[str] = set()
         for vm in uow.vms.on_host(host.id):

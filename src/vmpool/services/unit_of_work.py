@@ -55,6 +55,13 @@ class ServiceContext:
     # Replicas on one PostgreSQL: raises Fenced unless this daemon is still the elected
     # leader (checked in the transactions that start or settle a migration or a plan step).
     fence: Callable[[SqlAlchemyUnitOfWork], None] | None = None
+    # Units of work that only read (never commit): on SQLite they take no write lock.
+    # None: `uow` serves reads too.
+    reader: UowFactory | None = None
+
+    def read_uow(self) -> SqlAlchemyUnitOfWork:
+        """A unit of work for reading only: it cannot commit."""
+        return (self.reader or self.uow)()
 
     def check_leader(self, uow: SqlAlchemyUnitOfWork) -> None:
         if self.fence is not None:
@@ -69,11 +76,18 @@ class ServiceContext:
         """This context, acting in `project_id` only (None: every project)."""
         if project_id == self.project_id:
             return self
-        make = self.uow
+        make, make_reader = self.uow, self.reader
 
         def scoped() -> SqlAlchemyUnitOfWork:
             uow = make()
             uow.project_id = project_id
             return uow
 
-        return replace(self, uow=scoped, project_id=project_id)
+        def scoped_reader() -> SqlAlchemyUnitOfWork:
+            assert make_reader is not None
+            uow = make_reader()
+            uow.project_id = project_id
+            return uow
+
+        reader = scoped_reader if make_reader is not None else None
+        return replace(self, uow=scoped, reader=reader, project_id=project_id)

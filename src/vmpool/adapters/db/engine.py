@@ -72,8 +72,10 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 
     # pysqlite's own transaction handling defers BEGIN and cannot take the write
-    # lock up front. Every vmpool transaction writes, and capacity claims need the
-    # read of current allocations to happen under the lock: BEGIN IMMEDIATE.
+    # lock up front. A vmpool transaction writes, and capacity claims need the
+    # read of current allocations to happen under the lock: BEGIN IMMEDIATE. Only a
+    # read-only one (`read_only_engine`: it never writes) begins deferred, as a reader
+    # that waits for no writer (WAL).
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None
@@ -86,10 +88,20 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = conn.get_execution_options().get(_READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+_READ_ONLY = "vmpool_read_only"
+
+
+def read_only_engine(engine: Engine) -> Engine:
+    """The same engine (and pool) for transactions that only read: on SQLite they take no
+    write lock, so they neither wait for the writer nor hold up other writers."""
+    return engine.execution_options(**{_READ_ONLY: True})

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, case, delete, func, select
+from sqlalchemy import Row, bindparam, case, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,7 @@ from vmpool.adapters.db.tables import (
     PlanRow,
     PoolRow,
     ProjectRow,
+    UtcDateTime,
     VmRow,
 )
 from vmpool.domain.migration import ACTIVE_MIGRATION_STATES, MigrationState
@@ -195,13 +196,34 @@ class HostRepository:
             .all()
         )
 
-    def due_for_check(self, now: datetime) -> Sequence[HostRow]:
+    def due_ids(self, now: datetime) -> Sequence[tuple[int, str]]:
+        """(id, URI) of the hosts due for a check, without loading them."""
         q = (
-            select(HostRow)
+            select(HostRow.id, HostRow.uri)
             .where((HostRow.next_check_at.is_(None)) | (HostRow.next_check_at <= now))
             .order_by(HostRow.id)
         )
-        return self._s.execute(q).scalars().all()
+        return [(int(i), str(u)) for i, u in self._s.connection().execute(q)]
+
+    def sync_snapshot(self, host_id: int) -> Row[Any] | None:
+        """What a host's sync compares with the host's answer, as one plain row (with
+        `has_foreign`: whether foreign domains are recorded on it)."""
+        return self._s.connection().execute(_SYNC_SNAPSHOT, {"b_id": host_id}).first()
+
+    def mark_seen(self, seen: Sequence[tuple[int, datetime]]) -> None:
+        """last_seen_at of many hosts at once, as (id, when): one statement."""
+        if seen:
+            self._s.connection().execute(_MARK_SEEN, [{"b_id": i, "b_seen": at} for i, at in seen])
+
+    def record_facts(self, rows: Sequence[tuple[int, datetime, Mapping[str, object]]]) -> None:
+        """last_seen_at and what the hosts report (`INVENTORY`, disk_gib, shared_disk_gib) of
+        many hosts at once, as (id, when, columns): one statement."""
+        if rows:
+            params = [
+                {"b_id": i, "b_seen": at, **{f"b_{c}": v for c, v in cols.items()}}
+                for i, at, cols in rows
+            ]
+            self._s.connection().execute(_RECORD_FACTS, params)
 
     def add(self, row: HostRow) -> HostRow:
         insert(self._s, row, f"host {row.name} or its URI is already registered", name=row.name)
@@ -308,6 +330,10 @@ class VmRepository(Scoped):
             .scalars()
             .all()
         )
+
+    def states_on_host(self, host_id: int) -> Sequence[Row[Any]]:
+        """(uuid, state, state_changed_at) of the VMs on a host, without loading them."""
+        return self._s.connection().execute(_VM_STATES, {"b_id": host_id}).all()
 
     def count_on_host(self, host_id: int) -> int:
         return self._s.execute(
@@ -836,6 +862,8 @@ class NetworkRepository(Scoped):
         return row
 
     def list(self, after_id: int = 0, limit: int | None = None) -> Sequence[NetworkRow]:
+        if (after_id, limit, self._project) == (0, None, None):
+            return self._s.execute(_ALL_NETWORKS).scalars().all()  # each host's sync
         q = select(NetworkRow).where(NetworkRow.id > after_id).order_by(NetworkRow.id).limit(limit)
         if self._project is not None:
             q = q.where((NetworkRow.project_id == self._project) | NetworkRow.project_id.is_(None))
@@ -879,6 +907,16 @@ class NetworkRepository(Scoped):
             .where(HostNetworkRow.host_id == host_id)
         )
         return frozenset(self._s.execute(q).scalars().all())
+
+    def ids_on_host(self, host_id: int) -> set[int]:
+        rows = self._s.connection().execute(_NETWORK_IDS_ON_HOST, {"b_id": host_id})
+        return {int(n) for n in rows.scalars()}
+
+    def mark_seen_on_hosts(self, seen: Sequence[tuple[int, datetime]]) -> None:
+        """The networks recorded on each host, all still offered: seen_at, as (host, when)."""
+        if seen:
+            params = [{"b_id": i, "b_seen": at} for i, at in seen]
+            self._s.connection().execute(_MARK_NETWORKS_SEEN, params)
 
     def set_on_host(self, host_id: int, network_ids: Iterable[int], now: datetime) -> None:
         """Record what the host offers now: rows for `network_ids`, none for the others."""
@@ -1075,3 +1113,39 @@ class ProjectUsage:
     vcpus: int = 0
     memory_mib: int = 0
     disk_gib: int = 0
+
+
+# Built once: a host's sync runs these for every host of every round, and building a
+# statement costs more than running it.
+_SYNC_SNAPSHOT = select(
+    HostRow.state, HostRow.failures, HostRow.next_check_at, HostRow.last_error,
+    HostRow.local_disk_path, HostRow.shared_disk_path, HostRow.disk_gib,
+    HostRow.shared_disk_gib, *(getattr(HostRow, c) for c in HostRow.INVENTORY),
+    exists().where(ForeignDomainRow.host_id == HostRow.id).label("has_foreign"),
+).where(HostRow.id == bindparam("b_id"))  # fmt: skip
+_MARK_SEEN = (
+    update(HostRow)
+    .where(HostRow.id == bindparam("b_id"))
+    .values(last_seen_at=bindparam("b_seen", type_=UtcDateTime()))
+)
+_FACTS = (*HostRow.INVENTORY, "disk_gib", "shared_disk_gib")
+_RECORD_FACTS = (
+    update(HostRow)
+    .where(HostRow.id == bindparam("b_id"))
+    .values(
+        last_seen_at=bindparam("b_seen", type_=UtcDateTime()),
+        **{c: bindparam(f"b_{c}") for c in _FACTS},
+    )
+)
+_VM_STATES = select(VmRow.uuid, VmRow.state, VmRow.state_changed_at).where(
+    VmRow.host_id == bindparam("b_id")
+)
+_NETWORK_IDS_ON_HOST = select(HostNetworkRow.network_id).where(
+    HostNetworkRow.host_id == bindparam("b_id")
+)
+_MARK_NETWORKS_SEEN = (
+    update(HostNetworkRow)
+    .where(HostNetworkRow.host_id == bindparam("b_id"))
+    .values(seen_at=bindparam("b_seen", type_=UtcDateTime()))
+)
+_ALL_NETWORKS = select(NetworkRow).order_by(NetworkRow.id)

@@ -236,6 +236,11 @@ class HostRow(Stateful, Base, Host):
             "shared_disk_path", "fence_command",
         }
     )  # fmt: skip
+    # What the host itself reports (`HostInventory`), written by registration and the sync.
+    INVENTORY: ClassVar[tuple[str, ...]] = (
+        "host_uuid", "hostname", "arch", "cpus", "memory_mib", "domain_types", "traits",
+        "cpu_model", "libvirt_version", "hypervisor_version",
+    )  # fmt: skip
 
     foreign_domains: Mapped[list[ForeignDomainRow]] = relationship(
         back_populates="host", cascade="all, delete-orphan", order_by="ForeignDomainRow.name"

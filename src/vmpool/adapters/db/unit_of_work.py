@@ -73,9 +73,13 @@ class SqlAlchemyUnitOfWork:
     idempotency: IdempotencyRepository
 
     def __init__(
-        self, session_factory: sessionmaker[Session], project_id: int | None = None
+        self,
+        session_factory: sessionmaker[Session],
+        project_id: int | None = None,
+        read_only: bool = False,
     ) -> None:
         self._factory = session_factory
+        self._read_only = read_only  # a reader: never commits (see `read_only_engine`)
         self._session: Session | None = None
         # The project this unit of work acts in: its repositories see that project's rows
         # only (and what is shared); None sees every project.
@@ -132,6 +136,8 @@ class SqlAlchemyUnitOfWork:
 
     def commit(self) -> None:
         """Commit; a unique key a concurrent transaction took first is AlreadyExists."""
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         try:
             self.session.commit()
         except IntegrityError as exc:
