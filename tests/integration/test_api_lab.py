@@ -83,8 +83,9 @@ def test_vm_lifecycle_is_real(vmpool: Vmpool, lab: list[LabHost]) -> None:
 
 
 def test_tiny_guest_boots_and_writes_its_console(
-    vmpool: Vmpool, lab: list[LabHost], tiny_image: GuestImage
+    vmpool_sqlite: Vmpool, lab: list[LabHost], tiny_image: GuestImage
 ) -> None:
+    vmpool = vmpool_sqlite  # the database plays no part here: SQLite only
     vmpool.register(lab[0])
     r = vmpool.client.post(
         "/v1/vms", json={"name": "tiny-1", "vcpus": 1, "memory_mib": 192, "image": tiny_image.name}
@@ -102,7 +103,8 @@ def test_tiny_guest_boots_and_writes_its_console(
     assert vmpool.client.delete(f"/v1/vms/{vm['id']}").status_code == 204
 
 
-def test_spread_over_two_hosts_and_list_filters(vmpool: Vmpool, lab: list[LabHost]) -> None:
+def test_spread_over_two_hosts_and_list_filters(vmpool_sqlite: Vmpool, lab: list[LabHost]) -> None:
+    vmpool = vmpool_sqlite  # the database plays no part here: SQLite only
     h1 = vmpool.register(lab[0])
     h2 = vmpool.register(lab[1])
     ids = []
@@ -131,7 +133,10 @@ def test_spread_over_two_hosts_and_list_filters(vmpool: Vmpool, lab: list[LabHos
     assert r.status_code == 409 and r.json()["error"]["details"]["vm_count"] >= 1
 
 
-def test_sync_reflects_changes_made_outside_vmpool(vmpool: Vmpool, lab: list[LabHost]) -> None:
+def test_sync_reflects_changes_made_outside_vmpool(
+    vmpool_sqlite: Vmpool, lab: list[LabHost]
+) -> None:
+    vmpool = vmpool_sqlite  # the database plays no part here: SQLite only
     host = vmpool.register(lab[0])
     vm = vmpool.client.post("/v1/vms", json={"name": "ext-1", "vcpus": 1, "memory_mib": 64}).json()
     conn = libvirt.open(lab[0].uri)
@@ -158,8 +163,9 @@ def test_sync_reflects_changes_made_outside_vmpool(vmpool: Vmpool, lab: list[Lab
 
 
 def test_undefined_outside_vmpool_becomes_error_and_can_be_deleted(
-    vmpool: Vmpool, lab: list[LabHost]
+    vmpool_sqlite: Vmpool, lab: list[LabHost]
 ) -> None:
+    vmpool = vmpool_sqlite  # the database plays no part here: SQLite only
     vmpool.register(lab[0])
     vm = vmpool.client.post("/v1/vms", json={"name": "gone-1", "vcpus": 1, "memory_mib": 64}).json()
     conn = libvirt.open(lab[0].uri)
@@ -176,8 +182,9 @@ def test_undefined_outside_vmpool_becomes_error_and_can_be_deleted(
 
 
 def test_unreachable_host_is_marked_and_retried_with_backoff(
-    vmpool: Vmpool, lab: list[LabHost]
+    vmpool_sqlite: Vmpool, lab: list[LabHost]
 ) -> None:
+    vmpool = vmpool_sqlite  # the database plays no part here: SQLite only
     host = vmpool.register(lab[0])
     # Point the record at a port where nothing listens: libvirt really fails to connect.
     with vmpool.ctx.uow() as uow:
@@ -211,7 +218,10 @@ def test_registering_an_unanswering_uri_is_503_and_stores_nothing(vmpool: Vmpool
     assert vmpool.client.get("/v1/hosts").json()["items"] == []
 
 
-def test_another_machine_at_a_hosts_uri_is_not_trusted(vmpool: Vmpool, lab: list[LabHost]) -> None:
+def test_another_machine_at_a_hosts_uri_is_not_trusted(
+    vmpool_sqlite: Vmpool, lab: list[LabHost]
+) -> None:
+    vmpool = vmpool_sqlite  # the database plays no part here: SQLite only
     host = vmpool.register(lab[0])
     with vmpool.ctx.uow() as uow:
         uow.hosts.get(host["id"]).uri = lab[2].uri  # a different libvirt host answers there now
