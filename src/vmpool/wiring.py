@@ -23,6 +23,7 @@ from vmpool.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
 from vmpool.adapters.fencing import CommandFenceAgent
 from vmpool.adapters.hypervisor.libvirt_adapter import LibvirtConnector
 from vmpool.adapters.images import DirectoryImageCatalog
+from vmpool.adapters.prometheus_metrics import PrometheusMetrics
 from vmpool.adapters.storage.image_store import FileImageStore
 from vmpool.api.app import create_app
 from vmpool.config import Settings
@@ -89,6 +90,7 @@ def build_runtime(settings: Settings, connector: HypervisorConnector | None = No
         jwt=jwt_verifier(settings),
         fencer=CommandFenceAgent(settings.fence_timeout_s),
         fence_after_s=settings.fence_after_s,
+        metrics=PrometheusMetrics(),
     )
     # The runner and the context point at each other: build one, then the other.
     runner = MigrationRunner(ctx, poll_s=settings.migration_poll_s)

@@ -19,6 +19,7 @@ from vmpool.api.routes import (
     health,
     hosts,
     images,
+    metrics,
     migrations,
     networks,
     plans,
@@ -45,7 +46,7 @@ def create_app(ctx: ServiceContext | None, lifespan: Lifespan | None = None) -> 
     app.add_middleware(RequestAudit)  # outermost: the id is set before anything else runs
     for module in (
         health, hosts, vms, disks, networks, images, migrations, pools, plans, groups, events,
-        projects,
+        projects, metrics,
     ):  # fmt: skip
         app.include_router(module.router)
     return app

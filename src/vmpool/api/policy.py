@@ -31,6 +31,7 @@ P, R, W, A = Access.PUBLIC, Access.READ, Access.WRITE, Access.ADMIN
 POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/healthz"): P,
     ("GET", "/readyz"): P,
+    ("GET", "/metrics"): A,  # every host and project: admins only (docs/operations.md)
     ("GET", "/v1/events"): R,
     # hosts
     ("GET", "/v1/hosts"): A,

@@ -377,3 +377,40 @@ class ImageStore(Protocol):
     def seed_path(self, vm_uuid: str) -> str: ...
 
     def remove_seed(self, vm_uuid: str) -> None: ...
+
+
+class Metrics(Protocol):
+    """What this process measures as it runs (the Prometheus adapter records it; the figures
+    that describe the model are read from the database at scrape time instead)."""
+
+    def placement_timed(self, use: str, seconds: float) -> None:
+        """A placement decision (`use`: create, migrate, restart) took `seconds`."""
+
+    def cycle_finished(self, cycle: str, seconds: float) -> None:
+        """A background cycle (sync, host_sync, sample) took `seconds`."""
+
+    def migration_finished(
+        self, outcome: str, total_s: float | None, downtime_s: float | None
+    ) -> None:
+        """A migration ended (`outcome`: completed, failed, cancelled)."""
+
+    def job_started(self, job_id: str, lag_s: float) -> None:
+        """A scheduled job started `lag_s` after it was due."""
+
+
+class NoMetrics:
+    """Measures nothing (the default)."""
+
+    def placement_timed(self, use: str, seconds: float) -> None:
+        pass
+
+    def cycle_finished(self, cycle: str, seconds: float) -> None:
+        pass
+
+    def migration_finished(
+        self, outcome: str, total_s: float | None, downtime_s: float | None
+    ) -> None:
+        pass
+
+    def job_started(self, job_id: str, lag_s: float) -> None:
+        pass

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
+from apscheduler.events import EVENT_JOB_SUBMITTED, EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from vmpool.config import Settings
@@ -119,6 +119,15 @@ def build_scheduler(
         timezone=UTC,
         job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 30},
     )
+
+    def job_lag(event: Any) -> None:
+        """A job handed to its executor: how late after its (earliest coalesced) due time."""
+        due = getattr(event, "scheduled_run_times", None)
+        if due:
+            lag = (datetime.now(UTC) - min(due)).total_seconds()
+            ctx.metrics.job_started(event.job_id, lag)
+
+    scheduler.add_listener(job_lag, EVENT_JOB_SUBMITTED)
     if settings.sync_enabled:
         syncer = sync.HostSyncer(
             ctx,

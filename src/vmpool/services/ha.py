@@ -20,14 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vmpool.domain.host import HostState
-from vmpool.domain.placement import place_or_refuse
 from vmpool.domain.ports import Hypervisor
 from vmpool.domain.vm import VmState, ha_blocker
 from vmpool.errors import VmpoolError
 from vmpool.services import images, vm_definitions
 from vmpool.services.group_rules import group_of_vm
 from vmpool.services.host_views import host_view
-from vmpool.services.placement_hosts import placement_hosts, policy_of
+from vmpool.services.placement_hosts import timed_place
 from vmpool.services.unit_of_work import ServiceContext
 from vmpool.services.views import HostView
 
@@ -142,7 +141,7 @@ def _restart_one(ctx: ServiceContext, vm_id: int) -> tuple[str | None, bool]:
                 group_of_vm(uow, vm), networks=uow.nics.network_names(vm.id)
             )
             try:
-                chosen = place_or_refuse(placement_hosts(uow, pool), needs, policy_of(pool))
+                chosen = timed_place(ctx.metrics, "restart", uow, pool, needs)
             except VmpoolError as exc:
                 why = exc.message
         if chosen is None:

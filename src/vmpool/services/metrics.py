@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -71,6 +72,14 @@ def _update(
 
 def sample_all(ctx: ServiceContext, window_s: float) -> int:
     """Sample every reachable host; answers how many were sampled."""
+    start = time.perf_counter()
+    try:
+        return _sample_reachable(ctx, window_s)
+    finally:
+        ctx.metrics.cycle_finished("sample", time.perf_counter() - start)
+
+
+def _sample_reachable(ctx: ServiceContext, window_s: float) -> int:
     with ctx.uow() as uow:
         hosts = [(h.id, h.uri) for h in uow.hosts.list() if not h.silent]
     done = 0

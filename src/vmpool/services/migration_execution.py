@@ -383,6 +383,12 @@ def _finish(
             uow.events.record("migration", f"migration.{m.state}", f"migration/{m.id}",
                               vm=vm.name, error=m.error)  # fmt: skip
         uow.commit()
+        outcome, took_ms, downtime_ms = m.state, m.total_time_ms, m.downtime_ms
+    ctx.metrics.migration_finished(
+        outcome,
+        took_ms / 1000 if took_ms is not None else None,
+        downtime_ms / 1000 if downtime_ms is not None and outcome == "completed" else None,
+    )
     paths = [c.path for c in plan.copies] + ([plan.seed[1]] if plan.seed else [])
     if on_target and not on_source:
         remove_volumes(ctx, plan.source_uri, paths)  # the disks live on the target now

@@ -16,13 +16,15 @@ from vmpool.adapters.db.tables import HostRow, MigrationRow, VmRow
 from vmpool.domain import limits
 from vmpool.domain.disk import check_migration_storage, migration_storage
 from vmpool.domain.migration import MigrationState
-from vmpool.domain.placement import place_or_refuse
+from vmpool.domain.ports import Metrics, NoMetrics
 from vmpool.domain.vm import VmState
 from vmpool.errors import Conflict, Forbidden, InvalidInput, InvalidState, NotFound, VmpoolError
 from vmpool.services.group_rules import group_of_vm
 from vmpool.services.hosts import require_reachable
-from vmpool.services.placement_hosts import placement_hosts, policy_of
+from vmpool.services.placement_hosts import timed_place
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
+
+_NO_METRICS = NoMetrics()
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,7 @@ def request_migration(
                 raise Forbidden("choosing the target host needs the admin role")
             if not uow.pools.get(vm.pool_id).members_may_migrate:
                 raise Forbidden("this pool does not let members migrate (members_may_migrate)")
-        row = queue_migration(uow, vm, opts, reason, actor)
+        row = queue_migration(uow, vm, opts, reason, actor, ctx.metrics)
         view = migration_view(row)
         uow.commit()
     if ctx.migration_queue is not None:
@@ -176,13 +178,14 @@ def request_migration(
 
 
 def queue_migration(
-    uow: UnitOfWork, vm: VmRow, opts: MigrateOptions, reason: str, actor: str
-) -> MigrationRow:
+    uow: UnitOfWork, vm: VmRow, opts: MigrateOptions, reason: str, actor: str,
+    metrics: Metrics = _NO_METRICS,
+) -> MigrationRow:  # fmt: skip
     """Inside the caller's transaction: check, claim the target and record the queued
     migration. Raises before writing anything when the VM cannot move."""
     opts.check()
     uow.pools.get_for_update(vm.pool_id)  # claims on the target are taken one at a time
-    row = _new_migration(uow, vm, opts, reason)
+    row = _new_migration(uow, vm, opts, reason, metrics)
     uow.events.record(
         actor, "migration.requested", f"migration/{row.id}",
         vm=vm.name, target=row.target_host.name if row.target_host else None, reason=reason,
@@ -190,7 +193,9 @@ def queue_migration(
     return row
 
 
-def _new_migration(uow: UnitOfWork, vm: VmRow, opts: MigrateOptions, reason: str) -> MigrationRow:
+def _new_migration(
+    uow: UnitOfWork, vm: VmRow, opts: MigrateOptions, reason: str, metrics: Metrics
+) -> MigrationRow:
     if vm.host_id is not None:  # a silent host first: 503, try again (its VM is unknown)
         require_reachable(uow.hosts.get(vm.host_id))
     if vm.vm_state is not VmState.RUNNING:
@@ -225,7 +230,7 @@ def _new_migration(uow: UnitOfWork, vm: VmRow, opts: MigrateOptions, reason: str
         networks=uow.nics.network_names(vm.id),
     )
     request = replace(needs, excluded_hosts=frozenset({source.name}))
-    chosen = place_or_refuse(placement_hosts(uow, pool), request, policy_of(pool))
+    chosen = timed_place(metrics, "migrate", uow, pool, request)
     target = uow.hosts.get(chosen.id)
     if has_shared and target.shared_disk_path != source.shared_disk_path:
         raise Conflict(

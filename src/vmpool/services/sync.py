@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -92,6 +93,20 @@ def sync_all(
     workers: int = DEFAULT_WORKERS,
 ) -> SyncReport:
     """Sync every host due for a check, at most `workers` at once, and wait for all."""
+    start = time.perf_counter()
+    try:
+        return _sync_due(ctx, base_interval_s, max_backoff_s, owner_since, workers)
+    finally:
+        ctx.metrics.cycle_finished("sync", time.perf_counter() - start)
+
+
+def _sync_due(
+    ctx: ServiceContext,
+    base_interval_s: float,
+    max_backoff_s: float,
+    owner_since: datetime | None,
+    workers: int,
+) -> SyncReport:
     report = SyncReport()
     with ctx.read_uow() as uow:
         due = uow.hosts.due_ids(ctx.clock())
@@ -123,6 +138,7 @@ def _sync_one(
     domains_only: bool = False,
 ) -> SyncReport:
     report = SyncReport()
+    start = time.perf_counter()
     try:
         sync_host(
             ctx,
@@ -137,6 +153,7 @@ def _sync_one(
         )
     except VmpoolError:
         log.exception("sync of host %s failed", uri)
+    ctx.metrics.cycle_finished("host_sync", time.perf_counter() - start)
     return report
 
 

@@ -14,7 +14,9 @@ from vmpool.domain.ports import (
     HypervisorConnector,
     ImageCatalog,
     ImageStore,
+    Metrics,
     MigrationQueue,
+    NoMetrics,
     TokenVerifier,
 )
 
@@ -58,6 +60,8 @@ class ServiceContext:
     # Units of work that only read (never commit): on SQLite they take no write lock.
     # None: `uow` serves reads too.
     reader: UowFactory | None = None
+    # What this process measures as it runs (placement, cycles, migrations, job lag).
+    metrics: Metrics = field(default_factory=NoMetrics)
 
     def read_uow(self) -> SqlAlchemyUnitOfWork:
         """A unit of work for reading only: it cannot commit."""

@@ -19,7 +19,6 @@ from vmpool.domain import limits
 from vmpool.domain.images import DiskFormat, ImageState, boot_disk_gib
 from vmpool.domain.model import DomainType
 from vmpool.domain.names import validate_name, validate_trait
-from vmpool.domain.placement import place_or_refuse
 from vmpool.domain.ports import BootImage
 from vmpool.domain.seed import FirstBoot, network_config, seed_files
 from vmpool.domain.vm import VmState, ha_blocker
@@ -27,7 +26,10 @@ from vmpool.errors import AlreadyExists, InvalidInput, InvalidState, NotFound, V
 from vmpool.services import images, nics, projects, vm_definitions
 from vmpool.services.group_rules import group_to_join
 from vmpool.services.hosts import require_reachable
-from vmpool.services.placement_hosts import check_shared_room_in, placement_hosts, policy_of
+from vmpool.services.placement_hosts import (
+    check_shared_room_in,
+    timed_place,
+)
 from vmpool.services.pools import default_pool
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 from vmpool.services.views import VmView, vm_view
@@ -122,7 +124,7 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
         if cmd.ha and (why := ha_blocker(disk_gib, row.disk_storage, 0)) is not None:
             raise InvalidInput(f"VM {cmd.name} cannot be ha: {why}", field="ha")
         request = row.placement_requirements(group, allowed_hosts=cmd.hosts, networks=networks)
-        chosen = place_or_refuse(placement_hosts(uow, pool), request, policy_of(pool))
+        chosen = timed_place(ctx.metrics, "create", uow, pool, request)
         if disk_gib and cmd.disk_storage == "shared":
             check_shared_room_in(uow, pool.id, disk_gib)
         domain_type = required_type or (
