@@ -7,8 +7,10 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
-from tests.support.fake_world import World, to
+from tests.support.fake_world import World, to, wait_until
 from vmpool.api.app import create_app
+from vmpool.scheduler.jobs import SYNC_JOB_ID, build_scheduler
+from vmpool.services import metrics as load
 from vmpool.services import migrations, projects, sync, vm_actions, vms
 from vmpool.services.tokens import Role, create_token
 
@@ -88,8 +90,6 @@ def test_metrics_after_known_actions(world: World) -> None:
 
 
 def test_a_load_sample_is_timed_and_reported(world: World) -> None:
-    from vmpool.services import metrics as load
-
     world.add_host("a")
     load.sample_all(world.ctx, 60.0)
     load.sample_all(world.ctx, 60.0)
@@ -97,3 +97,28 @@ def test_a_load_sample_is_timed_and_reported(world: World) -> None:
     m = scrape(client, create_token(world.ctx, Role.ADMIN, "ops"))
     assert value(m, "vmpool_cycle_duration_seconds_count", cycle="sample") == 2
     assert 0.0 <= value(m, "vmpool_host_cpu_load_ratio", host="a") <= 1.0
+
+
+def test_the_scheduler_reports_job_lag_and_sync_durations(world: World) -> None:
+    world.add_host("a")
+    settings = world.runtime.settings.model_copy(
+        update={"metrics_enabled": False, "rebalance_enabled": False,
+                "migration_queue_enabled": False},
+    )  # fmt: skip
+    client = TestClient(create_app(world.ctx))
+    token = create_token(world.ctx, Role.ADMIN, "ops")
+    scheduler = build_scheduler(world.ctx, settings)
+    scheduler.start()
+    try:
+        wait_until(
+            lambda: any(
+                s.labels.get("cycle") == "host_sync" and s.value >= 1
+                for s in scrape(client, token).get("vmpool_cycle_duration_seconds_count", [])
+            ),
+            "a host synced by the scheduler",
+        )
+    finally:
+        scheduler.shutdown(wait=True)
+    m = scrape(client, token)
+    assert value(m, "vmpool_job_lag_seconds_count", job=SYNC_JOB_ID) >= 1
+    assert value(m, "vmpool_job_lag_seconds_sum", job=SYNC_JOB_ID) >= 0
