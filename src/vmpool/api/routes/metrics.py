@@ -107,7 +107,14 @@ class _Collector:
     "/metrics",
     operation_id="get_metrics",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text"}},
+    # "text/plain": the version parameter of CONTENT_TYPE_LATEST changes with prometheus-client
+    # (0.0.4, then 1.0.0: the same text for vmpool's names), and the spec must not.
+    responses={
+        200: {
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "description": "Prometheus' text exposition format",
+        }
+    },
 )
 def metrics(request: Request) -> Response:
     """The pool's figures and this process's histograms, in Prometheus' text format
