@@ -122,3 +122,11 @@ def test_the_scheduler_reports_job_lag_and_sync_durations(world: World) -> None:
     m = scrape(client, token)
     assert value(m, "vmpool_job_lag_seconds_count", job=SYNC_JOB_ID) >= 1
     assert value(m, "vmpool_job_lag_seconds_sum", job=SYNC_JOB_ID) >= 0
+
+
+def test_an_empty_pool_scrapes(world: World) -> None:
+    client = TestClient(create_app(world.ctx))
+    m = scrape(client, create_token(world.ctx, Role.ADMIN, "ops"))
+    assert value(m, "vmpool_hosts", state="up") == 0
+    assert "vmpool_vms" not in m and "vmpool_host_vms" not in m
+    assert len(m["vmpool_pool_score"]) == 1

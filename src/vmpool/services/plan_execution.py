@@ -14,6 +14,7 @@ from datetime import datetime
 from vmpool.adapters.db.tables import PlanRow, PlanStepRow, PoolRow
 from vmpool.domain.migration import MigrationState
 from vmpool.domain.plan import PlanState, PlanStepState
+from vmpool.domain.ports import Metrics
 from vmpool.domain.rebalance import check_move
 from vmpool.domain.rebalance import score as score_of
 from vmpool.errors import Fenced, InvalidState, VmpoolError
@@ -76,7 +77,7 @@ def _settle_running_step(uow: UnitOfWork, step: PlanStepRow, now: datetime) -> b
     return False
 
 
-def _start_next_step(uow: UnitOfWork, plan_row: PlanRow, now: datetime) -> bool:
+def _start_next_step(uow: UnitOfWork, plan_row: PlanRow, now: datetime, metrics: Metrics) -> bool:
     """Start the first pending step that is still valid, skipping those that are not.
     True when a migration was queued."""
     pool = uow.pools.get_for_update(plan_row.pool_id)
@@ -90,7 +91,7 @@ def _start_next_step(uow: UnitOfWork, plan_row: PlanRow, now: datetime) -> bool:
                 with uow.savepoint():
                     m = migrations.queue_migration(
                         uow, vm, migrations.options_for(uow, vm, step.target_host_id),
-                        REBALANCE, f"plan/{plan_row.id}",
+                        REBALANCE, f"plan/{plan_row.id}", metrics,
                     )  # fmt: skip
             except VmpoolError as exc:
                 why = f"the migration was refused: {exc.message}"
@@ -142,7 +143,7 @@ def advance_plan(ctx: ServiceContext, plan_id: int) -> None:
             if step.step_state is PlanStepState.RUNNING:
                 in_flight = _settle_running_step(uow, step, now) or in_flight
         if row.plan_state is PlanState.RUNNING and not in_flight:
-            queued = _start_next_step(uow, row, now)
+            queued = _start_next_step(uow, row, now, ctx.metrics)
             if not queued:
                 _finish_plan(uow, row, now)
         uow.commit()

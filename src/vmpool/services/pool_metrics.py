@@ -17,6 +17,7 @@ from vmpool.adapters.db.tables import (
     VmRow,
 )
 from vmpool.domain.host import HostState
+from vmpool.errors import NotFound
 from vmpool.services import plan_views
 from vmpool.services.placement_hosts import NO_ALLOCATION, figures, placement_host, policy_of
 from vmpool.services.unit_of_work import ServiceContext
@@ -92,5 +93,11 @@ def pool_figures(ctx: ServiceContext) -> PoolFigures:
             )
         }
         pool_names = {p.id: p.name for p in pools.values()}
-    scores = {name: plan_views.pool_score(ctx, pid).score for pid, name in pool_names.items()}
+    scores: dict[str, float] = {}
+    for pool_id, name in pool_names.items():
+        try:
+            scores[name] = plan_views.pool_score(ctx, pool_id).score
+        except NotFound:
+            continue  # deleted since it was read
+
     return PoolFigures(hosts, by_state, vms, migrations, plans, scores)
