@@ -6,16 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-
-from vmpool.adapters.db.tables import (
-    LoadRow,
-    MigrationRow,
-    PlanRow,
-    PoolRow,
-    ProjectRow,
-    VmRow,
-)
 from vmpool.domain.host import HostState
 from vmpool.errors import NotFound
 from vmpool.services import plan_views
@@ -47,57 +37,38 @@ class PoolFigures:
 
 def pool_figures(ctx: ServiceContext) -> PoolFigures:
     with ctx.read_uow() as uow:
-        s = uow.session
-        pools = {p.id: p for p in s.scalars(select(PoolRow))}
-        loads = {
-            subject: avg
-            for subject, avg in s.execute(
-                select(LoadRow.subject_id, LoadRow.cpu_usage_avg).where(LoadRow.kind == "host")
-            )
-        }
+        pool_rows = uow.pools.list()
+        pools = {p.id: p.name for p in pool_rows}
         hosts: list[HostFigures] = []
         by_state = {state.value: 0 for state in HostState}
-        for pool in pools.values():
+        for pool in pool_rows:
             policy = policy_of(pool)
             allocations = uow.hosts.allocations(pool.id)
-            for row in uow.hosts.list(pool_id=pool.id):
+            rows = uow.hosts.list(pool_id=pool.id)
+            loads = uow.load.all_of("host", (r.id for r in rows))
+            for row in rows:
                 alloc = allocations.get(row.id, NO_ALLOCATION)
                 snap = placement_host(row, policy, alloc)
                 by_state[row.state] = by_state.get(row.state, 0) + 1
+                load = loads.get(row.id)
                 hosts.append(
                     HostFigures(
                         row.name, pool.name, row.state, figures(snap.capacity),
-                        figures(snap.used), alloc.vm_count, loads.get(row.id),
+                        figures(snap.used), alloc.vm_count,
+                        load.cpu_usage_avg if load is not None else None,
                     )
                 )  # fmt: skip
-        vms = {
-            (project, state): n
-            for project, state, n in s.execute(
-                select(ProjectRow.name, VmRow.state, func.count())
-                .join(ProjectRow, ProjectRow.id == VmRow.project_id)
-                .group_by(ProjectRow.name, VmRow.state)
-            )
-        }
-        migrations = {
-            state: n
-            for state, n in s.execute(
-                select(MigrationRow.state, func.count()).group_by(MigrationRow.state)
-            )
-        }
+        vms = uow.vms.count_by_project_state()
+        migrations = uow.migrations.count_by_state()
         plans = {
-            (pools[pool_id].name, state): n
-            for pool_id, state, n in s.execute(
-                select(PlanRow.pool_id, PlanRow.state, func.count()).group_by(
-                    PlanRow.pool_id, PlanRow.state
-                )
-            )
+            (pools[pool_id], state): n
+            for (pool_id, state), n in uow.plans.count_by_pool_state().items()
+            if pool_id in pools
         }
-        pool_names = {p.id: p.name for p in pools.values()}
     scores: dict[str, float] = {}
-    for pool_id, name in pool_names.items():
+    for pool_id, name in pools.items():
         try:
             scores[name] = plan_views.pool_score(ctx, pool_id).score
         except NotFound:
             continue  # deleted since it was read
-
     return PoolFigures(hosts, by_state, vms, migrations, plans, scores)

@@ -381,6 +381,17 @@ class VmRepository(Scoped):
         self._s.delete(row)
         self._s.flush()
 
+    def count_by_project_state(self) -> dict[tuple[str, str], int]:
+        """(project name, state) -> VMs, for the combinations that have any."""
+        q = (
+            select(ProjectRow.name, VmRow.state, func.count())
+            .join(ProjectRow, ProjectRow.id == VmRow.project_id)
+            .group_by(ProjectRow.name, VmRow.state)
+        )
+        if self._project is not None:
+            q = q.where(VmRow.project_id == self._project)
+        return {(name, state): n for name, state, n in self._s.execute(q)}
+
 
 class PlacementGroupRepository(Scoped):
     def get(self, group_id: int) -> PlacementGroupRow:
@@ -529,6 +540,15 @@ class MigrationRepository(Scoped):
                 )
             ).all()
         )
+
+    def count_by_state(self) -> dict[str, int]:
+        """State -> migrations recorded."""
+        q = select(MigrationRow.state, func.count()).group_by(MigrationRow.state)
+        if self._project is not None:
+            q = q.join(VmRow, VmRow.id == MigrationRow.vm_id).where(
+                VmRow.project_id == self._project
+            )
+        return {state: n for state, n in self._s.execute(q)}
 
 
 class LoadRepository:
@@ -699,6 +719,13 @@ class PlanRepository:
         if after_id is not None:
             q = q.where(PlanRow.id < after_id)
         return self._s.scalars(q.order_by(PlanRow.id.desc()).limit(limit)).all()
+
+    def count_by_pool_state(self) -> dict[tuple[int, str], int]:
+        """(pool id, state) -> plans."""
+        q = select(PlanRow.pool_id, PlanRow.state, func.count()).group_by(
+            PlanRow.pool_id, PlanRow.state
+        )
+        return {(pool_id, state): n for pool_id, state, n in self._s.execute(q)}
 
 
 class LeaseRepository:
