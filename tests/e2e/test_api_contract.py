@@ -30,7 +30,7 @@ CONFIG = Path(__file__).parent / "schemathesis.toml"
 ST = str(Path(sys.executable).parent / "st")
 SEED = 1
 T = TypeVar("T")
-MAX_EXAMPLES = int(os.environ.get("VMPOOL_CONTRACT_EXAMPLES", "25"))
+MAX_EXAMPLES = int(os.environ.get("VMPOOL_CONTRACT_EXAMPLES", "18"))
 
 
 def _seed_the_pool(daemon: Daemon, lab: list[LabHost]) -> None:
