@@ -189,11 +189,10 @@ def _replica_app(settings: Settings, runtime: Runtime, owner: str, hostname: str
     jobs: dict[str, BackgroundScheduler] = {}
 
     def on_elected(generation: int) -> None:
+        # Called on the election thread, which must keep the lock's session alive: the
+        # migrations the previous leader left running are adopted by the queue's job, which
+        # runs at once (settling asks the hosts, and a host may be slow to answer).
         runner.resume()
-        try:
-            settle_migrations(ctx)  # adopt what the previous leader left running
-        except Exception:  # the database went away again: the queue's job tries again
-            log.exception("the migrations left running could not be settled yet")
         scheduler = build_scheduler(
             ctx, settings, started_at=ctx.clock(), events=_events_of(runtime.connector)
         )
@@ -208,7 +207,8 @@ def _replica_app(settings: Settings, runtime: Runtime, owner: str, hostname: str
 
     lock = AdvisoryLeaderLock(runtime.engine, settings.leader_timeout_s)
     # Taking the lock and the generation needs no fence; everything else is fenced by it.
-    leadership = Leadership(runtime.ctx, lock, owner, hostname, os.getpid(), on_elected, on_deposed)
+    leadership = Leadership(runtime.ctx, lock, owner, hostname, os.getpid(), on_elected,
+                            on_deposed, timeout_s=settings.leader_timeout_s)  # fmt: skip
     ctx = replace(runtime.ctx, fence=leadership.check)
     runner.bind(ctx)
 

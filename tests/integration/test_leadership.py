@@ -45,7 +45,7 @@ class Replica:
         )
         self.lock = AdvisoryLeaderLock(engine, TIMEOUT_S)
         self.leadership = Leadership(base, self.lock, name, "here", 1, self.elected.append,
-                                     self._deposed)  # fmt: skip
+                                     self._deposed, timeout_s=TIMEOUT_S)  # fmt: skip
         self.ctx = replace(base, fence=self.leadership.check)
 
     def _deposed(self) -> None:
@@ -103,5 +103,32 @@ def test_a_paused_leader_loses_the_lock_and_is_fenced_when_it_wakes(engine: Engi
     # ...and its next round finds the lock gone and stops its jobs
     a.leadership.step()
     assert not a.leadership.is_leader and a.deposed == 1
+    with b.ctx.uow() as uow:
+        b.ctx.check_leader(uow)
+
+
+def test_a_leader_paused_inside_a_fenced_transaction_does_not_block_the_takeover(
+    engine: Engine,
+) -> None:
+    """The fence share-locks the lease row until the write commits. A leader frozen between
+    its fence and its commit (SIGSTOP, a stalled VM) must not keep the row locked: the server
+    ends that idle transaction, and another replica takes over within the timeout."""
+    a, b = Replica(engine, "a"), Replica(engine, "b")
+    a.leadership.step()
+    assert a.elected == [1]
+    frozen = a.ctx.uow()
+    frozen.__enter__()
+    a.ctx.check_leader(frozen)  # fenced, then silence: no commit, no rollback, no ping
+    deadline = time.monotonic() + 30
+    while not b.elected:
+        assert time.monotonic() < deadline, "b never became the leader"
+        time.sleep(0.2)
+        b.leadership.step()
+    assert b.elected == [2]
+    # the frozen transaction was ended by the server, not merely outwaited
+    with pytest.raises(Exception, match=r"idle-in-transaction|terminat|closed"):
+        frozen.leases.get(1)
+        frozen.commit()
+    frozen.__exit__(None, None, None)
     with b.ctx.uow() as uow:
         b.ctx.check_leader(uow)

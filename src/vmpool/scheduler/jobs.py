@@ -185,6 +185,7 @@ def build_scheduler(
             seconds=settings.migration_queue_interval_s,
             args=[ctx],
             id=MIGRATION_JOB_ID,
+            next_run_time=datetime.now(UTC),  # adopts what an earlier leader left running
         )
     if settings.rebalance_enabled:
         scheduler.add_job(

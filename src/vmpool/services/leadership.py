@@ -34,10 +34,14 @@ class Leadership:
         pid: int,
         on_elected: Callable[[int], None],
         on_deposed: Callable[[], None],
+        timeout_s: float = 5.0,
     ) -> None:
+        """`timeout_s`: how long a silent leader keeps what it holds (the lock's session,
+        a fenced transaction) before the database ends it."""
         self._ctx, self._lock = ctx, lock
         self._owner, self._hostname, self._pid = owner, hostname, pid
         self._on_elected, self._on_deposed = on_elected, on_deposed
+        self._timeout_s = timeout_s
         self.generation: int | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -67,7 +71,9 @@ class Leadership:
     def _take_generation(self) -> int:
         now = self._ctx.clock()
         with self._ctx.uow() as uow:
-            lease = uow.leases.get(LEASE_ID, for_update=True)
+            # A deposed leader's fenced transaction still open holds the row: it ends within
+            # `timeout_s` (hold_for_fence); a longer wait fails and the next round tries again.
+            lease = uow.leases.take(LEASE_ID, wait_s=2 * self._timeout_s)
             if lease is None:
                 lease = DaemonLeaseRow(id=LEASE_ID, owner=self._owner, hostname=self._hostname,
                                        pid=self._pid, acquired_at=now, heartbeat_at=now,
@@ -87,7 +93,7 @@ class Leadership:
         """In the caller's transaction: Fenced unless this daemon is still the leader it was
         elected as (no newer generation exists)."""
         mine = self.generation
-        lease = uow.leases.get(LEASE_ID, for_update=True)
+        lease = uow.leases.hold_for_fence(LEASE_ID, idle_s=self._timeout_s)
         if mine is None or lease is None or lease.generation != mine:
             raise Fenced(
                 "this daemon is no longer the leader: another one runs the jobs",

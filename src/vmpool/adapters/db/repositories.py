@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, case, delete, exists, func, select, update
+from sqlalchemy import Row, bindparam, case, delete, exists, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -736,6 +736,28 @@ class LeaseRepository:
 
     def get(self, lease_id: int, *, for_update: bool = False) -> DaemonLeaseRow | None:
         return self._s.get(DaemonLeaseRow, lease_id, with_for_update=for_update)
+
+    def take(self, lease_id: int, *, wait_s: float) -> DaemonLeaseRow | None:
+        """The row locked for a new generation, waiting at most `wait_s` for the lock
+        (PostgreSQL's `lock_timeout`; the wait ends in an error)."""
+        self._set_local("lock_timeout", wait_s)
+        return self._s.get(DaemonLeaseRow, lease_id, with_for_update=True, populate_existing=True)
+
+    def hold_for_fence(self, lease_id: int, *, idle_s: float) -> DaemonLeaseRow | None:
+        """The row share-locked until this transaction ends: no new generation can be
+        written meanwhile, while the leader's other fenced writes go on side by side. Should
+        this process stop mid-transaction (paused, frozen), PostgreSQL ends the transaction
+        once it has been idle `idle_s` (`idle_in_transaction_session_timeout`), so that the
+        lock never keeps another replica from taking over."""
+        self._set_local("idle_in_transaction_session_timeout", idle_s)
+        return self._s.get(
+            DaemonLeaseRow, lease_id, with_for_update={"read": True}, populate_existing=True
+        )
+
+    def _set_local(self, setting: str, seconds: float) -> None:
+        if self._s.get_bind().dialect.name == "postgresql":
+            # SET takes no bind parameters; the name is ours and the value an int
+            self._s.execute(text(f"SET LOCAL {setting} = {max(1, int(seconds * 1000))}"))
 
     def add(self, row: DaemonLeaseRow) -> None:
         self._s.add(row)
