@@ -30,9 +30,11 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 stamp=.venv/.vmpool-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] \
+  || [ clients/python/pyproject.toml -nt "$stamp" ]; then
   .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e '.[dev]'
+  # the generated API client (clients/python) is the CLI's; both editable
+  .venv/bin/pip install -q -e clients/python -e '.[dev]'
   touch "$stamp"
 fi
 echo "vmpool installed: $(.venv/bin/vmpool --help >/dev/null && echo .venv/bin/vmpool)"

@@ -9,12 +9,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from vmpool.domain import limits as L
 from vmpool.domain.cluster_state import Strategy
+from vmpool.domain.host import HostState
 from vmpool.domain.host_uri import HOST_URI_PATTERN, MAX_URI_LENGTH
 from vmpool.domain.limits import MAX_ID
+from vmpool.domain.migration import MigrationState
 from vmpool.domain.model import GroupPolicy, PlacementStrategy, RebalanceMode
 from vmpool.domain.names import FOLDER_PATTERN, NAME_PATTERN, TRAIT_PATTERN
 from vmpool.domain.network import BRIDGE_PATTERN, MAX_NICS
 from vmpool.domain.seed import MAX_NETWORK_CONFIG, MAX_SSH_KEYS, MAX_USER_DATA, SSH_KEY_PATTERN
+from vmpool.domain.vm import VmState
 
 # Ids are INTEGER columns: 32-bit on PostgreSQL, so nothing has a larger one.
 DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -143,7 +146,7 @@ class HostOut(Out):
     pool_id: int
     name: str
     uri: str
-    state: str = Field(
+    state: HostState = Field(
         description="up, unreachable, maintenance or fenced (known to be off, after a failure)"
     )
     host_uuid: str
@@ -360,7 +363,7 @@ class VmOut(Out):
     seed_path: str | None = Field(description="the first-boot seed volume (NoCloud), if any")
     placement_group: str | None
     domain_type: str
-    state: str
+    state: VmState
     state_changed_at: datetime
     last_error: str | None
     created_at: datetime
@@ -746,9 +749,7 @@ class MigrationOut(Out):
     source_host: str | None = Field(description="kept after the host is deleted")
     target_host_id: int | None
     target_host: str | None
-    state: str = Field(
-        description="queued, preparing, running, completing, completed, failed, cancelled"
-    )
+    state: MigrationState
     reason: str = Field(description="api or evacuation")
     bandwidth_mib_s: int | None
     max_downtime_ms: int

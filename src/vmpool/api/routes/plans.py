@@ -1,4 +1,4 @@
-"""Rebalance plans and the pool score (the scheduling loop, docs/rebalance.md)."""
+"""Rebalance plans (the scheduling loop, docs/rebalance.md)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from vmpool.api.auth import Caller, Scoped, secured
 from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.params import BeforeCursor, PathId
-from vmpool.api.schemas import HostScoreOut, PlanCreate, PlanList, PlanOut, PoolScoreOut
+from vmpool.api.schemas import PlanCreate, PlanList, PlanOut
 from vmpool.services import plan_execution, plan_views, rebalance
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
@@ -17,26 +17,6 @@ from vmpool.services.unit_of_work import ServiceContext
 router = APIRouter(tags=["plans"], responses=ERROR_RESPONSES, dependencies=secured)
 
 PlanStateFilter = Literal["proposed", "running", "completed", "cancelled", "superseded"]
-
-
-@router.get(
-    "/v1/pools/{pool_id}/score",
-    operation_id="get_pool_score",
-    response_model=PoolScoreOut,
-    responses=responses(404),
-)
-def get_pool_score(pool_id: PathId, ctx: ServiceContext = Scoped) -> PoolScoreOut:
-    """The pool score now (lower is better), its components and each host's fractions."""
-    view = plan_views.pool_score(ctx, pool_id)
-    return PoolScoreOut(
-        pool_id=view.pool_id,
-        strategy=view.strategy,
-        score=view.score,
-        components=view.components,
-        hosts=[HostScoreOut.model_validate(h) for h in view.hosts],
-        empty_hosts=view.empty_hosts,
-        warnings=view.warnings,
-    )
 
 
 @router.get(

@@ -9,14 +9,16 @@ from vmpool.api.preconditions import ETAG_OK, Conditional, with_etag
 from vmpool.api.schemas import (
     CapacityOut,
     HostRoomOut,
+    HostScoreOut,
     PoolCreate,
     PoolList,
     PoolOut,
     PoolPolicyIn,
+    PoolScoreOut,
     RejectionOut,
 )
 from vmpool.domain.model import PlacementRequirements
-from vmpool.services import pools
+from vmpool.services import plan_views, pools
 from vmpool.services.preconditions import IfMatch
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
@@ -136,4 +138,24 @@ def get_pool_capacity(
             RejectionOut(filter=r.filter, hosts=len(r.hosts), reason=r.reason)
             for r in report.rejections
         ],
+    )
+
+
+@router.get(
+    "/v1/pools/{pool_id}/score",
+    operation_id="get_pool_score",
+    response_model=PoolScoreOut,
+    responses=responses(404),
+)
+def get_pool_score(pool_id: PathId, ctx: ServiceContext = Scoped) -> PoolScoreOut:
+    """The pool score now (lower is better), its components and each host's fractions."""
+    view = plan_views.pool_score(ctx, pool_id)
+    return PoolScoreOut(
+        pool_id=view.pool_id,
+        strategy=view.strategy,
+        score=view.score,
+        components=view.components,
+        hosts=[HostScoreOut.model_validate(h) for h in view.hosts],
+        empty_hosts=view.empty_hosts,
+        warnings=view.warnings,
     )

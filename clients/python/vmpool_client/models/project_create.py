@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="ProjectCreate")
+
+
+@_attrs_define
+class ProjectCreate:
+    """
+    Attributes:
+        name (str):
+        description (str | Unset):  Default: ''.
+        quota_disk_gib (int | None | Unset):
+        quota_memory_mib (int | None | Unset):
+        quota_vcpus (int | None | Unset):
+        quota_vms (int | None | Unset):
+    """
+
+    name: str
+    description: str | Unset = ""
+    quota_disk_gib: int | None | Unset = UNSET
+    quota_memory_mib: int | None | Unset = UNSET
+    quota_vcpus: int | None | Unset = UNSET
+    quota_vms: int | None | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        name = self.name
+
+        description = self.description
+
+        quota_disk_gib: int | None | Unset
+        if isinstance(self.quota_disk_gib, Unset):
+            quota_disk_gib = UNSET
+        else:
+            quota_disk_gib = self.quota_disk_gib
+
+        quota_memory_mib: int | None | Unset
+        if isinstance(self.quota_memory_mib, Unset):
+            quota_memory_mib = UNSET
+        else:
+            quota_memory_mib = self.quota_memory_mib
+
+        quota_vcpus: int | None | Unset
+        if isinstance(self.quota_vcpus, Unset):
+            quota_vcpus = UNSET
+        else:
+            quota_vcpus = self.quota_vcpus
+
+        quota_vms: int | None | Unset
+        if isinstance(self.quota_vms, Unset):
+            quota_vms = UNSET
+        else:
+            quota_vms = self.quota_vms
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "name": name,
+            }
+        )
+        if description is not UNSET:
+            field_dict["description"] = description
+        if quota_disk_gib is not UNSET:
+            field_dict["quota_disk_gib"] = quota_disk_gib
+        if quota_memory_mib is not UNSET:
+            field_dict["quota_memory_mib"] = quota_memory_mib
+        if quota_vcpus is not UNSET:
+            field_dict["quota_vcpus"] = quota_vcpus
+        if quota_vms is not UNSET:
+            field_dict["quota_vms"] = quota_vms
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        name = d.pop("name")
+
+        description = d.pop("description", UNSET)
+
+        def _parse_quota_disk_gib(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        quota_disk_gib = _parse_quota_disk_gib(d.pop("quota_disk_gib", UNSET))
+
+        def _parse_quota_memory_mib(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        quota_memory_mib = _parse_quota_memory_mib(d.pop("quota_memory_mib", UNSET))
+
+        def _parse_quota_vcpus(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        quota_vcpus = _parse_quota_vcpus(d.pop("quota_vcpus", UNSET))
+
+        def _parse_quota_vms(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        quota_vms = _parse_quota_vms(d.pop("quota_vms", UNSET))
+
+        project_create = cls(
+            name=name,
+            description=description,
+            quota_disk_gib=quota_disk_gib,
+            quota_memory_mib=quota_memory_mib,
+            quota_vcpus=quota_vcpus,
+            quota_vms=quota_vms,
+        )
+
+        return project_create

@@ -1,0 +1,311 @@
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.vm_state import VmState
+
+if TYPE_CHECKING:
+    from ..models.nic_out import NicOut
+
+
+T = TypeVar("T", bound="VmOut")
+
+
+@_attrs_define
+class VmOut:
+    """
+    Attributes:
+        created_at (datetime.datetime):
+        disk_gib (int):
+        disk_path (None | str):
+        disk_storage (None | str):
+        domain_type (str):
+        guaranteed (bool):
+        ha (bool):
+        host_id (int | None):
+        host_name (None | str):
+        id (int):
+        image (None | str):
+        last_error (None | str):
+        memory_mib (int):
+        migratable (bool):
+        name (str):
+        nics (list[NicOut]):
+        placement_group (None | str):
+        pool_id (int):
+        project_id (int):
+        seed_path (None | str): the first-boot seed volume (NoCloud), if any
+        state (VmState):
+        state_changed_at (datetime.datetime):
+        uuid (str): the libvirt domain UUID
+        vcpus (int):
+    """
+
+    created_at: datetime.datetime
+    disk_gib: int
+    disk_path: None | str
+    disk_storage: None | str
+    domain_type: str
+    guaranteed: bool
+    ha: bool
+    host_id: int | None
+    host_name: None | str
+    id: int
+    image: None | str
+    last_error: None | str
+    memory_mib: int
+    migratable: bool
+    name: str
+    nics: list[NicOut]
+    placement_group: None | str
+    pool_id: int
+    project_id: int
+    seed_path: None | str
+    state: VmState
+    state_changed_at: datetime.datetime
+    uuid: str
+    vcpus: int
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+
+        created_at = self.created_at.isoformat()
+
+        disk_gib = self.disk_gib
+
+        disk_path: None | str
+        disk_path = self.disk_path
+
+        disk_storage: None | str
+        disk_storage = self.disk_storage
+
+        domain_type = self.domain_type
+
+        guaranteed = self.guaranteed
+
+        ha = self.ha
+
+        host_id: int | None
+        host_id = self.host_id
+
+        host_name: None | str
+        host_name = self.host_name
+
+        id = self.id
+
+        image: None | str
+        image = self.image
+
+        last_error: None | str
+        last_error = self.last_error
+
+        memory_mib = self.memory_mib
+
+        migratable = self.migratable
+
+        name = self.name
+
+        nics = []
+        for nics_item_data in self.nics:
+            nics_item = nics_item_data.to_dict()
+            nics.append(nics_item)
+
+        placement_group: None | str
+        placement_group = self.placement_group
+
+        pool_id = self.pool_id
+
+        project_id = self.project_id
+
+        seed_path: None | str
+        seed_path = self.seed_path
+
+        state = self.state.value
+
+        state_changed_at = self.state_changed_at.isoformat()
+
+        uuid = self.uuid
+
+        vcpus = self.vcpus
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "created_at": created_at,
+                "disk_gib": disk_gib,
+                "disk_path": disk_path,
+                "disk_storage": disk_storage,
+                "domain_type": domain_type,
+                "guaranteed": guaranteed,
+                "ha": ha,
+                "host_id": host_id,
+                "host_name": host_name,
+                "id": id,
+                "image": image,
+                "last_error": last_error,
+                "memory_mib": memory_mib,
+                "migratable": migratable,
+                "name": name,
+                "nics": nics,
+                "placement_group": placement_group,
+                "pool_id": pool_id,
+                "project_id": project_id,
+                "seed_path": seed_path,
+                "state": state,
+                "state_changed_at": state_changed_at,
+                "uuid": uuid,
+                "vcpus": vcpus,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.nic_out import NicOut  # noqa: PLC0415
+
+        d = dict(src_dict)
+        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+
+        disk_gib = d.pop("disk_gib")
+
+        def _parse_disk_path(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        disk_path = _parse_disk_path(d.pop("disk_path"))
+
+        def _parse_disk_storage(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        disk_storage = _parse_disk_storage(d.pop("disk_storage"))
+
+        domain_type = d.pop("domain_type")
+
+        guaranteed = d.pop("guaranteed")
+
+        ha = d.pop("ha")
+
+        def _parse_host_id(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        host_id = _parse_host_id(d.pop("host_id"))
+
+        def _parse_host_name(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        host_name = _parse_host_name(d.pop("host_name"))
+
+        id = d.pop("id")
+
+        def _parse_image(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        image = _parse_image(d.pop("image"))
+
+        def _parse_last_error(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        last_error = _parse_last_error(d.pop("last_error"))
+
+        memory_mib = d.pop("memory_mib")
+
+        migratable = d.pop("migratable")
+
+        name = d.pop("name")
+
+        nics = []
+        _nics = d.pop("nics")
+        for nics_item_data in _nics:
+            nics_item = NicOut.from_dict(nics_item_data)
+
+            nics.append(nics_item)
+
+        def _parse_placement_group(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        placement_group = _parse_placement_group(d.pop("placement_group"))
+
+        pool_id = d.pop("pool_id")
+
+        project_id = d.pop("project_id")
+
+        def _parse_seed_path(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        seed_path = _parse_seed_path(d.pop("seed_path"))
+
+        state = VmState(d.pop("state"))
+
+        state_changed_at = datetime.datetime.fromisoformat(d.pop("state_changed_at"))
+
+        uuid = d.pop("uuid")
+
+        vcpus = d.pop("vcpus")
+
+        vm_out = cls(
+            created_at=created_at,
+            disk_gib=disk_gib,
+            disk_path=disk_path,
+            disk_storage=disk_storage,
+            domain_type=domain_type,
+            guaranteed=guaranteed,
+            ha=ha,
+            host_id=host_id,
+            host_name=host_name,
+            id=id,
+            image=image,
+            last_error=last_error,
+            memory_mib=memory_mib,
+            migratable=migratable,
+            name=name,
+            nics=nics,
+            placement_group=placement_group,
+            pool_id=pool_id,
+            project_id=project_id,
+            seed_path=seed_path,
+            state=state,
+            state_changed_at=state_changed_at,
+            uuid=uuid,
+            vcpus=vcpus,
+        )
+
+        vm_out.additional_properties = d
+        return vm_out
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
