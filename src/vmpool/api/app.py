@@ -25,6 +25,7 @@ from vmpool.api.routes import (
     plans,
     pools,
     projects,
+    ui,
     vms,
 )
 from vmpool.services.unit_of_work import ServiceContext
@@ -46,7 +47,7 @@ def create_app(ctx: ServiceContext | None, lifespan: Lifespan | None = None) -> 
     app.add_middleware(RequestAudit)  # outermost: the id is set before anything else runs
     for module in (
         health, hosts, vms, disks, networks, images, migrations, pools, plans, groups, events,
-        projects, metrics,
+        projects, metrics, ui,
     ):  # fmt: skip
         app.include_router(module.router)
     return app
