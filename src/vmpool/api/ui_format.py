@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Any
 
 MIB = 2**20
+NONE = "\u2013"  # an en dash: no figure
 
 
 def number(x: float | None) -> str:
     """A count or an amount: whole numbers without a decimal point, others with one."""
     if x is None:
-        return "–"
+        return NONE
     if float(x).is_integer():
         return str(int(x))
     return f"{x:.1f}"
@@ -21,20 +22,20 @@ def number(x: float | None) -> str:
 def mib(x: float | None) -> str:
     """Memory given in MiB: MiB up to 1 GiB, then GiB with one decimal."""
     if x is None:
-        return "–"
+        return NONE
     if abs(x) < 1024:
         return f"{number(x)} MiB"
     return f"{number(round(x / 1024, 1))} GiB"
 
 
 def gib(x: float | None) -> str:
-    return "–" if x is None else f"{number(round(x, 1))} GiB"
+    return NONE if x is None else f"{number(round(x, 1))} GiB"
 
 
 def size(n: int | None) -> str:
     """Bytes, as a migration's progress counts them."""
     if n is None:
-        return "–"
+        return NONE
     for unit, scale in (("GiB", 2**30), ("MiB", MIB), ("KiB", 1024)):
         if abs(n) >= scale:
             return f"{number(round(n / scale, 1))} {unit}"
@@ -42,9 +43,9 @@ def size(n: int | None) -> str:
 
 
 def percent(part: float | None, whole: float | None) -> str:
-    """part of whole, in whole percent ("–" when the whole is unknown or nothing)."""
+    """part of whole, in whole percent (a dash when the whole is unknown or nothing)."""
     if part is None or not whole:
-        return "–"
+        return NONE
     return f"{round(100 * part / whole)}%"
 
 
@@ -77,11 +78,11 @@ def ago(then: datetime | None, now: datetime) -> str:
 
 
 def clock(t: datetime | None) -> str:
-    return "–" if t is None else t.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return NONE if t is None else t.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def score(x: float | None) -> str:
-    return "–" if x is None else f"{x:.4f}"
+    return NONE if x is None else f"{x:.4f}"
 
 
 FILTERS: dict[str, Any] = {

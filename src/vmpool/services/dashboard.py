@@ -43,7 +43,8 @@ class HostPanel:
     allocated: ResourceFigures
     cpu_load: float | None  # smoothed measured CPU utilisation (0-1); None: not sampled yet
     load_sampled_at: datetime | None
-    vms: list[VmBrief]  # the VMs placed on it (its allocation's), by id
+    vm_count: int  # the VMs its allocation counts (a migration's target counts its VM)
+    vms: list[VmBrief]  # the VMs placed on it, by id
     last_seen_at: datetime | None
     last_error: str | None
     maintenance_since: datetime | None
@@ -120,7 +121,8 @@ def dashboard(ctx: ServiceContext, *, with_hosts: bool) -> Dashboard:
                 rows = uow.hosts.list(pool_id=pool.id)
                 loads = uow.load.all_of("host", (r.id for r in rows))
                 for row in rows:
-                    snap = placement_host(row, policy, allocations.get(row.id, NO_ALLOCATION))
+                    alloc = allocations.get(row.id, NO_ALLOCATION)
+                    snap = placement_host(row, policy, alloc)
                     load = loads.get(row.id)
                     hosts_by_state[row.state] = hosts_by_state.get(row.state, 0) + 1
                     hosts.append(
@@ -131,6 +133,7 @@ def dashboard(ctx: ServiceContext, *, with_hosts: bool) -> Dashboard:
                             state=row.state,
                             capacity=figures(snap.capacity),
                             allocated=figures(snap.used),
+                            vm_count=alloc.vm_count,
                             cpu_load=load.cpu_usage_avg if load is not None else None,
                             load_sampled_at=load.sampled_at if load is not None else None,
                             vms=on_host.get(row.id, []),
