@@ -65,7 +65,7 @@ def dashboard_daemon(daemon_env: dict[str, str], tmp_path: Path) -> Iterator[Dae
     # (20 s), and a graceful stop waits for it: this daemon is disposable, so not that long.
     d.proc.terminate()
     try:
-        d.proc.wait(timeout=5)
+        d.proc.wait(timeout=3)
     except subprocess.TimeoutExpired:
         d.proc.kill()
         d.proc.wait(timeout=10)
@@ -139,6 +139,8 @@ def test_the_dashboard_in_a_browser_shows_what_the_api_says(
 
             # Log in as a person would: a wrong token first.
             browser.get(f"{daemon.url}/ui")
+            # Refresh every second rather than every 5 s: the test waits for one below.
+            browser.execute_script("document.body.dataset.refreshS = '1'")
             token_input = browser.find_element(By.ID, "token")
             assert token_input.is_displayed()
             token_input.send_keys("vmp_wrong")

@@ -8,7 +8,6 @@
   const KEY = "vmpool.token";
   const body = document.body;
   const url = body.dataset.fragment;
-  const periodMs = 1000 * Number(body.dataset.refreshS || "5");
   const form = document.getElementById("login");
   const input = document.getElementById("token");
   const loginError = document.getElementById("login-error");
@@ -39,7 +38,8 @@
 
   function schedule() {
     clearTimeout(timer);
-    timer = setTimeout(refresh, periodMs);
+    // read each time: the page's period, unless a test changed it meanwhile
+    timer = setTimeout(refresh, 1000 * Number(body.dataset.refreshS || "5"));
   }
 
   async function messageOf(response) {
