@@ -392,6 +392,15 @@ class VmRepository(Scoped):
             q = q.where(VmRow.project_id == self._project)
         return {(name, state): n for name, state, n in self._s.execute(q)}
 
+    def briefs(self, limit: int) -> Sequence[Row[Any]]:
+        """(id, name, state, host_id, vcpus, memory_mib, disk_gib) of the VMs this repository
+        sees, by id, at most `limit`, without loading rows (the dashboard reads every VM)."""
+        v = VmRow
+        q = select(v.id, v.name, v.state, v.host_id, v.vcpus, v.memory_mib, v.disk_gib)
+        if self._project is not None:
+            q = q.where(v.project_id == self._project)
+        return self._s.execute(q.order_by(v.id).limit(limit)).all()
+
 
 class PlacementGroupRepository(Scoped):
     def get(self, group_id: int) -> PlacementGroupRow:
