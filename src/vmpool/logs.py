@@ -74,6 +74,7 @@ def configure_logging(level: str, fmt: LogFormat, stream: TextIO | None = None) 
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    logging.captureWarnings(True)  # Python's warnings too: every line in the format
     # APScheduler logs every run of every job at INFO (and vmpool.jobs says it better).
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
     jobs = logging.getLogger(JOBS_LOGGER)
