@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import fresh_db_url
 from tests.e2e.conftest import VMPOOL, free_port, vmpool_cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,13 +70,18 @@ def test_the_user_and_its_folders_are_made(tmp_path: Path) -> None:
     assert (config.st_uid, oct(config.st_mode & 0o777)) == (0, "0o750")
 
 
-@pytest.fixture
-def manager_socket() -> Iterator[tuple[socket.socket, str]]:
-    """The service manager's socket (abstract, as NOTIFY_SOCKET names it: `@name`)."""
+def listening() -> tuple[socket.socket, str]:
+    """A service manager's socket (abstract, as NOTIFY_SOCKET names it: `@name`)."""
     name = f"vmpool-e2e-{os.getpid()}-{time.monotonic_ns()}"
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     s.bind("\0" + name)
-    yield s, "@" + name
+    return s, "@" + name
+
+
+@pytest.fixture
+def manager_socket() -> Iterator[tuple[socket.socket, str]]:
+    s, address = listening()
+    yield s, address
     s.close()
 
 
@@ -125,14 +131,14 @@ def test_the_daemon_tells_its_service_manager(
         assert "STATUS=single daemon: 1/1 hosts up" in ready.split("\n")
 
         # WATCHDOG=1 keeps arriving (the scheduler sends it at half of WATCHDOG_USEC)
-        pings, until = 0, time.monotonic() + 2.5
+        pings, until = 0, time.monotonic() + 2.0
         while time.monotonic() < until:
             message = receive(sock, max(0.01, until - time.monotonic()))
             pings += message is not None and "WATCHDOG=1" in message.split("\n")
         assert pings >= 3
 
         hosts = httpx.get(f"{url}/v1/hosts", headers={"Authorization": f"Bearer {token}"})
-        assert [h["uri"] for h in hosts.json()] == ["test:///default"]
+        assert [h["uri"] for h in hosts.json()["items"]] == ["test:///default"]
 
         # SIGTERM: STOPPING=1, and the daemon ends
         proc.send_signal(signal.SIGTERM)
@@ -157,3 +163,57 @@ def test_the_daemon_tells_its_service_manager(
     ready_line = next(i for i, m in enumerate(messages) if m.startswith("ready: "))
     assert synced < ready_line
     assert any(m.startswith("registered the local host test:///default") for m in messages)
+
+
+def until_said(
+    s: socket.socket, line: str, proc: subprocess.Popen[bytes], log: Path, alive: bool = True
+) -> str:
+    """The first datagram with `line`, within 60 s (`alive`: while the daemon runs)."""
+    deadline = time.monotonic() + 60
+    while True:
+        message = receive(s, 0.1)
+        if message is not None and line in message.split("\n"):
+            return message
+        assert time.monotonic() < deadline, log.read_text()[-3000:]
+        assert not alive or proc.poll() is None, log.read_text()[-3000:]
+
+
+@pytest.mark.postgres
+def test_replicas_are_ready_once_they_know_their_role(
+    daemon_env: dict[str, str], tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """On PostgreSQL: READY=1 with the role in STATUS=; a follower, which runs no jobs,
+    still sends WATCHDOG=1 (from a scheduler of its own)."""
+    url = fresh_db_url("postgresql", tmp_path, request)
+    base = {**daemon_env, "VMPOOL_DATABASE_URL": url, "WATCHDOG_USEC": "1000000",
+            "VMPOOL_LEADER_POLL_S": "0.5"}  # fmt: skip
+    assert vmpool_cli(base, "db", "upgrade").returncode == 0
+    started = []
+    try:
+        for i in range(2):
+            sock, address = listening()
+            log = tmp_path / f"replica{i}.log"
+            env = {**base, "NOTIFY_SOCKET": address, "VMPOOL_DATA_DIR": str(tmp_path / f"d{i}")}
+            proc = subprocess.Popen(
+                [VMPOOL, "serve", "--host", "127.0.0.1", "--port", str(free_port())],
+                env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+            )  # fmt: skip
+            started.append((sock, proc, log))
+            if i == 0:  # the first is the leader: its READY says so before the second starts
+                ready = until_said(sock, "READY=1", proc, log)
+                assert "STATUS=leader (generation 1): 0/0 hosts up" in ready.split("\n")
+        sock, proc, log = started[1]
+        ready = until_said(sock, "READY=1", proc, log)
+        assert "STATUS=follower: 0/0 hosts up" in ready.split("\n")
+        until_said(sock, "WATCHDOG=1", proc, log)
+        until_said(sock, "WATCHDOG=1", proc, log)
+        for sock, proc, log in started:
+            proc.send_signal(signal.SIGTERM)
+            until_said(sock, "STOPPING=1", proc, log, alive=False)
+            assert proc.wait(timeout=20) in (0, -signal.SIGTERM)
+    finally:
+        for sock, proc, _ in started:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            sock.close()
