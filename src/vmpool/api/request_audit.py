@@ -90,7 +90,8 @@ def _log_access(scope: Scope, request_id: str, status: int, seconds: float) -> N
     route = getattr(scope.get("route"), "path", None)
     duration_ms = round(seconds * 1000, 3)
     access_log.info(
-        "%s %s %s %.1f ms", method, route or scope.get("path", ""), status, duration_ms,
+        "%s %s %s %.1f ms request=%s", method, route or scope.get("path", ""), status,
+        duration_ms, request_id,
         extra={"request_id": request_id, "method": method, "route": route,
                "path": scope.get("path", ""), "status": status, "duration_ms": duration_ms},
     )  # fmt: skip
