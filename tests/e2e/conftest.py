@@ -65,7 +65,13 @@ def vmpool_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[s
 
 @pytest.fixture
 def daemon_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VMPOOL_")}
+    # (nor a service manager's: a test that plays one sets its own)
+    service_manager = {"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("VMPOOL_") and k not in service_manager
+    }
     env.update(
         VMPOOL_DATA_DIR=str(tmp_path / "data"),
         VMPOOL_DOMAIN_TYPE="qemu",

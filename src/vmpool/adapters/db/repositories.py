@@ -156,6 +156,11 @@ class HostRepository:
             select(HostRow).where(HostRow.host_uuid == host_uuid)
         ).scalar_one_or_none()
 
+    def count_by_state(self) -> dict[str, int]:
+        """State -> hosts (states without hosts left out)."""
+        q = select(HostRow.state, func.count()).group_by(HostRow.state)
+        return {state: n for state, n in self._s.execute(q)}
+
     def list(
         self, pool_id: int | None = None, after_id: int = 0, limit: int | None = None
     ) -> Sequence[HostRow]:
