@@ -30,9 +30,10 @@ def test_the_daemon_logs_json_lines(daemon_env: dict[str, str], tmp_path: Path) 
 
         def requests_and_a_sync_run() -> list[dict[str, Any]] | None:
             lines = json_lines(d.log)
-            access = [x for x in lines if x["logger"] == "vmpool.access"]
+            # a request's line is written once its answer has gone out: wait for both
+            ids = {x.get("request_id") for x in lines if x["logger"] == "vmpool.access"}
             runs = [x for x in lines if x["logger"] == "vmpool.jobs" and x["job"] == "sync-hosts"]
-            return lines if len(access) >= 2 and runs else None
+            return lines if {"e2e-json-1", made_up} <= ids and runs else None
 
         lines = wait_until("the request and job lines", requests_and_a_sync_run, 30)
     finally:
