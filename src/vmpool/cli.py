@@ -1,4 +1,6 @@
-"""The `vmpool` command: serve, db, token, lab, openapi."""
+"""The `vmpool` command. Beside the daemon and what administers it on its host (serve, db,
+token, lab, openapi, export-pool, plan --cluster), the commands that operate a pool through
+its API (host, vm, migration, pool, plan, score, events: vmpool.cli_client)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from vmpool import cli_client
 from vmpool.config import Settings, load_settings
 from vmpool.errors import VmpoolError
 
@@ -21,12 +24,14 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="vmpool: a VM resource pool manager for KVM/QEMU hosts.", no_args_is_help=True
 )
+SERVER = "Run and administer the daemon (on its host, with its settings)"
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 lab_app = typer.Typer(help="A lab of real libvirt hosts on this one machine.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-app.add_typer(token_app, name="token")
-app.add_typer(lab_app, name="lab")
+app.add_typer(db_app, name="db", rich_help_panel=SERVER)
+app.add_typer(token_app, name="token", rich_help_panel=SERVER)
+app.add_typer(lab_app, name="lab", rich_help_panel=SERVER)
+cli_client.register(app)
 
 ConfigOpt = Annotated[
     Path | None,
@@ -48,7 +53,7 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-@app.command()
+@app.command(rich_help_panel=SERVER)
 def serve(
     config: ConfigOpt = None,
     host: Annotated[str | None, typer.Option("--host", help="listen address")] = None,
@@ -168,7 +173,7 @@ def _project_id(ctx: ServiceContext, project: str) -> int:
         return row.id
 
 
-@app.command()
+@app.command(rich_help_panel=SERVER)
 def openapi(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="file (default stdout)")
@@ -184,7 +189,7 @@ def openapi(
         output.write_text(text)
 
 
-@app.command("export-pool")
+@app.command("export-pool", rich_help_panel=SERVER)
 @app.command("snapshot", hidden=True, deprecated=True)  # its old name
 def export_pool(
     pool: Annotated[str | None, typer.Option("--pool", help="pool name (default: default)")] = None,
@@ -206,16 +211,18 @@ def export_pool(
     sys.stdout.write(json.dumps(data, indent=1) + "\n")
 
 
-@app.command()
+@cli_client.plan_app.callback(invoke_without_command=True)
 def plan(
+    ctx: typer.Context,
     cluster_file: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--cluster",
             "--snapshot",
-            help="a cluster state file (`vmpool export-pool`, docs/rebalance.md)",
+            help="plan offline from a cluster state file (`vmpool export-pool`, "
+            "docs/rebalance.md), touching no host",
         ),
-    ],
+    ] = None,
     strategy: Annotated[
         str | None,
         typer.Option("--strategy", help="balance or consolidate (default: the file's)"),
@@ -229,8 +236,18 @@ def plan(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the plan as JSON")] = False,
 ) -> None:
-    """Plan a rebalance offline, from a cluster state file, touching no host (like `hbal -t`)."""
+    """Rebalance plans: the daemon's (list, show, create, approve, cancel: through the API),
+    or one made offline from a cluster state file with --cluster, touching no host (like
+    `hbal -t`)."""
     import time
+
+    if ctx.invoked_subcommand is not None:
+        if cluster_file is not None:
+            _fail("--cluster plans offline: give it without a subcommand")
+        return
+    if cluster_file is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
 
     from vmpool.domain.cluster_state import parse_cluster, plan_to_json
     from vmpool.domain.rebalance import PlannerConfig
