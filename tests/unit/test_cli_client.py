@@ -4,6 +4,7 @@ how values, migrations and errors are shown, and Ctrl-C's question."""
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -179,6 +180,13 @@ def test_a_migration_in_flight_shows_its_progress_and_its_end_the_downtime() -> 
 def test_an_error_answer_becomes_one_line_with_its_status_and_code() -> None:
     body = b'{"error": {"code": "not_found", "message": "vm 9 does not exist", "details": {}}}'
     assert error_line(404, body) == "vm 9 does not exist (404 not_found)"
+    invalid = {"error": {"code": "invalid_input", "message": "the request is invalid",
+               "details": {"errors": [{"loc": ["body", "name"], "msg": "String should match "
+               "pattern"}, {"loc": ["query", "limit"], "msg": "too big"}]}}}  # fmt: skip
+    assert error_line(422, json.dumps(invalid).encode()) == (
+        "the request is invalid: name: String should match pattern; limit: too big "
+        "(422 invalid_input)"
+    )
     assert error_line(502, b"<html>\n<h1>Bad Gateway</h1>") == "HTTP 502: <html>"
     assert error_line(500, b"") == "HTTP 500"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from vmpool.cli_client import events, hosts, migrations, plans, pools, vms
+from vmpool.cli_client import events, hosts, migrations, plans, pools, raw, vms
 from vmpool.cli_client.common import PANEL
 
 plan_app = plans.app  # vmpool.cli gives it the offline planner (--cluster) as its callback
@@ -24,3 +24,4 @@ def register(app: typer.Typer) -> None:
         app.add_typer(sub, name=name + "s", hidden=True)  # `vmpool hosts list` works too
     app.command("score", rich_help_panel=PANEL)(pools.score)
     app.command("events", rich_help_panel=PANEL)(events.events)
+    app.command("api", rich_help_panel=PANEL)(raw.api)

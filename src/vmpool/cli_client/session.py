@@ -4,6 +4,7 @@ types to the ids the API takes."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -58,8 +59,16 @@ def error_line(status: int, content: bytes) -> str:
     try:
         body = json.loads(content)
         error = body["error"]
-        return f"{error['message']} ({status} {error['code']})"
-    except (ValueError, KeyError, TypeError):
+        message = str(error["message"])
+        # invalid input: which fields, and why (loc is ["body", "name"] or ["query", ...])
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: {e['msg']}"
+            for e in (error.get("details") or {}).get("errors", [])[:3]
+        ]
+        if problems:
+            message += ": " + "; ".join(problems)
+        return f"{message} ({status} {error['code']})"
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
         first = content.decode(errors="replace").strip().splitlines()[:1]
         return f"HTTP {status}" + (f": {first[0][:200]}" if first else "")
 
@@ -99,10 +108,31 @@ class Session:
         self._send(op, *args, **kwargs)
 
     def _send(self, op: Callable[..., Response[Any]], *args: Any, **kwargs: Any) -> Response[Any]:
+        with self._transport():
+            response = op(*args, client=self.client, **kwargs)
+        status = int(response.status_code)
+        if status >= 400:
+            line = error_line(status, response.content)
+            if status == 401:
+                line += f"; the token comes from {self.target.source}"
+            raise CliError(line)
+        return response
+
+    def request(self, method: str, path: str, content: bytes | None = None) -> httpx.Response:
+        """A raw call on the client's connection (`vmpool api`); the caller reads the status."""
+        headers = {"content-type": "application/json"} if content is not None else {}
+        with self._transport():
+            return self.client.get_httpx_client().request(
+                method, path, content=content, headers=headers
+            )
+
+    @contextlib.contextmanager
+    def _transport(self) -> Iterator[None]:
+        """A call that finds no daemon, or no answer in time, becomes one line (exit 3)."""
         import httpx
 
         try:
-            response = op(*args, client=self.client, **kwargs)
+            yield
         except httpx.ConnectError as exc:
             raise CliError(
                 f"cannot reach the vmpool API at {self.target.url} ({_reason(exc)}): is the "
@@ -120,13 +150,6 @@ class Session:
                 f"talking to the vmpool API at {self.target.url} failed: {_reason(exc)}",
                 EXIT_UNREACHABLE,
             ) from None
-        status = int(response.status_code)
-        if status >= 400:
-            line = error_line(status, response.content)
-            if status == 401:
-                line += f"; the token comes from {self.target.source}"
-            raise CliError(line)
-        return response
 
     def pages(self, op: Callable[..., Response[ErrorBody | P]], **filters: Any) -> Iterator[Any]:
         """Every item of an id-ordered list, page after page."""

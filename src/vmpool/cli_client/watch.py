@@ -206,6 +206,7 @@ class EvacuationWatch:
     def poll(self) -> bool:
         from vmpool_client.api.hosts import get_host
         from vmpool_client.api.migrations import list_migrations
+        from vmpool_client.models import MigrationState
 
         self.host = self.session.call(get_host.sync_detailed, self.host.id)
         ev = self.host.evacuation
@@ -215,7 +216,10 @@ class EvacuationWatch:
         live: dict[int, MigrationOut] = {}
         if moving:
             page = self.session.call(
-                list_migrations.sync_detailed, host_id=self.host.id, state="running", limit=1000
+                list_migrations.sync_detailed,
+                host_id=self.host.id,
+                state=MigrationState.RUNNING,
+                limit=1000,
             )
             live = {m.id: m for m in page.items}
         for item in ev.items:
