@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import shlex
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -336,16 +337,22 @@ def lab_up(
     )
     if not tls:
         typer.echo(
-            f"register them with POST /v1/hosts (vmpool accepts their sockets under its "
-            f"lab_dir, here {lab_dir}, and under host_uri_socket_dirs):"
+            f"register them (vmpool accepts their sockets under its lab_dir, here {lab_dir}, "
+            f"and under host_uri_socket_dirs; or POST /v1/hosts each registration):"
         )
     else:
-        typer.echo("register them with POST /v1/hosts:")
+        typer.echo("register them (or POST /v1/hosts each registration):")
     for h in started:
-        typer.echo(
-            f"  curl -s -H \"$auth\" -H 'content-type: application/json' -X POST $API/v1/hosts "
-            f"-d '{json.dumps(h.registration())}'"
-        )
+        typer.echo("  " + shlex.join(_register_command(h.registration())))
+
+
+def _register_command(registration: dict[str, str]) -> list[str]:
+    """`vmpool host register URI --name ...` for a lab host's registration body."""
+    command = ["vmpool", "host", "register", registration["uri"]]
+    for key in ("name", "migration_address", "peer_uri"):
+        if registration.get(key):
+            command += ["--" + key.replace("_", "-"), registration[key]]
+    return command
 
 
 @lab_app.command("down")
