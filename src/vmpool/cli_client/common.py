@@ -4,6 +4,7 @@ from the configuration, and how it ends (one line on stderr and an exit code).""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -82,7 +83,6 @@ def out(*things: RenderableType | None) -> None:
             console.print(thing)
 
 
-def out_json(value: Any) -> None:
-    from vmpool.cli_client import render
-
-    typer.echo(render.to_json(value))
+def out_json(data: Any) -> None:
+    """The API's JSON (Session.json_of), indented, and nothing else on stdout."""
+    typer.echo(json.dumps(data, indent=2))

@@ -11,7 +11,7 @@ from vmpool.cli_client.common import JsonOpt, ProfileOpt, connect, out, out_json
 
 
 def events(
-    kind: Annotated[str | None, typer.Option("--kind", help="e.g. vm.created, api.call")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="e.g. vm.create, api.call")] = None,
     actor: Annotated[str | None, typer.Option("--actor", help="a token's name")] = None,
     subject: Annotated[str | None, typer.Option("--subject", help="e.g. vm/3")] = None,
     request: Annotated[str | None, typer.Option("--request", help="a request id")] = None,
@@ -35,6 +35,6 @@ def events(
             **{k: v for k, v in filters.items() if v is not None},
         )  # fmt: skip
     if as_json:
-        out_json(page.items)
+        out_json(s.json_of(page)["items"])
     else:
         out(render.events_table(page.items) if page.items else "no events")

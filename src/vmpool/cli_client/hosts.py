@@ -43,7 +43,7 @@ def host_list(
         filters = {"pool_id": s.pool_id(pool)} if pool else {}
         hosts = list(s.pages(list_hosts.sync_detailed, **filters))
     if as_json:
-        out_json(hosts)
+        out_json(s.json_of(hosts))
     else:
         out(render.hosts_table(hosts, now()) if hosts else "no hosts")
 
@@ -58,7 +58,7 @@ def host_show(host: HostArg, profile: ProfileOpt = None, as_json: JsonOpt = Fals
     with connect(profile) as s:
         h = s.call(get_host.sync_detailed, s.host_id(host))
     if as_json:
-        out_json(h)
+        out_json(s.json_of(h))
     else:
         out(render.host_fields(h, now()), render.evacuation_table(h))
 
@@ -95,7 +95,7 @@ def host_register(
             body["peer_uri"] = peer_uri
         h = s.call(register_host.sync_detailed, body=HostCreate(**body))
     if as_json:
-        out_json(h)
+        out_json(s.json_of(h))
     else:
         out(f"registered host {h.name} (id {h.id}): {h.cpus} CPUs, {render.mib(h.memory_mib)}, "
             f"{h.arch}, {', '.join(h.domain_types)}")  # fmt: skip
@@ -133,7 +133,7 @@ def maintenance_enter(
         h = s.call(enter_host_maintenance.sync_detailed, s.host_id(host))
         if not wait:
             if as_json:
-                out_json(h)
+                out_json(s.json_of(h))
             else:
                 out(f"{h.name} is in maintenance; its VMs are being evacuated "
                     f"(follow: vmpool host show {h.name})")  # fmt: skip
@@ -145,7 +145,7 @@ def maintenance_enter(
         cancelled = follow(watch, display)
         h = watch.host
         if as_json:
-            out_json(h)
+            out_json(s.json_of(h))
         ev = h.evacuation
         if ev is None:
             how = "as asked" if cancelled else "meanwhile"
@@ -153,8 +153,8 @@ def maintenance_enter(
                            EXIT_INTERRUPTED if cancelled else EXIT_FAILED)  # fmt: skip
         moved = sum(1 for i in ev.items if i.state == "completed")
         if not as_json:
-            out(f"{h.name}: evacuation {ev.status}, {moved} VMs moved, "
-                f"{ev.vms_remaining} remain")  # fmt: skip
+            out(f"{h.name}: evacuation {ev.status}, {render.plural(moved, 'VM')} moved, "
+                f"{ev.vms_remaining} remaining")
         if ev.status != "done":
             stuck = "; ".join(f"{i.vm_name}: {i.error or i.state}" for i in ev.items
                               if i.state != "completed")  # fmt: skip
@@ -169,6 +169,6 @@ def maintenance_leave(host: HostArg, profile: ProfileOpt = None, as_json: JsonOp
     with connect(profile) as s:
         h = s.call(leave_host_maintenance.sync_detailed, s.host_id(host))
     if as_json:
-        out_json(h)
+        out_json(s.json_of(h))
     else:
         out(f"{h.name} left maintenance: {h.state.value}")

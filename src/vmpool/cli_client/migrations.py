@@ -43,7 +43,7 @@ def migration_list(
             filters["state"] = chosen
         items = list(s.pages(list_migrations.sync_detailed, **filters))
     if as_json:
-        out_json(items)
+        out_json(s.json_of(items))
     else:
         out(render.migrations_table(items, now()) if items else "no migrations")
 
@@ -58,7 +58,7 @@ def migration_show(migration: IdArg, profile: ProfileOpt = None, as_json: JsonOp
     with connect(profile) as s:
         m = s.call(get_migration.sync_detailed, migration)
     if as_json:
-        out_json(m)
+        out_json(s.json_of(m))
     else:
         out(render.migration_fields(m))
 
@@ -82,6 +82,6 @@ def migration_cancel(
     with connect(profile) as s:
         m = s.call(cancel_migration.sync_detailed, migration)
     if as_json:
-        out_json(m)
+        out_json(s.json_of(m))
     else:
         out(f"migration {m.id} of {m.vm_name}: cancel requested ({m.state.value})")

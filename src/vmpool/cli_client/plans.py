@@ -45,7 +45,7 @@ def plan_list(
     with connect(profile) as s:
         page = s.call(list_plans.sync_detailed, s.pool_id(pool), state=chosen, limit=limit)
     if as_json:
-        out_json(page.items)
+        out_json(s.json_of(page)["items"])
     else:
         out(render.plans_table(page.items, now()) if page.items else "no plans")
 
@@ -60,7 +60,7 @@ def plan_show(plan: IdArg, profile: ProfileOpt = None, as_json: JsonOpt = False)
     with connect(profile) as s:
         p = s.call(get_plan.sync_detailed, plan)
     if as_json:
-        out_json(p)
+        out_json(s.json_of(p))
     else:
         out(render.plan_fields(p), render.steps_table(p) if p.steps else "no steps")
 
@@ -96,7 +96,7 @@ def plan_create(
     with connect(profile) as s:
         p = s.call(create_plan.sync_detailed, s.pool_id(pool), body=PlanCreate(**body))
     if as_json:
-        out_json(p)
+        out_json(s.json_of(p))
     else:
         out(render.plan_fields(p), render.steps_table(p) if p.steps else "no steps")
 
@@ -124,18 +124,21 @@ def plan_approve(
         p = s.call(approve_plan.sync_detailed, plan)
         if not wait:
             if as_json:
-                out_json(p)
+                out_json(s.json_of(p))
             else:
-                out(f"plan {p.id} approved: {p.state}, {len(p.steps)} steps "
+                out(f"plan {p.id} approved: {p.state}, {render.plural(len(p.steps), 'step')} "
                     f"(follow: vmpool plan show {p.id})")  # fmt: skip
             return
         display = Display(render.make_console(), quiet=as_json)
-        display.note(f"plan {p.id} approved: {len(p.steps)} steps, score {render.plan_score(p)}")
+        display.note(
+            f"plan {p.id} approved: {render.plural(len(p.steps), 'step')}, "
+            f"score {render.plan_score(p)}"
+        )
         watch = PlanWatch(s, p, display)
         cancelled = follow(watch, display)
         p = watch.plan
         if as_json:
-            out_json(p)
+            out_json(s.json_of(p))
         counts: dict[str, int] = {}
         for step in p.steps:
             counts[step.state] = counts.get(step.state, 0) + 1
@@ -157,6 +160,6 @@ def plan_cancel(plan: IdArg, profile: ProfileOpt = None, as_json: JsonOpt = Fals
     with connect(profile) as s:
         p = s.call(cancel_plan.sync_detailed, plan)
     if as_json:
-        out_json(p)
+        out_json(s.json_of(p))
     else:
         out(f"plan {p.id}: {p.state}")

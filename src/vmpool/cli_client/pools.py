@@ -23,7 +23,7 @@ def pool_list(profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
     with connect(profile) as s:
         pools = list(s.pages(list_pools.sync_detailed))
     if as_json:
-        out_json(pools)
+        out_json(s.json_of(pools))
     else:
         out(render.pools_table(pools))
 
@@ -38,7 +38,7 @@ def pool_show(pool: PoolArg, profile: ProfileOpt = None, as_json: JsonOpt = Fals
     with connect(profile) as s:
         p = s.call(get_pool.sync_detailed, s.pool_id(pool))
     if as_json:
-        out_json(p)
+        out_json(s.json_of(p))
     else:
         out(render.pool_fields(p))
 
@@ -56,6 +56,6 @@ def score(
     with connect(profile) as s:
         sc = s.call(get_pool_score.sync_detailed, s.pool_id(pool))
     if as_json:
-        out_json(sc)
+        out_json(s.json_of(sc))
     else:
         out(*render.score_tables(sc))

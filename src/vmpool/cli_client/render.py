@@ -187,9 +187,14 @@ def table(*columns: str, title: str | None = None) -> Table:
     t = Table(
         box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False, show_edge=False
     )
-    for c in columns:
-        t.add_column(c, no_wrap=c in ("ID", "NAME"), overflow="fold")
+    for c in columns:  # a row is one line (for grep and awk); what does not fit ends in …
+        t.add_column(c, no_wrap=True, overflow="ellipsis")
     return t
+
+
+def plural(n: int, word: str) -> str:
+    """'1 VM', '2 VMs'."""
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def fields(rows: Iterable[tuple[str, Any]]) -> Text:
@@ -278,7 +283,8 @@ def vm_fields(v: VmOut, now: datetime) -> Text:
         ("image", v.image), ("domain type", v.domain_type),
         ("placement group", v.placement_group),
         ("flags", ", ".join(f for f, on in (("guaranteed", v.guaranteed), ("ha", v.ha),
-                                             ("not migratable", not v.migratable)) if on)),
+                                             ("not migratable", not v.migratable)) if on)
+                  or None),
         ("nics", nics or None), ("last error", v.last_error), ("created", when(v.created_at)),
     ])  # fmt: skip
 
@@ -411,15 +417,3 @@ def score_tables(s: PoolScoreOut) -> list[Table | str]:
         out.append(f"empty hosts: {', '.join(s.empty_hosts)}")
     out.extend(f"warning: {w}" for w in s.warnings)
     return out
-
-
-# -- JSON ----------------------------------------------------------------------------------
-
-
-def to_json(value: Any) -> str:
-    """A model (or a list of them) as the API's JSON, indented."""
-    if isinstance(value, list):
-        data: Any = [v.to_dict() for v in value]
-    else:
-        data = value.to_dict()
-    return json.dumps(data, indent=2, default=str)

@@ -85,6 +85,8 @@ class Session:
                 EXIT_CONFIG,
             ) from None
         self.target = target
+        # what each call answered, as it came: `--json` prints that (json_of)
+        self._answers: dict[int, tuple[object, bytes | object]] = {}
         self.client: AuthenticatedClient = AuthenticatedClient(
             base_url=target.url,
             token=target.token,
@@ -101,7 +103,21 @@ class Session:
         response = self._send(op, *args, **kwargs)
         if response.parsed is None:
             raise CliError(f"unexpected answer from {self.target.url}: HTTP {response.status_code}")
+        self._keep(response.parsed, response.content)
         return cast("T", response.parsed)  # not an ErrorBody: the status was below 400
+
+    def _keep(self, parsed: object, content: bytes | object) -> None:
+        self._answers[id(parsed)] = (parsed, content)
+
+    def json_of(self, value: object) -> Any:
+        """The API's own JSON of what a call answered (a list: of each item), as it came: the
+        generated models would write it back in their own way (a time's `+00:00` for `Z`)."""
+        if isinstance(value, list):
+            return [self.json_of(v) for v in value]
+        kept, content = self._answers.get(id(value), (None, None))
+        if kept is not value:
+            raise AssertionError("json_of: not an answer of this session")
+        return json.loads(content) if isinstance(content, bytes) else content
 
     def call_no_content(self, op: Callable[..., Response[Any]], *args: Any, **kwargs: Any) -> None:
         """`op` for a route that answers 204 without a body (a delete)."""
@@ -156,7 +172,10 @@ class Session:
         after = 0
         while True:
             page = self.call(op, after=after, limit=1000, **filters)
-            yield from page.items
+            raw_items = self.json_of(page)["items"]
+            for item, raw in zip(page.items, raw_items, strict=True):
+                self._keep(item, raw)
+                yield item
             if not isinstance(page.next_after, int):
                 return
             after = page.next_after

@@ -45,7 +45,7 @@ def vm_list(
             filters["state"] = chosen
         vms = list(s.pages(list_vms.sync_detailed, **filters))
     if as_json:
-        out_json(vms)
+        out_json(s.json_of(vms))
     else:
         out(render.vms_table(vms, now()) if vms else "no VMs")
 
@@ -60,7 +60,7 @@ def vm_show(vm: VmArg, profile: ProfileOpt = None, as_json: JsonOpt = False) -> 
     with connect(profile) as s:
         v = s.call(get_vm.sync_detailed, s.vm_id(vm))
     if as_json:
-        out_json(v)
+        out_json(s.json_of(v))
     else:
         out(render.vm_fields(v, now()))
 
@@ -127,7 +127,7 @@ def vm_create(
             body["pool_id"] = s.pool_id(pool)
         v = s.call(create_vm.sync_detailed, body=VmCreate(**body))
     if as_json:
-        out_json(v)
+        out_json(s.json_of(v))
     else:
         where = f" on {v.host_name}" if v.host_name else ""
         out(f"created VM {v.name} (id {v.id}){where}: {v.state.value}")
@@ -147,7 +147,7 @@ def _power(action: str, vm: str, profile: str | None, as_json: bool) -> None:
     with connect(profile) as s:
         v = s.call(op[action].sync_detailed, s.vm_id(vm))
     if as_json:
-        out_json(v)
+        out_json(s.json_of(v))
     else:
         out(f"{v.name}: {v.state.value}")
 
@@ -235,7 +235,7 @@ def vm_migrate(
         m = s.call(migrate_vm.sync_detailed, s.vm_id(vm), body=MigrateIn(**body))
         if not wait:
             if as_json:
-                out_json(m)
+                out_json(s.json_of(m))
             else:
                 out(f"migration {m.id} of {m.vm_name} {m.state.value} "
                     f"(watch it: vmpool migration watch {m.id})")  # fmt: skip
@@ -256,7 +256,7 @@ def watch_migration(s: Session, m: Any, as_json: bool) -> None:
     cancelled = follow(watch, display)
     final = watch.m
     if as_json:
-        out_json(final)
+        out_json(s.json_of(final))
     summary = render.migration_summary(final)
     if str(final.state.value) != "completed":
         raise CliError(summary, EXIT_INTERRUPTED if cancelled else EXIT_FAILED)

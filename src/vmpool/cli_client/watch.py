@@ -20,6 +20,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.table import Column
 
 from vmpool.cli_client import render
 from vmpool.cli_client.session import EXIT_INTERRUPTED, CliError, Session
@@ -40,12 +41,14 @@ class Display:
         self.console = console
         self.quiet = quiet
         self.live = console.is_terminal and not console.is_dumb_terminal and not quiet
+        # In a narrow terminal the detail wraps; the name, the bar and the numbers stay whole.
+        fixed = Column(no_wrap=True)
         self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(bar_width=28),
-            TaskProgressColumn(),
-            TextColumn("{task.fields[detail]}"),
-            TimeElapsedColumn(),
+            TextColumn("{task.description}", table_column=fixed),
+            BarColumn(bar_width=24, table_column=Column(no_wrap=True, min_width=24)),
+            TaskProgressColumn(table_column=fixed),
+            TimeElapsedColumn(table_column=fixed),
+            TextColumn("{task.fields[detail]}", table_column=Column(overflow="fold")),
             console=console,
             refresh_per_second=8,
         )
@@ -118,7 +121,8 @@ class Watched(Protocol):
 def ask(what: str, cancel_label: str, console: Console, read: Callable[[str], str]) -> Choice:
     """Ctrl-C's question. Without a terminal to answer on, stop watching (never cancel)."""
     console.print(
-        f"\n[bold]Ctrl-C[/]: [c] {cancel_label}, [s] stop watching ({what} goes on), [w] watch on"
+        f"\nCtrl-C: [c] {cancel_label}, [s] stop watching ({what} goes on), [w] watch on",
+        markup=False,
     )
     while True:
         try:
@@ -138,7 +142,7 @@ def follow(
     """Poll `op` until it ends, showing it; whether it was cancelled from here. Ctrl-C asks
     what to do; stopping to watch ends the command (exit 130) and says how to watch again."""
     interactive = read is not None or sys.stdin.isatty()
-    reader = read or display.console.input
+    reader = read or (lambda prompt: display.console.input(prompt, markup=False))
     cancelled = False
     display.start()
     try:
