@@ -63,9 +63,14 @@ def vmpool_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[s
 
 @pytest.fixture
 def daemon_env(tmp_path: Path) -> dict[str, str]:
+    return daemon_env_in(tmp_path)
+
+
+def daemon_env_in(folder: Path) -> dict[str, str]:
+    """The environment of a daemon whose data is in `folder`, reaching the test lab."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VMPOOL_")}
     env.update(
-        VMPOOL_DATA_DIR=str(tmp_path / "data"),
+        VMPOOL_DATA_DIR=str(folder / "data"),
         VMPOOL_DOMAIN_TYPE="qemu",
         VMPOOL_IMAGE_DIR=str(IMAGE_DIR),
         VMPOOL_SYNC_INTERVAL_S="1",

@@ -153,8 +153,10 @@ def maintenance_enter(
                            EXIT_INTERRUPTED if cancelled else EXIT_FAILED)  # fmt: skip
         moved = sum(1 for i in ev.items if i.state == "completed")
         if not as_json:
-            out(f"{h.name}: evacuation {ev.status}, {render.plural(moved, 'VM')} moved, "
-                f"{ev.vms_remaining} remaining")
+            out(
+                f"{h.name}: evacuation {ev.status}, {render.plural(moved, 'VM')} moved, "
+                f"{ev.vms_remaining} remaining"
+            )
         if ev.status != "done":
             stuck = "; ".join(f"{i.vm_name}: {i.error or i.state}" for i in ev.items
                               if i.state != "completed")  # fmt: skip

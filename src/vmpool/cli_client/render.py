@@ -183,12 +183,17 @@ def migration_summary(m: MigrationOut) -> str:
 # -- tables --------------------------------------------------------------------------------
 
 
-def table(*columns: str, title: str | None = None) -> Table:
+def table(*columns: str, title: str | None = None, free: tuple[str, ...] = ()) -> Table:
+    """A table whose rows are one line each (for grep and awk), but for its `free` text
+    columns: those wrap when the terminal is too narrow, before anything else is cut."""
     t = Table(
         box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False, show_edge=False
     )
-    for c in columns:  # a row is one line (for grep and awk); what does not fit ends in …
-        t.add_column(c, no_wrap=True, overflow="ellipsis")
+    for c in columns:
+        if c in free:
+            t.add_column(c, overflow="fold")
+        else:
+            t.add_column(c, no_wrap=True, overflow="ellipsis", min_width=len(c))
     return t
 
 
@@ -253,7 +258,7 @@ def evacuation_table(h: HostOut) -> Table | None:
     if h.evacuation is None:
         return None
     ev = h.evacuation
-    t = table("VM", "STATE", "MIGRATION", "TARGET", "WHY",
+    t = table("VM", "STATE", "MIGRATION", "TARGET", "WHY", free=("WHY",),
               title=f"evacuation: {ev.status}, {ev.vms_remaining} VMs remaining")  # fmt: skip
     for i in ev.items:
         t.add_row(i.vm_name, state(i.state), text_or_dash(i.migration_id),
@@ -290,7 +295,8 @@ def vm_fields(v: VmOut, now: datetime) -> Text:
 
 
 def pools_table(pools: Sequence[PoolOut]) -> Table:
-    t = table("ID", "NAME", "PLACEMENT", "RATIOS CPU/RAM/DISK", "REBALANCE", "LAST CYCLE")
+    t = table("ID", "NAME", "PLACEMENT", "RATIOS CPU/RAM/DISK", "REBALANCE", "LAST CYCLE",
+              free=("LAST CYCLE",))  # fmt: skip
     for p in pools:
         t.add_row(
             str(p.id), p.name, p.strategy,
@@ -352,7 +358,8 @@ def step_line(s: PlanStepOut, total: int) -> str:
 
 
 def steps_table(p: PlanOut) -> Table:
-    t = table("SEQ", "VM", "FROM", "TO", "REASON", "MEMORY", "STATE", "MIGRATION", "DETAIL")
+    t = table("SEQ", "VM", "FROM", "TO", "REASON", "MEMORY", "STATE", "MIGRATION", "DETAIL",
+              free=("DETAIL",))  # fmt: skip
     for s in p.steps:
         t.add_row(
             str(s.seq), s.vm_name, s.source_host, s.target_host, s.reason, mib(s.memory_mib),
@@ -390,12 +397,12 @@ def migration_fields(m: MigrationOut) -> Text:
 
 
 def events_table(events: Sequence[EventOut]) -> Table:
-    t = table("ID", "AT (UTC)", "ACTOR", "KIND", "SUBJECT", "DETAILS")
+    t = table("ID", "AT (UTC)", "ACTOR", "KIND", "SUBJECT", "DETAILS", free=("DETAILS",))
     for e in events:
         details = e.details.to_dict()
         t.add_row(
             str(e.id), when(e.at), e.actor, e.kind, e.subject,
-            json.dumps(details, separators=(",", ":"), default=str) if details else "",
+            json.dumps(details, default=str) if details else "",
         )  # fmt: skip
     return t
 
