@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import shlex
 import sys
 from collections.abc import Iterator
@@ -61,26 +60,15 @@ def serve(
     port: Annotated[int | None, typer.Option("--port", help="listen port")] = None,
 ) -> None:
     """Run the API daemon and its background jobs."""
-    import uvicorn
-
-    from vmpool.wiring import build_app
+    from vmpool.logs import configure_logging
+    from vmpool.wiring import serve as serve_daemon
 
     settings = _settings(config)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # APScheduler logs every run of every job at INFO: the sync alone would flood the log.
-    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.root.level))
+    configure_logging(settings.log_level, settings.log_format)
     try:
-        api = build_app(settings)
+        serve_daemon(settings, host or settings.listen_host, port or settings.listen_port)
     except VmpoolError as exc:
         _fail(exc.message)
-    uvicorn.run(
-        api,
-        host=host or settings.listen_host,
-        port=port or settings.listen_port,
-        log_level=settings.log_level.lower(),
-    )
 
 
 @db_app.command("upgrade")

@@ -157,6 +157,20 @@ class Settings(BaseSettings):
         "and moves running plans on; each pool's own interval is set on the pool",
     )
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="text: a line a person reads; json: one JSON object per line, for a log "
+        "shipper (docs/operations.md#logs)",
+    )
+    register_local_host: bool = Field(
+        default=False,
+        description="on start, register local_host_uri as a host unless a host has that URI",
+    )
+    local_host_uri: str = Field(
+        default="qemu:///system",
+        description="the URI register_local_host registers (replicas sharing a database need "
+        "one the other replicas reach too, e.g. qemu+tls://this-host/system)",
+    )
     lab_dir: Path = Path("/var/lib/vmpool-lab")
     lab_base_port: int = 16510
 

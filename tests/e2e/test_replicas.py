@@ -46,7 +46,7 @@ def replicas(
     daemon_env: dict[str, str], tmp_path: Path, request: pytest.FixtureRequest, lab: list[LabHost]
 ) -> Iterator[list[Daemon]]:
     url = fresh_db_url("postgresql", tmp_path, request)
-    daemons = []
+    daemons: list[Daemon] = []
     for i in range(3):
         folder = tmp_path / f"replica{i}"
         folder.mkdir()
@@ -54,7 +54,8 @@ def replicas(
                    VMPOOL_SERIAL_LOG_DIR=str(tmp_path / "serial"),
                    VMPOOL_LEADER_TIMEOUT_S=str(LEADER_TIMEOUT_S), VMPOOL_LEADER_POLL_S="0.5",
                    VMPOOL_MIGRATION_QUEUE_INTERVAL_S="1")  # fmt: skip
-        daemons.append(start_daemon(env, folder))
+        # one database: the first replica's token serves for all
+        daemons.append(start_daemon(env, folder, daemons[0].token if daemons else None))
     yield daemons
     for d in daemons:
         if d.proc.poll() is None:

@@ -27,11 +27,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from tests.support.fake_world import World, open_world, wait_until
 from vmpool.adapters.db.tables import ApiTokenRow
-from vmpool.api.app import create_app
+from vmpool.api.app import ROUTERS, create_app
 from vmpool.api.openapi import openapi_json
 from vmpool.api.policy import POLICY, Access
 from vmpool.domain.model import GroupPolicy
@@ -50,10 +51,20 @@ from vmpool.services import (
 from vmpool.services.tokens import Role, create_token, hash_token
 
 SPEC = json.loads(openapi_json())
+# The routes of the spec, and those left out of it (the dashboard's pages, /ui).
 ROUTES = sorted(
-    (method.upper(), path, op["operationId"])
-    for path, ops in SPEC["paths"].items()
-    for method, op in ops.items()
+    [
+        (method.upper(), path, op["operationId"])
+        for path, ops in SPEC["paths"].items()
+        for method, op in ops.items()
+    ]
+    + [
+        (method, route.path, route.name)
+        for router in ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute) and not route.include_in_schema
+        for method in route.methods
+    ]
 )
 CALLERS = ("none", "malformed", "expired", "revoked", "reader_a", "member_b", "member_a", "admin")
 # Path parameters that name project A's own resources: B's member must get 404 for them.
@@ -130,6 +141,7 @@ def _seed(world: World) -> Seeded:
         "vm_id": vm.id, "disk_id": disk.id, "nic_id": vm.nics[0].id, "group_id": group.id,
         "migration_id": moved.id, "project_id": a, "host_id": 1, "pool_id": 1,
         "plan_id": 999, "image_id": image.id, "network_id": net.id, "token_id": revoked_id,
+        "name": "dashboard.js",
     }  # fmt: skip
     return Seeded(client, secrets, ids)
 

@@ -78,14 +78,14 @@ def test_deleting_vms_while_the_sync_runs_raises_no_foreign_alert(
     vp.register(lab[0])
     vp.register(lab[1])
     ids = []
-    for i in range(8):
+    for i in range(5):
         r = vp.client.post("/v1/vms", json={"name": f"gone-{i}", "vcpus": 1, "memory_mib": 64})
         assert r.status_code == 201, r.text
         ids.append(r.json()["id"])
     with syncing(vp) as rounds:
         for vm_id in ids:
             assert vp.client.delete(f"/v1/vms/{vm_id}").status_code == 204
-    assert rounds[0] >= 4, rounds
+    assert rounds[0] >= 3, rounds
     alerts = vp.client.get("/v1/events?kind=host.foreign_domain").json()["items"]
     assert alerts == []
     # The audit trail names the token that acted.

@@ -33,6 +33,11 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/readyz"): P,
     ("GET", "/metrics"): A,  # every host and project: admins only (docs/operations.md)
     ("GET", "/v1/events"): R,
+    # the dashboard (left out of the OpenAPI document): the page and its files hold no
+    # data; its content is read with a token, scoped as the API's reads are
+    ("GET", "/ui"): P,
+    ("GET", "/ui/static/{name}"): P,
+    ("GET", "/ui/fragments/dashboard"): R,
     # hosts
     ("GET", "/v1/hosts"): A,
     ("POST", "/v1/hosts"): A,

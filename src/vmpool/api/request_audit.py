@@ -2,12 +2,14 @@
 one), returned in the response's `X-Request-ID` header and written on every audit event the
 request causes. Every mutating call (POST, PATCH, PUT, DELETE) is recorded in the audit
 trail with its actor, project, route, target and outcome (the status), refused ones too,
-before the answer is sent."""
+before the answer is sent. Every request, once answered, is one line of the `vmpool.access`
+log: its id, method, route template, path, status and duration (vmpool/logs.py)."""
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from typing import Any
 
@@ -19,6 +21,7 @@ from vmpool.services import audit
 from vmpool.services.unit_of_work import ServiceContext
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("vmpool.access")
 
 HEADER = b"x-request-id"
 _GIVEN = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
@@ -33,6 +36,7 @@ class RequestAudit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         given = dict(scope.get("headers", [])).get(HEADER, b"")
         request_id = given.decode() if _GIVEN.fullmatch(given) else uuid.uuid4().hex
         status = 500
@@ -75,7 +79,22 @@ class RequestAudit:
                         "the call %s %s (%s) could not be audited: the database is away",
                         scope.get("method"), scope.get("path"), status)  # fmt: skip
             finally:
+                _log_access(scope, request_id, status, time.perf_counter() - started)
                 audit.current_request_id.reset(token)
+
+
+def _log_access(scope: Scope, request_id: str, status: int, seconds: float) -> None:
+    """The request's line: `route` is the path template (`/v1/vms/{vm_id}`), null when no
+    route matched."""
+    method = scope.get("method", "")
+    route = getattr(scope.get("route"), "path", None)
+    duration_ms = round(seconds * 1000, 3)
+    access_log.info(
+        "%s %s %s %.1f ms request=%s", method, route or scope.get("path", ""), status,
+        duration_ms, request_id,
+        extra={"request_id": request_id, "method": method, "route": route,
+               "path": scope.get("path", ""), "status": status, "duration_ms": duration_ms},
+    )  # fmt: skip
 
 
 async def _record(scope: Scope, status: int) -> None:

@@ -414,3 +414,47 @@ class NoMetrics:
 
     def job_started(self, job_id: str, lag_s: float) -> None:
         pass
+
+
+class ServiceManager(Protocol):
+    """The service manager that started the daemon (systemd, through its notify protocol):
+    told when the daemon can serve, how it is, that it still lives, and that it stops."""
+
+    @property
+    def enabled(self) -> bool:
+        """Whether a service manager listens (if not, every call does nothing)."""
+
+    @property
+    def watchdog_interval_s(self) -> float | None:
+        """How often `watchdog` must be called (half the manager's timeout); None: never."""
+
+    def ready(self, status: str) -> None:
+        """The daemon serves (READY=1), with a status line."""
+
+    def status(self, status: str) -> None:
+        """A new status line (STATUS=)."""
+
+    def watchdog(self) -> None:
+        """The daemon still lives (WATCHDOG=1)."""
+
+    def stopping(self, status: str) -> None:
+        """The daemon stops gracefully (STOPPING=1)."""
+
+
+class NoServiceManager:
+    """No service manager listens (the default)."""
+
+    enabled: bool = False
+    watchdog_interval_s: float | None = None
+
+    def ready(self, status: str) -> None:
+        pass
+
+    def status(self, status: str) -> None:
+        pass
+
+    def watchdog(self) -> None:
+        pass
+
+    def stopping(self, status: str) -> None:
+        pass

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +14,7 @@ from apscheduler.events import EVENT_JOB_SUBMITTED, EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from vmpool.config import Settings
-from vmpool.domain.ports import DomainEvents
+from vmpool.domain.ports import DomainEvents, ServiceManager
 from vmpool.errors import DatabaseUnavailable
 from vmpool.services import (
     daemon_lease,
@@ -24,11 +25,13 @@ from vmpool.services import (
     nics,
     plan_execution,
     rebalance,
+    service_status,
     sync,
 )
 from vmpool.services.unit_of_work import ServiceContext
 
 log = logging.getLogger(__name__)
+jobs_log = logging.getLogger("vmpool.jobs")  # one line per job run (vmpool/logs.py)
 
 SYNC_JOB_ID = "sync-hosts"
 MIGRATION_JOB_ID = "migration-queue"
@@ -37,18 +40,38 @@ METRICS_JOB_ID = "sample-load"
 REBALANCE_JOB_ID = "rebalance"
 DISKS_JOB_ID = "settle-disks"
 HA_JOB_ID = "ha"
+WATCHDOG_JOB_ID = "watchdog"
+STATUS_JOB_ID = "service-status"
+STATUS_INTERVAL_S = 10.0  # how often the status line (systemd's STATUS=) is renewed
 
 
-def _carry_on(job: Callable[..., None]) -> Callable[..., None]:
-    """A job that meets the database away says so in one line and runs again at its next
-    tick (APScheduler would log the whole traceback each time)."""
+def _job(job_id: str, job: Callable[..., None]) -> Callable[..., None]:
+    """A job's run, as one line of the `vmpool.jobs` log: its id, duration and outcome
+    (`ok`; `skipped`: the database is away, said in one line, and the job runs again at its
+    next tick, where APScheduler would log the whole traceback each time; `error`: raised
+    on, for APScheduler to log)."""
 
     @functools.wraps(job)
     def run(*args: Any) -> None:
+        start = time.perf_counter()
+        outcome, error = "ok", ""
         try:
             job(*args)
         except DatabaseUnavailable as exc:
-            log.warning("job %s skipped: %s", job.__name__, exc.message)
+            outcome, error = "skipped", exc.message
+        except Exception as exc:
+            outcome, error = "error", f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            ms = round((time.perf_counter() - start) * 1000, 3)
+            extra: dict[str, Any] = {"job": job_id, "duration_ms": ms, "outcome": outcome}
+            if error:
+                extra["error"] = error
+            jobs_log.log(
+                logging.INFO if outcome == "ok" else logging.WARNING,
+                "job %s %s in %.1f ms%s", job_id, outcome, ms, f": {error}" if error else "",
+                extra=extra,
+            )  # fmt: skip
 
     return run
 
@@ -109,16 +132,13 @@ def build_scheduler(
     lease_owner: str | None = None,
     started_at: datetime | None = None,
     events: DomainEvents | None = None,
+    on_first_sync: Callable[[], None] | None = None,
 ) -> BackgroundScheduler:
     """`started_at`: when this daemon started; intents written before it are settled at once.
     `events`: the hosts' domain events; a host that reports a change is synced at once (the
-    periodic sync stays, as the safety net)."""
-    # A job that overruns its interval is never started twice (max_instances=1),
-    # and missed runs collapse into one (coalesce).
-    scheduler = BackgroundScheduler(
-        timezone=UTC,
-        job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 30},
-    )
+    periodic sync stays, as the safety net). `on_first_sync`: called once the first sync
+    round has run (at once if the sync is off)."""
+    scheduler = _scheduler()
 
     def job_lag(event: Any) -> None:
         """A job handed to its executor: how late after its (earliest coalesced) due time."""
@@ -135,6 +155,7 @@ def build_scheduler(
             settings.host_backoff_max_s,
             owner_since=started_at or ctx.clock(),
             max_workers=settings.sync_workers,
+            on_first_round=on_first_sync,
         )
         unsubscribe = events.subscribe(syncer.host_changed) if events is not None else None
 
@@ -145,26 +166,32 @@ def build_scheduler(
 
         scheduler.add_listener(stop_syncing, EVENT_SCHEDULER_SHUTDOWN)
         scheduler.add_job(
-            _carry_on(settle_disks),
+            _job(DISKS_JOB_ID, settle_disks),
             "interval",
             seconds=max(settings.sync_interval_s, settings.stale_intent_s / 4),
             args=[ctx],
             id=DISKS_JOB_ID,
         )
         scheduler.add_job(
-            _carry_on(run_ha), "interval", seconds=settings.ha_interval_s, args=[ctx], id=HA_JOB_ID
+            _job(HA_JOB_ID, run_ha),
+            "interval",
+            seconds=settings.ha_interval_s,
+            args=[ctx],
+            id=HA_JOB_ID,
         )
         scheduler.add_job(
-            _carry_on(run_sync),
+            _job(SYNC_JOB_ID, run_sync),
             "interval",
             seconds=settings.sync_interval_s,
             args=[syncer],
             id=SYNC_JOB_ID,
             next_run_time=datetime.now(UTC),
         )
+    elif on_first_sync is not None:
+        on_first_sync()
     if settings.metrics_enabled:
         scheduler.add_job(
-            _carry_on(sample_load),
+            _job(METRICS_JOB_ID, sample_load),
             "interval",
             seconds=settings.metrics_interval_s,
             args=[ctx, settings.metrics_window_s],
@@ -172,7 +199,7 @@ def build_scheduler(
         )
     if lease_owner is not None:
         scheduler.add_job(
-            _carry_on(refresh_lease),
+            _job(LEASE_JOB_ID, refresh_lease),
             "interval",
             seconds=settings.lease_stale_s / 3,
             args=[ctx, lease_owner],
@@ -180,7 +207,7 @@ def build_scheduler(
         )
     if settings.migration_queue_enabled:
         scheduler.add_job(
-            _carry_on(settle_migrations),
+            _job(MIGRATION_JOB_ID, settle_migrations),
             "interval",
             seconds=settings.migration_queue_interval_s,
             args=[ctx],
@@ -189,10 +216,60 @@ def build_scheduler(
         )
     if settings.rebalance_enabled:
         scheduler.add_job(
-            _carry_on(run_rebalance),
+            _job(REBALANCE_JOB_ID, run_rebalance),
             "interval",
             seconds=settings.rebalance_tick_s,
             args=[ctx],
             id=REBALANCE_JOB_ID,
         )
+    return scheduler
+
+
+def _scheduler() -> BackgroundScheduler:
+    # A job that overruns its interval is never started twice (max_instances=1),
+    # and missed runs collapse into one (coalesce).
+    return BackgroundScheduler(
+        timezone=UTC,
+        job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 30},
+    )
+
+
+def report_status(ctx: ServiceContext, manager: ServiceManager, role: Callable[[], str]) -> None:
+    manager.status(service_status.status_line(ctx, role()))
+
+
+def add_service_manager_jobs(
+    scheduler: BackgroundScheduler,
+    ctx: ServiceContext,
+    manager: ServiceManager,
+    role: Callable[[], str],
+) -> None:
+    """If a service manager listens: WATCHDOG=1 at the period it asks for (from this
+    scheduler: a scheduler that no longer runs its jobs stops it, and systemd restarts the
+    daemon), and the status line (STATUS=) every few seconds. The watchdog needs nothing
+    else (no database), so a database that is away does not get the daemon restarted."""
+    if not manager.enabled:
+        return
+    interval = manager.watchdog_interval_s
+    if interval is not None:
+        scheduler.add_job(
+            _job(WATCHDOG_JOB_ID, manager.watchdog), "interval", seconds=interval,
+            id=WATCHDOG_JOB_ID, next_run_time=datetime.now(UTC),
+        )  # fmt: skip
+    scheduler.add_job(
+        _job(STATUS_JOB_ID, report_status), "interval", seconds=STATUS_INTERVAL_S,
+        args=[ctx, manager, role], id=STATUS_JOB_ID,
+    )  # fmt: skip
+
+
+def build_service_scheduler(
+    ctx: ServiceContext, manager: ServiceManager, role: Callable[[], str]
+) -> BackgroundScheduler | None:
+    """A replica's own scheduler for the watchdog and the status, which runs whether it
+    leads or not (the jobs' scheduler runs on the leader only); None if no service manager
+    listens."""
+    if not manager.enabled:
+        return None
+    scheduler = _scheduler()
+    add_service_manager_jobs(scheduler, ctx, manager, role)
     return scheduler

@@ -74,6 +74,16 @@ def register_host(
     return get_host(ctx, host_id)
 
 
+def register_local_host(ctx: ServiceContext, uri: str, actor: str = "daemon") -> HostView | None:
+    """The daemon's own hypervisor (`register_local_host`), registered as the API would if
+    no host has `uri` yet; None if one has. Raises as `register_host` does (among them
+    AlreadyExists: the same host under another URI, or another host with its name)."""
+    with ctx.read_uow() as uow:
+        if uow.hosts.by_uri(uri) is not None:
+            return None
+    return register_host(ctx, uri, actor=actor)
+
+
 def require_reachable(row: HostRow) -> HostRow:
     """A host the sync found unreachable is not asked again by an API call: 503 at once."""
     if row.silent:

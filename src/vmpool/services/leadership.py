@@ -35,13 +35,16 @@ class Leadership:
         on_elected: Callable[[int], None],
         on_deposed: Callable[[], None],
         timeout_s: float = 5.0,
+        on_decided: Callable[[bool], None] | None = None,
     ) -> None:
         """`timeout_s`: how long a silent leader keeps what it holds (the lock's session,
-        a fenced transaction) before the database ends it."""
+        a fenced transaction) before the database ends it. `on_decided(is_leader)`: called
+        once, after the first round that reached the database (the replica knows its role)."""
         self._ctx, self._lock = ctx, lock
         self._owner, self._hostname, self._pid = owner, hostname, pid
         self._on_elected, self._on_deposed = on_elected, on_deposed
         self._timeout_s = timeout_s
+        self._on_decided = on_decided
         self.generation: int | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -108,10 +111,20 @@ class Leadership:
                     self.step()
                 except Exception:
                     log.exception("leader election round failed")
+                else:
+                    self._decided()
                 self._stop.wait(poll_s)
 
         self._thread = threading.Thread(target=loop, name="leader-election", daemon=True)
         self._thread.start()
+
+    def _decided(self) -> None:
+        decided, self._on_decided = self._on_decided, None
+        if decided is not None:
+            try:
+                decided(self.is_leader)
+            except Exception:
+                log.exception("the replica's role could not be reported")
 
     def stop(self) -> None:
         self._stop.set()

@@ -3,7 +3,9 @@ progress (raise the allowed downtime in steps, abort on cancel or timeout, or sw
 post-copy), and record the outcome from where the VM runs afterwards.
 
 libvirt's managed peer-to-peer migration goes on if vmpool dies; `watch` takes such a job
-over, and `migration_recovery` settles one that ended while nobody watched.
+over, and `migration_recovery` settles one that ended while nobody watched. A daemon that
+stops gracefully does the same on purpose: `leaving()` turns true, and the migrations it
+follows are left to libvirt as they are (the next start watches them).
 """
 
 from __future__ import annotations
@@ -91,8 +93,22 @@ class _Plan:
     seed: tuple[str, str] | None  # (VM UUID, path) of its first-boot seed
 
 
-def execute(ctx: ServiceContext, migration_id: int, poll_s: float = 0.5) -> None:
-    """Run one migration that `dispatch` moved to `preparing`; blocks until it ends."""
+class _Left(Exception):
+    """The daemon stops: the job is left to libvirt, its record to the next start."""
+
+
+def _staying() -> bool:
+    return False
+
+
+def execute(
+    ctx: ServiceContext,
+    migration_id: int,
+    poll_s: float = 0.5,
+    leaving: Callable[[], bool] = _staying,
+) -> None:
+    """Run one migration that `dispatch` moved to `preparing`; blocks until it ends, or
+    until `leaving()` (the daemon stops: libvirt carries the job on)."""
     plan = _start(ctx, migration_id)
     if plan is None:
         return
@@ -125,14 +141,24 @@ def execute(ctx: ServiceContext, migration_id: int, poll_s: float = 0.5) -> None
         worker.join(poll_s)
         return not worker.is_alive()
 
-    abort_reason = _monitor(ctx, migration_id, plan, source, ended, 0.0)
+    try:
+        abort_reason = _monitor(ctx, migration_id, plan, source, ended, 0.0, leaving)
+    except _Left:
+        log.info("migration %s left running in libvirt: the next start follows it", migration_id)
+        return
     total_ms = int((time.monotonic() - t0) * 1000)
     _finish(ctx, migration_id, plan, outcome.get("error"), abort_reason, total_ms)
 
 
-def watch(ctx: ServiceContext, migration_id: int, poll_s: float = 0.5) -> None:
+def watch(
+    ctx: ServiceContext,
+    migration_id: int,
+    poll_s: float = 0.5,
+    leaving: Callable[[], bool] = _staying,
+) -> None:
     """Take over a migration whose libvirt job outlived the vmpool that started it:
-    follow its progress, enforce cancel and timeout, and record its outcome."""
+    follow its progress, enforce cancel and timeout, and record its outcome (unless
+    `leaving()` first)."""
     with ctx.uow() as uow:
         m = uow.migrations.get(migration_id)
         if m.migration_state is not MigrationState.RUNNING or m.started_at is None:
@@ -151,7 +177,11 @@ def watch(ctx: ServiceContext, migration_id: int, poll_s: float = 0.5) -> None:
             return False  # the source cannot tell right now: ask again
 
     t0 = time.monotonic()
-    abort_reason = _monitor(ctx, migration_id, plan, source, ended, already_s)
+    try:
+        abort_reason = _monitor(ctx, migration_id, plan, source, ended, already_s, leaving)
+    except _Left:
+        log.info("migration %s left running in libvirt: the next start follows it", migration_id)
+        return
     total_ms = int((already_s + time.monotonic() - t0) * 1000)
     _finish(ctx, migration_id, plan, None, abort_reason, total_ms)
 
@@ -163,10 +193,11 @@ def _monitor(
     source: Hypervisor,
     ended: Callable[[], bool],
     already_s: float,
+    leaving: Callable[[], bool] = _staying,
 ) -> str | None:
     """Follow a running job until `ended()`: record progress, raise the allowed downtime in
     steps, and abort on a cancel or at the timeout (or switch to post-copy). Answers why it
-    aborted, or None."""
+    aborted, or None; raises `_Left` once `leaving()` (nothing more is asked of libvirt)."""
     t0 = time.monotonic() - already_s
     abort_reason: str | None = None
     aborted = False
@@ -174,6 +205,8 @@ def _monitor(
     step = 0
     step_every = plan.timeout_s / (len(plan.downtimes) + 1)
     while not ended():
+        if leaving():
+            raise _Left
         elapsed = time.monotonic() - t0
         try:
             progress = source.job_progress(plan.vm_uuid)

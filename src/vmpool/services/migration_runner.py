@@ -12,6 +12,9 @@ from vmpool.services.unit_of_work import ServiceContext
 
 log = logging.getLogger(__name__)
 
+# A migration's work: (context, migration id, poll period, whether the daemon is leaving).
+Work = Callable[[ServiceContext, int, float, Callable[[], bool]], None]
+
 
 class MigrationRunner:
     def __init__(self, ctx: ServiceContext, max_workers: int = 16, poll_s: float = 0.5) -> None:
@@ -22,6 +25,7 @@ class MigrationRunner:
         self._lock = threading.Lock()
         self._closed = False
         self._active = True  # a replica that is not the leader runs nothing (pause)
+        self._leaving = threading.Event()  # the daemon stops: migrations are left to libvirt
 
     def bind(self, ctx: ServiceContext) -> None:
         """Use the context that points back at this runner (wiring builds them in turn)."""
@@ -58,9 +62,9 @@ class MigrationRunner:
         with self._lock:
             return set(self._owned)
 
-    def _run(self, mid: int, work: Callable[[ServiceContext, int, float], None]) -> None:
+    def _run(self, mid: int, work: Work) -> None:
         try:
-            work(self._ctx, mid, self._poll_s)
+            work(self._ctx, mid, self._poll_s, self._leaving.is_set)
         except Exception:
             log.exception("migration %s failed unexpectedly", mid)
         finally:
@@ -68,7 +72,16 @@ class MigrationRunner:
                 self._owned.discard(mid)
         self.kick()  # a slot is free: start the next one
 
-    def close(self, wait: bool = True) -> None:
+    def close(self, wait: bool = True, leave_running: bool = False) -> list[int]:
+        """Start nothing more; `wait` for the workers. `leave_running` (the daemon stops
+        gracefully): the migrations in flight are not followed to their end: libvirt carries
+        each on (a managed peer-to-peer migration needs no client), its record stays as it
+        is, and the next start watches it (`migration_recovery`); the workers end within a
+        poll. Answers the migrations left so."""
         with self._lock:
             self._closed = True
+            left = sorted(self._owned) if leave_running else []
+        if leave_running:
+            self._leaving.set()
         self._pool.shutdown(wait=wait, cancel_futures=True)
+        return left

@@ -140,8 +140,9 @@ def get_plan(ctx: ServiceContext, plan_id: int) -> PlanView:
 
 
 def pool_score(ctx: ServiceContext, pool_id: int) -> PoolScoreView:
-    """The pool score as the loop sees it now (lower is better) and its components."""
-    with ctx.uow() as uow:
+    """The pool score as the loop sees it now (lower is better) and its components (read
+    only: the dashboard and /metrics read it often)."""
+    with ctx.read_uow() as uow:
         pool = uow.pools.get(pool_id)
         snap = cluster_state.build(uow, pool, ctx.clock()).cluster
         strategy = Strategy(pool.rebalance_strategy)

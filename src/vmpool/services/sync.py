@@ -211,7 +211,10 @@ class SeenWriter:
 
 class HostSyncer:
     """The daemon's sync: each round starts the hosts that are due and not already being
-    synced, each on a worker of its own, and returns without waiting for them."""
+    synced, each on a worker of its own, and returns without waiting for them.
+
+    `on_first_round` is called once, when every host of the first round that could read
+    the hosts due has been synced (at once if none was due): the daemon is ready then."""
 
     def __init__(
         self,
@@ -220,6 +223,7 @@ class HostSyncer:
         max_backoff_s: float,
         owner_since: datetime,
         max_workers: int = DEFAULT_WORKERS,
+        on_first_round: Callable[[], None] | None = None,
     ) -> None:
         self._ctx = ctx
         self._args = (base_interval_s, max_backoff_s, owner_since)
@@ -229,20 +233,37 @@ class HostSyncer:
         self._again: set[int] = set()  # changed while being synced: once more after
         self._lock = threading.Lock()
         self._closed = False
+        self._on_first_round = on_first_round
+        self._first_pending: set[int] | None = None  # the first round's hosts still syncing
 
     def round(self) -> list[int]:
         """Start the due hosts; the ids started."""
         with self._ctx.read_uow() as uow:
             due = uow.hosts.due_ids(self._ctx.clock())
-        started = []
-        for host_id, uri in due:
-            with self._lock:
+        started: list[tuple[int, str]] = []
+        with self._lock:
+            for host_id, uri in due:
                 if host_id in self._busy:
                     continue  # still at it (a slow or frozen host): not waited for
                 self._busy.add(host_id)
+                started.append((host_id, uri))
+            first = self._first_pending is None
+            if first:
+                self._first_pending = {host_id for host_id, _ in started}
+        for host_id, uri in started:
             self._pool.submit(self._run, host_id, uri)
-            started.append(host_id)
-        return started
+        if first and not started:
+            self._first_round_done()
+        return [host_id for host_id, _ in started]
+
+    def _first_round_done(self) -> None:
+        with self._lock:
+            done, self._on_first_round = self._on_first_round, None
+        if done is not None:
+            try:
+                done()
+            except Exception:
+                log.exception("the end of the first sync round could not be reported")
 
     def host_changed(self, uri: str) -> None:
         """A host says one of its domains changed state (a libvirt event): sync that host
@@ -276,6 +297,13 @@ class HostSyncer:
                 self._again.discard(host_id)
                 if again:
                     self._busy.add(host_id)
+                pending = self._first_pending
+                first = pending is not None and host_id in pending
+                if pending is not None and first:
+                    pending.discard(host_id)
+                    first = not pending
+            if first:
+                self._first_round_done()
             if again:
                 self._pool.submit(self._run, host_id, uri, True)
 

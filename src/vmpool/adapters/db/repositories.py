@@ -160,6 +160,11 @@ class HostRepository:
             select(HostRow).where(HostRow.host_uuid == host_uuid)
         ).scalar_one_or_none()
 
+    def count_by_state(self) -> dict[str, int]:
+        """State -> hosts (states without hosts left out)."""
+        q = select(HostRow.state, func.count()).group_by(HostRow.state)
+        return {state: n for state, n in self._s.execute(q)}
+
     def list(
         self,
         pool_id: int | None = None,
@@ -404,6 +409,15 @@ class VmRepository(Scoped):
         if self._project is not None:
             q = q.where(VmRow.project_id == self._project)
         return {(name, state): n for name, state, n in self._s.execute(q)}
+
+    def briefs(self, limit: int) -> Sequence[Row[Any]]:
+        """(id, name, state, host_id, vcpus, memory_mib, disk_gib) of the VMs this repository
+        sees, by id, at most `limit`, without loading rows (the dashboard reads every VM)."""
+        v = VmRow
+        q = select(v.id, v.name, v.state, v.host_id, v.vcpus, v.memory_mib, v.disk_gib)
+        if self._project is not None:
+            q = q.where(v.project_id == self._project)
+        return self._s.execute(q.order_by(v.id).limit(limit)).all()
 
 
 class PlacementGroupRepository(Scoped):

@@ -222,7 +222,10 @@ class LibvirtHypervisor(LibvirtStorage, LibvirtNetworking):
                 libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
                 | libvirt.VIR_DOMAIN_STATS_BALLOON
                 | libvirt.VIR_DOMAIN_STATS_VCPU,
-                libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE,
+                # NOWAIT: a domain busy with a job (a migration arriving) answers what it
+                # can at once instead of holding the whole host's sample until the deadline
+                libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE
+                | libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT,
             )
         busy = int(host.get("kernel", 0)) + int(host.get("user", 0))
         total = busy + int(host.get("idle", 0)) + int(host.get("iowait", 0))

@@ -145,7 +145,7 @@ def get_pool_capacity(
 
 
 @router.get(
-    "/v1/pools/{pool_id}/score",
+    "/{pool_id}/score",
     operation_id="get_pool_score",
     response_model=PoolScoreOut,
     responses=responses(404),

@@ -17,7 +17,7 @@ def _get_kwargs(
 
     _kwargs: dict[str, Any] = {
         "method": "get",
-        "url": "/v1/pools/v1/pools/{pool_id}/score".format(
+        "url": "/v1/pools/{pool_id}/score".format(
             pool_id=quote(str(pool_id), safe=""),
         ),
     }
