@@ -27,7 +27,8 @@ vmpool is starting on http://127.0.0.1:${VMPOOL_LISTEN_PORT}
   OpenAPI docs:  http://127.0.0.1:${VMPOOL_LISTEN_PORT}/docs
   admin token:   ${token}
   lab hosts:     $($vmpool lab status | awk '{print $1}' | paste -sd' ') (register them as \`vmpool lab up\` printed above)
-  try:           export TOKEN=${token}   (then see README.md, "A walk-through")
+  try:           export VMPOOL_TOKEN=${token} VMPOOL_URL=http://127.0.0.1:${VMPOOL_LISTEN_PORT}
+                 (then see README.md, "A walk-through": the vmpool CLI reads these two)
 
 MSG
 exec $vmpool serve

@@ -1,9 +1,12 @@
-"""The `vmpool` command: serve, db, token, lab, openapi."""
+"""The `vmpool` command. Beside the daemon and what administers it on its host (serve, db,
+token, lab, openapi, export-pool, plan --cluster), the commands that operate a pool through
+its API (host, vm, migration, pool, plan, score, events: vmpool.cli_client)."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import shlex
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from vmpool import cli_client
 from vmpool.config import Settings, load_settings
 from vmpool.errors import VmpoolError
 
@@ -20,12 +24,14 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="vmpool: a VM resource pool manager for KVM/QEMU hosts.", no_args_is_help=True
 )
+SERVER = "Run and administer the daemon (on its host, with its settings)"
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 lab_app = typer.Typer(help="A lab of real libvirt hosts on this one machine.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-app.add_typer(token_app, name="token")
-app.add_typer(lab_app, name="lab")
+app.add_typer(db_app, name="db", rich_help_panel=SERVER)
+app.add_typer(token_app, name="token", rich_help_panel=SERVER)
+app.add_typer(lab_app, name="lab", rich_help_panel=SERVER)
+cli_client.register(app)
 
 ConfigOpt = Annotated[
     Path | None,
@@ -47,7 +53,7 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-@app.command()
+@app.command(rich_help_panel=SERVER)
 def serve(
     config: ConfigOpt = None,
     host: Annotated[str | None, typer.Option("--host", help="listen address")] = None,
@@ -156,7 +162,7 @@ def _project_id(ctx: ServiceContext, project: str) -> int:
         return row.id
 
 
-@app.command()
+@app.command(rich_help_panel=SERVER)
 def openapi(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="file (default stdout)")
@@ -172,7 +178,7 @@ def openapi(
         output.write_text(text)
 
 
-@app.command("export-pool")
+@app.command("export-pool", rich_help_panel=SERVER)
 @app.command("snapshot", hidden=True, deprecated=True)  # its old name
 def export_pool(
     pool: Annotated[str | None, typer.Option("--pool", help="pool name (default: default)")] = None,
@@ -194,16 +200,18 @@ def export_pool(
     sys.stdout.write(json.dumps(data, indent=1) + "\n")
 
 
-@app.command()
+@cli_client.plan_app.callback(invoke_without_command=True)
 def plan(
+    ctx: typer.Context,
     cluster_file: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--cluster",
             "--snapshot",
-            help="a cluster state file (`vmpool export-pool`, docs/rebalance.md)",
+            help="plan offline from a cluster state file (`vmpool export-pool`, "
+            "docs/rebalance.md), touching no host",
         ),
-    ],
+    ] = None,
     strategy: Annotated[
         str | None,
         typer.Option("--strategy", help="balance or consolidate (default: the file's)"),
@@ -217,8 +225,18 @@ def plan(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the plan as JSON")] = False,
 ) -> None:
-    """Plan a rebalance offline, from a cluster state file, touching no host (like `hbal -t`)."""
+    """Rebalance plans: the daemon's (list, show, create, approve, cancel: through the API),
+    or one made offline from a cluster state file with --cluster, touching no host (like
+    `hbal -t`)."""
     import time
+
+    if ctx.invoked_subcommand is not None:
+        if cluster_file is not None:
+            _fail("--cluster plans offline: give it without a subcommand")
+        return
+    if cluster_file is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
 
     from vmpool.domain.cluster_state import parse_cluster, plan_to_json
     from vmpool.domain.rebalance import PlannerConfig
@@ -307,16 +325,22 @@ def lab_up(
     )
     if not tls:
         typer.echo(
-            f"register them with POST /v1/hosts (vmpool accepts their sockets under its "
-            f"lab_dir, here {lab_dir}, and under host_uri_socket_dirs):"
+            f"register them (vmpool accepts their sockets under its lab_dir, here {lab_dir}, "
+            f"and under host_uri_socket_dirs; or POST /v1/hosts each registration):"
         )
     else:
-        typer.echo("register them with POST /v1/hosts:")
+        typer.echo("register them (or POST /v1/hosts each registration):")
     for h in started:
-        typer.echo(
-            f"  curl -s -H \"$auth\" -H 'content-type: application/json' -X POST $API/v1/hosts "
-            f"-d '{json.dumps(h.registration())}'"
-        )
+        typer.echo("  " + shlex.join(_register_command(h.registration())))
+
+
+def _register_command(registration: dict[str, str]) -> list[str]:
+    """`vmpool host register URI --name ...` for a lab host's registration body."""
+    command = ["vmpool", "host", "register", registration["uri"]]
+    for key in ("name", "migration_address", "peer_uri"):
+        if registration.get(key):
+            command += ["--" + key.replace("_", "-"), registration[key]]
+    return command
 
 
 @lab_app.command("down")

@@ -65,6 +65,11 @@ def vmpool_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[s
 
 @pytest.fixture
 def daemon_env(tmp_path: Path) -> dict[str, str]:
+    return daemon_env_in(tmp_path)
+
+
+def daemon_env_in(folder: Path) -> dict[str, str]:
+    """The environment of a daemon whose data is in `folder`, reaching the test lab."""
     # (nor a service manager's: a test that plays one sets its own)
     service_manager = {"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"}
     env = {
@@ -73,7 +78,7 @@ def daemon_env(tmp_path: Path) -> dict[str, str]:
         if not k.startswith("VMPOOL_") and k not in service_manager
     }
     env.update(
-        VMPOOL_DATA_DIR=str(tmp_path / "data"),
+        VMPOOL_DATA_DIR=str(folder / "data"),
         VMPOOL_DOMAIN_TYPE="qemu",
         VMPOOL_IMAGE_DIR=str(IMAGE_DIR),
         VMPOOL_SYNC_INTERVAL_S="1",

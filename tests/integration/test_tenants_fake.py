@@ -75,6 +75,17 @@ def test_a_project_sees_only_its_own(api: Api) -> None:
     everything = c.get("/v1/vms", headers=api.admin).json()["items"]
     assert {v["name"] for v in everything} == {"a-web", "b-web"}
     assert all(v["host_name"] is not None for v in everything)  # the admin sees hosts
+    # a name filter finds the one VM of that name, within what the caller may see
+    assert [v["id"] for v in c.get("/v1/vms?name=a-web", headers=member_a).json()["items"]] == [
+        vm["id"]
+    ]
+    assert c.get("/v1/vms?name=a-web", headers=member_b).json()["items"] == []
+    assert [h["name"] for h in c.get("/v1/hosts?name=b", headers=api.admin).json()["items"]] == [
+        "b"
+    ]
+    pools_named = c.get("/v1/pools?name=default", headers=api.admin).json()["items"]
+    assert [p["id"] for p in pools_named] == [1]
+    assert c.get("/v1/pools?name=nope", headers=api.admin).json()["items"] == []
 
     # another project's ids answer 404, like ids that do not exist
     for method, url in [("GET", f"/v1/vms/{vm['id']}"), ("DELETE", f"/v1/vms/{vm['id']}"),

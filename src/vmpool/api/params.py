@@ -15,6 +15,11 @@ from vmpool.domain.limits import MAX_ID
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="at most this many items")]
+# A name filter: the one item with this name, if any (names are unique), so that a client can
+# look an item up by the name an operator types.
+NameFilter = Annotated[
+    str | None, Query(min_length=1, max_length=63, description="only the item with this name")
+]
 
 
 def next_after(ids: list[int], limit: int) -> int | None:

@@ -117,10 +117,14 @@ def apply_inventory(row: HostRow, inv: HostInventory) -> None:
 
 
 def list_hosts(
-    ctx: ServiceContext, pool_id: int | None = None, after_id: int = 0, limit: int = 100
+    ctx: ServiceContext,
+    pool_id: int | None = None,
+    after_id: int = 0,
+    limit: int = 100,
+    name: str | None = None,
 ) -> list[HostView]:
     with ctx.uow() as uow:
-        return [host_view(uow, h) for h in uow.hosts.list(pool_id, after_id, limit)]
+        return [host_view(uow, h) for h in uow.hosts.list(pool_id, after_id, limit, name)]
 
 
 def get_host(ctx: ServiceContext, host_id: int) -> HostView:

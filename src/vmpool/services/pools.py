@@ -82,9 +82,11 @@ def default_pool(uow: UnitOfWork) -> PoolRow:
     return pool
 
 
-def list_pools(ctx: ServiceContext, after_id: int = 0, limit: int = 100) -> list[PoolView]:
+def list_pools(
+    ctx: ServiceContext, after_id: int = 0, limit: int = 100, name: str | None = None
+) -> list[PoolView]:
     with ctx.uow() as uow:
-        return [pool_view(p) for p in uow.pools.list(after_id, limit)]
+        return [pool_view(p) for p in uow.pools.list(after_id, limit, name)]
 
 
 def get_pool(ctx: ServiceContext, pool_id: int) -> PoolView:

@@ -303,6 +303,7 @@ def list_vms(
     host_id: int | None = None,
     state: str | None = None,
     pool_id: int | None = None,
+    name: str | None = None,
     after_id: int = 0,
     limit: int = 100,
 ) -> list[VmView]:
@@ -310,6 +311,11 @@ def list_vms(
         raise InvalidInput(f"unknown state {state!r}", known=sorted(s.value for s in VmState))
     with ctx.uow() as uow:
         rows = uow.vms.page(
-            host_id=host_id, state=state, pool_id=pool_id, after_id=after_id, limit=limit
+            host_id=host_id,
+            state=state,
+            pool_id=pool_id,
+            name=name,
+            after_id=after_id,
+            limit=limit,
         )
         return [vm_view(r) for r in rows]

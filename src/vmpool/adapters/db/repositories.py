@@ -112,8 +112,12 @@ class PoolRepository:
     def by_name(self, name: str) -> PoolRow | None:
         return self._s.execute(select(PoolRow).where(PoolRow.name == name)).scalar_one_or_none()
 
-    def list(self, after_id: int = 0, limit: int | None = None) -> Sequence[PoolRow]:
+    def list(
+        self, after_id: int = 0, limit: int | None = None, name: str | None = None
+    ) -> Sequence[PoolRow]:
         q = select(PoolRow).where(PoolRow.id > after_id).order_by(PoolRow.id).limit(limit)
+        if name is not None:
+            q = q.where(PoolRow.name == name)
         return self._s.execute(q).scalars().all()
 
     def add(self, row: PoolRow) -> PoolRow:
@@ -162,11 +166,17 @@ class HostRepository:
         return {state: n for state, n in self._s.execute(q)}
 
     def list(
-        self, pool_id: int | None = None, after_id: int = 0, limit: int | None = None
+        self,
+        pool_id: int | None = None,
+        after_id: int = 0,
+        limit: int | None = None,
+        name: str | None = None,
     ) -> Sequence[HostRow]:
         q = select(HostRow).where(HostRow.id > after_id).order_by(HostRow.id).limit(limit)
         if pool_id is not None:
             q = q.where(HostRow.pool_id == pool_id)
+        if name is not None:
+            q = q.where(HostRow.name == name)
         return self._s.execute(q).scalars().all()
 
     def placement_rows(self, pool_id: int) -> Sequence[Row[Any]]:
@@ -351,10 +361,13 @@ class VmRepository(Scoped):
         host_id: int | None = None,
         state: str | None = None,
         pool_id: int | None = None,
+        name: str | None = None,
         after_id: int = 0,
         limit: int = 100,
     ) -> Sequence[VmRow]:
         q = select(VmRow).where(VmRow.id > after_id).order_by(VmRow.id).limit(limit)
+        if name is not None:
+            q = q.where(VmRow.name == name)
         if self._project is not None:
             q = q.where(VmRow.project_id == self._project)
         if host_id is not None:

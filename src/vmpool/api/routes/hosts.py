@@ -4,7 +4,7 @@ from fastapi import APIRouter, Response
 
 from vmpool.api.auth import Caller, Scoped, secured
 from vmpool.api.errors import ERROR_RESPONSES, responses
-from vmpool.api.params import AfterCursor, IdFilter, Limit, PathId, next_after
+from vmpool.api.params import AfterCursor, IdFilter, Limit, NameFilter, PathId, next_after
 from vmpool.api.preconditions import ETAG_OK, Conditional, with_etag
 from vmpool.api.schemas import HostCreate, HostList, HostOut, HostUpdate, LoadOut
 from vmpool.services import ha, hosts, maintenance, metrics
@@ -39,10 +39,10 @@ def register_host(
 
 @router.get("", operation_id="list_hosts", response_model=HostList)
 def list_hosts(
-    pool_id: IdFilter = None, after: AfterCursor = 0, limit: Limit = 100,
-    ctx: ServiceContext = Scoped,
+    pool_id: IdFilter = None, name: NameFilter = None, after: AfterCursor = 0,
+    limit: Limit = 100, ctx: ServiceContext = Scoped,
 ) -> HostList:  # fmt: skip
-    found = hosts.list_hosts(ctx, pool_id, after, limit)
+    found = hosts.list_hosts(ctx, pool_id, after, limit, name)
     return HostList(
         items=[HostOut.model_validate(v) for v in found],
         next_after=next_after([h.id for h in found], limit),

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Query, Response
 
 from vmpool.api.auth import Caller, Scoped, secured
 from vmpool.api.errors import ERROR_RESPONSES, responses
-from vmpool.api.params import AfterCursor, Limit, PathId, next_after
+from vmpool.api.params import AfterCursor, Limit, NameFilter, PathId, next_after
 from vmpool.api.preconditions import ETAG_OK, Conditional, with_etag
 from vmpool.api.schemas import (
     CapacityOut,
@@ -34,9 +34,12 @@ def _change(body: PoolPolicyIn) -> pools.PolicyChange:
 
 @router.get("", operation_id="list_pools", response_model=PoolList)
 def list_pools(
-    after: AfterCursor = 0, limit: Limit = 100, ctx: ServiceContext = Scoped
+    name: NameFilter = None,
+    after: AfterCursor = 0,
+    limit: Limit = 100,
+    ctx: ServiceContext = Scoped,
 ) -> PoolList:
-    found = pools.list_pools(ctx, after, limit)
+    found = pools.list_pools(ctx, after, limit, name)
     return PoolList(
         items=[PoolOut.model_validate(p) for p in found],
         next_after=next_after([p.id for p in found], limit),

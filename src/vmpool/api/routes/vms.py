@@ -4,7 +4,7 @@ from fastapi import APIRouter, Query, Response
 
 from vmpool.api.auth import Caller, Scoped, secured
 from vmpool.api.errors import ERROR_RESPONSES, responses
-from vmpool.api.params import AfterCursor, IdFilter, PathId
+from vmpool.api.params import AfterCursor, IdFilter, NameFilter, PathId
 from vmpool.api.redact import for_caller
 from vmpool.api.schemas import LoadOut, MigrateIn, MigrationOut, VmCreate, VmOut, VmPage
 from vmpool.domain.seed import FirstBoot
@@ -67,6 +67,7 @@ def list_vms(
     host_id: IdFilter = None,
     state: VmStateFilter | None = None,
     pool_id: IdFilter = None,
+    name: NameFilter = None,
     after: AfterCursor = 0,
     limit: int = Query(default=100, ge=1, le=1000),
     ctx: ServiceContext = Scoped,
@@ -81,6 +82,7 @@ def list_vms(
         host_id=host_id,
         state=state.value if state is not None else None,
         pool_id=pool_id,
+        name=name,
         after_id=after,
         limit=limit,
     )

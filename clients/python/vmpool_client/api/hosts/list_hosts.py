@@ -13,6 +13,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     pool_id: int | None | Unset = UNSET,
+    name: None | str | Unset = UNSET,
     after: int | Unset = 0,
     limit: int | Unset = 100,
 ) -> dict[str, Any]:
@@ -25,6 +26,13 @@ def _get_kwargs(
     else:
         json_pool_id = pool_id
     params["pool_id"] = json_pool_id
+
+    json_name: None | str | Unset
+    if isinstance(name, Unset):
+        json_name = UNSET
+    else:
+        json_name = name
+    params["name"] = json_name
 
     params["after"] = after
 
@@ -100,6 +108,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     pool_id: int | None | Unset = UNSET,
+    name: None | str | Unset = UNSET,
     after: int | Unset = 0,
     limit: int | Unset = 100,
 ) -> Response[ErrorBody | HostList]:
@@ -107,6 +116,7 @@ def sync_detailed(
 
     Args:
         pool_id (int | None | Unset):
+        name (None | str | Unset): only the item with this name
         after (int | Unset): the last id of the previous page Default: 0.
         limit (int | Unset): at most this many items Default: 100.
 
@@ -120,6 +130,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         pool_id=pool_id,
+        name=name,
         after=after,
         limit=limit,
     )
@@ -135,6 +146,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     pool_id: int | None | Unset = UNSET,
+    name: None | str | Unset = UNSET,
     after: int | Unset = 0,
     limit: int | Unset = 100,
 ) -> ErrorBody | HostList | None:
@@ -142,6 +154,7 @@ def sync(
 
     Args:
         pool_id (int | None | Unset):
+        name (None | str | Unset): only the item with this name
         after (int | Unset): the last id of the previous page Default: 0.
         limit (int | Unset): at most this many items Default: 100.
 
@@ -156,6 +169,7 @@ def sync(
     return sync_detailed(
         client=client,
         pool_id=pool_id,
+        name=name,
         after=after,
         limit=limit,
     ).parsed
@@ -165,6 +179,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     pool_id: int | None | Unset = UNSET,
+    name: None | str | Unset = UNSET,
     after: int | Unset = 0,
     limit: int | Unset = 100,
 ) -> Response[ErrorBody | HostList]:
@@ -172,6 +187,7 @@ async def asyncio_detailed(
 
     Args:
         pool_id (int | None | Unset):
+        name (None | str | Unset): only the item with this name
         after (int | Unset): the last id of the previous page Default: 0.
         limit (int | Unset): at most this many items Default: 100.
 
@@ -185,6 +201,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         pool_id=pool_id,
+        name=name,
         after=after,
         limit=limit,
     )
@@ -198,6 +215,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     pool_id: int | None | Unset = UNSET,
+    name: None | str | Unset = UNSET,
     after: int | Unset = 0,
     limit: int | Unset = 100,
 ) -> ErrorBody | HostList | None:
@@ -205,6 +223,7 @@ async def asyncio(
 
     Args:
         pool_id (int | None | Unset):
+        name (None | str | Unset): only the item with this name
         after (int | Unset): the last id of the previous page Default: 0.
         limit (int | Unset): at most this many items Default: 100.
 
@@ -220,6 +239,7 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             pool_id=pool_id,
+            name=name,
             after=after,
             limit=limit,
         )

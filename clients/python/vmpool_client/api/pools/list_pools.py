@@ -12,11 +12,19 @@ from ...types import UNSET, Response, Unset
 
 def _get_kwargs(
     *,
+    name: None | str | Unset = UNSET,
     after: int | Unset = 0,
     limit: int | Unset = 100,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
+
+    json_name: None | str | Unset
+    if isinstance(name, Unset):
+        json_name = UNSET
+    else:
+        json_name = name
+    params["name"] = json_name
 
     params["after"] = after
 
@@ -91,12 +99,14 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
+    name: None | str | Unset = UNSET,
     after: int | Unset = 0,
     limit: int | Unset = 100,
 ) -> Response[ErrorBody | PoolList]:
     """List Pools
 
     Args:
+        name (None | str | Unset): only the item with this name
         after (int | Unset): the last id of the previous page Default: 0.
         limit (int | Unset): at most this many items Default: 100.
 
@@ -109,6 +119,7 @@ def sync_detailed(
     """
 
     kwargs = _get_kwargs(
+        name=name,
         after=after,
         limit=limit,
     )
@@ -123,12 +134,14 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
+    name: None | str | Unset = UNSET,
     after: int | Unset = 0,
     limit: int | Unset = 100,
 ) -> ErrorBody | PoolList | None:
     """List Pools
 
     Args:
+        name (None | str | Unset): only the item with this name
         after (int | Unset): the last id of the previous page Default: 0.
         limit (int | Unset): at most this many items Default: 100.
 
@@ -142,6 +155,7 @@ def sync(
 
     return sync_detailed(
         client=client,
+        name=name,
         after=after,
         limit=limit,
     ).parsed
@@ -150,12 +164,14 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
+    name: None | str | Unset = UNSET,
     after: int | Unset = 0,
     limit: int | Unset = 100,
 ) -> Response[ErrorBody | PoolList]:
     """List Pools
 
     Args:
+        name (None | str | Unset): only the item with this name
         after (int | Unset): the last id of the previous page Default: 0.
         limit (int | Unset): at most this many items Default: 100.
 
@@ -168,6 +184,7 @@ async def asyncio_detailed(
     """
 
     kwargs = _get_kwargs(
+        name=name,
         after=after,
         limit=limit,
     )
@@ -180,12 +197,14 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
+    name: None | str | Unset = UNSET,
     after: int | Unset = 0,
     limit: int | Unset = 100,
 ) -> ErrorBody | PoolList | None:
     """List Pools
 
     Args:
+        name (None | str | Unset): only the item with this name
         after (int | Unset): the last id of the previous page Default: 0.
         limit (int | Unset): at most this many items Default: 100.
 
@@ -200,6 +219,7 @@ async def asyncio(
     return (
         await asyncio_detailed(
             client=client,
+            name=name,
             after=after,
             limit=limit,
         )

@@ -16,6 +16,7 @@ def _get_kwargs(
     host_id: int | None | Unset = UNSET,
     state: None | Unset | VmState = UNSET,
     pool_id: int | None | Unset = UNSET,
+    name: None | str | Unset = UNSET,
     after: int | Unset = 0,
     limit: int | Unset = 100,
 ) -> dict[str, Any]:
@@ -44,6 +45,13 @@ def _get_kwargs(
     else:
         json_pool_id = pool_id
     params["pool_id"] = json_pool_id
+
+    json_name: None | str | Unset
+    if isinstance(name, Unset):
+        json_name = UNSET
+    else:
+        json_name = name
+    params["name"] = json_name
 
     params["after"] = after
 
@@ -121,6 +129,7 @@ def sync_detailed(
     host_id: int | None | Unset = UNSET,
     state: None | Unset | VmState = UNSET,
     pool_id: int | None | Unset = UNSET,
+    name: None | str | Unset = UNSET,
     after: int | Unset = 0,
     limit: int | Unset = 100,
 ) -> Response[ErrorBody | VmPage]:
@@ -133,6 +142,7 @@ def sync_detailed(
         host_id (int | None | Unset):
         state (None | Unset | VmState):
         pool_id (int | None | Unset):
+        name (None | str | Unset): only the item with this name
         after (int | Unset): the last id of the previous page Default: 0.
         limit (int | Unset):  Default: 100.
 
@@ -148,6 +158,7 @@ def sync_detailed(
         host_id=host_id,
         state=state,
         pool_id=pool_id,
+        name=name,
         after=after,
         limit=limit,
     )
@@ -165,6 +176,7 @@ def sync(
     host_id: int | None | Unset = UNSET,
     state: None | Unset | VmState = UNSET,
     pool_id: int | None | Unset = UNSET,
+    name: None | str | Unset = UNSET,
     after: int | Unset = 0,
     limit: int | Unset = 100,
 ) -> ErrorBody | VmPage | None:
@@ -177,6 +189,7 @@ def sync(
         host_id (int | None | Unset):
         state (None | Unset | VmState):
         pool_id (int | None | Unset):
+        name (None | str | Unset): only the item with this name
         after (int | Unset): the last id of the previous page Default: 0.
         limit (int | Unset):  Default: 100.
 
@@ -193,6 +206,7 @@ def sync(
         host_id=host_id,
         state=state,
         pool_id=pool_id,
+        name=name,
         after=after,
         limit=limit,
     ).parsed
@@ -204,6 +218,7 @@ async def asyncio_detailed(
     host_id: int | None | Unset = UNSET,
     state: None | Unset | VmState = UNSET,
     pool_id: int | None | Unset = UNSET,
+    name: None | str | Unset = UNSET,
     after: int | Unset = 0,
     limit: int | Unset = 100,
 ) -> Response[ErrorBody | VmPage]:
@@ -216,6 +231,7 @@ async def asyncio_detailed(
         host_id (int | None | Unset):
         state (None | Unset | VmState):
         pool_id (int | None | Unset):
+        name (None | str | Unset): only the item with this name
         after (int | Unset): the last id of the previous page Default: 0.
         limit (int | Unset):  Default: 100.
 
@@ -231,6 +247,7 @@ async def asyncio_detailed(
         host_id=host_id,
         state=state,
         pool_id=pool_id,
+        name=name,
         after=after,
         limit=limit,
     )
@@ -246,6 +263,7 @@ async def asyncio(
     host_id: int | None | Unset = UNSET,
     state: None | Unset | VmState = UNSET,
     pool_id: int | None | Unset = UNSET,
+    name: None | str | Unset = UNSET,
     after: int | Unset = 0,
     limit: int | Unset = 100,
 ) -> ErrorBody | VmPage | None:
@@ -258,6 +276,7 @@ async def asyncio(
         host_id (int | None | Unset):
         state (None | Unset | VmState):
         pool_id (int | None | Unset):
+        name (None | str | Unset): only the item with this name
         after (int | Unset): the last id of the previous page Default: 0.
         limit (int | Unset):  Default: 100.
 
@@ -275,6 +294,7 @@ async def asyncio(
             host_id=host_id,
             state=state,
             pool_id=pool_id,
+            name=name,
             after=after,
             limit=limit,
         )
