@@ -13,7 +13,7 @@ from vmpool.errors import NotFound
 from vmpool.services import plan_views
 from vmpool.services.host_views import evacuation_of
 from vmpool.services.migrations import MigrationView, migration_view
-from vmpool.services.placement_hosts import NO_ALLOCATION, figures, placement_host, policy_of
+from vmpool.services.placement_hosts import figures, host_readings
 from vmpool.services.plan_views import PlanView, plan_view
 from vmpool.services.unit_of_work import ServiceContext
 from vmpool.services.views import Evacuation, ResourceFigures
@@ -115,37 +115,31 @@ def dashboard(ctx: ServiceContext, *, with_hosts: bool) -> Dashboard:
             for b in briefs:
                 if b.host_id is not None:
                     on_host.setdefault(b.host_id, []).append(b)
-            for pool in uow.pools.list():
-                policy = policy_of(pool)
-                allocations = uow.hosts.allocations(pool.id)
-                rows = uow.hosts.list(pool_id=pool.id)
-                loads = uow.load.all_of("host", (r.id for r in rows))
-                for row in rows:
-                    alloc = allocations.get(row.id, NO_ALLOCATION)
-                    snap = placement_host(row, policy, alloc)
-                    load = loads.get(row.id)
-                    hosts_by_state[row.state] = hosts_by_state.get(row.state, 0) + 1
-                    hosts.append(
-                        HostPanel(
-                            id=row.id,
-                            name=row.name,
-                            pool=pool.name,
-                            state=row.state,
-                            capacity=figures(snap.capacity),
-                            allocated=figures(snap.used),
-                            vm_count=alloc.vm_count,
-                            cpu_load=load.cpu_usage_avg if load is not None else None,
-                            load_sampled_at=load.sampled_at if load is not None else None,
-                            vms=on_host.get(row.id, []),
-                            last_seen_at=row.last_seen_at,
-                            last_error=row.last_error,
-                            maintenance_since=row.maintenance_since,
-                            fenced_at=row.fenced_at,
-                            evacuation=evacuation_of(uow, row.id)
-                            if row.maintenance_since is not None
-                            else None,
-                        )
+            pool_rows = uow.pools.list()
+            for pool, row, alloc, snap, load in host_readings(uow, pool_rows):
+                hosts_by_state[row.state] = hosts_by_state.get(row.state, 0) + 1
+                hosts.append(
+                    HostPanel(
+                        id=row.id,
+                        name=row.name,
+                        pool=pool.name,
+                        state=row.state,
+                        capacity=figures(snap.capacity),
+                        allocated=figures(snap.used),
+                        vm_count=alloc.vm_count,
+                        cpu_load=load.cpu_usage_avg if load is not None else None,
+                        load_sampled_at=load.sampled_at if load is not None else None,
+                        vms=on_host.get(row.id, []),
+                        last_seen_at=row.last_seen_at,
+                        last_error=row.last_error,
+                        maintenance_since=row.maintenance_since,
+                        fenced_at=row.fenced_at,
+                        evacuation=evacuation_of(uow, row.id)
+                        if row.maintenance_since is not None
+                        else None,
                     )
+                )
+            for pool in pool_rows:
                 plans = [plan_view(p) for p in uow.plans.page(pool.id, limit=PLANS_PER_POOL)]
                 pools.append((pool.id, pool.name, plans))
     if not with_hosts:

@@ -4,10 +4,12 @@ pure algorithms."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from typing import NamedTuple
 
 from vmpool.adapters.db.repositories import HostAllocation
-from vmpool.adapters.db.tables import HostRow, PoolRow
+from vmpool.adapters.db.tables import HostRow, LoadRow, PoolRow
 from vmpool.domain.host import HostState
 from vmpool.domain.model import (
     SHARED_STORAGE_TRAIT,
@@ -93,6 +95,30 @@ def placement_host(
         traits=host_traits(row),
         networks=networks,
     )
+
+
+class HostReading(NamedTuple):
+    """One host as the read-only views show it: its pool, its row, its allocation, its
+    placement figures and its last load sample (None before the first)."""
+
+    pool: PoolRow
+    row: HostRow
+    allocation: HostAllocation
+    snap: PlacementHost
+    load: LoadRow | None
+
+
+def host_readings(uow: UnitOfWork, pool_rows: Iterable[PoolRow]) -> Iterator[HostReading]:
+    """Every host of these pools, a few queries per pool (the dashboard, /metrics)."""
+    for pool in pool_rows:
+        policy = policy_of(pool)
+        allocations = uow.hosts.allocations(pool.id)
+        rows = uow.hosts.list(pool_id=pool.id)
+        loads = uow.load.all_of("host", (r.id for r in rows))
+        for row in rows:
+            alloc = allocations.get(row.id, NO_ALLOCATION)
+            snap = placement_host(row, policy, alloc)
+            yield HostReading(pool, row, alloc, snap, loads.get(row.id))
 
 
 def placement_hosts(uow: UnitOfWork, pool: PoolRow) -> list[PlacementHost]:

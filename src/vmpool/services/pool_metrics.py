@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from vmpool.domain.host import HostState
 from vmpool.errors import NotFound
 from vmpool.services import plan_views
-from vmpool.services.placement_hosts import NO_ALLOCATION, figures, placement_host, policy_of
+from vmpool.services.placement_hosts import figures, host_readings
 from vmpool.services.unit_of_work import ServiceContext
 from vmpool.services.views import ResourceFigures
 
@@ -41,23 +41,15 @@ def pool_figures(ctx: ServiceContext) -> PoolFigures:
         pools = {p.id: p.name for p in pool_rows}
         hosts: list[HostFigures] = []
         by_state = {state.value: 0 for state in HostState}
-        for pool in pool_rows:
-            policy = policy_of(pool)
-            allocations = uow.hosts.allocations(pool.id)
-            rows = uow.hosts.list(pool_id=pool.id)
-            loads = uow.load.all_of("host", (r.id for r in rows))
-            for row in rows:
-                alloc = allocations.get(row.id, NO_ALLOCATION)
-                snap = placement_host(row, policy, alloc)
-                by_state[row.state] = by_state.get(row.state, 0) + 1
-                load = loads.get(row.id)
-                hosts.append(
-                    HostFigures(
-                        row.name, pool.name, row.state, figures(snap.capacity),
-                        figures(snap.used), alloc.vm_count,
-                        load.cpu_usage_avg if load is not None else None,
-                    )
-                )  # fmt: skip
+        for pool, row, alloc, snap, load in host_readings(uow, pool_rows):
+            by_state[row.state] = by_state.get(row.state, 0) + 1
+            hosts.append(
+                HostFigures(
+                    row.name, pool.name, row.state, figures(snap.capacity),
+                    figures(snap.used), alloc.vm_count,
+                    load.cpu_usage_avg if load is not None else None,
+                )
+            )  # fmt: skip
         vms = uow.vms.count_by_project_state()
         migrations = uow.migrations.count_by_state()
         plans = {
