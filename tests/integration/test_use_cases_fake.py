@@ -434,6 +434,40 @@ def test_maintenance_evacuates_every_running_vm(world: World) -> None:
         world.create("late", on="a")
 
 
+def test_a_vm_busy_moving_at_maintenance_entry_is_evacuated_once_that_move_fails(
+    world: World,
+) -> None:
+    """A VM in the middle of another migration when its host enters maintenance is not
+    asked for then; if that migration leaves it on the host (cancelled here), the migration
+    queue's job asks for its evacuation, once."""
+    a_id, a = world.add_host("a")
+    b_id, _ = world.add_host("b")
+    world.add_host("c")
+    busy = world.create("busy", on="a")
+    a.hold_migrations()
+    elsewhere = migrations.request_migration(world.ctx, busy.id, to(b_id))
+    a.wait_for_migration(busy.uuid)
+
+    maintenance.enter_maintenance(world.ctx, a_id, "op")
+    e = world.host(a_id).evacuation
+    assert isinstance(e, Evacuation)
+    assert [(i.vm_name, i.state) for i in e.items] == [("busy", "pending")]
+
+    migrations.cancel_migration(world.ctx, elsewhere.id)
+    assert world.settled(elsewhere.id).state == "cancelled"
+    a.release_migrations()
+    assert world.vm(busy.id).host_id == a_id  # still there, and nobody asks for it...
+
+    jobs.settle_migrations(world.ctx)  # ...but the queue's job does
+    wait_until(lambda: world.vm(busy.id).host_id != a_id, "the evacuation")
+    e = world.host(a_id).evacuation
+    assert isinstance(e, Evacuation) and e.status == "done", e
+    moves = migrations.list_migrations(world.ctx, host_id=a_id)
+    assert sorted(m.reason for m in moves) == ["api", "evacuation"]
+    jobs.settle_migrations(world.ctx)  # once: nothing more is asked for
+    assert len(migrations.list_migrations(world.ctx, host_id=a_id)) == 2
+
+
 # --- rebalance plans -------------------------------------------------------------------
 
 

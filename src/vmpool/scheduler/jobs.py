@@ -20,6 +20,7 @@ from vmpool.services import (
     daemon_lease,
     disk_recovery,
     ha,
+    maintenance,
     metrics,
     migration_recovery,
     nics,
@@ -86,6 +87,9 @@ def settle_migrations(ctx: ServiceContext) -> None:
     result = migration_recovery.resolve_unowned(ctx, queue.owned if queue is not None else set)
     if result.settled:
         log.info("settled migrations left mid-way: %s", result.settled)
+    asked = maintenance.continue_evacuations(ctx)
+    if asked:
+        log.info("evacuations asked for VMs that were busy at maintenance entry: %s", asked)
     if queue is not None:
         for mid in result.still_running:
             queue.adopt(mid)

@@ -73,14 +73,22 @@ def host_view(uow: UnitOfWork, row: HostRow) -> HostView:
     )
 
 
+def evacuations(uow: UnitOfWork, host: HostRow) -> dict[int, MigrationRow]:
+    """VM id -> the latest evacuation of it asked for since the host entered maintenance."""
+    latest: dict[int, MigrationRow] = {}
+    if host.maintenance_since is None:
+        return latest
+    for m in uow.migrations.page(host_id=host.id, since=host.maintenance_since, limit=10_000):
+        if m.reason == EVACUATION and m.source_host_id == host.id:
+            latest[m.vm_id] = m  # ordered by id: the last one wins
+    return latest
+
+
 def evacuation_of(uow: UnitOfWork, host_id: int) -> Evacuation | None:
     host = uow.hosts.get(host_id)
     if host.maintenance_since is None:
         return None
-    latest: dict[int, MigrationRow] = {}
-    for m in uow.migrations.page(host_id=host_id, since=host.maintenance_since, limit=10_000):
-        if m.reason == EVACUATION and m.source_host_id == host_id:
-            latest[m.vm_id] = m  # ordered by id: the last one wins
+    latest = evacuations(uow, host)
     items: list[EvacuationItem] = []
     busy = False
     remaining = 0

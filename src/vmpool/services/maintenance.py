@@ -11,11 +11,17 @@ from vmpool.domain.migration import MigrationState
 from vmpool.domain.vm import VmState
 from vmpool.errors import VmpoolError
 from vmpool.services import migrations
-from vmpool.services.host_views import EVACUATION, host_view
+from vmpool.services.host_views import EVACUATION, evacuations, host_view
 from vmpool.services.unit_of_work import ServiceContext
 from vmpool.services.views import Evacuation, HostView
 
-__all__ = ["Evacuation", "enter_maintenance", "get_host_with_evacuation", "leave_maintenance"]
+__all__ = [
+    "Evacuation",
+    "continue_evacuations",
+    "enter_maintenance",
+    "get_host_with_evacuation",
+    "leave_maintenance",
+]
 
 
 def enter_maintenance(ctx: ServiceContext, host_id: int, actor: str) -> HostView:
@@ -35,6 +41,37 @@ def enter_maintenance(ctx: ServiceContext, host_id: int, actor: str) -> HostView
         except VmpoolError as exc:
             migrations.record_refusal(ctx, vm_id, EVACUATION, exc, actor)
     return get_host_with_evacuation(ctx, host_id)
+
+
+def continue_evacuations(ctx: ServiceContext) -> list[int]:
+    """Hosts in maintenance: a running VM that no evacuation was asked for yet (it was busy
+    with another migration when its host entered maintenance, and that one did not take it
+    away) is asked for now. Once per VM: a refusal is recorded as a failed evacuation, which
+    the host's evacuation then reports, as at entry. Answers the VMs asked for."""
+    with ctx.read_uow() as uow:
+        todo = []
+        for host in uow.hosts.list():
+            if host.maintenance_since is None:
+                continue
+            asked = evacuations(uow, host)
+            todo += [
+                (vm.id, migrations.options_for(uow, vm))
+                for vm in uow.vms.on_host(host.id)
+                if vm.vm_state is VmState.RUNNING
+                and vm.id not in asked
+                and uow.migrations.active_for_vm(vm.id) is None
+            ]
+    asked_now = []
+    for vm_id, options in todo:
+        try:
+            migrations.request_migration(ctx, vm_id, options, reason=EVACUATION, actor="scheduler")
+        except VmpoolError as exc:
+            with ctx.read_uow() as uow:
+                if uow.migrations.active_for_vm(vm_id) is not None:
+                    continue  # moving meanwhile (maintenance entry asked for it): not refused
+            migrations.record_refusal(ctx, vm_id, EVACUATION, exc, "scheduler")
+        asked_now.append(vm_id)
+    return asked_now
 
 
 def leave_maintenance(ctx: ServiceContext, host_id: int, actor: str) -> HostView:
