@@ -103,7 +103,10 @@ class PoolRepository:
         (BEGIN IMMEDIATE) and ignores FOR UPDATE.
         """
         row = self._s.execute(
-            select(PoolRow).where(PoolRow.id == pool_id).with_for_update()
+            select(PoolRow)
+            .where(PoolRow.id == pool_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)  # read afresh under the lock
         ).scalar_one_or_none()
         if row is None:
             raise NotFound(f"pool {pool_id} does not exist", pool_id=pool_id)
