@@ -934,7 +934,10 @@ class NetworkRepository(Scoped):
     def get_for_update(self, network_id: int) -> NetworkRow:
         """Lock the network row: its addresses are handed out one transaction at a time."""
         row = self._s.execute(
-            select(NetworkRow).where(NetworkRow.id == network_id).with_for_update()
+            select(NetworkRow)
+            .where(NetworkRow.id == network_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)  # read afresh under the lock
         ).scalar_one_or_none()
         if row is None:
             raise NotFound(f"network {network_id} does not exist", network_id=network_id)
@@ -1116,7 +1119,10 @@ class ProjectRepository(Scoped):
     def get_for_update(self, project_id: int) -> ProjectRow:
         """Lock the project row: its quotas are checked one transaction at a time."""
         row = self._s.execute(
-            select(ProjectRow).where(ProjectRow.id == project_id).with_for_update()
+            select(ProjectRow)
+            .where(ProjectRow.id == project_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)  # read afresh under the lock
         ).scalar_one_or_none()
         if row is None or not self._sees(row.id):
             raise NotFound(f"project {project_id} does not exist", project_id=project_id)
