@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Row, bindparam, case, delete, exists, func, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -47,6 +47,16 @@ def insert(session: Session, row: Any, duplicate: str, **details: Any) -> None:
         session.flush()
     except IntegrityError as exc:
         raise AlreadyExists(duplicate, **details) from exc
+
+
+_Row = TypeVar("_Row")
+
+
+def locked(session: Session, model: type[_Row], row_id: int) -> _Row | None:
+    """The row, locked for this transaction (PostgreSQL; SQLite's write lock is already
+    held) and read afresh under the lock: an object the session loaded before must not
+    hide a change committed meanwhile (the one rule of every `get_for_update`)."""
+    return session.get(model, row_id, with_for_update=True, populate_existing=True)
 
 
 @dataclass(frozen=True)
@@ -102,12 +112,7 @@ class PoolRepository:
         On PostgreSQL this is a row lock; SQLite already holds its write lock
         (BEGIN IMMEDIATE) and ignores FOR UPDATE.
         """
-        row = self._s.execute(
-            select(PoolRow)
-            .where(PoolRow.id == pool_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)  # read afresh under the lock
-        ).scalar_one_or_none()
+        row = locked(self._s, PoolRow, pool_id)
         if row is None:
             raise NotFound(f"pool {pool_id} does not exist", pool_id=pool_id)
         return row
@@ -144,7 +149,7 @@ class HostRepository:
 
     def get_for_update(self, host_id: int) -> HostRow:
         """Lock the host row (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises)."""
-        row = self._s.get(HostRow, host_id, with_for_update=True, populate_existing=True)
+        row = locked(self._s, HostRow, host_id)
         if row is None:
             raise NotFound(f"host {host_id} does not exist", host_id=host_id)
         return row
@@ -850,11 +855,7 @@ class ImageRepository(Scoped):
 class DiskRepository(Scoped):
     def get(self, vm_id: int, disk_id: int, *, for_update: bool = False) -> DiskRow:
         """`for_update`: the row locked (PostgreSQL) and read afresh."""
-        row = (
-            self._s.get(DiskRow, disk_id, with_for_update=True, populate_existing=True)
-            if for_update
-            else self._s.get(DiskRow, disk_id)
-        )
+        row = locked(self._s, DiskRow, disk_id) if for_update else self._s.get(DiskRow, disk_id)
         if row is None or row.vm_id != vm_id or not self._sees_vm(vm_id):
             raise NotFound(f"VM {vm_id} has no disk {disk_id}", disk_id=disk_id)
         return row
@@ -933,12 +934,7 @@ class NetworkRepository(Scoped):
 
     def get_for_update(self, network_id: int) -> NetworkRow:
         """Lock the network row: its addresses are handed out one transaction at a time."""
-        row = self._s.execute(
-            select(NetworkRow)
-            .where(NetworkRow.id == network_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)  # read afresh under the lock
-        ).scalar_one_or_none()
+        row = locked(self._s, NetworkRow, network_id)
         if row is None:
             raise NotFound(f"network {network_id} does not exist", network_id=network_id)
         return row
@@ -1118,12 +1114,7 @@ class ProjectRepository(Scoped):
 
     def get_for_update(self, project_id: int) -> ProjectRow:
         """Lock the project row: its quotas are checked one transaction at a time."""
-        row = self._s.execute(
-            select(ProjectRow)
-            .where(ProjectRow.id == project_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)  # read afresh under the lock
-        ).scalar_one_or_none()
+        row = locked(self._s, ProjectRow, project_id)
         if row is None or not self._sees(row.id):
             raise NotFound(f"project {project_id} does not exist", project_id=project_id)
         return row
