@@ -14,6 +14,13 @@
 #                        when the disk appears (at boot or hot-plugged), write the
 #                        pattern "VMPOOL-PATTERN-<disk>" over its first MiB once and
 #                        print "VMPOOL-DISK-WRITTEN <disk>"
+#   vmpool.disk_token=vdb[,vdc...]
+#                        each boot draws a random token; when the disk appears, print
+#                        "VMPOOL-DISK-FOUND <disk> <token>" for the token the disk holds
+#                        (none: "-"), then write this boot's token over its first sector
+#                        and print "VMPOOL-DISK-TOKEN-WRITTEN <disk> <token>"; every two
+#                        seconds print "VMPOOL-DISK-TOKEN <disk> <token>" read from the disk
+#                        (snapshot tests: what a revert put back)
 #   ip=<client-ip>::<gw-ip>:<netmask>::<device>:off
 #                        the kernel's standard static form (other fields ignored;
 #                        <gw-ip> may be empty, <device> empty means eth0): init brings
@@ -27,6 +34,10 @@
 # seconds when something changed:
 #   "VMPOOL-NICS <ifname>=<mac>[@<ipv4>/<prefix>] ..."   (all but lo; none: "VMPOOL-NICS")
 # and brings every new interface up (a hot-plugged NIC shows up there).
+#
+# At start and every two seconds when it changed, it prints the CPUs and memory it sees:
+#   "VMPOOL-SIZE cpus=<count> online=<list> mem_kib=<MemTotal>"
+# after bringing online any CPU that was hot-plugged (the kernel leaves them offline).
 #
 # With virtio disks present it also prints, every two seconds,
 #   "VMPOOL-DISKS <disk>:<size in 512-byte sectors>:<md5 of its first MiB> ..."
@@ -47,13 +58,14 @@ exec </dev/null >/dev/ttyS0 2>&1
 # virtio (PCI), virtio-blk and virtio-net (with its failover helpers) are modules in
 # Debian's kernel.
 for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk \
-    failover net_failover virtio_net; do
+    failover net_failover virtio_net virtio_balloon; do
     [ -f "/lib/modules/$m.ko" ] && insmod "/lib/modules/$m.ko" 2>/dev/null
 done
 
 dirty_mib=0
 burn_cpu=0
 disk_pattern=""
+disk_token=""
 net_ip=""
 ping_addrs=""
 for arg in $(cat /proc/cmdline); do
@@ -63,6 +75,7 @@ for arg in $(cat /proc/cmdline); do
         vmpool.dirty_mib=*) dirty_mib="${arg#vmpool.dirty_mib=}" ;;
         vmpool.burn_cpu=*) burn_cpu="${arg#vmpool.burn_cpu=}" ;;
         vmpool.disk_pattern=*) disk_pattern=$(echo "${arg#vmpool.disk_pattern=}" | tr ',' ' ') ;;
+        vmpool.disk_token=*) disk_token=$(echo "${arg#vmpool.disk_token=}" | tr ',' ' ') ;;
     esac
 done
 case "$dirty_mib" in
@@ -130,6 +143,64 @@ write_patterns() {
     done
 }
 
+boot_token=$(head -c 16 /dev/urandom | md5sum | cut -c1-12)
+
+# The token on a disk's first sector ("-": none), read past the page cache.
+read_token() {
+    echo 3 > /proc/sys/vm/drop_caches
+    t=$(dd if="/dev/$1" bs=512 count=1 2>/dev/null | head -n 1)
+    case "$t" in
+        VMPOOL-TOKEN-*) echo "${t#VMPOOL-TOKEN-}" ;;
+        *) echo "-" ;;
+    esac
+}
+
+write_tokens() {
+    for b in /sys/block/vd*; do
+        [ -e "$b" ] || continue
+        dev=${b##*/}
+        d=$(disk_name "$dev")
+        case " $disk_token " in *" $d "*) ;; *) continue ;; esac
+        [ -e "/tmp/token-$d" ] && continue
+        echo "VMPOOL-DISK-FOUND $d $(read_token "$dev")"
+        { echo "VMPOOL-TOKEN-$boot_token"; head -c 512 /dev/zero; } | head -c 512 > "/tmp/token-$d"
+        dd if="/tmp/token-$d" of="/dev/$dev" bs=512 count=1 conv=fsync 2>/dev/null \
+            && echo "VMPOOL-DISK-TOKEN-WRITTEN $d $boot_token"
+    done
+}
+
+report_tokens() {
+    for b in /sys/block/vd*; do
+        [ -e "$b" ] || continue
+        dev=${b##*/}
+        d=$(disk_name "$dev")
+        case " $disk_token " in *" $d "*) ;; *) continue ;; esac
+        [ -e "/tmp/token-$d" ] && echo "VMPOOL-DISK-TOKEN $d $(read_token "$dev")"
+    done
+}
+
+last_size=""
+report_size() {
+    for c in /sys/devices/system/cpu/cpu[0-9]*; do
+        [ -f "$c/online" ] && [ "$(cat "$c/online")" = 0 ] && echo 1 > "$c/online" 2>/dev/null
+    done
+    online=$(cat /sys/devices/system/cpu/online)
+    count=0
+    for c in /sys/devices/system/cpu/cpu[0-9]*; do
+        if [ -f "$c/online" ]; then
+            [ "$(cat "$c/online")" = 1 ] && count=$((count + 1))
+        elif [ -d "$c" ]; then
+            count=$((count + 1))  # cpu0: no online switch, always on
+        fi
+    done
+    mem=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
+    line="cpus=$count online=$online mem_kib=$mem"
+    if [ "$line" != "$last_size" ]; then
+        echo "VMPOOL-SIZE $line"
+        last_size=$line
+    fi
+}
+
 report_disks() {
     line=""
     echo 3 > /proc/sys/vm/drop_caches
@@ -172,12 +243,16 @@ ping_peers() {
 }
 
 report_nics
+report_size
 n=0
 while :; do
     n=$((n + 1))
     echo "VMPOOL-HEARTBEAT $n"
     write_patterns
+    [ -n "$disk_token" ] && write_tokens
     [ $((n % 2)) -eq 0 ] && report_disks
+    [ $((n % 2)) -eq 0 ] && [ -n "$disk_token" ] && report_tokens
+    [ $((n % 2)) -eq 0 ] && report_size
     [ $((n % 2)) -eq 0 ] && report_nics
     [ $((n % 2)) -eq 0 ] && [ -n "$ping_addrs" ] && ping_peers
     sleep 1

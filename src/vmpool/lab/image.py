@@ -47,9 +47,12 @@ KERNEL_META_PACKAGE = "linux-image-amd64"
 BUSYBOX_PACKAGE = "busybox-static"
 READY_LINE = "VMPOOL-GUEST-READY"
 HEARTBEAT_PREFIX = "VMPOOL-HEARTBEAT"
-IMAGE_FORMAT = 3  # 2: virtio modules in the initramfs; 3: virtio-net too
+IMAGE_FORMAT = 4  # 2: virtio modules in the initramfs; 3: virtio-net too; 4: virtio-balloon
 NICS_PREFIX = "VMPOOL-NICS"
 PING_PREFIX = "VMPOOL-PING"
+SIZE_PREFIX = "VMPOOL-SIZE"  # the CPUs and memory the guest sees
+TOKEN_PREFIX = "VMPOOL-DISK-TOKEN"  # the boot token a disk holds now
+FOUND_PREFIX = "VMPOOL-DISK-FOUND"  # the token a disk held when this boot found it
 # Loaded by the guest's init, in this order (Debian builds them as modules).
 GUEST_MODULES = (
     "virtio_ring",
@@ -61,6 +64,7 @@ GUEST_MODULES = (
     "failover",
     "net_failover",
     "virtio_net",
+    "virtio_balloon",
 )
 
 

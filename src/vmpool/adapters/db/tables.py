@@ -36,6 +36,7 @@ from vmpool.domain.images import Image
 from vmpool.domain.migration import Migration
 from vmpool.domain.network import Nic
 from vmpool.domain.plan import Plan, PlanStep
+from vmpool.domain.snapshot import Snapshot
 from vmpool.domain.vm import Vm
 
 NAMING = {
@@ -104,13 +105,16 @@ class ProjectRow(Base):
     quota_memory_mib: Mapped[int | None] = mapped_column(Integer, nullable=True)
     quota_disk_gib: Mapped[int | None] = mapped_column(Integer, nullable=True)
     quota_vms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The snapshots its VMs may hold together (None: no limit).
+    quota_snapshots: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Bumped when a field of REVISED changes (`_bump_revision`): the API's ETag.
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     REVISED: ClassVar[frozenset[str]] = frozenset(
-        {"description", "quota_vcpus", "quota_memory_mib", "quota_disk_gib", "quota_vms"}
-    )
+        {"description", "quota_vcpus", "quota_memory_mib", "quota_disk_gib", "quota_vms",
+         "quota_snapshots"}
+    )  # fmt: skip
 
 
 DEFAULT_PROJECT_ID = 1  # made by the schema migration; every VM before projects is in it
@@ -153,6 +157,21 @@ class PoolRow(Base):
     members_may_migrate: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false()
     )
+    # Leases (docs/lifecycle.md): the lease a new VM gets unless it asks for its own (None:
+    # none), the longest a lease may reach from now (None: no limit), and the reclaim policy
+    # a VM gets unless it names one: stop | delete | snapshot_then_delete.
+    default_lease_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    max_lease_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    default_reclaim_policy: Mapped[str] = mapped_column(
+        String(24), default="stop", server_default="stop"
+    )
+    # The idle rule: a running VM whose measured CPU stays under idle_cpu_percent (None: no
+    # rule) for idle_period_s is idle; idle_action report only shows it, reclaim applies its
+    # reclaim policy idle_warning_s after a warning event.
+    idle_cpu_percent: Mapped[float | None] = mapped_column(Float, nullable=True)
+    idle_period_s: Mapped[int] = mapped_column(Integer, default=3600, server_default="3600")
+    idle_action: Mapped[str] = mapped_column(String(16), default="report", server_default="report")
+    idle_warning_s: Mapped[int] = mapped_column(Integer, default=3600, server_default="3600")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Bumped when a field of REVISED changes (`_bump_revision`): the API's ETag.
@@ -167,7 +186,9 @@ class PoolRow(Base):
             "max_migrations_per_pool", "rebalance_mode", "rebalance_strategy",
             "rebalance_interval_s", "rebalance_min_gain", "rebalance_hysteresis_cycles",
             "rebalance_cooldown_s", "rebalance_max_moves", "rebalance_max_memory_mib",
-            "migration_tls", "members_may_migrate",
+            "migration_tls", "members_may_migrate", "default_lease_s", "max_lease_s",
+            "default_reclaim_policy", "idle_cpu_percent", "idle_period_s", "idle_action",
+            "idle_warning_s",
         }
     )  # fmt: skip
 
@@ -265,8 +286,12 @@ class VmRow(Stateful, Base, Vm):
     host_id: Mapped[int | None] = mapped_column(ForeignKey("hosts.id"), index=True, nullable=True)
     name: Mapped[str] = mapped_column(String(63), unique=True)
     uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    # The current sizes, which its host's claim counts; hot-plug changes them live within
+    # the maxima set at create (the domain's `<vcpu>` and `<memory>`).
     vcpus: Mapped[int] = mapped_column(Integer)
     memory_mib: Mapped[int] = mapped_column(Integer)
+    max_vcpus: Mapped[int] = mapped_column(Integer)
+    max_memory_mib: Mapped[int] = mapped_column(Integer)
     disk_gib: Mapped[int] = mapped_column(Integer, default=0)
     image: Mapped[str | None] = mapped_column(String(63), nullable=True)
     # Dedicated resources: vCPUs and memory count at ratio 1.0 whatever the pool's ratios.
@@ -294,6 +319,15 @@ class VmRow(Stateful, Base, Vm):
     # The catalog image the boot disk is an overlay of (its backing file); an image a VM
     # uses cannot be deleted.
     image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id"), index=True, nullable=True)
+    # Its lease (None: none): the reclaim job applies reclaim_policy once it has expired;
+    # lease_warned_s is the smallest "expires in" warning already given (seconds before).
+    lease_expires_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
+    reclaim_policy: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    lease_warned_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The pool's idle rule: since when its measured CPU stays under the threshold (None: not
+    # idle), and when it was warned that it will be reclaimed for it.
+    idle_since: Mapped[datetime | None] = mapped_column(nullable=True)
+    idle_warned_at: Mapped[datetime | None] = mapped_column(nullable=True)
     state: Mapped[str] = mapped_column(String(16), index=True)
     state_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -302,6 +336,13 @@ class VmRow(Stateful, Base, Vm):
 
     host: Mapped[HostRow | None] = relationship()
     placement_group: Mapped[PlacementGroupRow | None] = relationship()
+
+    def __init__(self, **kw: Any) -> None:
+        # A VM that names no maximum can grow no further than it starts.
+        kw.setdefault("max_vcpus", kw.get("vcpus"))
+        kw.setdefault("max_memory_mib", kw.get("memory_mib"))
+        super().__init__(**kw)
+
     # Loaded with the VM (one more query for a whole list): a VM's view shows its NICs.
     nics: Mapped[list[NicRow]] = relationship(order_by="NicRow.id", lazy="selectin", viewonly=True)
 
@@ -369,6 +410,31 @@ class DiskRow(Stateful, Base, Disk):
 
     # Its size (PATCH grows it; a failed resize gives the old size back).
     REVISED: ClassVar[frozenset[str]] = frozenset({"size_gib", "storage", "path"})
+
+
+class SnapshotRow(Stateful, Base, Snapshot):
+    """A snapshot of a VM (domain/snapshot.py): internal to its qcow2 volumes, with
+    libvirt's record of it kept here to define it again wherever the VM goes."""
+
+    __tablename__ = "snapshots"
+    __table_args__ = (UniqueConstraint("vm_id", "name"), NO_ID_REUSE)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vm_id: Mapped[int] = mapped_column(ForeignKey("vms.id"), index=True)
+    name: Mapped[str] = mapped_column(String(63))  # the client's
+    description: Mapped[str] = mapped_column(String(255), default="")
+    # libvirt's name for it, made by vmpool (never a client's text in libvirt's XML).
+    libvirt_name: Mapped[str] = mapped_column(String(63), unique=True)
+    with_memory: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What it may take on its host's storage, counted in the host's disk claim.
+    size_gib: Mapped[int] = mapped_column(Integer, default=0)
+    # libvirt's snapshot XML (getXMLDesc), to REDEFINE it on another host.
+    xml: Mapped[str | None] = mapped_column(Text, nullable=True)
+    state: Mapped[str] = mapped_column(String(16))
+    state_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(63), default="api")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class NetworkRow(Base):
