@@ -123,6 +123,12 @@ def prepare_database(env: dict[str, str]) -> str:
 
 def start_daemon(env: dict[str, str], tmp_path: Path, token: str | None = None) -> Daemon:
     """`token`: the database is prepared already (another replica on it made this token)."""
+    return wait_healthy(launch_daemon(env, tmp_path, token))
+
+
+def launch_daemon(env: dict[str, str], tmp_path: Path, token: str | None = None) -> Daemon:
+    """`vmpool serve` started, not yet waited for (wait_healthy): several daemons on one
+    database start side by side rather than one after the other."""
     token = token or prepare_database(env)
     port = free_port()
     log = tmp_path / "daemon.log"
@@ -132,16 +138,19 @@ def start_daemon(env: dict[str, str], tmp_path: Path, token: str | None = None) 
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
+    return Daemon(url=f"http://127.0.0.1:{port}", token=token, env=env, proc=proc, log=log)
+
+
+def wait_healthy(d: Daemon) -> Daemon:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"{d.url}/healthz", timeout=1).status_code == 200:
                 break
         except httpx.HTTPError:
             time.sleep(0.2)
-        assert proc.poll() is None, log.read_text()
-    return Daemon(url=url, token=token, env=env, proc=proc, log=log)
+        assert d.proc.poll() is None, d.log.read_text()
+    return d
 
 
 @pytest.fixture

@@ -22,7 +22,10 @@ from vmpool.lab.hosts import LabHost
 
 pytestmark = pytest.mark.lab
 
-DEADLINE_S = 8  # the daemon's host_call_timeout_s in these tests
+DEADLINE_S = 5  # the daemon's host_call_timeout_s in these tests
+# Retries of a failed host back off up to this (default 300 s): once the frozen host is woken
+# the test waits for the next retry, so a short cap keeps it from waiting out a long backoff.
+BACKOFF_MAX_S = 2
 
 
 def _host_state(c: httpx.Client, name: str) -> str:
@@ -33,7 +36,8 @@ def test_a_frozen_host_is_marked_unreachable_and_stalls_nothing_else(
     daemon_env: dict[str, str], tmp_path: Path, lab: list[LabHost]
 ) -> None:
     env = dict(daemon_env, VMPOOL_HOST_CALL_TIMEOUT_S=str(DEADLINE_S),
-               VMPOOL_CONNECT_TIMEOUT_S=str(DEADLINE_S))  # fmt: skip
+               VMPOOL_CONNECT_TIMEOUT_S=str(DEADLINE_S),
+               VMPOOL_HOST_BACKOFF_MAX_S=str(BACKOFF_MAX_S))  # fmt: skip
     d = start_daemon(env, tmp_path)
     frozen = lab[2]
     assert frozen.pid is not None

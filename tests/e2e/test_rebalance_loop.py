@@ -18,8 +18,10 @@ from vmpool.lab.image import GuestImage
 
 pytestmark = pytest.mark.lab
 
+# A cycle a second (the least interval) and a tick every half second: the hysteresis and
+# the "stays still" cycles below are counted in cycles, so short cycles test the same thing.
 LOOP = {
-    "rebalance_interval_s": 2,
+    "rebalance_interval_s": 1,
     "rebalance_hysteresis_cycles": 2,
     "rebalance_cooldown_s": 3600,
     "rebalance_max_moves": 3,
@@ -33,7 +35,8 @@ def loop_daemon(
 ) -> Iterator[Daemon]:
     env = dict(
         daemon_env,
-        VMPOOL_REBALANCE_TICK_S="1",
+        VMPOOL_REBALANCE_TICK_S="0.5",
+        VMPOOL_MIGRATION_QUEUE_INTERVAL_S="0.5",
         VMPOOL_METRICS_INTERVAL_S="1",
         VMPOOL_METRICS_WINDOW_S="5",
     )

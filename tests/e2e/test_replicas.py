@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import fresh_db_url
-from tests.e2e.conftest import Daemon, start_daemon, wait_until
+from tests.e2e.conftest import Daemon, launch_daemon, wait_healthy, wait_until
 from tests.integration.conftest import where, wipe_lab_domains
 from vmpool.lab.hosts import LabHost
 from vmpool.lab.image import GuestImage
@@ -54,17 +54,27 @@ def replicas(
                    VMPOOL_SERIAL_LOG_DIR=str(tmp_path / "serial"),
                    VMPOOL_LEADER_TIMEOUT_S=str(LEADER_TIMEOUT_S), VMPOOL_LEADER_POLL_S="0.5",
                    VMPOOL_MIGRATION_QUEUE_INTERVAL_S="1")  # fmt: skip
-        # one database: the first replica's token serves for all
-        daemons.append(start_daemon(env, folder, daemons[0].token if daemons else None))
-    yield daemons
-    for d in daemons:
-        if d.proc.poll() is None:
-            d.proc.send_signal(signal.SIGCONT)
-            d.proc.terminate()
-            try:
-                d.proc.wait(timeout=30)
-            except Exception:
-                d.proc.kill()
+        # one database: the first replica's token serves for all; the three start side by side
+        daemons.append(launch_daemon(env, folder, daemons[0].token if daemons else None))
+    try:
+        for d in daemons:
+            wait_healthy(d)
+        yield daemons
+    finally:
+        _stop(daemons, lab)
+
+
+def _stop(daemons: list[Daemon], lab: list[LabHost]) -> None:
+    """All told to stop first, then waited for: they shut down side by side."""
+    running = [d for d in daemons if d.proc.poll() is None]
+    for d in running:
+        d.proc.send_signal(signal.SIGCONT)
+        d.proc.terminate()
+    for d in running:
+        try:
+            d.proc.wait(timeout=30)
+        except Exception:
+            d.proc.kill()
     wipe_lab_domains(lab)
 
 
