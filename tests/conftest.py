@@ -43,3 +43,22 @@ def migrated_engine(db_url: str) -> Iterator[Engine]:
     upgrade(engine)
     yield engine
     engine.dispose()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Seconds per test file (setup, call and teardown together), the slowest first: where
+    the suite's time goes (docs/performance.md keeps it under 20 minutes)."""
+    per_file: dict[str, float] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            nodeid = getattr(report, "nodeid", "")
+            duration = getattr(report, "duration", None)
+            if nodeid and isinstance(duration, float):
+                path = nodeid.split("::", 1)[0]
+                per_file[path] = per_file.get(path, 0.0) + duration
+    if not per_file:
+        return
+    terminalreporter.write_sep("=", "seconds per test file")
+    for path, seconds in sorted(per_file.items(), key=lambda kv: -kv[1])[:40]:
+        terminalreporter.write_line(f"{seconds:8.1f}  {path}")
+    terminalreporter.write_line(f"{sum(per_file.values()):8.1f}  all files")
