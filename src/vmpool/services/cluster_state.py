@@ -70,7 +70,8 @@ def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolState:
     with_snapshots = uow.snapshots.vms_with_snapshots(pool.id)
     pinned = {
         v.id for v in vms
-        if v.id in with_snapshots and (v.disk_storage != "shared" or data_gib.get(v.id, 0))
+        if v.id in with_snapshots
+        and ((v.disk_path and v.disk_storage != "shared") or data_gib.get(v.id, 0))
     }  # fmt: skip
     since = now - timedelta(seconds=pool.rebalance_cooldown_s)
     moved = uow.migrations.vms_moved_since(pool.id, since) if pool.rebalance_cooldown_s else set()

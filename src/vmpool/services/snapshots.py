@@ -33,6 +33,7 @@ from vmpool.domain.snapshot import (
 from vmpool.domain.vm import OBSERVE_FROM, VmState
 from vmpool.errors import DomainMissing, InvalidState, QuotaExceeded, VmpoolError
 from vmpool.services.hosts import require_reachable
+from vmpool.services.migrations import storage_of
 from vmpool.services.placement_hosts import check_shared_room_in, placement_hosts, policy_of
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 
@@ -100,7 +101,8 @@ def _claim(uow: UnitOfWork, vm: VmRow, size_gib: int) -> None:
     if vm.host_id is None:
         raise InvalidState(f"VM {vm.name} has no host")
     host = require_reachable(uow.hosts.get(vm.host_id))
-    if vm.disk_storage == "shared":
+    has_local, _ = storage_of(uow, vm)
+    if not has_local:  # all its disks on shared storage: so is the snapshot
         check_shared_room_in(uow, vm.pool_id, size_gib)
         return
     pool = uow.pools.get(vm.pool_id)

@@ -8,7 +8,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, bindparam, case, delete, exists, func, select, text, update
+from sqlalchemy import (
+    Row,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -136,6 +148,15 @@ class PoolRepository:
     def delete(self, row: PoolRow) -> None:
         self._s.delete(row)
         self._s.flush()
+
+
+# A VM with a disk on its host's own storage: a local boot disk or a local data disk. Its
+# snapshots are counted on that host's disk; a VM whose disks are all shared, on the pool's
+# shared storage.
+_HAS_LOCAL_DISK = or_(
+    and_(VmRow.disk_path.is_not(None), func.coalesce(VmRow.disk_storage, "local") != "shared"),
+    exists().where(DiskRow.vm_id == VmRow.id, DiskRow.storage == "local"),
+)
 
 
 class HostRepository:
@@ -308,16 +329,12 @@ class HostRepository:
             )
             .group_by(MigrationRow.target_host_id)
         ).all()
-        # Snapshots live in the VM's volumes: on its host's disk unless its boot disk is on
-        # shared storage (domain/snapshot.py snapshot_size_gib; docs/lifecycle.md).
+        # Snapshots live in the VM's volumes: on its host's disk when it has a disk there,
+        # else on shared storage (domain/snapshot.py snapshot_size_gib; docs/lifecycle.md).
         snapshots_on_hosts = conn.execute(
             select(VmRow.host_id, func.sum(SnapshotRow.size_gib))
             .join(VmRow, VmRow.id == SnapshotRow.vm_id)
-            .where(
-                VmRow.pool_id == pool_id,
-                VmRow.host_id.is_not(None),
-                func.coalesce(VmRow.disk_storage, "local") != "shared",
-            )
+            .where(VmRow.pool_id == pool_id, VmRow.host_id.is_not(None), _HAS_LOCAL_DISK)
             .group_by(VmRow.host_id)
         ).all()
         none = Resources()
@@ -913,7 +930,7 @@ class DiskRepository(Scoped):
         snaps = (
             select(func.coalesce(func.sum(SnapshotRow.size_gib), 0))
             .join(VmRow, VmRow.id == SnapshotRow.vm_id)
-            .where(VmRow.pool_id == pool_id, VmRow.disk_storage == "shared")
+            .where(VmRow.pool_id == pool_id, ~_HAS_LOCAL_DISK)
         )
         return (
             int(self._s.execute(boot).scalar_one())
