@@ -117,7 +117,7 @@ def test_a_snapshot_is_taken_listed_reverted_and_deleted_with_its_claim(snap: Sn
     assert r.status_code == 204, r.text
     assert snap.rows() == [] and snap.libvirt_names(snap.a) == []
     assert snap.allocated_disk(snap.a_id) == base
-    events = [e["action"] for e in snap.client.get("/v1/events?limit=200").json()["items"]]
+    events = [e["kind"] for e in snap.client.get("/v1/events?limit=200").json()["items"]]
     for action in ("snapshot.create", "snapshot.created", "snapshot.revert",
                    "snapshot.reverted", "snapshot.delete", "snapshot.deleted"):  # fmt: skip
         assert action in events

@@ -18,7 +18,12 @@ import libvirt
 import pytest
 
 from tests.integration.conftest import Vmpool, where
-from tests.integration.test_migration_lab import serial_of, wait_for_line, wait_migration
+from tests.integration.test_migration_lab import (
+    serial_of,
+    wait_for_line,
+    wait_heartbeat_past,
+    wait_migration,
+)
 from tests.integration.test_storage_lab import volume_xml
 from vmpool.lab.hosts import LabHost
 from vmpool.lab.image import GuestImage
@@ -153,6 +158,8 @@ def test_a_memory_snapshot_resumes_the_guest_where_it_was(
                              json={"name": "no-mem", "include_memory": False})  # fmt: skip
     assert refused.status_code == 409 and "include_memory" in refused.text
 
+    # Far enough into boot 1 that its counter cannot be mistaken for boot 2's.
+    wait_heartbeat_past(log, 15)
     before = beats_after(log, 0)[-1]
     t0 = time.monotonic()
     r = vp.client.post(f"/v1/vms/{vm['id']}/snapshots", json={"name": "running"})
@@ -186,6 +193,8 @@ def test_a_memory_snapshot_resumes_the_guest_where_it_was(
     # the disk holds A again.
     assert wait_match(log, _TOKEN, mark) == token_a
     resumed = beats_after(log, mark)
+    boot2_last = beats_after(log, 0)[: -len(resumed) or None][-1]
+    assert boot2_last < before  # boot 2 had not counted that far: the value is boot 1's
     print(f"revert with memory: {took_s:.2f} s; heartbeats after it {resumed[:3]}")
     assert resumed and before < resumed[0] <= after + 1
     assert text_of(log).count("VMPOOL-GUEST-READY") == 2
