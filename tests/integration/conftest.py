@@ -125,7 +125,10 @@ def _remove_domain(dom: libvirt.virDomain) -> None:
     try:
         if dom.isActive():
             dom.destroy()
-        dom.undefine()
+        # with its snapshots' records: a plain undefine refuses a domain that has any
+        dom.undefineFlags(
+            libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM
+        )
     except libvirt.libvirtError:
         pass
 

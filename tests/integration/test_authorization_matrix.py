@@ -45,6 +45,7 @@ from vmpool.services import (
     nics,
     pools,
     projects,
+    snapshots,
     tokens,
     vms,
 )
@@ -68,7 +69,7 @@ ROUTES = sorted(
 )
 CALLERS = ("none", "malformed", "expired", "revoked", "reader_a", "member_b", "member_a", "admin")
 # Path parameters that name project A's own resources: B's member must get 404 for them.
-OWNED = {"vm_id", "disk_id", "nic_id", "group_id", "migration_id", "project_id"}
+OWNED = {"vm_id", "disk_id", "nic_id", "group_id", "migration_id", "project_id", "snapshot_id"}
 BODIES: dict[str, Any] = {
     "register_host": {"uri": "qemu+tls://c.example/system", "name": "c"},
     "update_host": {"operator_traits": ["gpu"]},
@@ -86,6 +87,7 @@ BODIES: dict[str, Any] = {
     "resize_disk": {"size_gib": 2},
     "migrate_vm": {},
     "add_nic": {"network": "lab"},
+    "create_snapshot": {"name": "auth-snap"},
 }
 QUERIES = {"upload_image": {"name": "img2", "format": "raw"}}
 
@@ -136,8 +138,10 @@ def _seed(world: World) -> Seeded:
         revoked_id = revoked.id
         uow.commit()
     tokens.revoke_token(ctx, revoked_id)
+    snap = snapshots.create_snapshot(a_ctx, vm.id, "seeded")
     client = TestClient(create_app(ctx), raise_server_exceptions=False)
     ids = {
+        "snapshot_id": snap.id,
         "vm_id": vm.id, "disk_id": disk.id, "nic_id": vm.nics[0].id, "group_id": group.id,
         "migration_id": moved.id, "project_id": a, "host_id": 1, "pool_id": 1,
         "plan_id": 999, "image_id": image.id, "network_id": net.id, "token_id": revoked_id,

@@ -112,6 +112,17 @@ class FakeDomain:
         )
 
 
+@dataclass
+class FakeSnapshot:
+    """libvirt's record of one internal snapshot of a domain, as the fake host keeps it."""
+
+    name: str
+    with_memory: bool
+    state: str  # the domain's state when it was taken
+    xml: str
+    current: bool = False
+
+
 @dataclass(eq=False)
 class FakeJob:
     """A live migration in flight, driven by the source host."""
@@ -205,6 +216,10 @@ class FakeHost:
         self.libvirt_networks: dict[str, NetworkSpec] = {}  # active libvirt networks by name
         self.calls: list[str] = []  # every port method called, in order
         self.migration_requests: list[MigrationRequest] = []  # every migrate asked of it
+        # uuid -> libvirt's snapshot records of the domain (name -> record), as libvirt
+        # keeps them per host (a migration does not carry them).
+        self.snapshots: dict[str, dict[str, FakeSnapshot]] = {}
+        self.reverts: list[tuple[str, str]] = []  # (uuid, snapshot name) of every revert
         self._fail_next: dict[str, VmpoolError] = {}
         self._migration_failure: tuple[VmpoolError, int] | None = None
         self._holding = False
@@ -348,6 +363,12 @@ class FakeHost:
                 raise HypervisorOperationInvalid(
                     "Requested operation is not valid: domain is not running", uri=self._uri
                 )
+            if self.snapshots.get(uuid):
+                raise HypervisorOperationInvalid(
+                    "Requested operation is not valid: cannot migrate domain with "
+                    f"{len(self.snapshots[uuid])} snapshots",
+                    uri=self._uri,
+                )
             dom.state = PowerState.RUNNING
             dom.reboots += 1
 
@@ -359,6 +380,7 @@ class FakeHost:
                 return  # already gone: what was asked for
             self._kill_job(dom)
             del self.domains[uuid]
+            self.snapshots.pop(uuid, None)  # VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
 
     def create_volume(self, folder: str, name: str, gib: int) -> str:
         with self._cond:
@@ -603,6 +625,94 @@ class FakeHost:
                 )
             job.post_copy = True  # it converges now, whatever holds it
             self._cond.notify_all()
+
+    # --- snapshots -----------------------------------------------------------------
+
+    def create_snapshot(self, uuid: str, name: str, with_memory: bool) -> str:
+        with self._cond:
+            self._enter("create_snapshot")
+            dom = self._get(uuid)
+            mine = self.snapshots.setdefault(uuid, {})
+            if name in mine:
+                raise HypervisorOperationInvalid(
+                    f"domain snapshot '{name}' already exists", uri=self._uri
+                )
+            disks = [p for p in (dom.disk_path, *dom.data_disks.values()) if p]
+            if not disks:
+                raise HypervisorOperationInvalid(
+                    "Requested operation is not valid: no disk to snapshot", uri=self._uri
+                )
+            if dom.active and not with_memory:
+                raise HypervisorOperationInvalid(
+                    "internal snapshot of a running VM must include the memory state",
+                    uri=self._uri,
+                )
+            for current in mine.values():
+                current.current = False
+            xml = (
+                f"<domainsnapshot><name>{name}</name><state>{dom.state}</state>"
+                f"<memory snapshot='{'internal' if with_memory else 'no'}'/>"
+                f"<domain><uuid>{uuid}</uuid></domain></domainsnapshot>"
+            )
+            mine[name] = FakeSnapshot(name, with_memory, dom.state, xml, current=True)
+            return xml
+
+    def revert_snapshot(self, uuid: str, name: str) -> None:
+        with self._cond:
+            self._enter("revert_snapshot")
+            dom = self._get(uuid)
+            snap = self.snapshots.get(uuid, {}).get(name)
+            if snap is None:
+                raise HypervisorFailure(
+                    f"Domain snapshot not found: no domain snapshot with matching name '{name}'",
+                    uri=self._uri,
+                )
+            if snap.with_memory:
+                dom.state = PowerState.RUNNING
+            elif dom.active:
+                self._power_off(dom)
+            for other in self.snapshots[uuid].values():
+                other.current = other is snap
+            self.reverts.append((uuid, name))
+
+    def delete_snapshot(self, uuid: str, name: str, metadata_only: bool = False) -> None:
+        with self._cond:
+            self._enter("delete_snapshot")
+            self._get(uuid)
+            self.snapshots.get(uuid, {}).pop(name, None)
+
+    def snapshot_xml(self, uuid: str, name: str) -> str:
+        with self._cond:
+            self._enter("snapshot_xml")
+            self._get(uuid)
+            snap = self.snapshots.get(uuid, {}).get(name)
+            if snap is None:
+                raise HypervisorFailure(f"no domain snapshot named '{name}'", uri=self._uri)
+            return snap.xml
+
+    def snapshot_names(self, uuid: str) -> list[str]:
+        with self._cond:
+            self._enter("snapshot_names")
+            self._get(uuid)
+            return list(self.snapshots.get(uuid, {}))
+
+    def current_snapshot(self, uuid: str) -> str | None:
+        with self._cond:
+            self._enter("current_snapshot")
+            self._get(uuid)
+            return next((n for n, s in self.snapshots.get(uuid, {}).items() if s.current), None)
+
+    def redefine_snapshot(self, uuid: str, xml: str, current: bool) -> None:
+        with self._cond:
+            self._enter("redefine_snapshot")
+            self._get(uuid)
+            name = xml.split("<name>", 1)[1].split("</name>", 1)[0]
+            with_memory = "snapshot='internal'" in xml
+            mine = self.snapshots.setdefault(uuid, {})
+            if current:
+                for other in mine.values():
+                    other.current = False
+            mine[name] = FakeSnapshot(name, with_memory, PowerState.RUNNING, xml, current)
 
     # --- failure injection and switches ---------------------------------------------
 

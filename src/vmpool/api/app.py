@@ -25,6 +25,7 @@ from vmpool.api.routes import (
     plans,
     pools,
     projects,
+    snapshots,
     ui,
     vms,
 )
@@ -38,7 +39,7 @@ ROUTERS = tuple(
     module.router
     for module in (
         health, hosts, vms, disks, networks, images, migrations, pools, plans, groups, events,
-        projects, metrics, ui,
+        projects, metrics, ui, snapshots,
     )
 )  # fmt: skip
 

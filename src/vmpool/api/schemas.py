@@ -417,6 +417,37 @@ class DiskList(BaseModel):
     items: list[DiskOut]
 
 
+class SnapshotCreate(Strict):
+    name: str = Field(max_length=63, pattern=NAME_PATTERN, examples=["before-upgrade"])
+    description: str = Field(
+        default="", max_length=255,
+        description="free text, kept by vmpool only (never in libvirt's XML), shown verbatim",
+    )  # fmt: skip
+    include_memory: bool | None = Field(
+        default=None,
+        description="a running VM's snapshot holds its memory (true, the default; false is "
+        "refused: libvirt takes internal snapshots of a running VM with its memory only); a "
+        "stopped VM's holds its disks only (false, the default)",
+    )
+
+
+class SnapshotOut(Out):
+    id: int
+    vm_id: int
+    name: str
+    description: str
+    with_memory: bool = Field(description="reverting resumes the VM where it was")
+    size_gib: int = Field(description="what it may take on its storage, claimed there")
+    state: str = Field(description="creating, ready, reverting, deleting or error")
+    last_error: str | None
+    created_by: str
+    created_at: datetime
+
+
+class SnapshotList(BaseModel):
+    items: list[SnapshotOut]
+
+
 class VmPage(BaseModel):
     items: list[VmOut]
     next_after: int | None = Field(
@@ -638,6 +669,9 @@ class ProjectQuotas(Strict):
     quota_memory_mib: int | None = Field(default=None, ge=L.QUOTA.low, le=L.QUOTA.high)
     quota_disk_gib: int | None = Field(default=None, ge=L.QUOTA.low, le=L.QUOTA.high)
     quota_vms: int | None = Field(default=None, ge=L.QUOTA.low, le=L.QUOTA.high)
+    quota_snapshots: int | None = Field(
+        default=None, ge=L.QUOTA.low, le=L.QUOTA.high, description="snapshots of its VMs"
+    )
 
 
 class ProjectCreate(ProjectQuotas):
@@ -657,6 +691,7 @@ class ProjectOut(Out):
     quota_memory_mib: int | None
     quota_disk_gib: int | None
     quota_vms: int | None
+    quota_snapshots: int | None
     created_at: datetime
 
 
@@ -674,6 +709,8 @@ class UsageOut(Out):
     quota_vcpus: int | None
     quota_memory_mib: int | None
     quota_disk_gib: int | None
+    snapshots: int = Field(description="snapshots of its VMs")
+    quota_snapshots: int | None
 
 
 class _TokenCommon(Strict):

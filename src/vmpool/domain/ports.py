@@ -267,6 +267,41 @@ class Hypervisor(Protocol):
 
     def start_post_copy(self, uuid: str) -> None: ...
 
+    # --- snapshots (internal to the domain's qcow2 volumes; domain/snapshot.py) ---
+
+    def create_snapshot(self, uuid: str, name: str, with_memory: bool) -> str:
+        """An internal snapshot `name` (vmpool's name, never a client's text): with the
+        memory of a running domain, or of the disks of a stopped one. Answers libvirt's
+        XML of it (to define it again on another host)."""
+        ...
+
+    def revert_snapshot(self, uuid: str, name: str) -> None:
+        """Put the domain back to the snapshot: running if it held memory, else as it was
+        (a disk-only snapshot of a stopped domain leaves it stopped)."""
+        ...
+
+    def delete_snapshot(self, uuid: str, name: str, metadata_only: bool = False) -> None:
+        """Delete the snapshot (its data in the volumes and libvirt's record of it), or only
+        libvirt's record; fine if it is not there."""
+        ...
+
+    def snapshot_xml(self, uuid: str, name: str) -> str:
+        """libvirt's XML of the snapshot (getXMLDesc)."""
+        ...
+
+    def snapshot_names(self, uuid: str) -> list[str]:
+        """The names of the snapshots libvirt knows for the domain."""
+        ...
+
+    def current_snapshot(self, uuid: str) -> str | None:
+        """The name of the domain's current snapshot (the last taken or reverted to)."""
+        ...
+
+    def redefine_snapshot(self, uuid: str, xml: str, current: bool) -> None:
+        """Define libvirt's record of a snapshot whose data the volumes hold already
+        (VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE), e.g. after the domain moved."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class TokenClaims:

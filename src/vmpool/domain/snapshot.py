@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from vmpool.domain.lifecycle import Transition, allowed, transition
+from vmpool.errors import Conflict, InvalidInput, InvalidState
 
 
 class SnapshotState(enum.StrEnum):
@@ -79,3 +80,114 @@ class Snapshot:
     def delete_failed(self, now: datetime, error: str) -> None:
         self._go("delete_failed", now)
         self.last_error = error
+
+
+# --- rules (pure) ----------------------------------------------------------------------
+
+SNAPSHOTS_CHANGE_IN = frozenset({"running", "stopped"})  # VmState values
+# A snapshot in one of these has libvirt working on it: one change at a time per VM.
+BUSY_SNAPSHOT_STATES = frozenset({_S.CREATING, _S.REVERTING, _S.DELETING})
+MAX_DESCRIPTION_LENGTH = 255
+GIB_MIB = 1024
+
+
+def libvirt_snapshot_name(token: str) -> str:
+    """libvirt's name for a snapshot: vmpool's own, never the client's text."""
+    return f"vmpool-snap-{token}"
+
+
+def check_description(description: str) -> str:
+    """Any printable text up to 255 characters: kept in vmpool's database only (never in
+    libvirt's XML), shown back verbatim."""
+    if len(description) > MAX_DESCRIPTION_LENGTH:
+        raise InvalidInput(
+            f"description is {len(description)} characters long: at most {MAX_DESCRIPTION_LENGTH}",
+            field="description",
+        )
+    if any(not c.isprintable() for c in description):
+        raise InvalidInput(
+            "description holds control characters (newlines, tabs, ...): printable text only",
+            field="description",
+        )
+    return description
+
+
+def snapshot_mode(vm_name: str, vm_state: str, include_memory: bool | None) -> bool:
+    """Whether the snapshot holds the VM's memory: a running VM's always does (libvirt 9.0
+    takes an internal snapshot of a running domain with QEMU's savevm; a disk-only internal
+    snapshot of a running domain is refused), a stopped VM's never (it has none)."""
+    if vm_state not in SNAPSHOTS_CHANGE_IN:
+        raise InvalidState(
+            f"VM {vm_name} is {vm_state}: snapshots are taken, reverted and deleted while it "
+            "runs or is stopped",
+            state=vm_state,
+        )
+    if vm_state == "running":
+        if include_memory is False:
+            raise InvalidState(
+                f"VM {vm_name} runs: a snapshot of a running VM includes its memory (libvirt "
+                "takes internal snapshots of a running VM with its memory only); stop the VM "
+                "for a disk-only snapshot, or ask with include_memory true",
+                state=vm_state,
+            )
+        return True
+    if include_memory is True:
+        raise InvalidState(
+            f"VM {vm_name} is stopped: it has no memory to include; start it first, or ask "
+            "with include_memory false (or without it) for a disk-only snapshot",
+            state=vm_state,
+        )
+    return False
+
+
+def check_disks(vm_name: str, disk_formats: list[str]) -> None:
+    """Internal snapshots live in qcow2 volumes: the VM needs at least one disk, and every
+    writable disk must be qcow2."""
+    if not disk_formats:
+        raise InvalidState(
+            f"VM {vm_name} has no disk: a snapshot lives in the VM's qcow2 disks; add a data "
+            "disk first (POST /v1/vms/{id}/disks)"
+        )
+    other = sorted({f for f in disk_formats if f != "qcow2"})
+    if other:
+        raise InvalidState(
+            f"VM {vm_name} has disks in format {', '.join(other)}: internal snapshots need "
+            "every disk in qcow2"
+        )
+
+
+def snapshot_size_gib(disk_gib: int, memory_mib: int, with_memory: bool) -> int:
+    """What a snapshot may take on its storage, claimed honestly at its worst: every block
+    of every disk rewritten after it (copy-on-write keeps the old ones), plus the saved
+    memory (rounded up to whole GiB) when it holds memory."""
+    memory = -(-memory_mib // GIB_MIB) if with_memory else 0
+    return disk_gib + memory
+
+
+def check_vm_snapshot_free(vm_name: str, busy: bool) -> None:
+    if busy:
+        raise InvalidState(
+            f"VM {vm_name} has a snapshot being taken, reverted or deleted: try again when "
+            "it is done"
+        )
+
+
+def snapshot_migration_blocker(vm_name: str, snapshots: int, storage: str) -> str | None:
+    """Why a VM with `snapshots` snapshots cannot move with `storage` (copy | shared), or
+    None. Internal snapshots live inside the qcow2 files: on shared storage the files stay
+    where they are and vmpool moves libvirt's records (REDEFINE on the target); a copy
+    migration (NBD drive-mirror) copies only the disks' current data, never their internal
+    snapshots, so they would be lost."""
+    if snapshots and storage == "copy":
+        return (
+            f"VM {vm_name} has {snapshots} snapshot(s) in its local disks: a live migration "
+            "copies only the disks' current data, never their internal snapshots; delete the "
+            "snapshots first, or keep the VM's disks on shared storage to migrate with them"
+        )
+    return None
+
+
+def check_snapshot_migration(vm_name: str, snapshots: int, storage: str) -> None:
+    why = snapshot_migration_blocker(vm_name, snapshots, storage)
+    if why is not None:
+        raise Conflict(why, field="storage")

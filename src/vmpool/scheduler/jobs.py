@@ -27,6 +27,7 @@ from vmpool.services import (
     plan_execution,
     rebalance,
     service_status,
+    snapshots,
     sync,
 )
 from vmpool.services.unit_of_work import ServiceContext
@@ -103,6 +104,12 @@ def settle_disks(ctx: ServiceContext) -> None:
     nics_settled = nics.settle_stale(ctx)
     if nics_settled:
         log.info("settled NIC changes left mid-way: %s", nics_settled)
+    snapshots_settled = snapshots.settle_stale(ctx)
+    if snapshots_settled:
+        log.info("settled snapshot changes left mid-way: %s", snapshots_settled)
+    repaired = snapshots.restore_missing_records(ctx)
+    if repaired:
+        log.info("snapshot records defined again on the hosts of VMs %s", repaired)
 
 
 def run_ha(ctx: ServiceContext) -> None:

@@ -65,6 +65,14 @@ def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolState:
     data_gib = uow.disks.local_gib_by_vm(pool.id)  # local data disks: they move with the VM
     active = [st.value for st in ACTIVE_MIGRATION_STATES]
     moving = {m.vm_id for m in uow.migrations.in_states(active) if m.pool_id == pool.id}
+    # A VM with snapshots in disks local to its host cannot be copied with them
+    # (domain/snapshot.py snapshot_migration_blocker): the planner leaves it where it is.
+    with_snapshots = uow.snapshots.vms_with_snapshots(pool.id)
+    pinned = {
+        v.id for v in vms
+        if v.id in with_snapshots
+        and ((v.disk_path and v.disk_storage != "shared") or data_gib.get(v.id, 0))
+    }  # fmt: skip
     since = now - timedelta(seconds=pool.rebalance_cooldown_s)
     moved = uow.migrations.vms_moved_since(pool.id, since) if pool.rebalance_cooldown_s else set()
     # Where each VM may run at all (its placement requirements), as placement decides it.
@@ -93,7 +101,7 @@ def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolState:
                 memory_mib=float(v.memory_mib),
                 disk_gib=float(needs.disk_gib),
                 cpu_usage=usage if running else 0.0,
-                migratable=v.migratable and running and v.id not in moving,
+                migratable=v.migratable and running and v.id not in moving | pinned,
                 group=group.name if group is not None else None,
                 guaranteed=v.guaranteed,
                 dirty_rate=dirty[v.id] / MIB if v.id in dirty else None,

@@ -21,6 +21,7 @@ from vmpool.adapters.db.tables import MigrationRow, VmRow
 from vmpool.domain.migration import RUNNING_MIGRATION_STATES, MigrationState
 from vmpool.domain.model import completion_timeout_s, downtime_steps
 from vmpool.domain.ports import Hypervisor, JobProgress, MigrationRequest
+from vmpool.domain.snapshot import snapshot_migration_blocker
 from vmpool.domain.vm import VmState
 from vmpool.errors import DomainMissing, HostUnreachable, VmpoolError
 from vmpool.services.migration_disks import (
@@ -32,6 +33,12 @@ from vmpool.services.migration_disks import (
     shared_base,
 )
 from vmpool.services.migrations import migration_address, source_of, storage_of
+from vmpool.services.snapshots import (
+    SnapshotRecord,
+    records_of,
+    restore_records,
+    strip_records,
+)
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -91,6 +98,9 @@ class _Plan:
     copies: tuple[VolumeCopy, ...]  # local disks, copied to volumes made on the target first
     shared_image: int | None  # the base of a boot disk on shared storage
     seed: tuple[str, str] | None  # (VM UUID, path) of its first-boot seed
+    # libvirt's records of its snapshots (shared storage only: a copy is refused), moved
+    # to the target around the migration (services/snapshots.py).
+    snapshots: tuple[SnapshotRecord, ...] = ()
 
 
 class _Left(Exception):
@@ -113,6 +123,7 @@ def execute(
     if plan is None:
         return
     outcome: dict[str, VmpoolError] = {}
+    current: str | None = None
     try:
         source = ctx.hypervisors.connect(plan.source_uri)
         prepare_target(
@@ -123,7 +134,9 @@ def execute(
             plan.shared_image,
             plan.seed,
         )
+        current = strip_records(source, plan.vm_uuid, plan.snapshots)
     except VmpoolError as exc:
+        restore_records(ctx, plan.source_uri, plan.vm_uuid, plan.snapshots, current)
         _not_started(ctx, migration_id, plan, exc)
         return
 
@@ -147,7 +160,7 @@ def execute(
         log.info("migration %s left running in libvirt: the next start follows it", migration_id)
         return
     total_ms = int((time.monotonic() - t0) * 1000)
-    _finish(ctx, migration_id, plan, outcome.get("error"), abort_reason, total_ms)
+    _finish(ctx, migration_id, plan, outcome.get("error"), abort_reason, total_ms, current)
 
 
 def watch(
@@ -279,6 +292,7 @@ def _plan_of(uow: UnitOfWork, m: MigrationRow, vm: VmRow) -> _Plan:
         copies=copies,
         shared_image=shared_base(vm),
         seed=seed_of(vm),
+        snapshots=records_of(uow, vm.id),
     )
 
 
@@ -296,6 +310,10 @@ def _start(ctx: ServiceContext, migration_id: int) -> _Plan | None:
         elif vm.vm_state is not VmState.RUNNING or vm.host_id != source.id:
             where = f"VM is {vm.state} on host {vm.host_id}"
             m.fail(now, f"{where}, no longer running on {source.name}")
+        elif (
+            why := snapshot_migration_blocker(vm.name, uow.snapshots.count_of_vm(vm.id), m.storage)
+        ) is not None:
+            m.fail(now, why)  # a snapshot taken since it was queued
         else:
             plan = _plan_of(uow, m, vm)
             m.start(now, plan.downtimes[0])
@@ -357,8 +375,14 @@ def _finish(
     error: VmpoolError | None,
     abort_reason: str | None,
     total_ms: int,
+    current: str | None = None,
 ) -> None:
     on_target, on_source = _where(ctx, plan)
+    if plan.snapshots and (on_target or on_source):
+        # The snapshots' records go where the domain is (their data is in the volumes).
+        landed = plan.target_uri if on_target and not on_source else plan.source_uri
+        last = plan.snapshots[-1].libvirt_name
+        restore_records(ctx, landed, plan.vm_uuid, plan.snapshots, current or last)
     if on_target is None and not on_source:
         # It left the source (or the source cannot tell) and the target cannot say whether
         # it runs there: recording a failure could be false. Left running, unowned once

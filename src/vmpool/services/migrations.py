@@ -17,6 +17,11 @@ from vmpool.domain import limits
 from vmpool.domain.disk import check_migration_storage, migration_storage
 from vmpool.domain.migration import MigrationState
 from vmpool.domain.ports import Metrics, NoMetrics
+from vmpool.domain.snapshot import (
+    BUSY_SNAPSHOT_STATES,
+    check_snapshot_migration,
+    check_vm_snapshot_free,
+)
 from vmpool.domain.vm import VmState
 from vmpool.errors import Conflict, Forbidden, InvalidInput, InvalidState, NotFound, VmpoolError
 from vmpool.services.group_rules import group_of_vm
@@ -222,6 +227,9 @@ def _new_migration(
     has_local, has_shared = storage_of(uow, vm)
     storage = opts.storage or migration_storage(has_local, has_shared)
     check_migration_storage(storage, has_local, has_shared, vm.name)
+    snaps = uow.snapshots.of_vm(vm.id)
+    check_vm_snapshot_free(vm.name, any(x.snapshot_state in BUSY_SNAPSHOT_STATES for x in snaps))
+    check_snapshot_migration(vm.name, len(snaps), storage)
     pool = uow.pools.get(vm.pool_id)
     needs = vm.placement_requirements(
         group_of_vm(uow, vm),

@@ -19,7 +19,7 @@ from vmpool.errors import InvalidInput, InvalidState, NotFound, QuotaExceeded
 from vmpool.services.preconditions import IfMatch, check_if_match, etag
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 
-QUOTAS = ("quota_vcpus", "quota_memory_mib", "quota_disk_gib", "quota_vms")
+QUOTAS = ("quota_vcpus", "quota_memory_mib", "quota_disk_gib", "quota_vms", "quota_snapshots")
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class ProjectView:
     quota_memory_mib: int | None
     quota_disk_gib: int | None
     quota_vms: int | None
+    quota_snapshots: int | None  # snapshots of its VMs (services/snapshots.py)
     created_at: datetime
     etag: str  # of its quotas and description (services/preconditions.py)
 
@@ -46,6 +47,8 @@ class UsageView:
     quota_vcpus: int | None
     quota_memory_mib: int | None
     quota_disk_gib: int | None
+    snapshots: int
+    quota_snapshots: int | None
 
 
 def project_view(row: ProjectRow) -> ProjectView:
@@ -57,6 +60,7 @@ def project_view(row: ProjectRow) -> ProjectView:
         quota_memory_mib=row.quota_memory_mib,
         quota_disk_gib=row.quota_disk_gib,
         quota_vms=row.quota_vms,
+        quota_snapshots=row.quota_snapshots,
         created_at=row.created_at,
         etag=etag(row),
     )
@@ -153,6 +157,8 @@ def usage(ctx: ServiceContext, project_id: int) -> UsageView:
             project_id=project_id, vms=used.vms, vcpus=used.vcpus, memory_mib=used.memory_mib,
             disk_gib=used.disk_gib, quota_vms=row.quota_vms, quota_vcpus=row.quota_vcpus,
             quota_memory_mib=row.quota_memory_mib, quota_disk_gib=row.quota_disk_gib,
+            snapshots=uow.snapshots.count_of_project(project_id),
+            quota_snapshots=row.quota_snapshots,
         )  # fmt: skip
 
 

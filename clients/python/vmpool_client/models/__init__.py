@@ -73,6 +73,9 @@ from .readiness_role import ReadinessRole
 from .rebalance_mode import RebalanceMode
 from .rejection_out import RejectionOut
 from .resources_out import ResourcesOut
+from .snapshot_create import SnapshotCreate
+from .snapshot_list import SnapshotList
+from .snapshot_out import SnapshotOut
 from .strategy import Strategy
 from .token_created import TokenCreated
 from .token_list import TokenList
@@ -158,6 +161,9 @@ __all__ = (
     "RebalanceMode",
     "RejectionOut",
     "ResourcesOut",
+    "SnapshotCreate",
+    "SnapshotList",
+    "SnapshotOut",
     "Strategy",
     "TokenCreated",
     "TokenList",

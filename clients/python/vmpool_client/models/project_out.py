@@ -20,6 +20,7 @@ class ProjectOut:
         name (str):
         quota_disk_gib (int | None):
         quota_memory_mib (int | None):
+        quota_snapshots (int | None):
         quota_vcpus (int | None): null: no limit
         quota_vms (int | None):
     """
@@ -30,6 +31,7 @@ class ProjectOut:
     name: str
     quota_disk_gib: int | None
     quota_memory_mib: int | None
+    quota_snapshots: int | None
     quota_vcpus: int | None
     quota_vms: int | None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -49,6 +51,9 @@ class ProjectOut:
         quota_memory_mib: int | None
         quota_memory_mib = self.quota_memory_mib
 
+        quota_snapshots: int | None
+        quota_snapshots = self.quota_snapshots
+
         quota_vcpus: int | None
         quota_vcpus = self.quota_vcpus
 
@@ -65,6 +70,7 @@ class ProjectOut:
                 "name": name,
                 "quota_disk_gib": quota_disk_gib,
                 "quota_memory_mib": quota_memory_mib,
+                "quota_snapshots": quota_snapshots,
                 "quota_vcpus": quota_vcpus,
                 "quota_vms": quota_vms,
             }
@@ -97,6 +103,13 @@ class ProjectOut:
 
         quota_memory_mib = _parse_quota_memory_mib(d.pop("quota_memory_mib"))
 
+        def _parse_quota_snapshots(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        quota_snapshots = _parse_quota_snapshots(d.pop("quota_snapshots"))
+
         def _parse_quota_vcpus(data: object) -> int | None:
             if data is None:
                 return data
@@ -118,6 +131,7 @@ class ProjectOut:
             name=name,
             quota_disk_gib=quota_disk_gib,
             quota_memory_mib=quota_memory_mib,
+            quota_snapshots=quota_snapshots,
             quota_vcpus=quota_vcpus,
             quota_vms=quota_vms,
         )

@@ -17,6 +17,7 @@ class ProjectUpdate:
         description (None | str | Unset):
         quota_disk_gib (int | None | Unset):
         quota_memory_mib (int | None | Unset):
+        quota_snapshots (int | None | Unset): snapshots of its VMs
         quota_vcpus (int | None | Unset):
         quota_vms (int | None | Unset):
     """
@@ -24,6 +25,7 @@ class ProjectUpdate:
     description: None | str | Unset = UNSET
     quota_disk_gib: int | None | Unset = UNSET
     quota_memory_mib: int | None | Unset = UNSET
+    quota_snapshots: int | None | Unset = UNSET
     quota_vcpus: int | None | Unset = UNSET
     quota_vms: int | None | Unset = UNSET
 
@@ -46,6 +48,12 @@ class ProjectUpdate:
         else:
             quota_memory_mib = self.quota_memory_mib
 
+        quota_snapshots: int | None | Unset
+        if isinstance(self.quota_snapshots, Unset):
+            quota_snapshots = UNSET
+        else:
+            quota_snapshots = self.quota_snapshots
+
         quota_vcpus: int | None | Unset
         if isinstance(self.quota_vcpus, Unset):
             quota_vcpus = UNSET
@@ -67,6 +75,8 @@ class ProjectUpdate:
             field_dict["quota_disk_gib"] = quota_disk_gib
         if quota_memory_mib is not UNSET:
             field_dict["quota_memory_mib"] = quota_memory_mib
+        if quota_snapshots is not UNSET:
+            field_dict["quota_snapshots"] = quota_snapshots
         if quota_vcpus is not UNSET:
             field_dict["quota_vcpus"] = quota_vcpus
         if quota_vms is not UNSET:
@@ -105,6 +115,15 @@ class ProjectUpdate:
 
         quota_memory_mib = _parse_quota_memory_mib(d.pop("quota_memory_mib", UNSET))
 
+        def _parse_quota_snapshots(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        quota_snapshots = _parse_quota_snapshots(d.pop("quota_snapshots", UNSET))
+
         def _parse_quota_vcpus(data: object) -> int | None | Unset:
             if data is None:
                 return data
@@ -127,6 +146,7 @@ class ProjectUpdate:
             description=description,
             quota_disk_gib=quota_disk_gib,
             quota_memory_mib=quota_memory_mib,
+            quota_snapshots=quota_snapshots,
             quota_vcpus=quota_vcpus,
             quota_vms=quota_vms,
         )

@@ -18,8 +18,10 @@ class UsageOut:
         project_id (int):
         quota_disk_gib (int | None):
         quota_memory_mib (int | None):
+        quota_snapshots (int | None):
         quota_vcpus (int | None):
         quota_vms (int | None):
+        snapshots (int): snapshots of its VMs
         vcpus (int):
         vms (int):
     """
@@ -29,8 +31,10 @@ class UsageOut:
     project_id: int
     quota_disk_gib: int | None
     quota_memory_mib: int | None
+    quota_snapshots: int | None
     quota_vcpus: int | None
     quota_vms: int | None
+    snapshots: int
     vcpus: int
     vms: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -48,11 +52,16 @@ class UsageOut:
         quota_memory_mib: int | None
         quota_memory_mib = self.quota_memory_mib
 
+        quota_snapshots: int | None
+        quota_snapshots = self.quota_snapshots
+
         quota_vcpus: int | None
         quota_vcpus = self.quota_vcpus
 
         quota_vms: int | None
         quota_vms = self.quota_vms
+
+        snapshots = self.snapshots
 
         vcpus = self.vcpus
 
@@ -67,8 +76,10 @@ class UsageOut:
                 "project_id": project_id,
                 "quota_disk_gib": quota_disk_gib,
                 "quota_memory_mib": quota_memory_mib,
+                "quota_snapshots": quota_snapshots,
                 "quota_vcpus": quota_vcpus,
                 "quota_vms": quota_vms,
+                "snapshots": snapshots,
                 "vcpus": vcpus,
                 "vms": vms,
             }
@@ -99,6 +110,13 @@ class UsageOut:
 
         quota_memory_mib = _parse_quota_memory_mib(d.pop("quota_memory_mib"))
 
+        def _parse_quota_snapshots(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        quota_snapshots = _parse_quota_snapshots(d.pop("quota_snapshots"))
+
         def _parse_quota_vcpus(data: object) -> int | None:
             if data is None:
                 return data
@@ -113,6 +131,8 @@ class UsageOut:
 
         quota_vms = _parse_quota_vms(d.pop("quota_vms"))
 
+        snapshots = d.pop("snapshots")
+
         vcpus = d.pop("vcpus")
 
         vms = d.pop("vms")
@@ -123,8 +143,10 @@ class UsageOut:
             project_id=project_id,
             quota_disk_gib=quota_disk_gib,
             quota_memory_mib=quota_memory_mib,
+            quota_snapshots=quota_snapshots,
             quota_vcpus=quota_vcpus,
             quota_vms=quota_vms,
+            snapshots=snapshots,
             vcpus=vcpus,
             vms=vms,
         )

@@ -8,7 +8,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, bindparam, case, delete, exists, func, select, text, update
+from sqlalchemy import (
+    Row,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,6 +43,7 @@ from vmpool.adapters.db.tables import (
     PlanRow,
     PoolRow,
     ProjectRow,
+    SnapshotRow,
     UtcDateTime,
     VmRow,
 )
@@ -135,6 +148,15 @@ class PoolRepository:
     def delete(self, row: PoolRow) -> None:
         self._s.delete(row)
         self._s.flush()
+
+
+# A VM with a disk on its host's own storage: a local boot disk or a local data disk. Its
+# snapshots are counted on that host's disk; a VM whose disks are all shared, on the pool's
+# shared storage.
+_HAS_LOCAL_DISK = or_(
+    and_(VmRow.disk_path.is_not(None), func.coalesce(VmRow.disk_storage, "local") != "shared"),
+    exists().where(DiskRow.vm_id == VmRow.id, DiskRow.storage == "local"),
+)
 
 
 class HostRepository:
@@ -307,9 +329,17 @@ class HostRepository:
             )
             .group_by(MigrationRow.target_host_id)
         ).all()
+        # Snapshots live in the VM's volumes: on its host's disk when it has a disk there,
+        # else on shared storage (domain/snapshot.py snapshot_size_gib; docs/lifecycle.md).
+        snapshots_on_hosts = conn.execute(
+            select(VmRow.host_id, func.sum(SnapshotRow.size_gib))
+            .join(VmRow, VmRow.id == SnapshotRow.vm_id)
+            .where(VmRow.pool_id == pool_id, VmRow.host_id.is_not(None), _HAS_LOCAL_DISK)
+            .group_by(VmRow.host_id)
+        ).all()
         none = Resources()
         out: dict[int, HostAllocation] = {}
-        for host_id, gib in (*data_on_hosts, *data_incoming):
+        for host_id, gib in (*data_on_hosts, *data_incoming, *snapshots_on_hosts):
             data = HostAllocation(shared=Resources(0.0, 0.0, float(gib or 0)))
             prior = out.get(host_id)
             out[host_id] = data if prior is None else prior.plus(data)
@@ -403,6 +433,12 @@ class VmRepository(Scoped):
             self._s.delete(disk)
         for nic in self._s.execute(select(NicRow).where(NicRow.vm_id == row.id)).scalars():
             self._s.delete(nic)
+        # Its snapshots lived in its volumes (gone) and libvirt's records of them went with
+        # the domain (undefined with VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA).
+        for snap in self._s.execute(
+            select(SnapshotRow).where(SnapshotRow.vm_id == row.id)
+        ).scalars():
+            self._s.delete(snap)
         self._s.flush()
         self._s.delete(row)
         self._s.flush()
@@ -891,7 +927,16 @@ class DiskRepository(Scoped):
             .join(VmRow, VmRow.id == DiskRow.vm_id)
             .where(VmRow.pool_id == pool_id, DiskRow.storage == "shared")
         )
-        return int(self._s.execute(boot).scalar_one()) + int(self._s.execute(data).scalar_one())
+        snaps = (
+            select(func.coalesce(func.sum(SnapshotRow.size_gib), 0))
+            .join(VmRow, VmRow.id == SnapshotRow.vm_id)
+            .where(VmRow.pool_id == pool_id, ~_HAS_LOCAL_DISK)
+        )
+        return (
+            int(self._s.execute(boot).scalar_one())
+            + int(self._s.execute(data).scalar_one())
+            + int(self._s.execute(snaps).scalar_one())
+        )
 
     def local_gib_by_vm(self, pool_id: int) -> dict[int, int]:
         """Per VM of the pool: GiB of its local data disks (one query for the planner)."""
@@ -915,6 +960,74 @@ class DiskRepository(Scoped):
         return row
 
     def delete(self, row: DiskRow) -> None:
+        self._s.delete(row)
+        self._s.flush()
+
+
+class SnapshotRepository(Scoped):
+    def get(self, vm_id: int, snapshot_id: int, *, for_update: bool = False) -> SnapshotRow:
+        """`for_update`: the row locked (PostgreSQL) and read afresh. Another VM's snapshot,
+        or another project's, is as if it did not exist."""
+        row = (
+            locked(self._s, SnapshotRow, snapshot_id)
+            if for_update
+            else self._s.get(SnapshotRow, snapshot_id)
+        )
+        if row is None or row.vm_id != vm_id or not self._sees_vm(vm_id):
+            raise NotFound(f"VM {vm_id} has no snapshot {snapshot_id}", snapshot_id=snapshot_id)
+        return row
+
+    def find(self, snapshot_id: int) -> SnapshotRow | None:
+        return self._s.get(SnapshotRow, snapshot_id)
+
+    def of_vm(self, vm_id: int) -> Sequence[SnapshotRow]:
+        q = select(SnapshotRow).where(SnapshotRow.vm_id == vm_id).order_by(SnapshotRow.id)
+        return self._s.execute(q).scalars().all()
+
+    def count_of_vm(self, vm_id: int) -> int:
+        q = select(func.count()).where(SnapshotRow.vm_id == vm_id)
+        return int(self._s.execute(q).scalar_one())
+
+    def count_of_project(self, project_id: int) -> int:
+        q = (
+            select(func.count())
+            .select_from(SnapshotRow)
+            .join(VmRow, VmRow.id == SnapshotRow.vm_id)
+            .where(VmRow.project_id == project_id)
+        )
+        return int(self._s.execute(q).scalar_one())
+
+    def vms_with_snapshots(self, pool_id: int) -> set[int]:
+        q = (
+            select(SnapshotRow.vm_id)
+            .join(VmRow, VmRow.id == SnapshotRow.vm_id)
+            .where(VmRow.pool_id == pool_id)
+            .distinct()
+        )
+        return {int(v) for v in self._s.execute(q).scalars()}
+
+    def vms_with_ready_snapshots(self) -> list[int]:
+        q = select(SnapshotRow.vm_id).where(SnapshotRow.state == "ready").distinct()
+        return sorted(int(v) for v in self._s.execute(q).scalars())
+
+    def changing_since_before(self, before: datetime) -> Sequence[SnapshotRow]:
+        """Snapshots left in an intent (creating, reverting, deleting) since before
+        `before`: the daemon stopped during the change."""
+        q = (
+            select(SnapshotRow)
+            .where(
+                SnapshotRow.state.in_(["creating", "reverting", "deleting"]),
+                SnapshotRow.state_changed_at < before,
+            )
+            .order_by(SnapshotRow.id)
+        )
+        return self._s.execute(q).scalars().all()
+
+    def add(self, row: SnapshotRow) -> SnapshotRow:
+        insert(self._s, row, f"the VM already has a snapshot named {row.name}", name=row.name)
+        return row
+
+    def delete(self, row: SnapshotRow) -> None:
         self._s.delete(row)
         self._s.flush()
 

@@ -28,6 +28,7 @@ from vmpool.adapters.db.repositories import (
     PlanRepository,
     PoolRepository,
     ProjectRepository,
+    SnapshotRepository,
     TokenRepository,
     VmRepository,
 )
@@ -71,6 +72,7 @@ class SqlAlchemyUnitOfWork:
     nics: NicRepository
     projects: ProjectRepository
     idempotency: IdempotencyRepository
+    snapshots: SnapshotRepository
 
     def __init__(
         self,
@@ -111,6 +113,7 @@ class SqlAlchemyUnitOfWork:
         self.nics = NicRepository(s, p)
         self.projects = ProjectRepository(s, p)
         self.idempotency = IdempotencyRepository(s)
+        self.snapshots = SnapshotRepository(s, p)
         return self
 
     def __exit__(
