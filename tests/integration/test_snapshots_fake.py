@@ -296,3 +296,41 @@ def test_snapshot_changes_left_mid_way_are_settled_from_libvirt(snap: Snap) -> N
     with ctx.uow() as uow:
         assert uow.snapshots.get(snap.vm_id, kept["id"]).xml  # read again from libvirt
     assert len(snap.libvirt_names(snap.a)) == 1
+
+
+def test_the_cli_creates_lists_reverts_and_deletes_a_snapshot(snap: Snap) -> None:
+    """`vmpool snapshot ...` through the generated client against the API (a live server on
+    the fake hosts): the snapshot is named by name or id, errors are one line and exit 1."""
+    import json
+    import os
+
+    from typer.testing import CliRunner
+
+    from tests.integration.live_server import serve_in_thread
+    from vmpool.cli import app
+
+    token = create_token(snap.runtime.ctx, Role.ADMIN, "cli")
+    with serve_in_thread(create_app(snap.runtime.ctx)) as url:
+        env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("VMPOOL_")}
+        env.update(VMPOOL_URL=url, VMPOOL_TOKEN=token, COLUMNS="200")
+
+        def run(*args: str, code: int = 0) -> str:
+            result = CliRunner().invoke(app, ["snapshot", *args], env=env)
+            assert result.exit_code == code, (args, result.output)
+            return result.output
+
+        made = json.loads(run("create", "web", "before-upgrade", "-d", XMLISH, "--json"))
+        assert (made["name"], made["description"], made["with_memory"]) == (
+            "before-upgrade",
+            XMLISH,
+            True,
+        )
+        assert "before-upgrade" in run("list", "web")
+        listed = json.loads(run("list", "web", "--json"))
+        assert [s["id"] for s in listed] == [made["id"]]
+        assert "back at snapshot before-upgrade" in run("revert", "web", "before-upgrade")
+        assert "no snapshot 'nope'" in run("revert", "web", "nope", code=1)
+        assert "409" in run("create", "web", "before-upgrade", code=1)  # its name is taken
+        run("delete", "web", str(made["id"]))
+        assert "no snapshots" in run("list", "web")
+    assert snap.rows() == [] and snap.libvirt_names(snap.a) == []

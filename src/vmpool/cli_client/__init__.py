@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from vmpool.cli_client import events, hosts, migrations, plans, pools, raw, vms
+from vmpool.cli_client import events, hosts, migrations, plans, pools, raw, snapshots, vms
 from vmpool.cli_client.common import PANEL
 
 plan_app = plans.app  # vmpool.cli gives it the offline planner (--cluster) as its callback
@@ -19,7 +19,8 @@ plan_app = plans.app  # vmpool.cli gives it the offline planner (--cluster) as i
 def register(app: typer.Typer) -> None:
     """Add the client commands to the `vmpool` app, in their own help panel."""
     for sub, name in ((hosts.app, "host"), (vms.app, "vm"), (migrations.app, "migration"),
-                      (pools.app, "pool"), (plans.app, "plan")):  # fmt: skip
+                      (pools.app, "pool"), (plans.app, "plan"),
+                      (snapshots.app, "snapshot")):  # fmt: skip
         app.add_typer(sub, name=name, rich_help_panel=PANEL)
         app.add_typer(sub, name=name + "s", hidden=True)  # `vmpool hosts list` works too
     app.command("score", rich_help_panel=PANEL)(pools.score)
