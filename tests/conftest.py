@@ -31,16 +31,55 @@ def fresh_db_url(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> s
     return create_database(admin, f"t{next(_db_counter)}")
 
 
+@pytest.fixture(scope="session")
+def pg_migrated_template(pg_admin_url: str) -> str:
+    """The name of a PostgreSQL database migrated to the head once in the session."""
+    name = "migrated_template"
+    engine = make_engine(create_database(pg_admin_url, name))
+    upgrade(engine)
+    engine.dispose()  # CREATE DATABASE ... TEMPLATE wants nobody connected to it
+    return name
+
+
+def migrated_db_url(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A database at the head revision: a copy of one migrated once in this session
+    (`migrated_sqlite`, `pg_migrated_template`), not the twenty migrations again for every
+    test (0.5-1 s each time). The migrations themselves run from an empty database, and
+    from a populated one, in tests/integration/test_db.py."""
+    if kind == "sqlite":
+        # (imported here: the plugin module is imported, and its asserts rewritten, by pytest)
+        from tests.support.fake_world import copy_sqlite
+
+        db = tmp_path / "vmpool.db"
+        copy_sqlite(request.getfixturevalue("migrated_sqlite"), db)
+        return f"sqlite:///{db}"
+    admin: str = request.getfixturevalue("pg_admin_url")
+    template: str = request.getfixturevalue("pg_migrated_template")
+    return create_database(admin, f"t{next(_db_counter)}", template=template)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database, once on SQLite and once on PostgreSQL."""
-    return fresh_db_url(request.param, tmp_path, request)
+def db_kind(request: pytest.FixtureRequest) -> str:
+    """Each test that asks for a database runs once on SQLite and once on PostgreSQL."""
+    kind: str = request.param
+    return kind
 
 
 @pytest.fixture
-def migrated_engine(db_url: str) -> Iterator[Engine]:
-    engine = make_engine(db_url)
-    upgrade(engine)
+def db_url(db_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database, once on SQLite and once on PostgreSQL."""
+    return fresh_db_url(db_kind, tmp_path, request)
+
+
+@pytest.fixture
+def migrated_url(db_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database at the head revision, once on SQLite and once on PostgreSQL."""
+    return migrated_db_url(db_kind, tmp_path, request)
+
+
+@pytest.fixture
+def migrated_engine(migrated_url: str) -> Iterator[Engine]:
+    engine = make_engine(migrated_url)
     yield engine
     engine.dispose()
 

@@ -94,12 +94,21 @@ def daemon_env_in(folder: Path) -> dict[str, str]:
 _TEMPLATE: dict[str, tuple[Path, str]] = {}  # SQLite: a migrated database and its token
 
 
+# `vmpool db upgrade` and `vmpool token create --role admin`, the CLI's own commands, in one
+# Python process: a second process would pay the CLI's imports again (1-2 s on the lab machine).
+_SETUP_DB = """
+from vmpool.cli import app
+app(["db", "upgrade"], standalone_mode=False)
+app(["token", "create", "--role", "admin"], standalone_mode=False)
+"""
+
+
 def _migrated_with_token(env: dict[str, str]) -> str:
     """`vmpool db upgrade` and `vmpool token create --role admin`, by the real CLI; the token."""
-    assert vmpool_cli(env, "db", "upgrade").returncode == 0
-    made = vmpool_cli(env, "token", "create", "--role", "admin")
+    made = subprocess.run([sys.executable, "-c", _SETUP_DB], env=env, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
     assert made.returncode == 0, made.stderr
-    return made.stdout.strip()
+    return made.stdout.strip().splitlines()[-1]
 
 
 def prepare_database(env: dict[str, str]) -> str:

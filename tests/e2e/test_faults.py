@@ -155,7 +155,8 @@ def test_a_create_cut_by_sigkill_is_settled_by_the_first_sync_after_restart(
         d.proc.wait(timeout=10)
         t.join(timeout=30)
 
-        d2 = start_daemon(daemon_env, tmp_path)
+        # restarted as a service manager would: the database and the token are the first's
+        d2 = start_daemon(daemon_env, tmp_path, token=d.token)
         try:
             with d2.client() as c:
 

@@ -12,6 +12,7 @@ import libvirt
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import migrated_db_url
 from vmpool.adapters.db.migrations import upgrade
 from vmpool.api.app import create_app
 from vmpool.config import Settings
@@ -73,7 +74,7 @@ def make_vmpool(db_url: str, tmp_path: Path, **overrides: object) -> Iterator[Vm
     }
     settings = Settings(**values)  # type: ignore[arg-type]
     runtime = build_runtime(settings)
-    upgrade(runtime.engine)
+    upgrade(runtime.engine)  # at the head already if a migrated_db_url: only checked
     admin = create_token(runtime.ctx, Role.ADMIN, "test-admin")
     reader = create_token(runtime.ctx, Role.READER, "test-reader", project_id=1)
     client = TestClient(create_app(runtime.ctx), raise_server_exceptions=False)
@@ -84,16 +85,18 @@ def make_vmpool(db_url: str, tmp_path: Path, **overrides: object) -> Iterator[Vm
 
 
 @pytest.fixture
-def vmpool(lab: list[LabHost], db_url: str, tmp_path: Path) -> Iterator[Vmpool]:
+def vmpool(lab: list[LabHost], migrated_url: str, tmp_path: Path) -> Iterator[Vmpool]:
     """vmpool on SQLite and on PostgreSQL; every domain it leaves on the lab is removed after."""
-    yield from make_vmpool(db_url, tmp_path)
+    yield from make_vmpool(migrated_url, tmp_path)
     wipe_lab_domains(lab)
 
 
 @pytest.fixture
-def vmpool_sqlite(lab: list[LabHost], tmp_path: Path) -> Iterator[Vmpool]:
+def vmpool_sqlite(
+    lab: list[LabHost], tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Vmpool]:
     """vmpool on SQLite only, for the slower lab tests where the database does not matter."""
-    yield from make_vmpool(f"sqlite:///{tmp_path / 'vmpool.db'}", tmp_path)
+    yield from make_vmpool(migrated_db_url("sqlite", tmp_path, request), tmp_path)
     wipe_lab_domains(lab)
 
 

@@ -20,8 +20,8 @@ JUST_PAST = MAX_ID + 1  # past PostgreSQL's INTEGER
 
 
 @pytest.fixture
-def vp(db_url: str, tmp_path: Path) -> Iterator[Vmpool]:
-    yield from make_vmpool(db_url, tmp_path, allow_test_driver=True)
+def vp(migrated_url: str, tmp_path: Path) -> Iterator[Vmpool]:
+    yield from make_vmpool(migrated_url, tmp_path, allow_test_driver=True)
 
 
 def _host(vp: Vmpool) -> int:

@@ -35,10 +35,12 @@ class RecordingConnector:
 
 
 @pytest.fixture
-def vmpool_strict(db_url: str, tmp_path: Path) -> Iterator[Vmpool]:
+def vmpool_strict(migrated_url: str, tmp_path: Path) -> Iterator[Vmpool]:
     """vmpool with the production defaults for host URIs (no qemu+tcp, no test driver, no
     socket folder but the lab folder of the settings)."""
-    yield from make_vmpool(db_url, tmp_path, allow_insecure_tcp=False, host_uri_socket_dirs=[])
+    yield from make_vmpool(
+        migrated_url, tmp_path, allow_insecure_tcp=False, host_uri_socket_dirs=[]
+    )
 
 
 def _evil_script(tmp_path: Path) -> tuple[Path, Path]:

@@ -10,10 +10,9 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.conftest import fresh_db_url
+from tests.conftest import migrated_db_url
 from vmpool.adapters.db.engine import make_engine, make_session_factory
 from vmpool.adapters.db.leader_lock import AdvisoryLeaderLock
-from vmpool.adapters.db.migrations import upgrade
 from vmpool.adapters.db.unit_of_work import SqlAlchemyUnitOfWork
 from vmpool.errors import Fenced
 from vmpool.services.leadership import Leadership
@@ -26,9 +25,8 @@ TIMEOUT_S = 1.0  # idle_session_timeout of the lock's session
 
 @pytest.fixture
 def engine(tmp_path: object, request: pytest.FixtureRequest) -> Iterator[Engine]:
-    url = fresh_db_url("postgresql", tmp_path, request)  # type: ignore[arg-type]
+    url = migrated_db_url("postgresql", tmp_path, request)  # type: ignore[arg-type]
     engine = make_engine(url)
-    upgrade(engine)
     yield engine
     engine.dispose()
 

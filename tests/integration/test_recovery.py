@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import migrated_db_url
 from tests.integration.conftest import Vmpool, domains_on, make_vmpool, wipe_lab_domains
 from vmpool.adapters.db.tables import VmRow
 from vmpool.domain.model import DomainType
@@ -21,7 +22,9 @@ pytestmark = pytest.mark.lab
 
 
 @pytest.fixture
-def broken_image_vmpool(lab: list[LabHost], tmp_path: Path) -> Iterator[Vmpool]:
+def broken_image_vmpool(
+    lab: list[LabHost], tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Vmpool]:
     images = tmp_path / "images"
     (images / "broken").mkdir(parents=True)
     (images / "broken" / "vmlinuz").write_bytes(b"this is not a kernel")
@@ -29,7 +32,7 @@ def broken_image_vmpool(lab: list[LabHost], tmp_path: Path) -> Iterator[Vmpool]:
     (images / "broken" / "image.json").write_text(
         json.dumps({"kernel": "vmlinuz", "initrd": "initrd.img", "cmdline": "console=ttyS0"})
     )
-    yield from make_vmpool(f"sqlite:///{tmp_path / 'db.sqlite'}", tmp_path, image_dir=images)
+    yield from make_vmpool(migrated_db_url("sqlite", tmp_path, request), tmp_path, image_dir=images)
     wipe_lab_domains(lab)
 
 

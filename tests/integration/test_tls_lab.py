@@ -22,6 +22,7 @@ import libvirt
 import libvirt_qemu  # type: ignore[import-untyped]
 import pytest
 
+from tests.conftest import migrated_db_url
 from tests.integration.conftest import Vmpool, make_vmpool, wipe_lab_domains
 from tests.integration.test_migration_lab import wait_for_line, wait_migration
 from vmpool.lab.hosts import LabHost, lab_down, lab_up
@@ -43,9 +44,11 @@ def tls_lab() -> Iterator[list[LabHost]]:
 
 
 @pytest.fixture
-def vmpool_tls(tls_lab: list[LabHost], tmp_path: Path) -> Iterator[Vmpool]:
+def vmpool_tls(
+    tls_lab: list[LabHost], tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Vmpool]:
     yield from make_vmpool(
-        f"sqlite:///{tmp_path / 'vmpool.db'}",
+        migrated_db_url("sqlite", tmp_path, request),
         tmp_path,
         host_uri_key_dirs=[pki_dir(TLS_LAB_DIR)],
         host_uri_socket_dirs=[],  # nothing over UNIX sockets here

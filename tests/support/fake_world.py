@@ -103,6 +103,15 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+def copy_sqlite(source: Path, db: Path) -> None:
+    """A copy of the SQLite database `source` (and of its WAL files, if any) at `db`."""
+    db.parent.mkdir(parents=True, exist_ok=True)
+    for sidecar in ("", "-wal", "-shm"):
+        part = source.with_name(source.name + sidecar)
+        if part.exists():
+            shutil.copyfile(part, db.with_name(db.name + sidecar))
+
+
 @pytest.fixture
 def world(tmp_path: Path, migrated_sqlite: Path) -> Iterator[World]:
     """vmpool wired as the daemon wires it, on SQLite, with the fake cloud as its hosts."""
@@ -114,10 +123,7 @@ def world(tmp_path: Path, migrated_sqlite: Path) -> Iterator[World]:
 def open_world(tmp_path: Path, migrated_sqlite: Path) -> Iterator[World]:
     """A world in `tmp_path` (for tests that need more than one)."""
     db = tmp_path / "vmpool.db"
-    for sidecar in ("", "-wal", "-shm"):
-        source = migrated_sqlite.with_name(migrated_sqlite.name + sidecar)
-        if source.exists():
-            shutil.copyfile(source, db.with_name(db.name + sidecar))
+    copy_sqlite(migrated_sqlite, db)
     cloud = FakeCloud()
     settings = Settings(
         data_dir=tmp_path / "data",

@@ -105,12 +105,14 @@ def throwaway_postgres() -> Iterator[str]:
         yield server.url
 
 
-def create_database(admin_url: str, name: str) -> str:
-    """A fresh, empty database on the throwaway server."""
+def create_database(admin_url: str, name: str, template: str | None = None) -> str:
+    """A fresh database on the throwaway server: empty, or a copy of the database `template`
+    (which nobody may be connected to meanwhile)."""
     import psycopg
 
     dsn = admin_url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        copy = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
     return admin_url.rsplit("/", 1)[0] + f"/{name}"
