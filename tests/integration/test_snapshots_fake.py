@@ -57,11 +57,11 @@ class Snap:
 
 
 @pytest.fixture
-def snap(db_url: str, tmp_path: Path) -> Iterator[Snap]:
+def snap(migrated_url: str, tmp_path: Path) -> Iterator[Snap]:
     cloud = FakeCloud(shared_folders=[SHARED])
     settings = Settings(
         data_dir=tmp_path / "data",
-        database_url=db_url,
+        database_url=migrated_url,
         image_dir=tmp_path / "images",
         serial_log_dir=tmp_path / "serial",
         migration_poll_s=0.02,
