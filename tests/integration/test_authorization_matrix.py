@@ -85,6 +85,7 @@ BODIES: dict[str, Any] = {
     "add_disk": {"size_gib": 1},
     "resize_disk": {"size_gib": 2},
     "migrate_vm": {},
+    "renew_vm_lease": {"lease_s": 3600},
     "add_nic": {"network": "lab"},
 }
 QUERIES = {"upload_image": {"name": "img2", "format": "raw"}}

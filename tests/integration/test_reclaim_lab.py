@@ -98,7 +98,8 @@ def test_snapshot_then_delete_keeps_the_disks_as_images_and_no_domain(
     found = {i["name"]: i for i in vp.client.get("/v1/images").json()["items"]}
     boot, kept_data = found[names[0]], found[names[1]]
     assert (boot["state"], boot["format"]) == ("available", "qcow2")
-    assert boot["virtual_size_bytes"] == base["virtual_size_bytes"]
+    assert boot["virtual_size_bytes"] == vm["disk_gib"] * 2**30  # the overlay: whole GiB
+    assert base["virtual_size_bytes"] <= boot["virtual_size_bytes"]
     assert kept_data["virtual_size_bytes"] == 2**30
     with vp.ctx.uow() as uow:
         assert uow.images.get(boot["id"]).project_id == team
