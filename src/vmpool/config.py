@@ -156,6 +156,17 @@ class Settings(BaseSettings):
         description="how often the loop looks for pools whose rebalance interval has passed "
         "and moves running plans on; each pool's own interval is set on the pool",
     )
+    reclaim_enabled: bool = Field(
+        default=True, description="the reclaim job: lease warnings, expired leases, idle VMs"
+    )
+    reclaim_interval_s: float = Field(
+        default=60.0, gt=0, description="how often the reclaim job runs (docs/lifecycle.md)"
+    )
+    lease_warnings_s: list[int] = Field(
+        default=[86_400, 3_600],
+        max_length=16,
+        description="a vm.lease_expiring event this many seconds before a lease ends (each once)",
+    )
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = Field(
         default="text",

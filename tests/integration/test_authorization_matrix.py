@@ -86,6 +86,7 @@ BODIES: dict[str, Any] = {
     "add_disk": {"size_gib": 1},
     "resize_disk": {"size_gib": 2},
     "migrate_vm": {},
+    "renew_vm_lease": {"lease_s": 3600},
     "add_nic": {"network": "lab"},
     "create_snapshot": {"name": "auth-snap"},
 }

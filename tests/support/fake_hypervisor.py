@@ -29,12 +29,14 @@ All state sits behind one lock of the cloud; tests may call the helpers from any
 
 from __future__ import annotations
 
+import subprocess
+import tempfile
 import threading
 import time
 import uuid as uuidlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from vmpool.domain.images import DiskFormat, gib_for
 from vmpool.domain.model import DomainType
@@ -159,6 +161,23 @@ class FakeJob:
             iteration=self.done_steps,
             downtime_ms=downtime_ms,
         )
+
+
+def fake_disk_bytes(path: str) -> bytes:
+    """What a fake disk holds, as the guest sees it: 64 KiB that name it."""
+    return f"VMPOOL-FAKE-DISK {path}\n".encode().ljust(65536, b"\0")
+
+
+def as_qcow2(raw: bytes) -> bytes:
+    """`raw` as a standalone qcow2 file (what libvirt's createXMLFrom makes), by qemu-img."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "disk.raw", Path(tmp) / "disk.qcow2"
+        src.write_bytes(raw)
+        subprocess.run(
+            ["qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", str(src), str(dst)],
+            check=True,
+        )
+        return dst.read_bytes()
 
 
 class FakeHost:
@@ -713,6 +732,41 @@ class FakeHost:
                 for other in mine.values():
                     other.current = False
             mine[name] = FakeSnapshot(name, with_memory, PowerState.RUNNING, xml, current)
+
+    # --- copies of a volume (reclaim: snapshot_then_delete) -------------------------
+
+    def clone_volume(self, path: str, folder: str, name: str) -> str:
+        """A standalone qcow2 copy of what the source holds: its uploaded bytes, else a
+        disk that names the source (a fake overlay holds no bytes)."""
+        with self._cond:
+            self._enter("clone_volume")
+            volumes = self._cloud.volumes_for(self, path)
+            if path not in volumes:
+                raise HypervisorFailure(
+                    f"no storage vol with matching path '{path}'", uri=self._uri
+                )
+            self.storage_folders.add(folder)
+            new = str(PurePosixPath(folder) / f"{name}.qcow2")
+            target = self._cloud.volumes_for(self, new)
+            if new in target:
+                raise HypervisorFailure(
+                    f"storage volume '{name}.qcow2' exists already", uri=self._uri
+                )
+            content = as_qcow2(self.uploaded.get(path) or fake_disk_bytes(path))
+            target[new] = volumes[path]
+            self.uploaded[new] = content
+            return new
+
+    def read_volume(self, path: str) -> Iterator[bytes]:
+        with self._cond:
+            self._enter("read_volume")
+            if path not in self._cloud.volumes_for(self, path):
+                raise HypervisorFailure(
+                    f"no storage vol with matching path '{path}'", uri=self._uri
+                )
+            data = self.uploaded.get(path, b"")
+        for i in range(0, len(data), 65536):
+            yield data[i : i + 65536]
 
     # --- failure injection and switches ---------------------------------------------
 

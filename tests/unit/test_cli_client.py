@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 from rich.console import Console
 from vmpool_client.models import HostOut, MigrationOut
 
@@ -246,3 +247,14 @@ def test_host_tables_show_allocation_of_capacity() -> None:
     assert row == ["1", "lab1", "up", "2", "2/16", "384", "MiB", "of", "7.5", "GiB", "0/100",
                    "2", "s", "ago"]  # fmt: skip
     assert render.evacuation_table(host) is None
+
+
+def test_a_renew_duration_is_read_in_seconds_minutes_hours_or_days() -> None:
+    from vmpool.cli_client.vms import parse_duration
+
+    assert [parse_duration(t) for t in ("90", "90s", "15m", "2h", "7d")] == [
+        90, 90, 900, 7200, 604_800,
+    ]  # fmt: skip
+    for bad in ("", "h", "0h", "-1h", "2w", "1.5h", "2 h"):
+        with pytest.raises(typer.BadParameter):
+            parse_duration(bad)

@@ -100,6 +100,7 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", "/v1/vms/{vm_id}/stop"): W,
     ("POST", "/v1/vms/{vm_id}/reboot"): W,
     ("POST", "/v1/vms/{vm_id}/migrate"): W,
+    ("POST", "/v1/vms/{vm_id}/lease/renew"): W,
     ("GET", "/v1/vms/{vm_id}/disks"): R,
     ("POST", "/v1/vms/{vm_id}/disks"): W,
     ("GET", "/v1/vms/{vm_id}/disks/{disk_id}"): R,

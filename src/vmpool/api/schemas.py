@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from vmpool.domain import lease as LEASE
 from vmpool.domain import limits as L
 from vmpool.domain.cluster_state import Strategy
 from vmpool.domain.host import HostState
@@ -30,6 +31,7 @@ def _wants_int(annotation: Any) -> bool:
 
 
 Trait = Annotated[str, Field(max_length=63, pattern=TRAIT_PATTERN)]
+ReclaimPolicyIn = Literal["stop", "delete", "snapshot_then_delete"]
 
 
 class Paged(BaseModel):
@@ -341,6 +343,31 @@ class VmCreate(Strict):
         description="an admin's choice (default: the default project); a member's VM goes to "
         "its own project",
     )
+    # Its lease (docs/lifecycle.md): one of the two, else the pool's default_lease_s.
+    lease_s: int | None = Field(
+        default=None,
+        ge=LEASE.LEASE_S.low,
+        le=LEASE.LEASE_S.high,
+        description="a lease of this many seconds from now (not with lease_expires_at)",
+    )
+    lease_expires_at: AwareDatetime | None = Field(
+        default=None,
+        strict=False,
+        description="when its lease ends (RFC 3339 with a time zone; not with lease_s); "
+        "within the pool's max_lease_s",
+    )
+    reclaim_policy: ReclaimPolicyIn | None = Field(
+        default=None,
+        description="what happens when the lease ends: stop, delete or snapshot_then_delete "
+        "(its disks kept as catalog images of its project); default: the pool's",
+    )
+
+
+class LeaseRenew(Strict):
+    """A new end for a VM's lease: `lease_s` from now, or `until` an instant."""
+
+    lease_s: int | None = Field(default=None, ge=LEASE.LEASE_S.low, le=LEASE.LEASE_S.high)
+    until: AwareDatetime | None = Field(default=None, strict=False)
 
 
 class VmOut(Out):
@@ -368,6 +395,20 @@ class VmOut(Out):
     last_error: str | None
     created_at: datetime
     nics: list[NicOut]
+    lease_expires_at: datetime | None = Field(
+        default=None, description="when its lease ends; null: no lease"
+    )
+    reclaim_policy: str | None = Field(
+        default=None, description="applied when the lease ends: stop, delete, snapshot_then_delete"
+    )
+    idle_since: datetime | None = Field(
+        default=None, description="since when its CPU stays under its pool's idle threshold"
+    )
+    idle_warned_at: datetime | None = Field(
+        default=None,
+        description="when it was reported idle (idle_since + the pool's idle_period_s); with "
+        "the pool's idle_action reclaim, its reclaim follows idle_warning_s later",
+    )
 
 
 class ImageOut(Out):
@@ -480,6 +521,17 @@ class PoolOut(Out):
     )
     rebalance_last_run_at: datetime | None
     rebalance_last_result: str | None = Field(description="what the last cycle decided")
+    default_lease_s: int | None = Field(default=None, description="a new VM's lease; null: none")
+    max_lease_s: int | None = Field(
+        default=None, description="the furthest a lease may reach from now; null: no limit"
+    )
+    default_reclaim_policy: str = Field(default="stop")
+    idle_cpu_percent: float | None = Field(
+        default=None, description="the idle rule's CPU threshold; null: no idle rule"
+    )
+    idle_period_s: int = 3600
+    idle_action: str = Field(default="report", description="report | reclaim")
+    idle_warning_s: int = 3600
 
 
 class PoolList(Paged):
@@ -565,6 +617,47 @@ class PoolPolicyIn(Strict):
     )
     members_may_migrate: bool | None = Field(
         default=None, description="project members may ask to migrate their VMs (no target)"
+    )
+    # Leases and the idle rule (docs/lifecycle.md); null clears the three nullable ones.
+    default_lease_s: int | None = Field(
+        default=None,
+        ge=LEASE.LEASE_S.low,
+        le=LEASE.LEASE_S.high,
+        description="the lease (seconds) a new VM gets unless it asks; null: none",
+    )
+    max_lease_s: int | None = Field(
+        default=None,
+        ge=LEASE.LEASE_S.low,
+        le=LEASE.LEASE_S.high,
+        description="the furthest from now a lease may reach (create, renew); null: no limit",
+    )
+    default_reclaim_policy: ReclaimPolicyIn | None = Field(
+        default=None, description="stop (default), delete or snapshot_then_delete"
+    )
+    idle_cpu_percent: float | None = Field(
+        default=None,
+        ge=LEASE.IDLE_CPU_PERCENT.low,
+        le=LEASE.IDLE_CPU_PERCENT.high,
+        allow_inf_nan=False,
+        description="a running VM whose smoothed CPU (percent of its vCPUs) stays under this "
+        "is idle; null: no idle rule",
+    )
+    idle_period_s: int | None = Field(
+        default=None,
+        ge=LEASE.IDLE_PERIOD_S.low,
+        le=LEASE.IDLE_PERIOD_S.high,
+        description="how long under the threshold makes it idle; default 3600",
+    )
+    idle_action: Literal["report", "reclaim"] | None = Field(
+        default=None,
+        description="report (default): an event and the API; reclaim: then a "
+        "warning, and its reclaim policy idle_warning_s later",
+    )
+    idle_warning_s: int | None = Field(
+        default=None,
+        ge=LEASE.IDLE_WARNING_S.low,
+        le=LEASE.IDLE_WARNING_S.high,
+        description="between the idle warning and the reclaim; default 3600",
     )
 
 

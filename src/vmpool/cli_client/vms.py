@@ -186,6 +186,41 @@ def vm_delete(vm: VmArg, profile: ProfileOpt = None) -> None:
     out(f"deleted VM {vm}")
 
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
+
+
+def parse_duration(text: str) -> int:
+    """`90`, `90s`, `15m`, `2h`, `7d` -> seconds."""
+    t = text.strip().lower()
+    unit = _UNITS.get(t[-1:])
+    number = t[:-1] if unit is not None else t
+    if not number.isdigit() or int(number) < 1:
+        raise typer.BadParameter(f"{text!r} is not a duration such as 90s, 15m, 2h or 7d")
+    return int(number) * (unit or 1)
+
+
+@app.command("renew")
+def vm_renew(
+    vm: VmArg,
+    for_: Annotated[
+        str, typer.Option("--for", help="the lease's new length from now: 90s, 15m, 2h, 7d")
+    ],
+    profile: ProfileOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Renew a VM's lease (within its pool's max_lease_s)."""
+    from vmpool_client.api.vms import renew_vm_lease
+    from vmpool_client.models import LeaseRenew
+
+    seconds = parse_duration(for_)
+    with connect(profile) as s:
+        v = s.call(renew_vm_lease.sync_detailed, s.vm_id(vm), body=LeaseRenew(lease_s=seconds))
+    if as_json:
+        out_json(s.json_of(v))
+    else:
+        out(f"{v.name}: lease ends {v.lease_expires_at}")
+
+
 @app.command("migrate")
 def vm_migrate(
     vm: VmArg,

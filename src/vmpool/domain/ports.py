@@ -7,7 +7,7 @@ domain methods `DomainMissing` when the domain is not (or no longer) there.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -300,6 +300,18 @@ class Hypervisor(Protocol):
     def redefine_snapshot(self, uuid: str, xml: str, current: bool) -> None:
         """Define libvirt's record of a snapshot whose data the volumes hold already
         (VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE), e.g. after the domain moved."""
+        ...
+
+    # --- copies of a volume (reclaim: snapshot_then_delete, docs/lifecycle.md) ---------
+
+    def clone_volume(self, path: str, folder: str, name: str) -> str:
+        """A standalone qcow2 copy `name`.qcow2 in `folder` of the volume at `path` (an
+        overlay's backing chain flattened into it: libvirt createXMLFrom); answers its path.
+        The source must not be written meanwhile (its domain is stopped)."""
+        ...
+
+    def read_volume(self, path: str) -> Iterator[bytes]:
+        """The bytes of the volume's file, in chunks (libvirt's download stream)."""
         ...
 
 

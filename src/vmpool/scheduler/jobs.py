@@ -26,6 +26,7 @@ from vmpool.services import (
     nics,
     plan_execution,
     rebalance,
+    reclaim,
     service_status,
     snapshots,
     sync,
@@ -44,6 +45,7 @@ DISKS_JOB_ID = "settle-disks"
 HA_JOB_ID = "ha"
 WATCHDOG_JOB_ID = "watchdog"
 STATUS_JOB_ID = "service-status"
+RECLAIM_JOB_ID = "reclaim"
 STATUS_INTERVAL_S = 10.0  # how often the status line (systemd's STATUS=) is renewed
 
 
@@ -130,6 +132,13 @@ def run_rebalance(ctx: ServiceContext) -> None:
     plan_execution.advance_all(ctx)
     for r in rebalance.run_due_cycles(ctx):
         log.info("rebalance pool %s: %s", r.pool_id, r.result)
+
+
+def run_reclaim(ctx: ServiceContext, warnings_s: list[int]) -> None:
+    """Leases and the idle rule (services/reclaim.py)."""
+    report = reclaim.run(ctx, warnings_s)
+    if report:
+        log.info("reclaim: %s", report)
 
 
 def refresh_lease(ctx: ServiceContext, owner: str) -> None:
@@ -232,6 +241,14 @@ def build_scheduler(
             seconds=settings.rebalance_tick_s,
             args=[ctx],
             id=REBALANCE_JOB_ID,
+        )
+    if settings.reclaim_enabled:
+        scheduler.add_job(
+            _job(RECLAIM_JOB_ID, run_reclaim),
+            "interval",
+            seconds=settings.reclaim_interval_s,
+            args=[ctx, list(settings.lease_warnings_s)],
+            id=RECLAIM_JOB_ID,
         )
     return scheduler
 

@@ -77,7 +77,9 @@ def upload_image(
     sha256: str | None,
     chunks: Iterable[bytes],
     actor: str = "api",
+    project_id: int | None = None,
 ) -> ImageView:
+    """`project_id`: the project whose own image it is (None: shared with every project)."""
     validate_name(name, "image name")
     if sha256 is not None and not _SHA256.fullmatch(sha256):
         raise InvalidInput("sha256 must be 64 lowercase hex digits", field="sha256")
@@ -86,7 +88,9 @@ def upload_image(
     with ctx.uow() as uow:
         if uow.images.by_name(name) is not None:
             raise AlreadyExists(f"an image named {name} already exists", name=name)
-        row = uow.images.add(ImageRow(name=name, created_by=actor, created_at=ctx.clock()))
+        row = uow.images.add(
+            ImageRow(name=name, project_id=project_id, created_by=actor, created_at=ctx.clock())
+        )
         uow.events.record(actor, "image.upload", f"image/{row.id}", name=name)
         image_id = row.id
         uow.commit()

@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from vmpool.adapters.db.tables import PoolRow
-from vmpool.domain import limits
+from vmpool.domain import lease, limits
 from vmpool.domain.cluster_state import Strategy
 from vmpool.domain.model import (
     PlacementRequirements,
@@ -16,7 +16,7 @@ from vmpool.domain.model import (
 )
 from vmpool.domain.names import validate_name
 from vmpool.domain.placement import CapacityReport, capacity
-from vmpool.errors import AlreadyExists, InvalidState
+from vmpool.errors import AlreadyExists, InvalidInput, InvalidState
 from vmpool.services.placement_hosts import placement_hosts
 from vmpool.services.preconditions import IfMatch, check_if_match
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
@@ -47,11 +47,33 @@ class PolicyChange:
     rebalance_max_memory_mib: int | None = None
     migration_tls: bool | None = None
     members_may_migrate: bool | None = None
+    # Leases and the idle rule (docs/lifecycle.md).
+    default_lease_s: int | None = None
+    max_lease_s: int | None = None
+    default_reclaim_policy: str | None = None
+    idle_cpu_percent: float | None = None
+    idle_period_s: int | None = None
+    idle_action: str | None = None
+    idle_warning_s: int | None = None
+    # Nullable settings set back to None (no default lease, no maximum, no idle rule).
+    cleared: frozenset[str] = frozenset()
 
     def given(self) -> dict[str, Any]:
-        return {
-            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None
+        values = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name != "cleared" and getattr(self, f.name) is not None
         }
+        unknown = self.cleared - CLEARABLE
+        if unknown:
+            raise InvalidInput(
+                f"only {', '.join(sorted(CLEARABLE))} may be set to null", fields=sorted(unknown)
+            )
+        return values | dict.fromkeys(self.cleared)
+
+
+# The pool settings whose None means something (no default lease, no maximum, no idle rule).
+CLEARABLE = frozenset({"default_lease_s", "max_lease_s", "idle_cpu_percent"})
 
 
 # Bounds of the scheduling loop's knobs.
@@ -68,11 +90,43 @@ REBALANCE_BOUNDS: dict[str, limits.Bound] = {
 def check_ratios(values: dict[str, Any]) -> None:
     for key, bound in REBALANCE_BOUNDS.items():
         bound.check(values.get(key), key)
+    check_lease_settings(values)
     for key, value in values.items():
         if key.endswith("_ratio"):
             limits.RATIO.check(value, key)
         if key.startswith("reserved_"):
             limits.RESERVED.check(value, key)
+
+
+def check_lease_settings(values: dict[str, Any]) -> None:
+    """The lease and idle settings of a pool create or change (None: cleared)."""
+    for key, bound in (
+        ("default_lease_s", lease.LEASE_S),
+        ("max_lease_s", lease.LEASE_S),
+        ("idle_cpu_percent", lease.IDLE_CPU_PERCENT),
+        ("idle_period_s", lease.IDLE_PERIOD_S),
+        ("idle_warning_s", lease.IDLE_WARNING_S),
+    ):
+        bound.check(values.get(key), key)
+    if values.get("default_reclaim_policy") is not None:
+        values["default_reclaim_policy"] = lease.reclaim_policy(
+            str(values["default_reclaim_policy"]), "default_reclaim_policy"
+        ).value
+    if values.get("idle_action") is not None:
+        values["idle_action"] = lease.idle_action(str(values["idle_action"])).value
+
+
+def check_lease_fits(row: PoolRow) -> None:
+    """A pool's default lease is within its own maximum."""
+    if (
+        row.default_lease_s is not None
+        and row.max_lease_s is not None
+        and row.default_lease_s > row.max_lease_s
+    ):
+        raise InvalidInput(
+            f"default_lease_s ({row.default_lease_s}) is beyond max_lease_s ({row.max_lease_s})",
+            field="default_lease_s",
+        )
 
 
 def default_pool(uow: UnitOfWork) -> PoolRow:
@@ -102,6 +156,7 @@ def create_pool(ctx: ServiceContext, name: str, policy: PolicyChange, actor: str
         if uow.pools.by_name(name) is not None:
             raise AlreadyExists(f"a pool named {name} already exists", name=name)
         row = PoolRow(name=name, **values)
+        check_lease_fits(row)
         uow.pools.add(row)
         uow.events.record(actor, "pool.created", f"pool/{row.id}", name=name, **_jsonable(values))
         view = pool_view(row)
@@ -126,6 +181,7 @@ def update_pool(
         before = {k: getattr(row, k) for k in values}
         for key, value in _jsonable(values).items():
             setattr(row, key, value)
+        check_lease_fits(row)
         if change.rebalance_mode is not None or change.rebalance_hysteresis_cycles is not None:
             row.rebalance_streak = 0  # the imbalance is counted afresh under the new rules
         uow.events.record(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from vmpool.adapters.db.tables import NicRow, PoolRow, VmRow
 from vmpool.domain.model import HostOverrides
@@ -137,6 +138,11 @@ class VmView:
     last_error: str | None
     created_at: datetime
     nics: list[NicView]
+    # Its lease and the idle rule (docs/lifecycle.md).
+    lease_expires_at: datetime | None = None
+    reclaim_policy: str | None = None
+    idle_since: datetime | None = None
+    idle_warned_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -166,6 +172,14 @@ class PoolView:
     created_at: datetime
     updated_at: datetime
     etag: str  # of its policy (services/preconditions.py)
+    # Leases and the idle rule (docs/lifecycle.md).
+    default_lease_s: int | None = None
+    max_lease_s: int | None = None
+    default_reclaim_policy: str = "stop"
+    idle_cpu_percent: float | None = None
+    idle_period_s: int = 3600
+    idle_action: str = "report"
+    idle_warning_s: int = 3600
 
 
 def vm_view(row: VmRow) -> VmView:
@@ -194,7 +208,17 @@ def vm_view(row: VmRow) -> VmView:
         last_error=row.last_error,
         created_at=row.created_at,
         nics=[nic_view(n) for n in row.nics],
+        **_lease_fields(row),
     )
+
+
+def _lease_fields(row: VmRow) -> dict[str, Any]:
+    return {
+        "lease_expires_at": row.lease_expires_at,
+        "reclaim_policy": row.reclaim_policy,
+        "idle_since": row.idle_since,
+        "idle_warned_at": row.idle_warned_at,
+    }
 
 
 def pool_view(row: PoolRow) -> PoolView:
@@ -224,4 +248,17 @@ def pool_view(row: PoolRow) -> PoolView:
         created_at=row.created_at,
         updated_at=row.updated_at,
         etag=etag(row),
+        **_pool_lease_fields(row),
     )
+
+
+def _pool_lease_fields(row: PoolRow) -> dict[str, Any]:
+    return {
+        "default_lease_s": row.default_lease_s,
+        "max_lease_s": row.max_lease_s,
+        "default_reclaim_policy": row.default_reclaim_policy,
+        "idle_cpu_percent": row.idle_cpu_percent,
+        "idle_period_s": row.idle_period_s,
+        "idle_action": row.idle_action,
+        "idle_warning_s": row.idle_warning_s,
+    }

@@ -12,6 +12,7 @@ import json
 import logging
 import uuid as uuidlib
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 
 from vmpool.adapters.db.tables import VmRow
@@ -23,7 +24,7 @@ from vmpool.domain.ports import BootImage
 from vmpool.domain.seed import FirstBoot, network_config, seed_files
 from vmpool.domain.vm import VmState, ha_blocker
 from vmpool.errors import AlreadyExists, InvalidInput, InvalidState, NotFound, VmpoolError
-from vmpool.services import images, nics, projects, vm_definitions
+from vmpool.services import images, leases, nics, projects, vm_definitions
 from vmpool.services.group_rules import group_to_join
 from vmpool.services.hosts import require_reachable
 from vmpool.services.placement_hosts import (
@@ -59,6 +60,10 @@ class CreateVm:
     nics: tuple[nics.NicRequest, ...] = ()
     project_id: int | None = None  # an admin's choice; a member's VM goes to its project
     ha: bool = False  # started on another host when its host fails and is fenced
+    # Its lease (docs/lifecycle.md): an instant or a duration (not both), else the pool's.
+    lease_expires_at: datetime | None = None
+    lease_s: int | None = None
+    reclaim_policy: str | None = None
 
 
 def _check_sizes(cmd: CreateVm) -> None:
@@ -120,6 +125,9 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
             ha=cmd.ha,
             kernel_args=json.dumps(list(cmd.kernel_args)),
             state_changed_at=ctx.clock(),
+        )
+        row.lease_expires_at, row.reclaim_policy = leases.for_new_vm(
+            ctx.clock(), pool, cmd.lease_expires_at, cmd.lease_s, cmd.reclaim_policy, disk_gib > 0
         )
         if cmd.ha and (why := ha_blocker(disk_gib, row.disk_storage, 0)) is not None:
             raise InvalidInput(f"VM {cmd.name} cannot be ha: {why}", field="ha")
@@ -306,6 +314,7 @@ def list_vms(
     name: str | None = None,
     after_id: int = 0,
     limit: int = 100,
+    idle: bool | None = None,
 ) -> list[VmView]:
     if state is not None and state not in {s.value for s in VmState}:
         raise InvalidInput(f"unknown state {state!r}", known=sorted(s.value for s in VmState))
@@ -317,5 +326,6 @@ def list_vms(
             name=name,
             after_id=after_id,
             limit=limit,
+            idle=idle,
         )
         return [vm_view(r) for r in rows]

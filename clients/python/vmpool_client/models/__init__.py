@@ -34,6 +34,7 @@ from .host_state import HostState
 from .host_update import HostUpdate
 from .image_list import ImageList
 from .image_out import ImageOut
+from .lease_renew import LeaseRenew
 from .libvirt_network_create import LibvirtNetworkCreate
 from .libvirt_network_create_mode import LibvirtNetworkCreateMode
 from .list_plans_state_type_0 import ListPlansStateType0
@@ -57,9 +58,13 @@ from .plan_out_components_after import PlanOutComponentsAfter
 from .plan_out_components_before import PlanOutComponentsBefore
 from .plan_step_out import PlanStepOut
 from .pool_create import PoolCreate
+from .pool_create_default_reclaim_policy_type_0 import PoolCreateDefaultReclaimPolicyType0
+from .pool_create_idle_action_type_0 import PoolCreateIdleActionType0
 from .pool_list import PoolList
 from .pool_out import PoolOut
 from .pool_policy_in import PoolPolicyIn
+from .pool_policy_in_default_reclaim_policy_type_0 import PoolPolicyInDefaultReclaimPolicyType0
+from .pool_policy_in_idle_action_type_0 import PoolPolicyInIdleActionType0
 from .pool_score_out import PoolScoreOut
 from .pool_score_out_components import PoolScoreOutComponents
 from .project_create import ProjectCreate
@@ -83,6 +88,7 @@ from .token_out import TokenOut
 from .usage_out import UsageOut
 from .vm_create import VmCreate
 from .vm_create_disk_storage import VmCreateDiskStorage
+from .vm_create_reclaim_policy_type_0 import VmCreateReclaimPolicyType0
 from .vm_out import VmOut
 from .vm_page import VmPage
 from .vm_state import VmState
@@ -122,6 +128,7 @@ __all__ = (
     "HostUpdate",
     "ImageList",
     "ImageOut",
+    "LeaseRenew",
     "LibvirtNetworkCreate",
     "LibvirtNetworkCreateMode",
     "ListPlansStateType0",
@@ -145,9 +152,13 @@ __all__ = (
     "PlanOutComponentsBefore",
     "PlanStepOut",
     "PoolCreate",
+    "PoolCreateDefaultReclaimPolicyType0",
+    "PoolCreateIdleActionType0",
     "PoolList",
     "PoolOut",
     "PoolPolicyIn",
+    "PoolPolicyInDefaultReclaimPolicyType0",
+    "PoolPolicyInIdleActionType0",
     "PoolScoreOut",
     "PoolScoreOutComponents",
     "ProjectCreate",
@@ -171,6 +182,7 @@ __all__ = (
     "UsageOut",
     "VmCreate",
     "VmCreateDiskStorage",
+    "VmCreateReclaimPolicyType0",
     "VmOut",
     "VmPage",
     "VmState",

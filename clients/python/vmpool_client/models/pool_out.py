@@ -7,6 +7,8 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="PoolOut")
 
 
@@ -36,6 +38,13 @@ class PoolOut:
         reserved_memory_mib (int):
         reserved_vcpus (int):
         strategy (str):
+        default_lease_s (int | None | Unset): a new VM's lease; null: none
+        default_reclaim_policy (str | Unset):  Default: 'stop'.
+        idle_action (str | Unset): report | reclaim Default: 'report'.
+        idle_cpu_percent (float | None | Unset): the idle rule's CPU threshold; null: no idle rule
+        idle_period_s (int | Unset):  Default: 3600.
+        idle_warning_s (int | Unset):  Default: 3600.
+        max_lease_s (int | None | Unset): the furthest a lease may reach from now; null: no limit
     """
 
     cpu_allocation_ratio: float
@@ -60,6 +69,13 @@ class PoolOut:
     reserved_memory_mib: int
     reserved_vcpus: int
     strategy: str
+    default_lease_s: int | None | Unset = UNSET
+    default_reclaim_policy: str | Unset = "stop"
+    idle_action: str | Unset = "report"
+    idle_cpu_percent: float | None | Unset = UNSET
+    idle_period_s: int | Unset = 3600
+    idle_warning_s: int | Unset = 3600
+    max_lease_s: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -112,6 +128,32 @@ class PoolOut:
 
         strategy = self.strategy
 
+        default_lease_s: int | None | Unset
+        if isinstance(self.default_lease_s, Unset):
+            default_lease_s = UNSET
+        else:
+            default_lease_s = self.default_lease_s
+
+        default_reclaim_policy = self.default_reclaim_policy
+
+        idle_action = self.idle_action
+
+        idle_cpu_percent: float | None | Unset
+        if isinstance(self.idle_cpu_percent, Unset):
+            idle_cpu_percent = UNSET
+        else:
+            idle_cpu_percent = self.idle_cpu_percent
+
+        idle_period_s = self.idle_period_s
+
+        idle_warning_s = self.idle_warning_s
+
+        max_lease_s: int | None | Unset
+        if isinstance(self.max_lease_s, Unset):
+            max_lease_s = UNSET
+        else:
+            max_lease_s = self.max_lease_s
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -140,6 +182,20 @@ class PoolOut:
                 "strategy": strategy,
             }
         )
+        if default_lease_s is not UNSET:
+            field_dict["default_lease_s"] = default_lease_s
+        if default_reclaim_policy is not UNSET:
+            field_dict["default_reclaim_policy"] = default_reclaim_policy
+        if idle_action is not UNSET:
+            field_dict["idle_action"] = idle_action
+        if idle_cpu_percent is not UNSET:
+            field_dict["idle_cpu_percent"] = idle_cpu_percent
+        if idle_period_s is not UNSET:
+            field_dict["idle_period_s"] = idle_period_s
+        if idle_warning_s is not UNSET:
+            field_dict["idle_warning_s"] = idle_warning_s
+        if max_lease_s is not UNSET:
+            field_dict["max_lease_s"] = max_lease_s
 
         return field_dict
 
@@ -208,6 +264,41 @@ class PoolOut:
 
         strategy = d.pop("strategy")
 
+        def _parse_default_lease_s(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        default_lease_s = _parse_default_lease_s(d.pop("default_lease_s", UNSET))
+
+        default_reclaim_policy = d.pop("default_reclaim_policy", UNSET)
+
+        idle_action = d.pop("idle_action", UNSET)
+
+        def _parse_idle_cpu_percent(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        idle_cpu_percent = _parse_idle_cpu_percent(d.pop("idle_cpu_percent", UNSET))
+
+        idle_period_s = d.pop("idle_period_s", UNSET)
+
+        idle_warning_s = d.pop("idle_warning_s", UNSET)
+
+        def _parse_max_lease_s(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        max_lease_s = _parse_max_lease_s(d.pop("max_lease_s", UNSET))
+
         pool_out = cls(
             cpu_allocation_ratio=cpu_allocation_ratio,
             disk_allocation_ratio=disk_allocation_ratio,
@@ -231,6 +322,13 @@ class PoolOut:
             reserved_memory_mib=reserved_memory_mib,
             reserved_vcpus=reserved_vcpus,
             strategy=strategy,
+            default_lease_s=default_lease_s,
+            default_reclaim_policy=default_reclaim_policy,
+            idle_action=idle_action,
+            idle_cpu_percent=idle_cpu_percent,
+            idle_period_s=idle_period_s,
+            idle_warning_s=idle_warning_s,
+            max_lease_s=max_lease_s,
         )
 
         pool_out.additional_properties = d

@@ -6,6 +6,10 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 
 from ..models.placement_strategy import PlacementStrategy
+from ..models.pool_policy_in_default_reclaim_policy_type_0 import (
+    PoolPolicyInDefaultReclaimPolicyType0,
+)
+from ..models.pool_policy_in_idle_action_type_0 import PoolPolicyInIdleActionType0
 from ..models.rebalance_mode import RebalanceMode
 from ..models.strategy import Strategy
 from ..types import UNSET, Unset
@@ -18,7 +22,17 @@ class PoolPolicyIn:
     """
     Attributes:
         cpu_allocation_ratio (float | None | Unset): default 4.0
+        default_lease_s (int | None | Unset): the lease (seconds) a new VM gets unless it asks; null: none
+        default_reclaim_policy (None | PoolPolicyInDefaultReclaimPolicyType0 | Unset): stop (default), delete or
+            snapshot_then_delete
         disk_allocation_ratio (float | None | Unset): default 1.0
+        idle_action (None | PoolPolicyInIdleActionType0 | Unset): report (default): an event and the API; reclaim: then
+            a warning, and its reclaim policy idle_warning_s later
+        idle_cpu_percent (float | None | Unset): a running VM whose smoothed CPU (percent of its vCPUs) stays under this
+            is idle; null: no idle rule
+        idle_period_s (int | None | Unset): how long under the threshold makes it idle; default 3600
+        idle_warning_s (int | None | Unset): between the idle warning and the reclaim; default 3600
+        max_lease_s (int | None | Unset): the furthest from now a lease may reach (create, renew); null: no limit
         members_may_migrate (bool | None | Unset): project members may ask to migrate their VMs (no target)
         migration_tls (bool | None | Unset): QEMU encrypts migration data (VIR_MIGRATE_TLS); the hosts need TLS
             certificates (docs/security.md)
@@ -40,7 +54,14 @@ class PoolPolicyIn:
     """
 
     cpu_allocation_ratio: float | None | Unset = UNSET
+    default_lease_s: int | None | Unset = UNSET
+    default_reclaim_policy: None | PoolPolicyInDefaultReclaimPolicyType0 | Unset = UNSET
     disk_allocation_ratio: float | None | Unset = UNSET
+    idle_action: None | PoolPolicyInIdleActionType0 | Unset = UNSET
+    idle_cpu_percent: float | None | Unset = UNSET
+    idle_period_s: int | None | Unset = UNSET
+    idle_warning_s: int | None | Unset = UNSET
+    max_lease_s: int | None | Unset = UNSET
     members_may_migrate: bool | None | Unset = UNSET
     migration_tls: bool | None | Unset = UNSET
     ram_allocation_ratio: float | None | Unset = UNSET
@@ -64,11 +85,57 @@ class PoolPolicyIn:
         else:
             cpu_allocation_ratio = self.cpu_allocation_ratio
 
+        default_lease_s: int | None | Unset
+        if isinstance(self.default_lease_s, Unset):
+            default_lease_s = UNSET
+        else:
+            default_lease_s = self.default_lease_s
+
+        default_reclaim_policy: None | str | Unset
+        if isinstance(self.default_reclaim_policy, Unset):
+            default_reclaim_policy = UNSET
+        elif isinstance(self.default_reclaim_policy, PoolPolicyInDefaultReclaimPolicyType0):
+            default_reclaim_policy = self.default_reclaim_policy.value
+        else:
+            default_reclaim_policy = self.default_reclaim_policy
+
         disk_allocation_ratio: float | None | Unset
         if isinstance(self.disk_allocation_ratio, Unset):
             disk_allocation_ratio = UNSET
         else:
             disk_allocation_ratio = self.disk_allocation_ratio
+
+        idle_action: None | str | Unset
+        if isinstance(self.idle_action, Unset):
+            idle_action = UNSET
+        elif isinstance(self.idle_action, PoolPolicyInIdleActionType0):
+            idle_action = self.idle_action.value
+        else:
+            idle_action = self.idle_action
+
+        idle_cpu_percent: float | None | Unset
+        if isinstance(self.idle_cpu_percent, Unset):
+            idle_cpu_percent = UNSET
+        else:
+            idle_cpu_percent = self.idle_cpu_percent
+
+        idle_period_s: int | None | Unset
+        if isinstance(self.idle_period_s, Unset):
+            idle_period_s = UNSET
+        else:
+            idle_period_s = self.idle_period_s
+
+        idle_warning_s: int | None | Unset
+        if isinstance(self.idle_warning_s, Unset):
+            idle_warning_s = UNSET
+        else:
+            idle_warning_s = self.idle_warning_s
+
+        max_lease_s: int | None | Unset
+        if isinstance(self.max_lease_s, Unset):
+            max_lease_s = UNSET
+        else:
+            max_lease_s = self.max_lease_s
 
         members_may_migrate: bool | None | Unset
         if isinstance(self.members_may_migrate, Unset):
@@ -171,8 +238,22 @@ class PoolPolicyIn:
         field_dict.update({})
         if cpu_allocation_ratio is not UNSET:
             field_dict["cpu_allocation_ratio"] = cpu_allocation_ratio
+        if default_lease_s is not UNSET:
+            field_dict["default_lease_s"] = default_lease_s
+        if default_reclaim_policy is not UNSET:
+            field_dict["default_reclaim_policy"] = default_reclaim_policy
         if disk_allocation_ratio is not UNSET:
             field_dict["disk_allocation_ratio"] = disk_allocation_ratio
+        if idle_action is not UNSET:
+            field_dict["idle_action"] = idle_action
+        if idle_cpu_percent is not UNSET:
+            field_dict["idle_cpu_percent"] = idle_cpu_percent
+        if idle_period_s is not UNSET:
+            field_dict["idle_period_s"] = idle_period_s
+        if idle_warning_s is not UNSET:
+            field_dict["idle_warning_s"] = idle_warning_s
+        if max_lease_s is not UNSET:
+            field_dict["max_lease_s"] = max_lease_s
         if members_may_migrate is not UNSET:
             field_dict["members_may_migrate"] = members_may_migrate
         if migration_tls is not UNSET:
@@ -219,6 +300,36 @@ class PoolPolicyIn:
 
         cpu_allocation_ratio = _parse_cpu_allocation_ratio(d.pop("cpu_allocation_ratio", UNSET))
 
+        def _parse_default_lease_s(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        default_lease_s = _parse_default_lease_s(d.pop("default_lease_s", UNSET))
+
+        def _parse_default_reclaim_policy(
+            data: object,
+        ) -> None | PoolPolicyInDefaultReclaimPolicyType0 | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                default_reclaim_policy_type_0 = PoolPolicyInDefaultReclaimPolicyType0(data)
+
+                return default_reclaim_policy_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | PoolPolicyInDefaultReclaimPolicyType0 | Unset, data)
+
+        default_reclaim_policy = _parse_default_reclaim_policy(
+            d.pop("default_reclaim_policy", UNSET)
+        )
+
         def _parse_disk_allocation_ratio(data: object) -> float | None | Unset:
             if data is None:
                 return data
@@ -227,6 +338,59 @@ class PoolPolicyIn:
             return cast(float | None | Unset, data)
 
         disk_allocation_ratio = _parse_disk_allocation_ratio(d.pop("disk_allocation_ratio", UNSET))
+
+        def _parse_idle_action(data: object) -> None | PoolPolicyInIdleActionType0 | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                idle_action_type_0 = PoolPolicyInIdleActionType0(data)
+
+                return idle_action_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | PoolPolicyInIdleActionType0 | Unset, data)
+
+        idle_action = _parse_idle_action(d.pop("idle_action", UNSET))
+
+        def _parse_idle_cpu_percent(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        idle_cpu_percent = _parse_idle_cpu_percent(d.pop("idle_cpu_percent", UNSET))
+
+        def _parse_idle_period_s(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        idle_period_s = _parse_idle_period_s(d.pop("idle_period_s", UNSET))
+
+        def _parse_idle_warning_s(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        idle_warning_s = _parse_idle_warning_s(d.pop("idle_warning_s", UNSET))
+
+        def _parse_max_lease_s(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        max_lease_s = _parse_max_lease_s(d.pop("max_lease_s", UNSET))
 
         def _parse_members_may_migrate(data: object) -> bool | None | Unset:
             if data is None:
@@ -393,7 +557,14 @@ class PoolPolicyIn:
 
         pool_policy_in = cls(
             cpu_allocation_ratio=cpu_allocation_ratio,
+            default_lease_s=default_lease_s,
+            default_reclaim_policy=default_reclaim_policy,
             disk_allocation_ratio=disk_allocation_ratio,
+            idle_action=idle_action,
+            idle_cpu_percent=idle_cpu_percent,
+            idle_period_s=idle_period_s,
+            idle_warning_s=idle_warning_s,
+            max_lease_s=max_lease_s,
             members_may_migrate=members_may_migrate,
             migration_tls=migration_tls,
             ram_allocation_ratio=ram_allocation_ratio,

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 
 from ..models.vm_create_disk_storage import VmCreateDiskStorage
+from ..models.vm_create_reclaim_policy_type_0 import VmCreateReclaimPolicyType0
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -34,6 +36,9 @@ class VmCreate:
             the image's size) or more; or a kernel boot image of the image_dir; without one the VM idles in its firmware
         kernel_args (list[str] | Unset): added to the image's kernel command line
         kvm_only (bool | Unset): only hosts with KVM (no TCG) Default: False.
+        lease_expires_at (datetime.datetime | None | Unset): when its lease ends (RFC 3339 with a time zone; not with
+            lease_s); within the pool's max_lease_s
+        lease_s (int | None | Unset): a lease of this many seconds from now (not with lease_expires_at)
         migratable (bool | Unset): false pins the VM to its host Default: True.
         network_config (None | str | Unset): cloud-init network-config; by default, for a VM booted from a catalog
             image, vmpool writes one with its NICs' addresses
@@ -42,6 +47,8 @@ class VmCreate:
         pool_id (int | None | Unset):
         project_id (int | None | Unset): an admin's choice (default: the default project); a member's VM goes to its own
             project
+        reclaim_policy (None | Unset | VmCreateReclaimPolicyType0): what happens when the lease ends: stop, delete or
+            snapshot_then_delete (its disks kept as catalog images of its project); default: the pool's
         ssh_keys (list[str] | Unset): public keys, via meta-data
         traits (list[str] | Unset): required host traits, e.g. tpm
         user_data (None | str | Unset): cloud-init user data (e.g. #cloud-config), on the VM's NoCloud seed CD-ROM
@@ -59,12 +66,15 @@ class VmCreate:
     image: None | str | Unset = UNSET
     kernel_args: list[str] | Unset = UNSET
     kvm_only: bool | Unset = False
+    lease_expires_at: datetime.datetime | None | Unset = UNSET
+    lease_s: int | None | Unset = UNSET
     migratable: bool | Unset = True
     network_config: None | str | Unset = UNSET
     nics: list[NicCreate] | Unset = UNSET
     placement_group: None | str | Unset = UNSET
     pool_id: int | None | Unset = UNSET
     project_id: int | None | Unset = UNSET
+    reclaim_policy: None | Unset | VmCreateReclaimPolicyType0 = UNSET
     ssh_keys: list[str] | Unset = UNSET
     traits: list[str] | Unset = UNSET
     user_data: None | str | Unset = UNSET
@@ -114,6 +124,20 @@ class VmCreate:
 
         kvm_only = self.kvm_only
 
+        lease_expires_at: None | str | Unset
+        if isinstance(self.lease_expires_at, Unset):
+            lease_expires_at = UNSET
+        elif isinstance(self.lease_expires_at, datetime.datetime):
+            lease_expires_at = self.lease_expires_at.isoformat()
+        else:
+            lease_expires_at = self.lease_expires_at
+
+        lease_s: int | None | Unset
+        if isinstance(self.lease_s, Unset):
+            lease_s = UNSET
+        else:
+            lease_s = self.lease_s
+
         migratable = self.migratable
 
         network_config: None | str | Unset
@@ -146,6 +170,14 @@ class VmCreate:
             project_id = UNSET
         else:
             project_id = self.project_id
+
+        reclaim_policy: None | str | Unset
+        if isinstance(self.reclaim_policy, Unset):
+            reclaim_policy = UNSET
+        elif isinstance(self.reclaim_policy, VmCreateReclaimPolicyType0):
+            reclaim_policy = self.reclaim_policy.value
+        else:
+            reclaim_policy = self.reclaim_policy
 
         ssh_keys: list[str] | Unset = UNSET
         if not isinstance(self.ssh_keys, Unset):
@@ -188,6 +220,10 @@ class VmCreate:
             field_dict["kernel_args"] = kernel_args
         if kvm_only is not UNSET:
             field_dict["kvm_only"] = kvm_only
+        if lease_expires_at is not UNSET:
+            field_dict["lease_expires_at"] = lease_expires_at
+        if lease_s is not UNSET:
+            field_dict["lease_s"] = lease_s
         if migratable is not UNSET:
             field_dict["migratable"] = migratable
         if network_config is not UNSET:
@@ -200,6 +236,8 @@ class VmCreate:
             field_dict["pool_id"] = pool_id
         if project_id is not UNSET:
             field_dict["project_id"] = project_id
+        if reclaim_policy is not UNSET:
+            field_dict["reclaim_policy"] = reclaim_policy
         if ssh_keys is not UNSET:
             field_dict["ssh_keys"] = ssh_keys
         if traits is not UNSET:
@@ -272,6 +310,32 @@ class VmCreate:
 
         kvm_only = d.pop("kvm_only", UNSET)
 
+        def _parse_lease_expires_at(data: object) -> datetime.datetime | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                lease_expires_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return lease_expires_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None | Unset, data)
+
+        lease_expires_at = _parse_lease_expires_at(d.pop("lease_expires_at", UNSET))
+
+        def _parse_lease_s(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        lease_s = _parse_lease_s(d.pop("lease_s", UNSET))
+
         migratable = d.pop("migratable", UNSET)
 
         def _parse_network_config(data: object) -> None | str | Unset:
@@ -319,6 +383,23 @@ class VmCreate:
 
         project_id = _parse_project_id(d.pop("project_id", UNSET))
 
+        def _parse_reclaim_policy(data: object) -> None | Unset | VmCreateReclaimPolicyType0:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                reclaim_policy_type_0 = VmCreateReclaimPolicyType0(data)
+
+                return reclaim_policy_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Unset | VmCreateReclaimPolicyType0, data)
+
+        reclaim_policy = _parse_reclaim_policy(d.pop("reclaim_policy", UNSET))
+
         ssh_keys = cast(list[str], d.pop("ssh_keys", UNSET))
 
         traits = cast(list[str], d.pop("traits", UNSET))
@@ -345,12 +426,15 @@ class VmCreate:
             image=image,
             kernel_args=kernel_args,
             kvm_only=kvm_only,
+            lease_expires_at=lease_expires_at,
+            lease_s=lease_s,
             migratable=migratable,
             network_config=network_config,
             nics=nics,
             placement_group=placement_group,
             pool_id=pool_id,
             project_id=project_id,
+            reclaim_policy=reclaim_policy,
             ssh_keys=ssh_keys,
             traits=traits,
             user_data=user_data,

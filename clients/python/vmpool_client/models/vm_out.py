@@ -8,6 +8,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.vm_state import VmState
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.nic_out import NicOut
@@ -44,6 +45,11 @@ class VmOut:
         state_changed_at (datetime.datetime):
         uuid (str): the libvirt domain UUID
         vcpus (int):
+        idle_since (datetime.datetime | None | Unset): since when its CPU stays under its pool's idle threshold
+        idle_warned_at (datetime.datetime | None | Unset): when it was reported idle (idle_since + the pool's
+            idle_period_s); with the pool's idle_action reclaim, its reclaim follows idle_warning_s later
+        lease_expires_at (datetime.datetime | None | Unset): when its lease ends; null: no lease
+        reclaim_policy (None | str | Unset): applied when the lease ends: stop, delete, snapshot_then_delete
     """
 
     created_at: datetime.datetime
@@ -70,6 +76,10 @@ class VmOut:
     state_changed_at: datetime.datetime
     uuid: str
     vcpus: int
+    idle_since: datetime.datetime | None | Unset = UNSET
+    idle_warned_at: datetime.datetime | None | Unset = UNSET
+    lease_expires_at: datetime.datetime | None | Unset = UNSET
+    reclaim_policy: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -133,6 +143,36 @@ class VmOut:
 
         vcpus = self.vcpus
 
+        idle_since: None | str | Unset
+        if isinstance(self.idle_since, Unset):
+            idle_since = UNSET
+        elif isinstance(self.idle_since, datetime.datetime):
+            idle_since = self.idle_since.isoformat()
+        else:
+            idle_since = self.idle_since
+
+        idle_warned_at: None | str | Unset
+        if isinstance(self.idle_warned_at, Unset):
+            idle_warned_at = UNSET
+        elif isinstance(self.idle_warned_at, datetime.datetime):
+            idle_warned_at = self.idle_warned_at.isoformat()
+        else:
+            idle_warned_at = self.idle_warned_at
+
+        lease_expires_at: None | str | Unset
+        if isinstance(self.lease_expires_at, Unset):
+            lease_expires_at = UNSET
+        elif isinstance(self.lease_expires_at, datetime.datetime):
+            lease_expires_at = self.lease_expires_at.isoformat()
+        else:
+            lease_expires_at = self.lease_expires_at
+
+        reclaim_policy: None | str | Unset
+        if isinstance(self.reclaim_policy, Unset):
+            reclaim_policy = UNSET
+        else:
+            reclaim_policy = self.reclaim_policy
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -163,6 +203,14 @@ class VmOut:
                 "vcpus": vcpus,
             }
         )
+        if idle_since is not UNSET:
+            field_dict["idle_since"] = idle_since
+        if idle_warned_at is not UNSET:
+            field_dict["idle_warned_at"] = idle_warned_at
+        if lease_expires_at is not UNSET:
+            field_dict["lease_expires_at"] = lease_expires_at
+        if reclaim_policy is not UNSET:
+            field_dict["reclaim_policy"] = reclaim_policy
 
         return field_dict
 
@@ -264,6 +312,66 @@ class VmOut:
 
         vcpus = d.pop("vcpus")
 
+        def _parse_idle_since(data: object) -> datetime.datetime | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                idle_since_type_0 = datetime.datetime.fromisoformat(data)
+
+                return idle_since_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None | Unset, data)
+
+        idle_since = _parse_idle_since(d.pop("idle_since", UNSET))
+
+        def _parse_idle_warned_at(data: object) -> datetime.datetime | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                idle_warned_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return idle_warned_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None | Unset, data)
+
+        idle_warned_at = _parse_idle_warned_at(d.pop("idle_warned_at", UNSET))
+
+        def _parse_lease_expires_at(data: object) -> datetime.datetime | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                lease_expires_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return lease_expires_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None | Unset, data)
+
+        lease_expires_at = _parse_lease_expires_at(d.pop("lease_expires_at", UNSET))
+
+        def _parse_reclaim_policy(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        reclaim_policy = _parse_reclaim_policy(d.pop("reclaim_policy", UNSET))
+
         vm_out = cls(
             created_at=created_at,
             disk_gib=disk_gib,
@@ -289,6 +397,10 @@ class VmOut:
             state_changed_at=state_changed_at,
             uuid=uuid,
             vcpus=vcpus,
+            idle_since=idle_since,
+            idle_warned_at=idle_warned_at,
+            lease_expires_at=lease_expires_at,
+            reclaim_policy=reclaim_policy,
         )
 
         vm_out.additional_properties = d

@@ -402,6 +402,7 @@ class VmRepository(Scoped):
         name: str | None = None,
         after_id: int = 0,
         limit: int = 100,
+        idle: bool | None = None,
     ) -> Sequence[VmRow]:
         q = select(VmRow).where(VmRow.id > after_id).order_by(VmRow.id).limit(limit)
         if name is not None:
@@ -414,7 +415,46 @@ class VmRepository(Scoped):
             q = q.where(VmRow.state == state)
         if pool_id is not None:
             q = q.where(VmRow.pool_id == pool_id)
+        if idle is not None:
+            q = q.where(
+                VmRow.idle_warned_at.is_not(None) if idle else VmRow.idle_warned_at.is_(None)
+            )
         return self._s.execute(q).scalars().all()
+
+    # --- leases and the idle rule (services/reclaim.py) -------------------------------
+
+    def with_lease_ending(self, before: datetime) -> Sequence[VmRow]:
+        """VMs whose lease ends before `before` (expired ones included), soonest first."""
+        q = (
+            select(VmRow)
+            .where(VmRow.lease_expires_at.is_not(None), VmRow.lease_expires_at < before)
+            .order_by(VmRow.lease_expires_at, VmRow.id)
+        )
+        return self._s.execute(q).scalars().all()
+
+    def in_pools(self, pool_ids: Iterable[int]) -> Sequence[VmRow]:
+        ids = list(pool_ids)
+        if not ids:
+            return []
+        q = select(VmRow).where(VmRow.pool_id.in_(ids)).order_by(VmRow.id)
+        return self._s.execute(q).scalars().all()
+
+    def idle_marked(self) -> Sequence[VmRow]:
+        """VMs with an idle mark (to clear it where the pool no longer has an idle rule)."""
+        q = select(VmRow).where(VmRow.idle_since.is_not(None)).order_by(VmRow.id)
+        return self._s.execute(q).scalars().all()
+
+    def snapshot_busy(self, vm_id: int) -> str | None:
+        """The state of a snapshot of the VM being taken, reverted or deleted, if any."""
+        q = (
+            select(SnapshotRow.state)
+            .where(
+                SnapshotRow.vm_id == vm_id,
+                SnapshotRow.state.in_(("creating", "reverting", "deleting")),
+            )
+            .limit(1)
+        )
+        return self._s.execute(q).scalar_one_or_none()
 
     def add(self, row: VmRow) -> VmRow:
         insert(self._s, row, f"a VM named {row.name} already exists", name=row.name)

@@ -22,6 +22,7 @@ from vmpool.adapters.hypervisor.event_loop import ensure_event_loop
 from vmpool.adapters.hypervisor.networking import LibvirtNetworking
 from vmpool.adapters.hypervisor.snapshots import LibvirtSnapshots
 from vmpool.adapters.hypervisor.storage import LibvirtStorage
+from vmpool.adapters.hypervisor.volume_copies import LibvirtVolumeCopies
 from vmpool.domain.model import DomainType
 from vmpool.domain.ports import (
     DomainInfo,
@@ -60,7 +61,7 @@ def _version(n: int) -> str:
     return f"{n // 1_000_000}.{(n // 1000) % 1000}.{n % 1000}"
 
 
-class LibvirtHypervisor(LibvirtStorage, LibvirtNetworking, LibvirtSnapshots):
+class LibvirtHypervisor(LibvirtVolumeCopies, LibvirtStorage, LibvirtNetworking, LibvirtSnapshots):
     """One host. Every method but `migrate` (which runs for the migration's whole length on
     a connection of its own, watched by the migration's own timeout) has a deadline."""
 

@@ -29,7 +29,14 @@ router = APIRouter(
 
 
 def _change(body: PoolPolicyIn) -> pools.PolicyChange:
-    return pools.PolicyChange(**body.model_dump(exclude={"name"}, exclude_none=True))
+    # An explicit null clears a nullable setting (no default lease, no maximum, no idle
+    # rule); elsewhere null (or leaving a field out) changes nothing.
+    cleared = frozenset(
+        f for f in body.model_fields_set & pools.CLEARABLE if getattr(body, f) is None
+    )
+    return pools.PolicyChange(
+        **body.model_dump(exclude={"name"}, exclude_none=True), cleared=cleared
+    )
 
 
 @router.get("", operation_id="list_pools", response_model=PoolList)

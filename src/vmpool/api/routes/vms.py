@@ -6,11 +6,19 @@ from vmpool.api.auth import Caller, Scoped, secured
 from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.params import AfterCursor, IdFilter, NameFilter, PathId
 from vmpool.api.redact import for_caller
-from vmpool.api.schemas import LoadOut, MigrateIn, MigrationOut, VmCreate, VmOut, VmPage
+from vmpool.api.schemas import (
+    LeaseRenew,
+    LoadOut,
+    MigrateIn,
+    MigrationOut,
+    VmCreate,
+    VmOut,
+    VmPage,
+)
 from vmpool.domain.seed import FirstBoot
 from vmpool.domain.vm import VmState
 from vmpool.errors import Forbidden
-from vmpool.services import metrics, migrations, nics, vm_actions, vms
+from vmpool.services import leases, metrics, migrations, nics, vm_actions, vms
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
 
@@ -57,6 +65,9 @@ def create_vm(
         ),
         project_id=body.project_id,
         nics=tuple(nics.NicRequest(n.network, n.mac, n.ipv4, n.ipv6, n.model) for n in body.nics),
+        lease_expires_at=body.lease_expires_at,
+        lease_s=body.lease_s,
+        reclaim_policy=body.reclaim_policy,
     )
     view = vms.create_vm(ctx, cmd, actor=principal.name)
     return for_caller(VmOut.model_validate(view), principal)
@@ -68,6 +79,11 @@ def list_vms(
     state: VmStateFilter | None = None,
     pool_id: IdFilter = None,
     name: NameFilter = None,
+    idle: bool | None = Query(
+        default=None,
+        description="true: only the VMs reported idle by their pool's idle rule "
+        "(idle_warned_at set); false: the others",
+    ),
     after: AfterCursor = 0,
     limit: int = Query(default=100, ge=1, le=1000),
     ctx: ServiceContext = Scoped,
@@ -85,6 +101,7 @@ def list_vms(
         name=name,
         after_id=after,
         limit=limit,
+        idle=idle,
     )
     next_after = items[-1].id if len(items) == limit else None
     shown = [for_caller(VmOut.model_validate(v), principal) for v in items]
@@ -164,6 +181,27 @@ def migrate_vm(
     opts = migrations.MigrateOptions(**body.model_dump())
     view = migrations.request_migration(ctx, vm_id, opts, actor=principal.name)
     return for_caller(MigrationOut.model_validate(view), principal)
+
+
+@router.post(
+    "/{vm_id}/lease/renew",
+    operation_id="renew_vm_lease",
+    response_model=VmOut,
+    responses=responses(404, 409),
+)
+def renew_vm_lease(
+    vm_id: PathId,
+    body: LeaseRenew,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
+) -> VmOut:
+    """A new end for the VM's lease: `lease_s` seconds from now or `until` an instant (one
+    of them), within its pool's max_lease_s (else 422); the expiry warnings start afresh.
+    A VM without a lease: 409."""
+    view = leases.renew_lease(
+        ctx, vm_id, lease_s=body.lease_s, until=body.until, actor=principal.name
+    )
+    return for_caller(VmOut.model_validate(view), principal)
 
 
 @router.get(

@@ -17,6 +17,7 @@ def _get_kwargs(
     state: None | Unset | VmState = UNSET,
     pool_id: int | None | Unset = UNSET,
     name: None | str | Unset = UNSET,
+    idle: bool | None | Unset = UNSET,
     after: int | Unset = 0,
     limit: int | Unset = 100,
 ) -> dict[str, Any]:
@@ -52,6 +53,13 @@ def _get_kwargs(
     else:
         json_name = name
     params["name"] = json_name
+
+    json_idle: bool | None | Unset
+    if isinstance(idle, Unset):
+        json_idle = UNSET
+    else:
+        json_idle = idle
+    params["idle"] = json_idle
 
     params["after"] = after
 
@@ -130,6 +138,7 @@ def sync_detailed(
     state: None | Unset | VmState = UNSET,
     pool_id: int | None | Unset = UNSET,
     name: None | str | Unset = UNSET,
+    idle: bool | None | Unset = UNSET,
     after: int | Unset = 0,
     limit: int | Unset = 100,
 ) -> Response[ErrorBody | VmPage]:
@@ -143,6 +152,8 @@ def sync_detailed(
         state (None | Unset | VmState):
         pool_id (int | None | Unset):
         name (None | str | Unset): only the item with this name
+        idle (bool | None | Unset): true: only the VMs reported idle by their pool's idle rule
+            (idle_warned_at set); false: the others
         after (int | Unset): the last id of the previous page Default: 0.
         limit (int | Unset):  Default: 100.
 
@@ -159,6 +170,7 @@ def sync_detailed(
         state=state,
         pool_id=pool_id,
         name=name,
+        idle=idle,
         after=after,
         limit=limit,
     )
@@ -177,6 +189,7 @@ def sync(
     state: None | Unset | VmState = UNSET,
     pool_id: int | None | Unset = UNSET,
     name: None | str | Unset = UNSET,
+    idle: bool | None | Unset = UNSET,
     after: int | Unset = 0,
     limit: int | Unset = 100,
 ) -> ErrorBody | VmPage | None:
@@ -190,6 +203,8 @@ def sync(
         state (None | Unset | VmState):
         pool_id (int | None | Unset):
         name (None | str | Unset): only the item with this name
+        idle (bool | None | Unset): true: only the VMs reported idle by their pool's idle rule
+            (idle_warned_at set); false: the others
         after (int | Unset): the last id of the previous page Default: 0.
         limit (int | Unset):  Default: 100.
 
@@ -207,6 +222,7 @@ def sync(
         state=state,
         pool_id=pool_id,
         name=name,
+        idle=idle,
         after=after,
         limit=limit,
     ).parsed
@@ -219,6 +235,7 @@ async def asyncio_detailed(
     state: None | Unset | VmState = UNSET,
     pool_id: int | None | Unset = UNSET,
     name: None | str | Unset = UNSET,
+    idle: bool | None | Unset = UNSET,
     after: int | Unset = 0,
     limit: int | Unset = 100,
 ) -> Response[ErrorBody | VmPage]:
@@ -232,6 +249,8 @@ async def asyncio_detailed(
         state (None | Unset | VmState):
         pool_id (int | None | Unset):
         name (None | str | Unset): only the item with this name
+        idle (bool | None | Unset): true: only the VMs reported idle by their pool's idle rule
+            (idle_warned_at set); false: the others
         after (int | Unset): the last id of the previous page Default: 0.
         limit (int | Unset):  Default: 100.
 
@@ -248,6 +267,7 @@ async def asyncio_detailed(
         state=state,
         pool_id=pool_id,
         name=name,
+        idle=idle,
         after=after,
         limit=limit,
     )
@@ -264,6 +284,7 @@ async def asyncio(
     state: None | Unset | VmState = UNSET,
     pool_id: int | None | Unset = UNSET,
     name: None | str | Unset = UNSET,
+    idle: bool | None | Unset = UNSET,
     after: int | Unset = 0,
     limit: int | Unset = 100,
 ) -> ErrorBody | VmPage | None:
@@ -277,6 +298,8 @@ async def asyncio(
         state (None | Unset | VmState):
         pool_id (int | None | Unset):
         name (None | str | Unset): only the item with this name
+        idle (bool | None | Unset): true: only the VMs reported idle by their pool's idle rule
+            (idle_warned_at set); false: the others
         after (int | Unset): the last id of the previous page Default: 0.
         limit (int | Unset):  Default: 100.
 
@@ -295,6 +318,7 @@ async def asyncio(
             state=state,
             pool_id=pool_id,
             name=name,
+            idle=idle,
             after=after,
             limit=limit,
         )
