@@ -85,6 +85,7 @@ BODIES: dict[str, Any] = {
     "add_disk": {"size_gib": 1},
     "resize_disk": {"size_gib": 2},
     "migrate_vm": {},
+    "resize_vm": {"vcpus": 1},
     "add_nic": {"network": "lab"},
 }
 QUERIES = {"upload_image": {"name": "img2", "format": "raw"}}

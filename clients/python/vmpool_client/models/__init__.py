@@ -82,6 +82,7 @@ from .vm_create import VmCreate
 from .vm_create_disk_storage import VmCreateDiskStorage
 from .vm_out import VmOut
 from .vm_page import VmPage
+from .vm_resize import VmResize
 from .vm_state import VmState
 
 __all__ = (
@@ -167,5 +168,6 @@ __all__ = (
     "VmCreateDiskStorage",
     "VmOut",
     "VmPage",
+    "VmResize",
     "VmState",
 )

@@ -34,6 +34,10 @@ class VmCreate:
             the image's size) or more; or a kernel boot image of the image_dir; without one the VM idles in its firmware
         kernel_args (list[str] | Unset): added to the image's kernel command line
         kvm_only (bool | Unset): only hosts with KVM (no TCG) Default: False.
+        max_memory_mib (int | None | Unset): hot-plug: the memory it may grow to while it runs, through the balloon (the
+            guest boots with it and gives back what it does not have); at least memory_mib; default: memory_mib
+        max_vcpus (int | None | Unset): hot-plug: the vCPUs it may grow to while it runs (PATCH); at least vcpus;
+            default: vcpus
         migratable (bool | Unset): false pins the VM to its host Default: True.
         network_config (None | str | Unset): cloud-init network-config; by default, for a VM booted from a catalog
             image, vmpool writes one with its NICs' addresses
@@ -59,6 +63,8 @@ class VmCreate:
     image: None | str | Unset = UNSET
     kernel_args: list[str] | Unset = UNSET
     kvm_only: bool | Unset = False
+    max_memory_mib: int | None | Unset = UNSET
+    max_vcpus: int | None | Unset = UNSET
     migratable: bool | Unset = True
     network_config: None | str | Unset = UNSET
     nics: list[NicCreate] | Unset = UNSET
@@ -113,6 +119,18 @@ class VmCreate:
             kernel_args = self.kernel_args
 
         kvm_only = self.kvm_only
+
+        max_memory_mib: int | None | Unset
+        if isinstance(self.max_memory_mib, Unset):
+            max_memory_mib = UNSET
+        else:
+            max_memory_mib = self.max_memory_mib
+
+        max_vcpus: int | None | Unset
+        if isinstance(self.max_vcpus, Unset):
+            max_vcpus = UNSET
+        else:
+            max_vcpus = self.max_vcpus
 
         migratable = self.migratable
 
@@ -188,6 +206,10 @@ class VmCreate:
             field_dict["kernel_args"] = kernel_args
         if kvm_only is not UNSET:
             field_dict["kvm_only"] = kvm_only
+        if max_memory_mib is not UNSET:
+            field_dict["max_memory_mib"] = max_memory_mib
+        if max_vcpus is not UNSET:
+            field_dict["max_vcpus"] = max_vcpus
         if migratable is not UNSET:
             field_dict["migratable"] = migratable
         if network_config is not UNSET:
@@ -272,6 +294,24 @@ class VmCreate:
 
         kvm_only = d.pop("kvm_only", UNSET)
 
+        def _parse_max_memory_mib(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        max_memory_mib = _parse_max_memory_mib(d.pop("max_memory_mib", UNSET))
+
+        def _parse_max_vcpus(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        max_vcpus = _parse_max_vcpus(d.pop("max_vcpus", UNSET))
+
         migratable = d.pop("migratable", UNSET)
 
         def _parse_network_config(data: object) -> None | str | Unset:
@@ -345,6 +385,8 @@ class VmCreate:
             image=image,
             kernel_args=kernel_args,
             kvm_only=kvm_only,
+            max_memory_mib=max_memory_mib,
+            max_vcpus=max_vcpus,
             migratable=migratable,
             network_config=network_config,
             nics=nics,

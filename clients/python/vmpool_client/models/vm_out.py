@@ -32,7 +32,9 @@ class VmOut:
         id (int):
         image (None | str):
         last_error (None | str):
-        memory_mib (int):
+        max_memory_mib (int): the memory it may grow to (PATCH)
+        max_vcpus (int): the vCPUs it may grow to (PATCH)
+        memory_mib (int): current memory: what its host's claim counts
         migratable (bool):
         name (str):
         nics (list[NicOut]):
@@ -43,7 +45,7 @@ class VmOut:
         state (VmState):
         state_changed_at (datetime.datetime):
         uuid (str): the libvirt domain UUID
-        vcpus (int):
+        vcpus (int): current vCPUs: what its host's claim counts
     """
 
     created_at: datetime.datetime
@@ -58,6 +60,8 @@ class VmOut:
     id: int
     image: None | str
     last_error: None | str
+    max_memory_mib: int
+    max_vcpus: int
     memory_mib: int
     migratable: bool
     name: str
@@ -104,6 +108,10 @@ class VmOut:
         last_error: None | str
         last_error = self.last_error
 
+        max_memory_mib = self.max_memory_mib
+
+        max_vcpus = self.max_vcpus
+
         memory_mib = self.memory_mib
 
         migratable = self.migratable
@@ -149,6 +157,8 @@ class VmOut:
                 "id": id,
                 "image": image,
                 "last_error": last_error,
+                "max_memory_mib": max_memory_mib,
+                "max_vcpus": max_vcpus,
                 "memory_mib": memory_mib,
                 "migratable": migratable,
                 "name": name,
@@ -225,6 +235,10 @@ class VmOut:
 
         last_error = _parse_last_error(d.pop("last_error"))
 
+        max_memory_mib = d.pop("max_memory_mib")
+
+        max_vcpus = d.pop("max_vcpus")
+
         memory_mib = d.pop("memory_mib")
 
         migratable = d.pop("migratable")
@@ -277,6 +291,8 @@ class VmOut:
             id=id,
             image=image,
             last_error=last_error,
+            max_memory_mib=max_memory_mib,
+            max_vcpus=max_vcpus,
             memory_mib=memory_mib,
             migratable=migratable,
             name=name,

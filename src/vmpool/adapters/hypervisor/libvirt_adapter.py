@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 
@@ -32,7 +33,13 @@ from vmpool.domain.ports import (
     MigrationRequest,
     PowerState,
 )
-from vmpool.errors import DomainMissing, HostUnreachable, HypervisorOperationInvalid
+from vmpool.errors import (
+    DomainMissing,
+    HostUnreachable,
+    HypervisorFailure,
+    HypervisorOperationInvalid,
+    VmpoolError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -337,6 +344,65 @@ class LibvirtHypervisor(LibvirtStorage, LibvirtNetworking):
         dom = self._lookup(uuid)
         with self._guard():
             dom.migrateStartPostCopy(0)
+
+    # --- hot-plug and resize (docs/lifecycle.md) ---
+
+    @bounded
+    def set_vcpus(self, uuid: str, vcpus: int) -> None:
+        dom = self._lookup(uuid)
+        try:
+            with self._guard():
+                flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG
+                if dom.isActive():
+                    flags |= libvirt.VIR_DOMAIN_AFFECT_LIVE
+                # Live: libvirt plugs (or asks the guest to unplug, and waits for it) one
+                # vCPU at a time; it raises if the guest does not let one go in time.
+                dom.setVcpusFlags(vcpus, flags)
+        except (HypervisorFailure, HypervisorOperationInvalid) as exc:
+            # A failure part-way leaves some vCPUs changed: say how many run now.
+            exc.details["live_vcpus"] = self._live_vcpus(dom)
+            raise
+
+    def _live_vcpus(self, dom: libvirt.virDomain) -> int | None:
+        try:
+            with self._guard():
+                if dom.isActive():
+                    return int(dom.vcpusFlags(libvirt.VIR_DOMAIN_AFFECT_LIVE))
+                return int(dom.vcpusFlags(libvirt.VIR_DOMAIN_AFFECT_CONFIG))
+        except VmpoolError:
+            return None
+
+    @bounded
+    def set_memory(self, uuid: str, memory_mib: int, wait_s: float) -> int:
+        dom = self._lookup(uuid)
+        kib = memory_mib * 1024
+        with self._guard():
+            if not dom.isActive():
+                dom.setMemoryFlags(kib, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+                return memory_mib
+            before = self._balloon_kib(dom)
+            # The balloon's target; the guest's driver inflates (gives memory back) or
+            # deflates towards it on its own time.
+            dom.setMemoryFlags(
+                kib, libvirt.VIR_DOMAIN_AFFECT_LIVE | libvirt.VIR_DOMAIN_AFFECT_CONFIG
+            )
+            if kib >= before:
+                return memory_mib  # growth: the guest has it as soon as the balloon deflates
+            deadline = time.monotonic() + wait_s
+            actual = before
+            while time.monotonic() < deadline:
+                actual = self._balloon_kib(dom)
+                if actual <= kib:
+                    break
+                time.sleep(0.2)
+            return -(-actual // 1024)
+
+    @staticmethod
+    def _balloon_kib(dom: libvirt.virDomain) -> int:
+        """The guest's memory now, as its balloon reports it (KiB)."""
+        stats = dom.memoryStats()
+        actual = stats.get("actual")
+        return int(actual) if actual is not None else int(dom.info()[2])
 
 
 def _progress(stats: dict[str, object]) -> JobProgress:
