@@ -18,7 +18,7 @@ from tests.support.fake_world import wait_until
 from vmpool.adapters.db.migrations import upgrade
 from vmpool.api.app import create_app
 from vmpool.config import Settings
-from vmpool.errors import HypervisorFailure
+from vmpool.errors import HypervisorFailure, HypervisorOperationInvalid
 from vmpool.services import hosts
 from vmpool.services.tokens import Role, create_token
 from vmpool.wiring import Runtime, build_runtime
@@ -288,3 +288,14 @@ def test_a_vm_in_transition_is_not_resized(api: Api) -> None:
     assert r.status_code == 200, r.text
     assert api.b.get_domain(vm["uuid"]).vcpus == 4
     assert api.allocated(api.b_id)["vcpus"] == 4.0 and api.allocated(api.a_id)["vcpus"] == 0.0
+
+
+def test_an_unplug_the_guest_does_not_complete_keeps_the_claim(api: Api) -> None:
+    vm = api.create("slow", vcpus=2, max_vcpus=2)
+    api.a.fail_next("set_vcpus", HypervisorOperationInvalid(
+        "the guest still runs 2 vCPUs, not 1", uri="a", live_vcpus=2))  # fmt: skip
+    r = api.client.patch(f"/v1/vms/{vm['id']}", json={"vcpus": 1})
+    assert r.status_code == 409, r.text
+    after = api.vm(vm["id"])
+    assert (after["vcpus"], after["state"]) == (2, "running")
+    assert api.allocated(api.a_id)["vcpus"] == 2.0

@@ -54,6 +54,10 @@ _STATE_MAP = {
     libvirt.VIR_DOMAIN_PMSUSPENDED: PowerState.PAUSED,
 }
 
+# How long an unplug the guest is slow to act on is awaited beyond libvirt's own 5 s (within
+# the call's deadline).
+VCPU_UNPLUG_WAIT_S = 8.0
+
 # libvirt has no connect timeout of its own; an address that swallows packets
 # would block the caller for minutes.
 CONNECT_TIMEOUT_S = 10.0
@@ -348,7 +352,7 @@ class LibvirtHypervisor(LibvirtStorage, LibvirtNetworking):
     # --- hot-plug and resize (docs/lifecycle.md) ---
 
     @bounded
-    def set_vcpus(self, uuid: str, vcpus: int) -> None:
+    def set_vcpus(self, uuid: str, vcpus: int, wait_s: float = VCPU_UNPLUG_WAIT_S) -> None:
         dom = self._lookup(uuid)
         try:
             with self._guard():
@@ -356,12 +360,37 @@ class LibvirtHypervisor(LibvirtStorage, LibvirtNetworking):
                 if dom.isActive():
                     flags |= libvirt.VIR_DOMAIN_AFFECT_LIVE
                 # Live: libvirt plugs (or asks the guest to unplug, and waits for it) one
-                # vCPU at a time; it raises if the guest does not let one go in time.
+                # vCPU at a time; it raises if the guest does not let one go in its 5 s.
                 dom.setVcpusFlags(vcpus, flags)
-        except (HypervisorFailure, HypervisorOperationInvalid) as exc:
-            # A failure part-way leaves some vCPUs changed: say how many run now.
-            exc.details["live_vcpus"] = self._live_vcpus(dom)
-            raise
+        except HypervisorFailure as exc:
+            if exc.details.get("libvirt_code") != libvirt.VIR_ERR_OPERATION_TIMEOUT:
+                exc.details["live_vcpus"] = self._live_vcpus(dom)  # part-way: how many now
+                raise
+            # An unplug the guest is slow to act on (a TCG guest takes more than libvirt's
+            # 5 s): libvirt still removes the vCPU when the guest lets it go. Wait for it.
+            self._await_unplug(dom, vcpus, wait_s, exc)
+
+    def _await_unplug(
+        self, dom: libvirt.virDomain, vcpus: int, wait_s: float, cause: HypervisorFailure
+    ) -> None:
+        deadline = time.monotonic() + wait_s
+        live = self._live_vcpus(dom)
+        while live is not None and live > vcpus and time.monotonic() < deadline:
+            time.sleep(0.5)
+            live = self._live_vcpus(dom)
+        if live is not None and live <= vcpus:
+            with self._guard():
+                dom.setVcpusFlags(
+                    vcpus, libvirt.VIR_DOMAIN_AFFECT_LIVE | libvirt.VIR_DOMAIN_AFFECT_CONFIG
+                )
+            return
+        raise HypervisorOperationInvalid(
+            f"the guest still runs {live} vCPUs, not {vcpus}, after {wait_s + 5:.0f} s: it did "
+            "not release the unplugged vCPU (yet); libvirt removes it when the guest does",
+            uri=self._uri,
+            live_vcpus=live,
+            libvirt_message=cause.message,
+        ) from cause
 
     def _live_vcpus(self, dom: libvirt.virDomain) -> int | None:
         try:
