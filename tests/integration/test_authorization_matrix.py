@@ -87,6 +87,7 @@ BODIES: dict[str, Any] = {
     "resize_disk": {"size_gib": 2},
     "migrate_vm": {},
     "renew_vm_lease": {"lease_s": 3600},
+    "resize_vm": {"vcpus": 1},
     "add_nic": {"network": "lab"},
     "create_snapshot": {"name": "auth-snap"},
 }

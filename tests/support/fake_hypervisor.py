@@ -231,6 +231,7 @@ class FakeHost:
         self.uploaded: dict[str, bytes] = {}  # volume path -> the bytes uploaded into it
         self.guest_holds_disks = False  # a guest that never releases a hot-unplugged disk
         self.guest_holds_nics = False  # a guest that never releases a hot-unplugged NIC
+        self.guest_keeps_memory = False  # a guest whose balloon never gives memory back
         self.bridges: set[str] = {"br0"}  # the host's Linux bridges
         self.libvirt_networks: dict[str, NetworkSpec] = {}  # active libvirt networks by name
         self.calls: list[str] = []  # every port method called, in order
@@ -767,6 +768,38 @@ class FakeHost:
             data = self.uploaded.get(path, b"")
         for i in range(0, len(data), 65536):
             yield data[i : i + 65536]
+
+    # --- hot-plug and resize ------------------------------------------------------------
+
+    def set_vcpus(self, uuid: str, vcpus: int) -> None:
+        with self._cond:
+            self._enter("set_vcpus")
+            dom = self._get(uuid)
+            spec = dom.spec
+            most = (spec.max_vcpus or spec.vcpus) if spec is not None else dom.vcpus
+            if vcpus > most:
+                raise InvalidInput(
+                    f"invalid argument: requested vcpus is greater than max allowable vcpus "
+                    f"for the live domain: {vcpus} > {most}",
+                    uri=self._uri,
+                )
+            dom.vcpus = vcpus
+
+    def set_memory(self, uuid: str, memory_mib: int, wait_s: float) -> int:
+        with self._cond:
+            self._enter("set_memory")
+            dom = self._get(uuid)
+            spec = dom.spec
+            most = (spec.max_memory_mib or spec.memory_mib) if spec is not None else dom.memory_mib
+            if memory_mib > most:
+                raise InvalidInput(
+                    "invalid argument: cannot set memory higher than max memory", uri=self._uri
+                )
+            before = dom.memory_mib
+            dom.memory_mib = memory_mib
+            if dom.active and self.guest_keeps_memory and memory_mib < before:
+                return before  # the balloon's target is set; the guest did not get there
+            return memory_mib
 
     # --- failure injection and switches ---------------------------------------------
 

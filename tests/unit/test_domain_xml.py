@@ -52,3 +52,23 @@ def test_bad_names_never_reach_xml(name: str) -> None:
 def test_foreign_domain_has_no_vm_id() -> None:
     assert vmpool_vm_id("<domain type='kvm'><name>x</name></domain>") is None
     assert vmpool_vm_id("not xml") is None
+
+
+def test_hot_plug_maxima_shape_vcpu_and_memory() -> None:
+    root = ET.fromstring(build_domain_xml(spec(vcpus=1, memory_mib=128, max_vcpus=3,
+                                               max_memory_mib=256)))  # fmt: skip
+    vcpu = root.find("vcpu")
+    assert vcpu is not None and vcpu.text == "3" and vcpu.get("current") == "1"
+    assert vcpu.get("placement") == "static"
+    assert root.findtext("memory") == "256" and root.findtext("currentMemory") == "128"
+    assert root.find("devices/memballoon").get("model") == "virtio"  # type: ignore[union-attr]
+
+
+def test_without_maxima_the_sizes_are_fixed() -> None:
+    root = ET.fromstring(build_domain_xml(spec(vcpus=2, memory_mib=256)))
+    vcpu = root.find("vcpu")
+    assert vcpu is not None and vcpu.text == "2" and vcpu.get("current") is None
+    assert root.findtext("memory") == "256" and root.findtext("currentMemory") == "256"
+    # A maximum below the size (never recorded so) cannot shrink the domain.
+    root = ET.fromstring(build_domain_xml(spec(vcpus=2, max_vcpus=1, max_memory_mib=64)))
+    assert root.findtext("vcpu") == "2" and root.findtext("memory") == "256"

@@ -74,6 +74,7 @@ VM_EVENTS: dict[str, Callable[[FakeVm], object]] = {
     "abandon_create": lambda v: v.abandon_create(LATER, "x"),
     "delete": lambda v: v.begin_delete(LATER, stale_after_s=60),
     "begin_migration": lambda v: v.begin_migration(LATER),
+    "resize": lambda v: v.begin_resize(LATER),
     "arrive": lambda v: v.arrive(2, LATER),
     "stay": lambda v: v.stay(LATER),
     "lose": lambda v: v.lose(LATER, "gone"),

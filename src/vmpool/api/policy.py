@@ -94,6 +94,7 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", "/v1/vms"): W,
     ("GET", "/v1/vms/{vm_id}"): R,
     ("DELETE", "/v1/vms/{vm_id}"): W,
+    ("PATCH", "/v1/vms/{vm_id}"): W,
     ("GET", "/v1/vms/{vm_id}/metrics"): R,
     ("POST", "/v1/vms/{vm_id}/start"): W,
     ("POST", "/v1/vms/{vm_id}/shutdown"): W,

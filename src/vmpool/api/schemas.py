@@ -286,6 +286,21 @@ class VmCreate(Strict):
     name: str = Field(max_length=63, pattern=NAME_PATTERN, examples=["web-1"])
     vcpus: int = Field(ge=L.VCPUS.low, le=L.VCPUS.high)
     memory_mib: int = Field(ge=L.MEMORY_MIB.low, le=L.MEMORY_MIB.high)
+    max_vcpus: int | None = Field(
+        default=None,
+        ge=L.VCPUS.low,
+        le=L.VCPUS.high,
+        description="hot-plug: the vCPUs it may grow to while it runs (PATCH); at least vcpus; "
+        "default: vcpus",
+    )
+    max_memory_mib: int | None = Field(
+        default=None,
+        ge=L.MEMORY_MIB.low,
+        le=L.MEMORY_MIB.high,
+        description="hot-plug: the memory it may grow to while it runs, through the balloon "
+        "(the guest boots with it and gives back what it does not have); at least memory_mib; "
+        "default: memory_mib",
+    )
     disk_gib: int = Field(default=0, ge=L.DISK_GIB.low, le=L.DISK_GIB.high)
     image: str | None = Field(
         default=None,
@@ -378,8 +393,10 @@ class VmOut(Out):
     uuid: str = Field(description="the libvirt domain UUID")
     host_id: int | None
     host_name: str | None
-    vcpus: int
-    memory_mib: int
+    vcpus: int = Field(description="current vCPUs: what its host's claim counts")
+    memory_mib: int = Field(description="current memory: what its host's claim counts")
+    max_vcpus: int = Field(description="the vCPUs it may grow to (PATCH)")
+    max_memory_mib: int = Field(description="the memory it may grow to (PATCH)")
     disk_gib: int
     image: str | None
     guaranteed: bool
@@ -434,6 +451,14 @@ class DiskCreate(Strict):
     storage: Literal["local", "shared"] = Field(
         default="local", description="local: on the VM's host; shared: in the shared folder"
     )
+
+
+class VmResize(Strict):
+    """New current sizes, within the VM's maxima: live while it runs, in its definition
+    while it is stopped. Fields not given stay."""
+
+    vcpus: int | None = Field(default=None, ge=L.VCPUS.low, le=L.VCPUS.high)
+    memory_mib: int | None = Field(default=None, ge=L.MEMORY_MIB.low, le=L.MEMORY_MIB.high)
 
 
 class DiskResize(Strict):

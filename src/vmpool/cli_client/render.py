@@ -38,6 +38,7 @@ STATE_STYLES = {
     "migrating": "yellow", "maintenance": "yellow", "preparing": "yellow", "proposed": "yellow",
     "completing": "yellow", "starting": "yellow", "stopping": "yellow", "creating": "yellow",
     "deleting": "yellow", "rebooting": "yellow", "shutting_down": "yellow", "stays": "yellow",
+    "resizing": "yellow",
     "error": "red", "crashed": "red", "failed": "red", "unreachable": "red", "unknown": "red",
     "cancelled": "magenta", "fenced": "magenta",
 }  # fmt: skip

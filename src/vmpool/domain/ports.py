@@ -100,6 +100,9 @@ class DomainSpec:
     disk_path: str | None = None  # a qcow2 volume, attached as vda
     seed_path: str | None = None  # the first-boot seed (cloud-init NoCloud), as a CD-ROM
     nics: tuple[NicSpec, ...] = ()
+    # Hot-plug: the sizes it may grow to live (None: its current size, so no growth).
+    max_vcpus: int | None = None
+    max_memory_mib: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,6 +315,21 @@ class Hypervisor(Protocol):
 
     def read_volume(self, path: str) -> Iterator[bytes]:
         """The bytes of the volume's file, in chunks (libvirt's download stream)."""
+        ...
+
+    # --- hot-plug and resize (docs/lifecycle.md) ---
+
+    def set_vcpus(self, uuid: str, vcpus: int) -> None:
+        """Set the domain's current vCPUs (up to its maximum): live (hot-plug, or unplug
+        confirmed by the guest) if it runs, and in its definition. Raises if the running
+        domain does not end with `vcpus` vCPUs."""
+        ...
+
+    def set_memory(self, uuid: str, memory_mib: int, wait_s: float) -> int:
+        """Set the domain's current memory (the balloon's target, up to its maximum): live
+        if it runs, and in its definition. Answers the MiB the guest has when it returns:
+        for a running domain that shrinks, it waits up to `wait_s` for the balloon to get
+        there (the guest gives the memory back); a stopped one answers `memory_mib`."""
         ...
 
 

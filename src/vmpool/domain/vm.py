@@ -31,6 +31,7 @@ class VmState(enum.StrEnum):
     REBOOTING = "rebooting"
     DELETING = "deleting"
     MIGRATING = "migrating"
+    RESIZING = "resizing"  # hot-plug of vCPUs or memory, or a stopped VM's new sizes
     # Steady: what the hypervisor reports.
     RUNNING = "running"
     PAUSED = "paused"
@@ -54,6 +55,7 @@ TRANSITIONAL_STATES = frozenset(
         VmState.REBOOTING,
         VmState.DELETING,
         VmState.MIGRATING,
+        VmState.RESIZING,
     }
 )
 
@@ -106,6 +108,9 @@ VM_TRANSITIONS: dict[str, Transition[VmState]] = {
     "power_lost": allowed({_S.UNKNOWN}, _S.STOPPED),
     # The new host refused it: back on the fenced host, tried again by the next round.
     "ha_restart_failed": allowed({_S.STARTING}, _S.UNKNOWN),
+    # New vCPU or memory sizes (domain/resize.py): live while it runs, its definition while
+    # it is stopped; the outcome is observed (`settle`), as a power action's.
+    "resize": allowed({_S.RUNNING, _S.STOPPED}, _S.RESIZING),
 }
 # What a VM ran as before its host was lost, for the HA restart to start it again.
 HA_RESTARTS_FROM = frozenset({_S.RUNNING, _S.PAUSED, _S.SHUTTING_DOWN})
@@ -236,6 +241,11 @@ class Vm:
                 state=current.value,
             )
         self._go("delete", now)
+
+    def begin_resize(self, now: datetime) -> None:
+        """Intent of a resize: its new claim is written in the same transaction."""
+        self._go("resize", now)
+        self.last_error = None
 
     def begin_migration(self, now: datetime) -> None:
         self._go("begin_migration", now)

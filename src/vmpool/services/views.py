@@ -123,6 +123,8 @@ class VmView:
     host_name: str | None
     vcpus: int
     memory_mib: int
+    max_vcpus: int
+    max_memory_mib: int
     disk_gib: int
     image: str | None
     guaranteed: bool
@@ -193,6 +195,8 @@ def vm_view(row: VmRow) -> VmView:
         host_name=row.host.name if row.host is not None else None,
         vcpus=row.vcpus,
         memory_mib=row.memory_mib,
+        max_vcpus=row.max_vcpus,
+        max_memory_mib=row.max_memory_mib,
         disk_gib=row.disk_gib,
         image=row.image,
         guaranteed=row.guaranteed,

@@ -53,6 +53,8 @@ def domain_spec(
         disk_path=row.disk_path,
         seed_path=row.seed_path,
         nics=tuple(nics.nic_spec(n) for n in nic_rows),
+        max_vcpus=row.max_vcpus,
+        max_memory_mib=row.max_memory_mib,
     )
 
 

@@ -21,6 +21,7 @@ from vmpool.domain.images import DiskFormat, ImageState, boot_disk_gib
 from vmpool.domain.model import DomainType
 from vmpool.domain.names import validate_name, validate_trait
 from vmpool.domain.ports import BootImage
+from vmpool.domain.resize import check_maxima
 from vmpool.domain.seed import FirstBoot, network_config, seed_files
 from vmpool.domain.vm import VmState, ha_blocker
 from vmpool.errors import AlreadyExists, InvalidInput, InvalidState, NotFound, VmpoolError
@@ -64,14 +65,25 @@ class CreateVm:
     lease_expires_at: datetime | None = None
     lease_s: int | None = None
     reclaim_policy: str | None = None
+    # Hot-plug: the sizes it may grow to while it runs (None: its initial size).
+    max_vcpus: int | None = None
+    max_memory_mib: int | None = None
 
 
 def _check_sizes(cmd: CreateVm) -> None:
     limits.VCPUS.check(cmd.vcpus, "vcpus")
     limits.MEMORY_MIB.check(cmd.memory_mib, "memory_mib")
     limits.DISK_GIB.check(cmd.disk_gib, "disk_gib")
+    check_maxima(cmd.vcpus, cmd.memory_mib, *_maxima(cmd))
     if cmd.disk_storage not in ("local", "shared"):
         raise InvalidInput("disk_storage must be local or shared", field="disk_storage")
+
+
+def _maxima(cmd: CreateVm) -> tuple[int, int]:
+    return (
+        cmd.max_vcpus if cmd.max_vcpus is not None else cmd.vcpus,
+        cmd.max_memory_mib if cmd.max_memory_mib is not None else cmd.memory_mib,
+    )
 
 
 def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
@@ -112,6 +124,8 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
             uuid=vm_uuid,
             vcpus=cmd.vcpus,
             memory_mib=cmd.memory_mib,
+            max_vcpus=_maxima(cmd)[0],
+            max_memory_mib=_maxima(cmd)[1],
             disk_gib=disk_gib,
             image=cmd.image,
             image_id=base.id if base is not None else None,

@@ -91,6 +91,7 @@ from .vm_create_disk_storage import VmCreateDiskStorage
 from .vm_create_reclaim_policy_type_0 import VmCreateReclaimPolicyType0
 from .vm_out import VmOut
 from .vm_page import VmPage
+from .vm_resize import VmResize
 from .vm_state import VmState
 
 __all__ = (
@@ -185,5 +186,6 @@ __all__ = (
     "VmCreateReclaimPolicyType0",
     "VmOut",
     "VmPage",
+    "VmResize",
     "VmState",
 )

@@ -39,6 +39,10 @@ class VmCreate:
         lease_expires_at (datetime.datetime | None | Unset): when its lease ends (RFC 3339 with a time zone; not with
             lease_s); within the pool's max_lease_s
         lease_s (int | None | Unset): a lease of this many seconds from now (not with lease_expires_at)
+        max_memory_mib (int | None | Unset): hot-plug: the memory it may grow to while it runs, through the balloon (the
+            guest boots with it and gives back what it does not have); at least memory_mib; default: memory_mib
+        max_vcpus (int | None | Unset): hot-plug: the vCPUs it may grow to while it runs (PATCH); at least vcpus;
+            default: vcpus
         migratable (bool | Unset): false pins the VM to its host Default: True.
         network_config (None | str | Unset): cloud-init network-config; by default, for a VM booted from a catalog
             image, vmpool writes one with its NICs' addresses
@@ -68,6 +72,8 @@ class VmCreate:
     kvm_only: bool | Unset = False
     lease_expires_at: datetime.datetime | None | Unset = UNSET
     lease_s: int | None | Unset = UNSET
+    max_memory_mib: int | None | Unset = UNSET
+    max_vcpus: int | None | Unset = UNSET
     migratable: bool | Unset = True
     network_config: None | str | Unset = UNSET
     nics: list[NicCreate] | Unset = UNSET
@@ -137,6 +143,18 @@ class VmCreate:
             lease_s = UNSET
         else:
             lease_s = self.lease_s
+
+        max_memory_mib: int | None | Unset
+        if isinstance(self.max_memory_mib, Unset):
+            max_memory_mib = UNSET
+        else:
+            max_memory_mib = self.max_memory_mib
+
+        max_vcpus: int | None | Unset
+        if isinstance(self.max_vcpus, Unset):
+            max_vcpus = UNSET
+        else:
+            max_vcpus = self.max_vcpus
 
         migratable = self.migratable
 
@@ -224,6 +242,10 @@ class VmCreate:
             field_dict["lease_expires_at"] = lease_expires_at
         if lease_s is not UNSET:
             field_dict["lease_s"] = lease_s
+        if max_memory_mib is not UNSET:
+            field_dict["max_memory_mib"] = max_memory_mib
+        if max_vcpus is not UNSET:
+            field_dict["max_vcpus"] = max_vcpus
         if migratable is not UNSET:
             field_dict["migratable"] = migratable
         if network_config is not UNSET:
@@ -336,6 +358,24 @@ class VmCreate:
 
         lease_s = _parse_lease_s(d.pop("lease_s", UNSET))
 
+        def _parse_max_memory_mib(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        max_memory_mib = _parse_max_memory_mib(d.pop("max_memory_mib", UNSET))
+
+        def _parse_max_vcpus(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        max_vcpus = _parse_max_vcpus(d.pop("max_vcpus", UNSET))
+
         migratable = d.pop("migratable", UNSET)
 
         def _parse_network_config(data: object) -> None | str | Unset:
@@ -428,6 +468,8 @@ class VmCreate:
             kvm_only=kvm_only,
             lease_expires_at=lease_expires_at,
             lease_s=lease_s,
+            max_memory_mib=max_memory_mib,
+            max_vcpus=max_vcpus,
             migratable=migratable,
             network_config=network_config,
             nics=nics,

@@ -33,7 +33,9 @@ class VmOut:
         id (int):
         image (None | str):
         last_error (None | str):
-        memory_mib (int):
+        max_memory_mib (int): the memory it may grow to (PATCH)
+        max_vcpus (int): the vCPUs it may grow to (PATCH)
+        memory_mib (int): current memory: what its host's claim counts
         migratable (bool):
         name (str):
         nics (list[NicOut]):
@@ -44,7 +46,7 @@ class VmOut:
         state (VmState):
         state_changed_at (datetime.datetime):
         uuid (str): the libvirt domain UUID
-        vcpus (int):
+        vcpus (int): current vCPUs: what its host's claim counts
         idle_since (datetime.datetime | None | Unset): since when its CPU stays under its pool's idle threshold
         idle_warned_at (datetime.datetime | None | Unset): when it was reported idle (idle_since + the pool's
             idle_period_s); with the pool's idle_action reclaim, its reclaim follows idle_warning_s later
@@ -64,6 +66,8 @@ class VmOut:
     id: int
     image: None | str
     last_error: None | str
+    max_memory_mib: int
+    max_vcpus: int
     memory_mib: int
     migratable: bool
     name: str
@@ -113,6 +117,10 @@ class VmOut:
 
         last_error: None | str
         last_error = self.last_error
+
+        max_memory_mib = self.max_memory_mib
+
+        max_vcpus = self.max_vcpus
 
         memory_mib = self.memory_mib
 
@@ -189,6 +197,8 @@ class VmOut:
                 "id": id,
                 "image": image,
                 "last_error": last_error,
+                "max_memory_mib": max_memory_mib,
+                "max_vcpus": max_vcpus,
                 "memory_mib": memory_mib,
                 "migratable": migratable,
                 "name": name,
@@ -272,6 +282,10 @@ class VmOut:
             return cast(None | str, data)
 
         last_error = _parse_last_error(d.pop("last_error"))
+
+        max_memory_mib = d.pop("max_memory_mib")
+
+        max_vcpus = d.pop("max_vcpus")
 
         memory_mib = d.pop("memory_mib")
 
@@ -385,6 +399,8 @@ class VmOut:
             id=id,
             image=image,
             last_error=last_error,
+            max_memory_mib=max_memory_mib,
+            max_vcpus=max_vcpus,
             memory_mib=memory_mib,
             migratable=migratable,
             name=name,

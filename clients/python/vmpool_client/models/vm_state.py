@@ -9,6 +9,7 @@ class VmState(StrEnum):
     MIGRATING = "migrating"
     PAUSED = "paused"
     REBOOTING = "rebooting"
+    RESIZING = "resizing"
     RUNNING = "running"
     SHUTTING_DOWN = "shutting_down"
     STARTING = "starting"

@@ -365,6 +365,13 @@ class VmRepository(Scoped):
         row = self._s.get(VmRow, vm_id)
         return row if row is not None and self._sees(row.project_id) else None
 
+    def get_for_update(self, vm_id: int) -> VmRow:
+        """Lock the VM row, read afresh under the lock (a resize changes its sizes)."""
+        row = locked(self._s, VmRow, vm_id)
+        if row is None or not self._sees(row.project_id):
+            raise NotFound(f"vm {vm_id} does not exist", vm_id=vm_id)
+        return row
+
     def same(self, vm_id: int, vm_uuid: str) -> VmRow | None:
         """The VM with this id if it is still the one with this UUID (a final step after
         a libvirt call acts on the VM it started with, never on another)."""

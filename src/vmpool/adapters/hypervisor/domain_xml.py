@@ -28,9 +28,17 @@ def build_domain_xml(spec: DomainSpec) -> str:
     _sub(dom, "uuid", spec.uuid)
     meta = _sub(dom, "metadata")
     _sub(meta, _METADATA_TAG, id=str(spec.vm_id))
-    _sub(dom, "memory", str(spec.memory_mib), unit="MiB")
+    # Hot-plug: the domain is made with its maxima, and runs with its current sizes; the
+    # memory between them is held back by the balloon (docs/lifecycle.md).
+    max_memory = max(spec.max_memory_mib or 0, spec.memory_mib)
+    max_vcpus = max(spec.max_vcpus or 0, spec.vcpus)
+    _sub(dom, "memory", str(max_memory), unit="MiB")
     _sub(dom, "currentMemory", str(spec.memory_mib), unit="MiB")
-    _sub(dom, "vcpu", str(spec.vcpus), placement="static")
+    if max_vcpus > spec.vcpus:
+        # libvirt makes vCPUs 1..max-1 hot-pluggable (its <vcpus> list) from `current`.
+        _sub(dom, "vcpu", str(max_vcpus), placement="static", current=str(spec.vcpus))
+    else:
+        _sub(dom, "vcpu", str(spec.vcpus), placement="static")
 
     os_el = _sub(dom, "os")
     _sub(os_el, "type", "hvm", arch=spec.arch, machine="pc")

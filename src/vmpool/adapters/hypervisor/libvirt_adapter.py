@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 
@@ -34,7 +35,13 @@ from vmpool.domain.ports import (
     MigrationRequest,
     PowerState,
 )
-from vmpool.errors import DomainMissing, HostUnreachable, HypervisorOperationInvalid
+from vmpool.errors import (
+    DomainMissing,
+    HostUnreachable,
+    HypervisorFailure,
+    HypervisorOperationInvalid,
+    VmpoolError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +55,10 @@ _STATE_MAP = {
     libvirt.VIR_DOMAIN_CRASHED: PowerState.CRASHED,
     libvirt.VIR_DOMAIN_PMSUSPENDED: PowerState.PAUSED,
 }
+
+# How long an unplug the guest is slow to act on is awaited beyond libvirt's own 5 s (within
+# the call's deadline).
+VCPU_UNPLUG_WAIT_S = 8.0
 
 # libvirt has no connect timeout of its own; an address that swallows packets
 # would block the caller for minutes.
@@ -339,6 +350,90 @@ class LibvirtHypervisor(LibvirtVolumeCopies, LibvirtStorage, LibvirtNetworking, 
         dom = self._lookup(uuid)
         with self._guard():
             dom.migrateStartPostCopy(0)
+
+    # --- hot-plug and resize (docs/lifecycle.md) ---
+
+    @bounded
+    def set_vcpus(self, uuid: str, vcpus: int, wait_s: float = VCPU_UNPLUG_WAIT_S) -> None:
+        dom = self._lookup(uuid)
+        try:
+            with self._guard():
+                flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG
+                if dom.isActive():
+                    flags |= libvirt.VIR_DOMAIN_AFFECT_LIVE
+                # Live: libvirt plugs (or asks the guest to unplug, and waits for it) one
+                # vCPU at a time; it raises if the guest does not let one go in its 5 s.
+                dom.setVcpusFlags(vcpus, flags)
+        except HypervisorFailure as exc:
+            if exc.details.get("libvirt_code") != libvirt.VIR_ERR_OPERATION_TIMEOUT:
+                exc.details["live_vcpus"] = self._live_vcpus(dom)  # part-way: how many now
+                raise
+            # An unplug the guest is slow to act on (a TCG guest takes more than libvirt's
+            # 5 s): libvirt still removes the vCPU when the guest lets it go. Wait for it.
+            self._await_unplug(dom, vcpus, wait_s, exc)
+
+    def _await_unplug(
+        self, dom: libvirt.virDomain, vcpus: int, wait_s: float, cause: HypervisorFailure
+    ) -> None:
+        deadline = time.monotonic() + wait_s
+        live = self._live_vcpus(dom)
+        while live is not None and live > vcpus and time.monotonic() < deadline:
+            time.sleep(0.5)
+            live = self._live_vcpus(dom)
+        if live is not None and live <= vcpus:
+            with self._guard():
+                dom.setVcpusFlags(
+                    vcpus, libvirt.VIR_DOMAIN_AFFECT_LIVE | libvirt.VIR_DOMAIN_AFFECT_CONFIG
+                )
+            return
+        raise HypervisorOperationInvalid(
+            f"the guest still runs {live} vCPUs, not {vcpus}, after {wait_s + 5:.0f} s: it did "
+            "not release the unplugged vCPU (yet); libvirt removes it when the guest does",
+            uri=self._uri,
+            live_vcpus=live,
+            libvirt_message=cause.message,
+        ) from cause
+
+    def _live_vcpus(self, dom: libvirt.virDomain) -> int | None:
+        try:
+            with self._guard():
+                if dom.isActive():
+                    return int(dom.vcpusFlags(libvirt.VIR_DOMAIN_AFFECT_LIVE))
+                return int(dom.vcpusFlags(libvirt.VIR_DOMAIN_AFFECT_CONFIG))
+        except VmpoolError:
+            return None
+
+    @bounded
+    def set_memory(self, uuid: str, memory_mib: int, wait_s: float) -> int:
+        dom = self._lookup(uuid)
+        kib = memory_mib * 1024
+        with self._guard():
+            if not dom.isActive():
+                dom.setMemoryFlags(kib, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+                return memory_mib
+            before = self._balloon_kib(dom)
+            # The balloon's target; the guest's driver inflates (gives memory back) or
+            # deflates towards it on its own time.
+            dom.setMemoryFlags(
+                kib, libvirt.VIR_DOMAIN_AFFECT_LIVE | libvirt.VIR_DOMAIN_AFFECT_CONFIG
+            )
+            if kib >= before:
+                return memory_mib  # growth: the guest has it as soon as the balloon deflates
+            deadline = time.monotonic() + wait_s
+            actual = before
+            while time.monotonic() < deadline:
+                actual = self._balloon_kib(dom)
+                if actual <= kib:
+                    break
+                time.sleep(0.2)
+            return -(-actual // 1024)
+
+    @staticmethod
+    def _balloon_kib(dom: libvirt.virDomain) -> int:
+        """The guest's memory now, as its balloon reports it (KiB)."""
+        stats = dom.memoryStats()
+        actual = stats.get("actual")
+        return int(actual) if actual is not None else int(dom.info()[2])
 
 
 def _progress(stats: dict[str, object]) -> JobProgress:

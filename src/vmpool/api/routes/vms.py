@@ -14,11 +14,12 @@ from vmpool.api.schemas import (
     VmCreate,
     VmOut,
     VmPage,
+    VmResize,
 )
 from vmpool.domain.seed import FirstBoot
 from vmpool.domain.vm import VmState
 from vmpool.errors import Forbidden
-from vmpool.services import leases, metrics, migrations, nics, vm_actions, vms
+from vmpool.services import leases, metrics, migrations, nics, vm_actions, vm_resize, vms
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
 
@@ -64,6 +65,8 @@ def create_vm(
             network_config=body.network_config,
         ),
         project_id=body.project_id,
+        max_vcpus=body.max_vcpus,
+        max_memory_mib=body.max_memory_mib,
         nics=tuple(nics.NicRequest(n.network, n.mac, n.ipv4, n.ipv6, n.model) for n in body.nics),
         lease_expires_at=body.lease_expires_at,
         lease_s=body.lease_s,
@@ -116,6 +119,29 @@ def list_vms(
 )
 def get_vm(vm_id: PathId, ctx: ServiceContext = Scoped, principal: Principal = Caller) -> VmOut:
     return for_caller(VmOut.model_validate(vms.get_vm(ctx, vm_id)), principal)
+
+
+@router.patch(
+    "/{vm_id}",
+    operation_id="resize_vm",
+    response_model=VmOut,
+    responses=responses(404, 409, 502, 503),
+)
+def resize_vm(
+    vm_id: PathId,
+    body: VmResize,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
+) -> VmOut:
+    """Hot-plug: new vCPUs and/or memory within the VM's max_vcpus and max_memory_mib, live
+    while it runs (vCPUs plugged or unplugged, memory through the balloon) and in its
+    definition while it is stopped. A growth is claimed first: a 409 `no_capacity` says, per
+    filter, why its host cannot take it (`quota_exceeded`: its project's quota); a shrink
+    frees the capacity once the host confirmed it."""
+    view = vm_resize.resize_vm(
+        ctx, vm_id, vcpus=body.vcpus, memory_mib=body.memory_mib, actor=principal.name
+    )
+    return for_caller(VmOut.model_validate(view), principal)
 
 
 def _action_route(action: str, summary: str) -> None:
