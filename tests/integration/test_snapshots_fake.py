@@ -334,3 +334,47 @@ def test_the_cli_creates_lists_reverts_and_deletes_a_snapshot(snap: Snap) -> Non
         run("delete", "web", str(made["id"]))
         assert "no snapshots" in run("list", "web")
     assert snap.rows() == [] and snap.libvirt_names(snap.a) == []
+
+
+def test_a_revert_waits_until_the_vm_has_the_sizes_its_snapshot_recorded(snap: Snap) -> None:
+    """A revert gives the VM back the vCPUs and memory of the snapshot (libvirt restores the
+    recorded domain); while the VM was resized since, it is refused (409) with nothing
+    changed, so that the claim and the VM never part; resized back, it reverts."""
+    r = snap.client.post("/v1/vms", json={"name": "grow", "vcpus": 1, "max_vcpus": 2,
+                                          "memory_mib": 256, "hosts": ["a"]})  # fmt: skip
+    assert r.status_code == 201, r.text
+    vm = r.json()
+    disks.add_disk(snap.runtime.ctx, vm["id"], 1)
+    s1 = snap.post(f"/v1/vms/{vm['id']}/snapshots", {"name": "small"}).json()
+    r = snap.client.patch(f"/v1/vms/{vm['id']}", json={"vcpus": 2})
+    assert r.status_code == 200, r.text
+    claimed = snap.client.get(f"/v1/hosts/{snap.a_id}").json()["allocated"]
+    refused = snap.post(f"/v1/vms/{vm['id']}/snapshots/{s1['id']}/revert")
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"]["details"] == {
+        "snapshot_vcpus": 1, "snapshot_memory_mib": 256
+    }  # fmt: skip
+    assert snap.a.reverts == []
+    assert snap.client.get(f"/v1/vms/{vm['id']}").json()["vcpus"] == 2
+    assert snap.client.get(f"/v1/hosts/{snap.a_id}").json()["allocated"] == claimed
+    assert snap.client.get(f"/v1/vms/{vm['id']}/snapshots/{s1['id']}").json()["state"] == "ready"
+    # Resized back with the CLI (`vmpool vm resize`), then the revert goes through.
+    import os
+
+    from typer.testing import CliRunner
+
+    from tests.integration.live_server import serve_in_thread
+    from vmpool.cli import app
+
+    token = create_token(snap.runtime.ctx, Role.ADMIN, "cli")
+    with serve_in_thread(create_app(snap.runtime.ctx)) as url:
+        env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("VMPOOL_")}
+        env.update(VMPOOL_URL=url, VMPOOL_TOKEN=token, COLUMNS="200")
+        done = CliRunner().invoke(app, ["vm", "resize", "grow", "--vcpus", "1"], env=env)
+        assert done.exit_code == 0, done.output
+        assert "grow: 1 vCPUs (max 2), 256 MiB (max 256)" in done.output
+        bad = CliRunner().invoke(app, ["vm", "resize", "grow", "--vcpus", "3"], env=env)
+        assert bad.exit_code == 1 and "422" in bad.output, bad.output
+    r = snap.post(f"/v1/vms/{vm['id']}/snapshots/{s1['id']}/revert")
+    assert r.status_code == 200, r.text
+    assert snap.client.get(f"/v1/vms/{vm['id']}").json()["vcpus"] == 1

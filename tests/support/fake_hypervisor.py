@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from vmpool.adapters.hypervisor.domain_xml import snapshot_sizes
 from vmpool.domain.images import DiskFormat, gib_for
 from vmpool.domain.model import DomainType
 from vmpool.domain.ports import (
@@ -672,7 +673,9 @@ class FakeHost:
             xml = (
                 f"<domainsnapshot><name>{name}</name><state>{dom.state}</state>"
                 f"<memory snapshot='{'internal' if with_memory else 'no'}'/>"
-                f"<domain><uuid>{uuid}</uuid></domain></domainsnapshot>"
+                f"<domain><uuid>{uuid}</uuid><vcpu placement='static'>{dom.vcpus}</vcpu>"
+                f"<currentMemory unit='KiB'>{dom.memory_mib * 1024}</currentMemory>"
+                "</domain></domainsnapshot>"
             )
             mine[name] = FakeSnapshot(name, with_memory, dom.state, xml, current=True)
             return xml
@@ -687,6 +690,9 @@ class FakeHost:
                     f"Domain snapshot not found: no domain snapshot with matching name '{name}'",
                     uri=self._uri,
                 )
+            recorded = snapshot_sizes(snap.xml)  # libvirt gives back the recorded domain
+            if recorded is not None:
+                dom.vcpus, dom.memory_mib = recorded
             if snap.with_memory:
                 dom.state = PowerState.RUNNING
             elif dom.active:

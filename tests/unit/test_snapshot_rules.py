@@ -112,3 +112,31 @@ def test_snapshot_transitions() -> None:
     s.begin_delete(NOW)
     s.delete_failed(NOW, "busy")
     assert (s.snapshot_state, s.last_error) == (SnapshotState.READY, "busy")
+
+
+LIBVIRT_SNAPSHOT = """<domainsnapshot><name>vmpool-snap-1</name><state>running</state>
+<memory snapshot='internal'/><domain type='qemu'><name>web</name>
+<memory unit='KiB'>262144</memory><currentMemory unit='KiB'>131072</currentMemory>
+<vcpu placement='static' current='1'>2</vcpu></domain></domainsnapshot>"""
+
+
+def test_the_sizes_a_snapshot_recorded_are_read_from_libvirts_xml() -> None:
+    from vmpool.adapters.hypervisor.domain_xml import snapshot_sizes
+
+    assert snapshot_sizes(LIBVIRT_SNAPSHOT) == (1, 128)  # current, not the maxima
+    plain = "<domainsnapshot><domain><vcpu>3</vcpu><memory unit='MiB'>512</memory></domain>"
+    assert snapshot_sizes(plain + "</domainsnapshot>") == (3, 512)
+    assert snapshot_sizes("<domainsnapshot><name>x</name></domainsnapshot>") is None
+    assert snapshot_sizes("not xml <") is None
+
+
+def test_a_revert_to_other_sizes_than_the_vm_has_now_is_refused_with_what_to_do() -> None:
+    from vmpool.domain.snapshot import check_revert_sizes
+    from vmpool.errors import Conflict
+
+    check_revert_sizes("web", "s1", (1, 128), (1, 128))
+    check_revert_sizes("web", "s1", None, (2, 256))  # the record does not say
+    with pytest.raises(Conflict) as refused:
+        check_revert_sizes("web", "s1", (1, 128), (2, 128))
+    assert "resize it to the snapshot's sizes" in refused.value.message
+    assert refused.value.details == {"snapshot_vcpus": 1, "snapshot_memory_mib": 128}

@@ -221,6 +221,37 @@ def vm_renew(
         out(f"{v.name}: lease ends {v.lease_expires_at}")
 
 
+@app.command("resize")
+def vm_resize(
+    vm: VmArg,
+    vcpus: Annotated[int | None, typer.Option("--vcpus", help="up to its max_vcpus")] = None,
+    memory_mib: Annotated[
+        int | None, typer.Option("--memory-mib", help="up to its max_memory_mib")
+    ] = None,
+    profile: ProfileOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change a VM's vCPUs and memory: live if it runs (hot-plug, the balloon), else in its
+    definition (docs/lifecycle.md#hot-plug-and-resize)."""
+    from vmpool_client.api.vms import resize_vm
+    from vmpool_client.models import VmResize
+    from vmpool_client.types import UNSET
+
+    if vcpus is None and memory_mib is None:
+        raise typer.BadParameter("give --vcpus, --memory-mib or both")
+    body = VmResize(
+        vcpus=UNSET if vcpus is None else vcpus,
+        memory_mib=UNSET if memory_mib is None else memory_mib,
+    )
+    with connect(profile) as s:
+        v = s.call(resize_vm.sync_detailed, s.vm_id(vm), body=body)
+    if as_json:
+        out_json(s.json_of(v))
+    else:
+        out(f"{v.name}: {v.vcpus} vCPUs (max {v.max_vcpus}), {v.memory_mib} MiB "
+            f"(max {v.max_memory_mib})")  # fmt: skip
+
+
 @app.command("migrate")
 def vm_migrate(
     vm: VmArg,

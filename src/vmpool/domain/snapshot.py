@@ -191,3 +191,22 @@ def check_snapshot_migration(vm_name: str, snapshots: int, storage: str) -> None
     why = snapshot_migration_blocker(vm_name, snapshots, storage)
     if why is not None:
         raise Conflict(why, field="storage")
+
+
+def check_revert_sizes(
+    vm: str, snapshot: str, recorded: tuple[int, int] | None, current: tuple[int, int]
+) -> None:
+    """A revert gives the VM back the vCPUs and memory the snapshot recorded; its claim holds
+    the current ones. Refused (409) while they differ, so that a revert never grows a VM past
+    its claim nor leaves a claim larger than the VM: resize it to the snapshot's sizes first
+    (PATCH /v1/vms/{id}), then revert. None: the record does not say (nothing to check)."""
+    if recorded is None or recorded == current:
+        return
+    (vcpus, memory_mib), (now_vcpus, now_mib) = recorded, current
+    raise Conflict(
+        f"snapshot {snapshot} of VM {vm} was taken with {vcpus} vCPUs and {memory_mib} MiB; "
+        f"the VM has {now_vcpus} vCPUs and {now_mib} MiB now: resize it to the snapshot's "
+        "sizes, then revert",
+        snapshot_vcpus=vcpus,
+        snapshot_memory_mib=memory_mib,
+    )

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from vmpool.adapters.db.tables import SnapshotRow, VmRow
+from vmpool.adapters.hypervisor.domain_xml import snapshot_sizes
 from vmpool.domain.model import PlacementRequirements
 from vmpool.domain.names import validate_name
 from vmpool.domain.placement import place_or_refuse
@@ -25,6 +26,7 @@ from vmpool.domain.snapshot import (
     SnapshotState,
     check_description,
     check_disks,
+    check_revert_sizes,
     check_vm_snapshot_free,
     libvirt_snapshot_name,
     snapshot_mode,
@@ -189,6 +191,8 @@ def revert_snapshot(
         if vm.host_id is None:
             raise InvalidState(f"VM {vm.name} has no host")
         host = require_reachable(uow.hosts.get(vm.host_id))
+        recorded = snapshot_sizes(row.xml) if row.xml else None
+        check_revert_sizes(vm.name, row.name, recorded, (vm.vcpus, vm.memory_mib))
         row.begin_revert(ctx.clock())
         uow.events.record(actor, "snapshot.revert", f"vm/{vm_id}", snapshot=snapshot_id,
                           name=row.name)  # fmt: skip

@@ -141,3 +141,29 @@ def vmpool_vm_id(domain_xml: str) -> int | None:
         return int(el.get("id", ""))
     except ValueError:
         return None
+
+
+_UNIT_KIB = {"b": 1 / 1024, "bytes": 1 / 1024, "k": 1, "kib": 1, "m": 1024, "mib": 1024,
+             "g": 1024**2, "gib": 1024**3}  # fmt: skip
+
+
+def snapshot_sizes(snapshot_xml: str) -> tuple[int, int] | None:
+    """The vCPUs and memory (MiB) of the domain a snapshot recorded (its `<domain>`: what a
+    revert gives the VM back), or None if the XML does not say."""
+    try:
+        dom = ET.fromstring(snapshot_xml).find("domain")
+    except ET.ParseError:
+        return None
+    if dom is None:
+        return None
+    vcpu, memory = dom.find("vcpu"), dom.find("currentMemory")
+    if memory is None:
+        memory = dom.find("memory")
+    if vcpu is None or memory is None or not vcpu.text or not memory.text:
+        return None
+    try:
+        vcpus = int(vcpu.get("current") or vcpu.text)
+        kib = float(memory.text) * _UNIT_KIB[memory.get("unit", "KiB").lower()]
+    except (ValueError, KeyError):
+        return None
+    return vcpus, int(kib // 1024)
