@@ -29,34 +29,13 @@ def _wait_expiry(vm: dict[str, object]) -> None:
     time.sleep(max(0.0, left) + 1.0)
 
 
-def test_a_vm_with_a_30_second_lease_is_stopped_after_expiry(
+def test_leases_end_a_stop_vm_stopped_and_a_snapshot_then_delete_vm_kept_as_images(
     vmpool_sqlite: Vmpool, lab: list[LabHost], tiny_image: GuestImage
 ) -> None:
-    vp = vmpool_sqlite
-    vp.register(lab[0])
-    r = vp.client.post("/v1/vms", json={"name": "leased", "vcpus": 1, "memory_mib": 128,
-                                        "image": tiny_image.name, "hosts": [lab[0].name],
-                                        "lease_s": LEASE_S, "reclaim_policy": "stop"})  # fmt: skip
-    assert r.status_code == 201, r.text
-    vm = r.json()
-    wait_for_line(serial_of(vp, vm), "VMPOOL-GUEST-READY")
-    early = reclaim.run(vp.ctx, [3600])  # before expiry: a warning, nothing reclaimed
-    assert early.warned == {vm["id"]: 3600} and not early.reclaimed
-    assert domains_on(lab[0])["leased"] == libvirt.VIR_DOMAIN_RUNNING
-    _wait_expiry(vm)
-    started = time.monotonic()
-    report = reclaim.run(vp.ctx, [3600])
-    print(f"reclaim (stop) took {time.monotonic() - started:.2f} s")
-    assert report.reclaimed == {vm["id"]: "stop"}, report
-    assert domains_on(lab[0])["leased"] == libvirt.VIR_DOMAIN_SHUTOFF
-    assert vp.client.get(f"/v1/vms/{vm['id']}").json()["state"] == "stopped"
-    assert not reclaim.run(vp.ctx, [3600]).reclaimed  # left alone from now on
-    assert vp.client.delete(f"/v1/vms/{vm['id']}").status_code == 204
-
-
-def test_snapshot_then_delete_keeps_the_disks_as_images_and_no_domain(
-    vmpool_sqlite: Vmpool, lab: list[LabHost], tiny_image: GuestImage
-) -> None:
+    """Two VMs with 30-second leases, waited out together: `leased` (policy stop) ends
+    stopped on its host and is left alone after; `kept` (snapshot_then_delete, booted from a
+    catalog image, with a data disk) ends as two catalog images of its project and no
+    domain or volume anywhere, and a VM made from its boot-disk image boots."""
     vp = vmpool_sqlite
     vp.register(lab[0])
     vp.register(lab[1])
@@ -67,6 +46,11 @@ def test_snapshot_then_delete_keeps_the_disks_as_images_and_no_domain(
     r = vp.client.post("/v1/projects", json={"name": "team"})
     assert r.status_code == 201, r.text
     team = r.json()["id"]
+    r = vp.client.post("/v1/vms", json={"name": "leased", "vcpus": 1, "memory_mib": 128,
+                                        "image": tiny_image.name, "hosts": [lab[0].name],
+                                        "lease_s": LEASE_S, "reclaim_policy": "stop"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    leased = r.json()
     r = vp.client.post("/v1/vms", json={"name": "kept", "vcpus": 1, "memory_mib": 128,
                                         "image": "tiny-disk", "hosts": [lab[0].name],
                                         "project_id": team, "lease_s": LEASE_S,
@@ -76,12 +60,20 @@ def test_snapshot_then_delete_keeps_the_disks_as_images_and_no_domain(
     r = vp.client.post(f"/v1/vms/{vm['id']}/disks", json={"size_gib": 1})
     assert r.status_code == 201, r.text
     data = r.json()
+    wait_for_line(serial_of(vp, leased), "VMPOOL-GUEST-READY")
     wait_for_line(serial_of(vp, vm), "VMPOOL-GUEST-READY", seconds=120)
-    _wait_expiry(vm)
+    early = reclaim.run(vp.ctx, [3600])  # before expiry: a warning each, nothing reclaimed
+    assert early.warned == {leased["id"]: 3600, vm["id"]: 3600} and not early.reclaimed
+    assert domains_on(lab[0])["leased"] == libvirt.VIR_DOMAIN_RUNNING
+    _wait_expiry(vm)  # created after `leased`: both have expired
     started = time.monotonic()
-    report = reclaim.run(vp.ctx, [])
-    print(f"reclaim (snapshot_then_delete, 2 disks) took {time.monotonic() - started:.2f} s")
-    assert report.reclaimed == {vm["id"]: "snapshot_then_delete"}, report
+    report = reclaim.run(vp.ctx, [3600])
+    print(f"reclaim (stop; snapshot_then_delete, 2 disks) took {time.monotonic() - started:.2f} s")
+    assert report.reclaimed == {leased["id"]: "stop", vm["id"]: "snapshot_then_delete"}, report
+    assert domains_on(lab[0])["leased"] == libvirt.VIR_DOMAIN_SHUTOFF
+    assert vp.client.get(f"/v1/vms/{leased['id']}").json()["state"] == "stopped"
+    assert not reclaim.run(vp.ctx, [3600]).reclaimed  # left alone from now on
+    assert vp.client.delete(f"/v1/vms/{leased['id']}").status_code == 204
     names = report.images[vm["id"]]
     assert [n.split("-reclaimed-")[0] for n in names] == ["kept-vda", "kept-vdb"]
 
