@@ -72,11 +72,11 @@ class W:
 
 
 @pytest.fixture
-def w(db_url: str, tmp_path: Path) -> Iterator[W]:
+def w(migrated_url: str, tmp_path: Path) -> Iterator[W]:
     cloud = FakeCloud()
     settings = Settings(
         data_dir=tmp_path / "data",
-        database_url=db_url,
+        database_url=migrated_url,
         image_dir=tmp_path / "images",
         serial_log_dir=tmp_path / "serial",
     )

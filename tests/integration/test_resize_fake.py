@@ -51,11 +51,11 @@ class Api:
 
 
 @pytest.fixture
-def api(db_url: str, tmp_path: Path) -> Iterator[Api]:
+def api(migrated_url: str, tmp_path: Path) -> Iterator[Api]:
     cloud = FakeCloud()
     settings = Settings(
         data_dir=tmp_path / "data",
-        database_url=db_url,
+        database_url=migrated_url,
         image_dir=tmp_path / "images",
         serial_log_dir=tmp_path / "serial",
         migration_poll_s=0.02,

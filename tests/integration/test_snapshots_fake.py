@@ -378,3 +378,22 @@ def test_a_revert_waits_until_the_vm_has_the_sizes_its_snapshot_recorded(snap: S
     r = snap.post(f"/v1/vms/{vm['id']}/snapshots/{s1['id']}/revert")
     assert r.status_code == 200, r.text
     assert snap.client.get(f"/v1/vms/{vm['id']}").json()["vcpus"] == 1
+
+
+def test_a_vm_is_not_deleted_while_one_of_its_snapshots_is_being_taken(snap: Snap) -> None:
+    """A delete meanwhile would pull the volumes from under libvirt's snapshot: 409, the VM
+    and its snapshot unchanged; once the snapshot is settled, the delete goes through."""
+    s1 = snap.post(f"/v1/vms/{snap.vm_id}/snapshots", {"name": "s1"}).json()
+    with snap.runtime.ctx.uow() as uow:
+        uow.session.get(SnapshotRow, s1["id"]).state = "creating"  # as if being taken
+        uow.commit()
+    r = snap.client.delete(f"/v1/vms/{snap.vm_id}")
+    assert r.status_code == 409, r.text
+    assert "snapshot creating" in r.json()["error"]["message"]
+    assert snap.client.get(f"/v1/vms/{snap.vm_id}").json()["state"] == "running"
+    assert snap.rows()[0][3] == "creating" and snap.libvirt_names(snap.a) != []
+    with snap.runtime.ctx.uow() as uow:
+        uow.session.get(SnapshotRow, s1["id"]).state = "ready"
+        uow.commit()
+    assert snap.client.delete(f"/v1/vms/{snap.vm_id}").status_code == 204
+    assert snap.rows() == [] and snap.vm_uuid not in snap.a.domains

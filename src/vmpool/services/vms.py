@@ -259,6 +259,11 @@ def _abandon_create(
 def delete_vm(ctx: ServiceContext, vm_id: int, actor: str = "api") -> None:
     with ctx.uow() as uow:
         row = uow.vms.get(vm_id)
+        busy = uow.vms.snapshot_busy(vm_id)
+        if busy is not None:
+            raise InvalidState(
+                f"VM {row.name} has a snapshot {busy}: delete it when that is done", state=busy
+            )
         row.begin_delete(ctx.clock(), ctx.stale_intent_s)
         host = uow.hosts.find(row.host_id) if row.host_id is not None else None
         uow.events.record(actor, "vm.delete", f"vm/{vm_id}", name=row.name)
