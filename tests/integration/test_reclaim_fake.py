@@ -132,6 +132,44 @@ def test_a_new_vm_gets_its_lease_or_the_pools_within_the_maximum(w: W) -> None:
                vms.list_vms(w.ctx))  # fmt: skip
 
 
+def test_a_projects_lease_defaults_come_before_the_pools(w: W) -> None:
+    """A project may set its VMs' lease and reclaim policy (before the pool's defaults; a
+    VM's own choice before both), within the pool's maximum; bad values are 4xx, unchanged.
+    Over the API too: create, PATCH (null clears), GET."""
+    w.policy(default_lease_s=3600, max_lease_s=2 * 86_400, default_reclaim_policy="stop")
+    team = projects.create_project(w.ctx, "team", default_lease_s=7200,
+                                   default_reclaim_policy="delete")  # fmt: skip
+    assert (team.default_lease_s, team.default_reclaim_policy) == (7200, "delete")
+    theirs = w.create("theirs", project_id=team.id)
+    assert (theirs.lease_expires_at, theirs.reclaim_policy) == (T0 + timedelta(hours=2), "delete")
+    pooled = w.create("pooled")  # the default project sets nothing: the pool's
+    assert (pooled.lease_expires_at, pooled.reclaim_policy) == (T0 + timedelta(hours=1), "stop")
+    own = w.create("own", project_id=team.id, lease_s=600, reclaim_policy="stop")
+    assert (own.lease_expires_at, own.reclaim_policy) == (T0 + timedelta(minutes=10), "stop")
+    # A project default beyond the pool's maximum is refused at the VM's create.
+    projects.update_project(w.ctx, team.id, {"default_lease_s": 3 * 86_400})
+    with pytest.raises(InvalidInput, match="beyond the pool's maximum"):
+        w.create("too-long", project_id=team.id)
+
+    token = create_token(w.ctx, Role.ADMIN, "admin")
+    client = TestClient(create_app(w.ctx), raise_server_exceptions=False)
+    client.headers["Authorization"] = f"Bearer {token}"
+    before = client.get(f"/v1/projects/{team.id}").json()
+    for body in ({"default_lease_s": 10}, {"default_reclaim_policy": "shelve"},
+                 {"default_lease_s": "soon"}, {"default_reclaim_policy": "<stop/>"}):  # fmt: skip
+        r = client.patch(f"/v1/projects/{team.id}", json=body)
+        assert r.status_code == 422, (body, r.text)
+    after = client.get(f"/v1/projects/{team.id}").json()
+    assert after == before
+    r = client.patch(f"/v1/projects/{team.id}", json={"default_lease_s": None,
+                                                      "default_reclaim_policy": None})  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert (r.json()["default_lease_s"], r.json()["default_reclaim_policy"]) == (None, None)
+    r = client.post("/v1/projects", json={"name": "ops", "default_reclaim_policy": "stop"})
+    assert r.status_code == 201 and r.json()["default_reclaim_policy"] == "stop", r.text
+    client.close()
+
+
 def test_pool_lease_settings_are_checked_and_cleared_with_null(w: W) -> None:
     w.policy(default_lease_s=60, max_lease_s=120, idle_cpu_percent=5.0, idle_action="reclaim")
     view = pools.get_pool(w.ctx, 1)

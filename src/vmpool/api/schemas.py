@@ -792,12 +792,23 @@ class ProjectQuotas(Strict):
     )
 
 
-class ProjectCreate(ProjectQuotas):
+class ProjectLeaseDefaults(Strict):
+    default_lease_s: int | None = Field(
+        default=None, ge=60, le=L.MAX_ID,
+        description="the lease its VMs get when they ask for none, before their pool's "
+        "default (null: the pool's); within the pool's max_lease_s",
+    )  # fmt: skip
+    default_reclaim_policy: ReclaimPolicyIn | None = Field(
+        default=None, description="its VMs' reclaim policy when they name none (null: the pool's)"
+    )
+
+
+class ProjectCreate(ProjectQuotas, ProjectLeaseDefaults):
     name: str = Field(max_length=63, pattern=NAME_PATTERN, examples=["team-a"])
     description: str = Field(default="", max_length=255)
 
 
-class ProjectUpdate(ProjectQuotas):
+class ProjectUpdate(ProjectQuotas, ProjectLeaseDefaults):
     description: str | None = Field(default=None, max_length=255)
 
 
@@ -810,6 +821,8 @@ class ProjectOut(Out):
     quota_disk_gib: int | None
     quota_vms: int | None
     quota_snapshots: int | None
+    default_lease_s: int | None
+    default_reclaim_policy: str | None
     created_at: datetime
 
 

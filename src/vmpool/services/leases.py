@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from vmpool.adapters.db.tables import PoolRow
+from vmpool.adapters.db.tables import PoolRow, ProjectRow
 from vmpool.domain import lease
 from vmpool.domain.vm import VmState
 from vmpool.errors import InvalidState
@@ -20,15 +20,23 @@ def for_new_vm(
     lease_s: int | None,
     policy: str | None,
     has_disk: bool,
+    project: ProjectRow | None = None,
 ) -> tuple[datetime | None, str]:
-    """(lease_expires_at, reclaim_policy) of a VM being created in `pool`: what it asks,
-    checked against the pool's maximum, else the pool's defaults."""
+    """(lease_expires_at, reclaim_policy) of a VM being created in `pool` for `project`:
+    what it asks, checked against the pool's maximum, else its project's defaults, else
+    its pool's."""
     asked = lease.reclaim_policy(policy) if policy is not None else None
-    chosen = lease.policy_for_new_vm(asked, pool.default_reclaim_policy, has_disk)
+    default_policy = pool.default_reclaim_policy
+    default_lease_s = pool.default_lease_s
+    if project is not None:
+        default_policy = project.default_reclaim_policy or default_policy
+        if project.default_lease_s is not None:
+            default_lease_s = project.default_lease_s
+    chosen = lease.policy_for_new_vm(asked, default_policy, has_disk)
     if expires_at is None and lease_s is None:
-        if pool.default_lease_s is None:
+        if default_lease_s is None:
             return None, chosen.value
-        lease_s = pool.default_lease_s
+        lease_s = default_lease_s
     end = lease.lease_end(
         now,
         expires_at=expires_at,

@@ -13,13 +13,15 @@ from datetime import datetime
 
 from vmpool.adapters.db.repositories import ProjectUsage
 from vmpool.adapters.db.tables import DEFAULT_PROJECT_ID, ProjectRow
-from vmpool.domain import limits
+from vmpool.domain import lease, limits
 from vmpool.domain.names import validate_name
 from vmpool.errors import InvalidInput, InvalidState, NotFound, QuotaExceeded
 from vmpool.services.preconditions import IfMatch, check_if_match, etag
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 
 QUOTAS = ("quota_vcpus", "quota_memory_mib", "quota_disk_gib", "quota_vms", "quota_snapshots")
+# Its VMs' lease defaults (before their pool's; services/leases.py).
+LEASE_DEFAULTS = ("default_lease_s", "default_reclaim_policy")
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class ProjectView:
     quota_disk_gib: int | None
     quota_vms: int | None
     quota_snapshots: int | None  # snapshots of its VMs (services/snapshots.py)
+    default_lease_s: int | None
+    default_reclaim_policy: str | None
     created_at: datetime
     etag: str  # of its quotas and description (services/preconditions.py)
 
@@ -61,12 +65,24 @@ def project_view(row: ProjectRow) -> ProjectView:
         quota_disk_gib=row.quota_disk_gib,
         quota_vms=row.quota_vms,
         quota_snapshots=row.quota_snapshots,
+        default_lease_s=row.default_lease_s,
+        default_reclaim_policy=row.default_reclaim_policy,
         created_at=row.created_at,
         etag=etag(row),
     )
 
 
+def _check_lease_defaults(values: dict[str, object]) -> None:
+    lease_s = values.get("default_lease_s")
+    if lease_s is not None and (not isinstance(lease_s, int) or lease_s < 60):
+        raise InvalidInput("default_lease_s: at least 60 seconds", field="default_lease_s")
+    policy = values.get("default_reclaim_policy")
+    if policy is not None:
+        lease.reclaim_policy(str(policy), field="default_reclaim_policy")
+
+
 def _check_quotas(values: dict[str, object]) -> None:
+    _check_lease_defaults(values)
     for key in QUOTAS:
         value = values.get(key)
         if value is not None:
@@ -76,12 +92,16 @@ def _check_quotas(values: dict[str, object]) -> None:
 
 
 def create_project(
-    ctx: ServiceContext, name: str, description: str = "", actor: str = "api", **quotas: int | None
+    ctx: ServiceContext,
+    name: str,
+    description: str = "",
+    actor: str = "api",
+    **quotas: int | str | None,
 ) -> ProjectView:
     validate_name(name, "project name")
     if len(description) > 255:
         raise InvalidInput("description: at most 255 characters", field="description")
-    unknown = set(quotas) - set(QUOTAS)
+    unknown = set(quotas) - set(QUOTAS) - set(LEASE_DEFAULTS)
     if unknown:
         raise InvalidInput(f"unknown quota {', '.join(sorted(unknown))}")
     _check_quotas(dict(quotas))
@@ -106,7 +126,7 @@ def update_project(
     """Quotas (None: no limit) and the description. A quota below the current use is taken:
     it refuses growth from then on, and takes nothing away. With `if_match`, only if the
     project's ETag still matches (checked under the row lock)."""
-    allowed = {"description", *QUOTAS}
+    allowed = {"description", *QUOTAS, *LEASE_DEFAULTS}
     unknown = set(changes) - allowed
     if unknown:
         raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}")

@@ -141,7 +141,13 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
             state_changed_at=ctx.clock(),
         )
         row.lease_expires_at, row.reclaim_policy = leases.for_new_vm(
-            ctx.clock(), pool, cmd.lease_expires_at, cmd.lease_s, cmd.reclaim_policy, disk_gib > 0
+            ctx.clock(),
+            pool,
+            cmd.lease_expires_at,
+            cmd.lease_s,
+            cmd.reclaim_policy,
+            disk_gib > 0,
+            uow.projects.get(project_id),
         )
         if cmd.ha and (why := ha_blocker(disk_gib, row.disk_storage, 0)) is not None:
             raise InvalidInput(f"VM {cmd.name} cannot be ha: {why}", field="ha")

@@ -68,11 +68,13 @@ from .pool_policy_in_idle_action_type_0 import PoolPolicyInIdleActionType0
 from .pool_score_out import PoolScoreOut
 from .pool_score_out_components import PoolScoreOutComponents
 from .project_create import ProjectCreate
+from .project_create_default_reclaim_policy_type_0 import ProjectCreateDefaultReclaimPolicyType0
 from .project_list import ProjectList
 from .project_out import ProjectOut
 from .project_token_create import ProjectTokenCreate
 from .project_token_create_role import ProjectTokenCreateRole
 from .project_update import ProjectUpdate
+from .project_update_default_reclaim_policy_type_0 import ProjectUpdateDefaultReclaimPolicyType0
 from .readiness import Readiness
 from .readiness_role import ReadinessRole
 from .rebalance_mode import RebalanceMode
@@ -163,11 +165,13 @@ __all__ = (
     "PoolScoreOut",
     "PoolScoreOutComponents",
     "ProjectCreate",
+    "ProjectCreateDefaultReclaimPolicyType0",
     "ProjectList",
     "ProjectOut",
     "ProjectTokenCreate",
     "ProjectTokenCreateRole",
     "ProjectUpdate",
+    "ProjectUpdateDefaultReclaimPolicyType0",
     "Readiness",
     "ReadinessRole",
     "RebalanceMode",

@@ -5,6 +5,9 @@ from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 
+from ..models.project_create_default_reclaim_policy_type_0 import (
+    ProjectCreateDefaultReclaimPolicyType0,
+)
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ProjectCreate")
@@ -15,6 +18,10 @@ class ProjectCreate:
     """
     Attributes:
         name (str):
+        default_lease_s (int | None | Unset): the lease its VMs get when they ask for none, before their pool's default
+            (null: the pool's); within the pool's max_lease_s
+        default_reclaim_policy (None | ProjectCreateDefaultReclaimPolicyType0 | Unset): its VMs' reclaim policy when
+            they name none (null: the pool's)
         description (str | Unset):  Default: ''.
         quota_disk_gib (int | None | Unset):
         quota_memory_mib (int | None | Unset):
@@ -24,6 +31,8 @@ class ProjectCreate:
     """
 
     name: str
+    default_lease_s: int | None | Unset = UNSET
+    default_reclaim_policy: None | ProjectCreateDefaultReclaimPolicyType0 | Unset = UNSET
     description: str | Unset = ""
     quota_disk_gib: int | None | Unset = UNSET
     quota_memory_mib: int | None | Unset = UNSET
@@ -33,6 +42,20 @@ class ProjectCreate:
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
+
+        default_lease_s: int | None | Unset
+        if isinstance(self.default_lease_s, Unset):
+            default_lease_s = UNSET
+        else:
+            default_lease_s = self.default_lease_s
+
+        default_reclaim_policy: None | str | Unset
+        if isinstance(self.default_reclaim_policy, Unset):
+            default_reclaim_policy = UNSET
+        elif isinstance(self.default_reclaim_policy, ProjectCreateDefaultReclaimPolicyType0):
+            default_reclaim_policy = self.default_reclaim_policy.value
+        else:
+            default_reclaim_policy = self.default_reclaim_policy
 
         description = self.description
 
@@ -73,6 +96,10 @@ class ProjectCreate:
                 "name": name,
             }
         )
+        if default_lease_s is not UNSET:
+            field_dict["default_lease_s"] = default_lease_s
+        if default_reclaim_policy is not UNSET:
+            field_dict["default_reclaim_policy"] = default_reclaim_policy
         if description is not UNSET:
             field_dict["description"] = description
         if quota_disk_gib is not UNSET:
@@ -92,6 +119,36 @@ class ProjectCreate:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         name = d.pop("name")
+
+        def _parse_default_lease_s(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        default_lease_s = _parse_default_lease_s(d.pop("default_lease_s", UNSET))
+
+        def _parse_default_reclaim_policy(
+            data: object,
+        ) -> None | ProjectCreateDefaultReclaimPolicyType0 | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                default_reclaim_policy_type_0 = ProjectCreateDefaultReclaimPolicyType0(data)
+
+                return default_reclaim_policy_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | ProjectCreateDefaultReclaimPolicyType0 | Unset, data)
+
+        default_reclaim_policy = _parse_default_reclaim_policy(
+            d.pop("default_reclaim_policy", UNSET)
+        )
 
         description = d.pop("description", UNSET)
 
@@ -142,6 +199,8 @@ class ProjectCreate:
 
         project_create = cls(
             name=name,
+            default_lease_s=default_lease_s,
+            default_reclaim_policy=default_reclaim_policy,
             description=description,
             quota_disk_gib=quota_disk_gib,
             quota_memory_mib=quota_memory_mib,

@@ -15,6 +15,8 @@ class ProjectOut:
     """
     Attributes:
         created_at (datetime.datetime):
+        default_lease_s (int | None):
+        default_reclaim_policy (None | str):
         description (str):
         id (int):
         name (str):
@@ -26,6 +28,8 @@ class ProjectOut:
     """
 
     created_at: datetime.datetime
+    default_lease_s: int | None
+    default_reclaim_policy: None | str
     description: str
     id: int
     name: str
@@ -38,6 +42,12 @@ class ProjectOut:
 
     def to_dict(self) -> dict[str, Any]:
         created_at = self.created_at.isoformat()
+
+        default_lease_s: int | None
+        default_lease_s = self.default_lease_s
+
+        default_reclaim_policy: None | str
+        default_reclaim_policy = self.default_reclaim_policy
 
         description = self.description
 
@@ -65,6 +75,8 @@ class ProjectOut:
         field_dict.update(
             {
                 "created_at": created_at,
+                "default_lease_s": default_lease_s,
+                "default_reclaim_policy": default_reclaim_policy,
                 "description": description,
                 "id": id,
                 "name": name,
@@ -82,6 +94,20 @@ class ProjectOut:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+
+        def _parse_default_lease_s(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        default_lease_s = _parse_default_lease_s(d.pop("default_lease_s"))
+
+        def _parse_default_reclaim_policy(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        default_reclaim_policy = _parse_default_reclaim_policy(d.pop("default_reclaim_policy"))
 
         description = d.pop("description")
 
@@ -126,6 +152,8 @@ class ProjectOut:
 
         project_out = cls(
             created_at=created_at,
+            default_lease_s=default_lease_s,
+            default_reclaim_policy=default_reclaim_policy,
             description=description,
             id=id,
             name=name,

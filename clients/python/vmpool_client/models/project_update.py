@@ -5,6 +5,9 @@ from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 
+from ..models.project_update_default_reclaim_policy_type_0 import (
+    ProjectUpdateDefaultReclaimPolicyType0,
+)
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ProjectUpdate")
@@ -14,6 +17,10 @@ T = TypeVar("T", bound="ProjectUpdate")
 class ProjectUpdate:
     """
     Attributes:
+        default_lease_s (int | None | Unset): the lease its VMs get when they ask for none, before their pool's default
+            (null: the pool's); within the pool's max_lease_s
+        default_reclaim_policy (None | ProjectUpdateDefaultReclaimPolicyType0 | Unset): its VMs' reclaim policy when
+            they name none (null: the pool's)
         description (None | str | Unset):
         quota_disk_gib (int | None | Unset):
         quota_memory_mib (int | None | Unset):
@@ -22,6 +29,8 @@ class ProjectUpdate:
         quota_vms (int | None | Unset):
     """
 
+    default_lease_s: int | None | Unset = UNSET
+    default_reclaim_policy: None | ProjectUpdateDefaultReclaimPolicyType0 | Unset = UNSET
     description: None | str | Unset = UNSET
     quota_disk_gib: int | None | Unset = UNSET
     quota_memory_mib: int | None | Unset = UNSET
@@ -30,6 +39,20 @@ class ProjectUpdate:
     quota_vms: int | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
+        default_lease_s: int | None | Unset
+        if isinstance(self.default_lease_s, Unset):
+            default_lease_s = UNSET
+        else:
+            default_lease_s = self.default_lease_s
+
+        default_reclaim_policy: None | str | Unset
+        if isinstance(self.default_reclaim_policy, Unset):
+            default_reclaim_policy = UNSET
+        elif isinstance(self.default_reclaim_policy, ProjectUpdateDefaultReclaimPolicyType0):
+            default_reclaim_policy = self.default_reclaim_policy.value
+        else:
+            default_reclaim_policy = self.default_reclaim_policy
+
         description: None | str | Unset
         if isinstance(self.description, Unset):
             description = UNSET
@@ -69,6 +92,10 @@ class ProjectUpdate:
         field_dict: dict[str, Any] = {}
 
         field_dict.update({})
+        if default_lease_s is not UNSET:
+            field_dict["default_lease_s"] = default_lease_s
+        if default_reclaim_policy is not UNSET:
+            field_dict["default_reclaim_policy"] = default_reclaim_policy
         if description is not UNSET:
             field_dict["description"] = description
         if quota_disk_gib is not UNSET:
@@ -87,6 +114,36 @@ class ProjectUpdate:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+
+        def _parse_default_lease_s(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        default_lease_s = _parse_default_lease_s(d.pop("default_lease_s", UNSET))
+
+        def _parse_default_reclaim_policy(
+            data: object,
+        ) -> None | ProjectUpdateDefaultReclaimPolicyType0 | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                default_reclaim_policy_type_0 = ProjectUpdateDefaultReclaimPolicyType0(data)
+
+                return default_reclaim_policy_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | ProjectUpdateDefaultReclaimPolicyType0 | Unset, data)
+
+        default_reclaim_policy = _parse_default_reclaim_policy(
+            d.pop("default_reclaim_policy", UNSET)
+        )
 
         def _parse_description(data: object) -> None | str | Unset:
             if data is None:
@@ -143,6 +200,8 @@ class ProjectUpdate:
         quota_vms = _parse_quota_vms(d.pop("quota_vms", UNSET))
 
         project_update = cls(
+            default_lease_s=default_lease_s,
+            default_reclaim_policy=default_reclaim_policy,
             description=description,
             quota_disk_gib=quota_disk_gib,
             quota_memory_mib=quota_memory_mib,

@@ -107,13 +107,17 @@ class ProjectRow(Base):
     quota_vms: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # The snapshots its VMs may hold together (None: no limit).
     quota_snapshots: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Its VMs' lease and reclaim policy when they name none, before their pool's (None: the
+    # pool's): docs/lifecycle.md#leases-and-reclaim.
+    default_lease_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    default_reclaim_policy: Mapped[str | None] = mapped_column(String(24), nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Bumped when a field of REVISED changes (`_bump_revision`): the API's ETag.
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     REVISED: ClassVar[frozenset[str]] = frozenset(
         {"description", "quota_vcpus", "quota_memory_mib", "quota_disk_gib", "quota_vms",
-         "quota_snapshots"}
+         "quota_snapshots", "default_lease_s", "default_reclaim_policy"}
     )  # fmt: skip
 
 
