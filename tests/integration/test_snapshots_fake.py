@@ -5,20 +5,27 @@ settled after a crash; and every bad request a clear 4xx with nothing changed.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import json
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import Result
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from tests.integration.live_server import serve_in_thread
 from tests.support.fake_hypervisor import FakeCloud, FakeHost
 from tests.support.fake_world import wait_until
 from vmpool.adapters.db.migrations import upgrade
 from vmpool.adapters.db.tables import SnapshotRow
 from vmpool.api.app import create_app
+from vmpool.cli import app
 from vmpool.config import Settings
 from vmpool.errors import HypervisorFailure
 from vmpool.services import disks, hosts, snapshots, vms
@@ -86,6 +93,17 @@ def snap(migrated_url: str, tmp_path: Path) -> Iterator[Snap]:
     client.close()
     cloud.release_all()
     runtime.close()
+
+
+@contextlib.contextmanager
+def cli(snap: Snap) -> Iterator[Callable[..., Result]]:
+    """`vmpool ...` client commands (CliRunner) against the API served live on the fake hosts,
+    with an admin token and only this URL and token of the environment."""
+    token = create_token(snap.runtime.ctx, Role.ADMIN, "cli")
+    with serve_in_thread(create_app(snap.runtime.ctx)) as url:
+        env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("VMPOOL_")}
+        env.update(VMPOOL_URL=url, VMPOOL_TOKEN=token, COLUMNS="200")
+        yield lambda *args: CliRunner().invoke(app, list(args), env=env)
 
 
 def test_a_snapshot_is_taken_listed_reverted_and_deleted_with_its_claim(snap: Snap) -> None:
@@ -301,21 +319,10 @@ def test_snapshot_changes_left_mid_way_are_settled_from_libvirt(snap: Snap) -> N
 def test_the_cli_creates_lists_reverts_and_deletes_a_snapshot(snap: Snap) -> None:
     """`vmpool snapshot ...` through the generated client against the API (a live server on
     the fake hosts): the snapshot is named by name or id, errors are one line and exit 1."""
-    import json
-    import os
-
-    from typer.testing import CliRunner
-
-    from tests.integration.live_server import serve_in_thread
-    from vmpool.cli import app
-
-    token = create_token(snap.runtime.ctx, Role.ADMIN, "cli")
-    with serve_in_thread(create_app(snap.runtime.ctx)) as url:
-        env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("VMPOOL_")}
-        env.update(VMPOOL_URL=url, VMPOOL_TOKEN=token, COLUMNS="200")
+    with cli(snap) as invoke:
 
         def run(*args: str, code: int = 0) -> str:
-            result = CliRunner().invoke(app, ["snapshot", *args], env=env)
+            result = invoke("snapshot", *args)
             assert result.exit_code == code, (args, result.output)
             return result.output
 
@@ -359,21 +366,11 @@ def test_a_revert_waits_until_the_vm_has_the_sizes_its_snapshot_recorded(snap: S
     assert snap.client.get(f"/v1/hosts/{snap.a_id}").json()["allocated"] == claimed
     assert snap.client.get(f"/v1/vms/{vm['id']}/snapshots/{s1['id']}").json()["state"] == "ready"
     # Resized back with the CLI (`vmpool vm resize`), then the revert goes through.
-    import os
-
-    from typer.testing import CliRunner
-
-    from tests.integration.live_server import serve_in_thread
-    from vmpool.cli import app
-
-    token = create_token(snap.runtime.ctx, Role.ADMIN, "cli")
-    with serve_in_thread(create_app(snap.runtime.ctx)) as url:
-        env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("VMPOOL_")}
-        env.update(VMPOOL_URL=url, VMPOOL_TOKEN=token, COLUMNS="200")
-        done = CliRunner().invoke(app, ["vm", "resize", "grow", "--vcpus", "1"], env=env)
+    with cli(snap) as invoke:
+        done = invoke("vm", "resize", "grow", "--vcpus", "1")
         assert done.exit_code == 0, done.output
         assert "grow: 1 vCPUs (max 2), 256 MiB (max 256)" in done.output
-        bad = CliRunner().invoke(app, ["vm", "resize", "grow", "--vcpus", "3"], env=env)
+        bad = invoke("vm", "resize", "grow", "--vcpus", "3")
         assert bad.exit_code == 1 and "422" in bad.output, bad.output
     r = snap.post(f"/v1/vms/{vm['id']}/snapshots/{s1['id']}/revert")
     assert r.status_code == 200, r.text
