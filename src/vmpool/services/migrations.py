@@ -18,7 +18,6 @@ from vmpool.domain.disk import check_migration_storage, migration_storage
 from vmpool.domain.migration import MigrationState
 from vmpool.domain.ports import Metrics, NoMetrics
 from vmpool.domain.snapshot import (
-    BUSY_SNAPSHOT_STATES,
     check_snapshot_migration,
     check_vm_snapshot_free,
 )
@@ -228,7 +227,7 @@ def _new_migration(
     storage = opts.storage or migration_storage(has_local, has_shared)
     check_migration_storage(storage, has_local, has_shared, vm.name)
     snaps = uow.snapshots.of_vm(vm.id)
-    check_vm_snapshot_free(vm.name, any(x.snapshot_state in BUSY_SNAPSHOT_STATES for x in snaps))
+    check_vm_snapshot_free(vm.name, uow.vms.snapshot_busy(vm.id) is not None)
     check_snapshot_migration(vm.name, len(snaps), storage)
     pool = uow.pools.get(vm.pool_id)
     needs = vm.placement_requirements(

@@ -22,7 +22,6 @@ from vmpool.domain.names import validate_name
 from vmpool.domain.placement import place_or_refuse
 from vmpool.domain.ports import Hypervisor
 from vmpool.domain.snapshot import (
-    BUSY_SNAPSHOT_STATES,
     SnapshotState,
     check_description,
     check_disks,
@@ -83,8 +82,7 @@ def _disk_gib(uow: UnitOfWork, vm: VmRow) -> int:
 
 
 def _check_busy(uow: UnitOfWork, vm: VmRow) -> None:
-    busy = any(s.snapshot_state in BUSY_SNAPSHOT_STATES for s in uow.snapshots.of_vm(vm.id))
-    check_vm_snapshot_free(vm.name, busy)
+    check_vm_snapshot_free(vm.name, uow.vms.snapshot_busy(vm.id) is not None)
 
 
 def _claim(uow: UnitOfWork, vm: VmRow, size_gib: int) -> None:

@@ -49,6 +49,7 @@ from vmpool.adapters.db.tables import (
 )
 from vmpool.domain.migration import ACTIVE_MIGRATION_STATES, MigrationState
 from vmpool.domain.model import Resources
+from vmpool.domain.snapshot import BUSY_SNAPSHOT_STATES, SnapshotState
 from vmpool.errors import AlreadyExists, NotFound
 
 
@@ -457,7 +458,7 @@ class VmRepository(Scoped):
             select(SnapshotRow.state)
             .where(
                 SnapshotRow.vm_id == vm_id,
-                SnapshotRow.state.in_(("creating", "reverting", "deleting")),
+                SnapshotRow.state.in_([s.value for s in BUSY_SNAPSHOT_STATES]),
             )
             .limit(1)
         )
@@ -1054,7 +1055,11 @@ class SnapshotRepository(Scoped):
         return {int(v) for v in self._s.execute(q).scalars()}
 
     def vms_with_ready_snapshots(self) -> list[int]:
-        q = select(SnapshotRow.vm_id).where(SnapshotRow.state == "ready").distinct()
+        q = (
+            select(SnapshotRow.vm_id)
+            .where(SnapshotRow.state == SnapshotState.READY.value)
+            .distinct()
+        )
         return sorted(int(v) for v in self._s.execute(q).scalars())
 
     def changing_since_before(self, before: datetime) -> Sequence[SnapshotRow]:
@@ -1063,7 +1068,7 @@ class SnapshotRepository(Scoped):
         q = (
             select(SnapshotRow)
             .where(
-                SnapshotRow.state.in_(["creating", "reverting", "deleting"]),
+                SnapshotRow.state.in_([s.value for s in BUSY_SNAPSHOT_STATES]),
                 SnapshotRow.state_changed_at < before,
             )
             .order_by(SnapshotRow.id)
