@@ -12,6 +12,8 @@ packages=(
   libvirt-daemon-system qemu-system-x86 qemu-utils libvirt-dev pkg-config libvirt-clients
   postgresql python3 python3-venv python3-dev gcc curl procps util-linux iproute2
   syslinux syslinux-common mtools dosfstools socat systemd
+  # vTPM (docs/hardware.md)
+  swtpm swtpm-tools
   # the dashboard's browser test (tests/e2e/test_dashboard_browser.py)
   chromium chromium-driver
 )

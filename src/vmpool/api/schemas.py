@@ -282,6 +282,11 @@ class NetworkList(Paged):
     items: list[NetworkOut]
 
 
+class DeviceRequestIn(Strict):
+    alias: Trait = Field(description="an alias an operator gave assignable devices, e.g. gpu:a100")
+    count: int = Field(default=1, ge=1, le=L.DEVICES_PER_VM.high)
+
+
 class VmCreate(Strict):
     name: str = Field(max_length=63, pattern=NAME_PATTERN, examples=["web-1"])
     vcpus: int = Field(ge=L.VCPUS.low, le=L.VCPUS.high)
@@ -328,6 +333,23 @@ class VmCreate(Strict):
         default=False,
         description="when its host fails and is fenced, start it on another host (its disks "
         "must all be on shared storage)",
+    )
+    tpm: bool = Field(default=False, description="an emulated TPM 2.0 (swtpm); docs/hardware.md")
+    sgx_epc_mib: int = Field(
+        default=0, ge=0, le=L.SGX_EPC_MIB.high, description="SGX enclave page cache (0: no SGX)"
+    )
+    cpu_policy: Literal["shared", "dedicated"] = Field(
+        default="shared",
+        description="dedicated: each vCPU gets a whole host CPU of the host's dedicated set, "
+        "pinned",
+    )
+    hugepages: Literal["2M", "1G"] | None = Field(
+        default=None, description="back its memory with huge pages of this size"
+    )
+    devices: list[DeviceRequestIn] = Field(
+        default_factory=list,
+        max_length=int(L.DEVICES_PER_VM.high),
+        description="assignable PCI devices by alias (passthrough)",
     )
     disk_storage: Literal["local", "shared"] = Field(
         default="local",
@@ -426,6 +448,12 @@ class VmOut(Out):
         description="when it was reported idle (idle_since + the pool's idle_period_s); with "
         "the pool's idle_action reclaim, its reclaim follows idle_warning_s later",
     )
+    tpm: bool = False
+    sgx_epc_mib: int = 0
+    cpu_policy: str = "shared"
+    hugepages: str | None = None
+    devices: list[DeviceRequestIn] = Field(default_factory=list)
+    machine: str | None = Field(default=None, description="its machine type, from its host")
 
 
 class ImageOut(Out):

@@ -26,6 +26,8 @@ VCPUS = Bound(1, 512)
 MEMORY_MIB = Bound(16, 16 * 1024 * 1024)  # 16 TiB: more than any host libvirt runs on today
 DISK_GIB = Bound(0, 1024 * 1024)
 DATA_DISK_GIB = Bound(1, 1024 * 1024)
+SGX_EPC_MIB = Bound(0, 1024 * 1024)  # a few hundred MiB to 512 GiB on today's CPUs
+DEVICES_PER_VM = Bound(1, 16)
 # A migration.
 BANDWIDTH_MIB_S = Bound(1, 1024 * 1024)
 MAX_DOWNTIME_MS = Bound(1, 600_000)

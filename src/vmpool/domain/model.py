@@ -5,6 +5,14 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from vmpool.domain.hardware import (
+    NO_HARDWARE,
+    NO_USE,
+    PLAIN,
+    HardwareRequest,
+    HardwareUse,
+    HostHardware,
+)
 from vmpool.domain.host import HostState
 
 
@@ -163,6 +171,9 @@ class PlacementHost:
     domain_types: frozenset[DomainType] = frozenset({DomainType.QEMU})
     traits: frozenset[str] = frozenset()
     networks: frozenset[str] = frozenset()  # the networks it offers NICs, by name
+    # Special hardware (domain/hardware.py): what it offers, what is claimed of it.
+    hardware: HostHardware = NO_HARDWARE
+    hardware_use: HardwareUse = NO_USE
 
     @property
     def free(self) -> Resources:
@@ -183,6 +194,8 @@ def make_placement_host(
     domain_types: frozenset[DomainType] = frozenset({DomainType.QEMU}),
     traits: frozenset[str] = frozenset(),
     networks: frozenset[str] = frozenset(),
+    hardware: HostHardware = NO_HARDWARE,
+    hardware_use: HardwareUse = NO_USE,
 ) -> PlacementHost:
     """A placement host from raw figures: `dedicated_use` is what guaranteed VMs asked for."""
     cpu_ratio = _pick(overrides.cpu_allocation_ratio, policy.cpu_allocation_ratio)
@@ -204,6 +217,8 @@ def make_placement_host(
         domain_types=domain_types,
         traits=traits,
         networks=networks,
+        hardware=hardware,
+        hardware_use=hardware_use,
     )
 
 
@@ -239,6 +254,7 @@ class PlacementRequirements:
     allowed_hosts: frozenset[str] | None = None
     excluded_hosts: frozenset[str] = field(default_factory=frozenset)
     group: GroupRule | None = None
+    hardware: HardwareRequest = PLAIN  # TPM, SGX, dedicated CPUs, huge pages, devices
 
     def claim_on(self, host: PlacementHost) -> Resources:
         """What this VM takes from `host`: a guaranteed VM counts at ratio 1.0."""

@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from vmpool.domain.hardware import HARDWARE_FILTER_NAMES, hardware_filters
 from vmpool.domain.host import HostState
 from vmpool.domain.model import (
     AllocationPolicy,
@@ -36,8 +37,10 @@ FILTER_ORDER = (
     "networks",
     "affinity",
     "anti_affinity",
+    *HARDWARE_FILTER_NAMES,
     "capacity",
 )
+HARDWARE_FILTERS = hardware_filters()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,10 @@ def _filter_reason(host: PlacementHost, req: PlacementRequirements) -> str | Non
         others = sum(len(names) for names in group.members_on.values())
         if not group_admits(group.policy, here, others):
             return "anti_affinity" if group.policy is GroupPolicy.ANTI_AFFINITY else "affinity"
+    if req.hardware.special:
+        for name, check in HARDWARE_FILTERS:
+            if check(host, req) is not None:
+                return name
     return None
 
 
@@ -113,6 +120,7 @@ def _needs_full_filter(req: PlacementRequirements) -> bool:
         or req.required_traits
         or req.networks
         or (req.group is not None and req.group.hard)
+        or req.hardware.special
     )
 
 
@@ -270,6 +278,11 @@ def _reason(name: str, hosts: list[PlacementHost], req: PlacementRequirements) -
             return f"affinity with group {req.group.name} (its VMs run on {where})"
         shown = ", ".join(members[:3]) + (", ..." if len(members) > 3 else "")
         return f"anti-affinity with vm {shown}"
+    for hw_name, check in HARDWARE_FILTERS:
+        if hw_name == name:
+            # Each host's own reason, the distinct ones in order (e.g. "no free gpu:a100").
+            reasons = dict.fromkeys(r for h in hosts if (r := check(h, req)) is not None)
+            return "; ".join(reasons) or name
     return _capacity_reason(hosts, req)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from vmpool.domain.hardware import NO_HARDWARE, HostHardware, PciDevice
 from vmpool.domain.images import DiskFormat, ImageFacts
 from vmpool.domain.model import DomainType
 
@@ -27,6 +28,10 @@ class HostInventory:
     hypervisor_version: str
     cpu_model: str = ""
     traits: frozenset[str] = frozenset()
+    # Special hardware (domain/hardware.py): NUMA cells and huge pages, SGX, machine types,
+    # the hypervisor's features; and its PCI devices (node device API).
+    hardware: HostHardware = NO_HARDWARE
+    pci_devices: tuple[PciDevice, ...] = ()
 
 
 class PowerState:
@@ -103,6 +108,18 @@ class DomainSpec:
     # Hot-plug: the sizes it may grow to live (None: its current size, so no growth).
     max_vcpus: int | None = None
     max_memory_mib: int | None = None
+    # Special hardware (docs/hardware.md). The machine type from the host's domain
+    # capabilities (None: libvirt's default for the arch).
+    machine: str | None = None
+    tpm: bool = False  # an emulated TPM 2.0 (swtpm)
+    sgx_epc_mib: int = 0
+    # Dedicated CPUs: the host CPU of each vCPU, in order, and the CPUs its emulator threads
+    # run on (the host's shared set); empty: not pinned.
+    vcpu_pins: tuple[int, ...] = ()
+    emulator_cpus: tuple[int, ...] = ()
+    hugepage_kib: int | None = None  # its memory backed by huge pages of this size
+    numa_cells: tuple[int, ...] = ()  # the host NUMA cells its memory is bound to
+    hostdevs: tuple[str, ...] = ()  # PCI addresses assigned to it (0000:01:00.0)
 
 
 @dataclass(frozen=True, slots=True)

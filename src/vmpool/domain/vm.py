@@ -11,6 +11,12 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
+from vmpool.domain.hardware import (
+    CpuPolicy,
+    HardwareRequest,
+    devices_from_json,
+    devices_to_json,
+)
 from vmpool.domain.lifecycle import Transition, allowed, transition
 from vmpool.domain.model import (
     SHARED_STORAGE_TRAIT,
@@ -138,12 +144,35 @@ class Vm:
         required_traits: str  # a comma list, as stored
         disk_storage: str | None  # local | shared, when it has a disk
         ha: bool  # started on another host when its host fails and is fenced
+        tpm: bool
+        sgx_epc_mib: int
+        cpu_policy: str
+        hugepages: str | None
+        devices: str  # a JSON list of {"alias", "count"}
         lost_state: str | None  # the state it had when its host was lost
         state: str
         state_changed_at: datetime
         last_error: str | None
 
     INITIAL: ClassVar[VmState] = VmState.CREATING
+
+    @property
+    def hardware_request(self) -> HardwareRequest:
+        """The special hardware it asked for at create (docs/hardware.md)."""
+        return HardwareRequest(
+            tpm=self.tpm,
+            sgx_epc_mib=self.sgx_epc_mib,
+            cpu_policy=CpuPolicy(self.cpu_policy),
+            hugepages=self.hugepages,
+            devices=devices_from_json(self.devices),
+        )
+
+    def set_hardware(self, req: HardwareRequest) -> None:
+        self.tpm = req.tpm
+        self.sgx_epc_mib = req.sgx_epc_mib
+        self.cpu_policy = req.cpu_policy.value
+        self.hugepages = req.hugepages
+        self.devices = devices_to_json(req.devices)
 
     def check_devices_can_change(self) -> None:
         if self.vm_state not in DEVICES_CHANGE_IN:
@@ -181,6 +210,7 @@ class Vm:
             networks=networks,
             allowed_hosts=allowed_hosts,
             group=group,
+            hardware=self.hardware_request,
         )
 
     @property

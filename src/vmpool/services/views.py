@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from vmpool.adapters.db.tables import NicRow, PoolRow, VmRow
+from vmpool.domain.hardware import devices_from_json
 from vmpool.domain.model import HostOverrides
 from vmpool.services.preconditions import etag
 
@@ -145,6 +146,13 @@ class VmView:
     reclaim_policy: str | None = None
     idle_since: datetime | None = None
     idle_warned_at: datetime | None = None
+    # Special hardware (docs/hardware.md).
+    tpm: bool = False
+    sgx_epc_mib: int = 0
+    cpu_policy: str = "shared"
+    hugepages: str | None = None
+    devices: list[dict[str, Any]] = field(default_factory=list)
+    machine: str | None = None
 
 
 @dataclass(frozen=True)
@@ -213,7 +221,19 @@ def vm_view(row: VmRow) -> VmView:
         created_at=row.created_at,
         nics=[nic_view(n) for n in row.nics],
         **_lease_fields(row),
+        **_hardware_fields(row),
     )
+
+
+def _hardware_fields(row: VmRow) -> dict[str, Any]:
+    return {
+        "tpm": row.tpm,
+        "sgx_epc_mib": row.sgx_epc_mib,
+        "cpu_policy": row.cpu_policy,
+        "hugepages": row.hugepages,
+        "devices": [{"alias": d.alias, "count": d.count} for d in devices_from_json(row.devices)],
+        "machine": row.machine,
+    }
 
 
 def _lease_fields(row: VmRow) -> dict[str, Any]:

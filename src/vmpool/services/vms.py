@@ -17,6 +17,7 @@ from pathlib import Path
 
 from vmpool.adapters.db.tables import VmRow
 from vmpool.domain import limits
+from vmpool.domain.hardware import PLAIN, HardwareRequest, check_hardware_request
 from vmpool.domain.images import DiskFormat, ImageState, boot_disk_gib
 from vmpool.domain.model import DomainType
 from vmpool.domain.names import validate_name, validate_trait
@@ -68,6 +69,8 @@ class CreateVm:
     # Hot-plug: the sizes it may grow to while it runs (None: its initial size).
     max_vcpus: int | None = None
     max_memory_mib: int | None = None
+    # Special hardware (docs/hardware.md).
+    hardware: HardwareRequest = PLAIN
 
 
 def _check_sizes(cmd: CreateVm) -> None:
@@ -140,6 +143,7 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
             kernel_args=json.dumps(list(cmd.kernel_args)),
             state_changed_at=ctx.clock(),
         )
+        row.set_hardware(check_hardware_request(cmd.hardware))
         row.lease_expires_at, row.reclaim_policy = leases.for_new_vm(
             ctx.clock(),
             pool,

@@ -3,6 +3,7 @@
 from .admin_token_create import AdminTokenCreate
 from .bridge_network_create import BridgeNetworkCreate
 from .capacity_out import CapacityOut
+from .device_request_in import DeviceRequestIn
 from .disk_create import DiskCreate
 from .disk_create_storage import DiskCreateStorage
 from .disk_format import DiskFormat
@@ -89,7 +90,9 @@ from .token_list import TokenList
 from .token_out import TokenOut
 from .usage_out import UsageOut
 from .vm_create import VmCreate
+from .vm_create_cpu_policy import VmCreateCpuPolicy
 from .vm_create_disk_storage import VmCreateDiskStorage
+from .vm_create_hugepages_type_0 import VmCreateHugepagesType0
 from .vm_create_reclaim_policy_type_0 import VmCreateReclaimPolicyType0
 from .vm_out import VmOut
 from .vm_page import VmPage
@@ -100,6 +103,7 @@ __all__ = (
     "AdminTokenCreate",
     "BridgeNetworkCreate",
     "CapacityOut",
+    "DeviceRequestIn",
     "DiskCreate",
     "DiskCreateStorage",
     "DiskFormat",
@@ -186,7 +190,9 @@ __all__ = (
     "TokenOut",
     "UsageOut",
     "VmCreate",
+    "VmCreateCpuPolicy",
     "VmCreateDiskStorage",
+    "VmCreateHugepagesType0",
     "VmCreateReclaimPolicyType0",
     "VmOut",
     "VmPage",

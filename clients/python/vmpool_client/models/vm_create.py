@@ -6,11 +6,14 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 
+from ..models.vm_create_cpu_policy import VmCreateCpuPolicy
 from ..models.vm_create_disk_storage import VmCreateDiskStorage
+from ..models.vm_create_hugepages_type_0 import VmCreateHugepagesType0
 from ..models.vm_create_reclaim_policy_type_0 import VmCreateReclaimPolicyType0
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.device_request_in import DeviceRequestIn
     from ..models.nic_create import NicCreate
 
 
@@ -25,6 +28,9 @@ class VmCreate:
         name (str):
         vcpus (int):
         arch (None | str | Unset):
+        cpu_policy (VmCreateCpuPolicy | Unset): dedicated: each vCPU gets a whole host CPU of the host's dedicated set,
+            pinned Default: VmCreateCpuPolicy.SHARED.
+        devices (list[DeviceRequestIn] | Unset): assignable PCI devices by alias (passthrough)
         disk_gib (int | Unset):  Default: 0.
         disk_storage (VmCreateDiskStorage | Unset): with disk_gib > 0: a disk on the host's local or shared storage
             Default: VmCreateDiskStorage.LOCAL.
@@ -32,6 +38,7 @@ class VmCreate:
         ha (bool | Unset): when its host fails and is fenced, start it on another host (its disks must all be on shared
             storage) Default: False.
         hosts (list[str] | None | Unset): place only on one of these hosts
+        hugepages (None | Unset | VmCreateHugepagesType0): back its memory with huge pages of this size
         image (None | str | Unset): a catalog image (`/v1/images`): the boot disk is an overlay of it, of disk_gib (0:
             the image's size) or more; or a kernel boot image of the image_dir; without one the VM idles in its firmware
         kernel_args (list[str] | Unset): added to the image's kernel command line
@@ -53,7 +60,9 @@ class VmCreate:
             project
         reclaim_policy (None | Unset | VmCreateReclaimPolicyType0): what happens when the lease ends: stop, delete or
             snapshot_then_delete (its disks kept as catalog images of its project); default: the pool's
+        sgx_epc_mib (int | Unset): SGX enclave page cache (0: no SGX) Default: 0.
         ssh_keys (list[str] | Unset): public keys, via meta-data
+        tpm (bool | Unset): an emulated TPM 2.0 (swtpm); docs/hardware.md Default: False.
         traits (list[str] | Unset): required host traits, e.g. tpm
         user_data (None | str | Unset): cloud-init user data (e.g. #cloud-config), on the VM's NoCloud seed CD-ROM
     """
@@ -62,11 +71,14 @@ class VmCreate:
     name: str
     vcpus: int
     arch: None | str | Unset = UNSET
+    cpu_policy: VmCreateCpuPolicy | Unset = VmCreateCpuPolicy.SHARED
+    devices: list[DeviceRequestIn] | Unset = UNSET
     disk_gib: int | Unset = 0
     disk_storage: VmCreateDiskStorage | Unset = VmCreateDiskStorage.LOCAL
     guaranteed: bool | Unset = False
     ha: bool | Unset = False
     hosts: list[str] | None | Unset = UNSET
+    hugepages: None | Unset | VmCreateHugepagesType0 = UNSET
     image: None | str | Unset = UNSET
     kernel_args: list[str] | Unset = UNSET
     kvm_only: bool | Unset = False
@@ -81,7 +93,9 @@ class VmCreate:
     pool_id: int | None | Unset = UNSET
     project_id: int | None | Unset = UNSET
     reclaim_policy: None | Unset | VmCreateReclaimPolicyType0 = UNSET
+    sgx_epc_mib: int | Unset = 0
     ssh_keys: list[str] | Unset = UNSET
+    tpm: bool | Unset = False
     traits: list[str] | Unset = UNSET
     user_data: None | str | Unset = UNSET
 
@@ -98,6 +112,17 @@ class VmCreate:
             arch = UNSET
         else:
             arch = self.arch
+
+        cpu_policy: str | Unset = UNSET
+        if not isinstance(self.cpu_policy, Unset):
+            cpu_policy = self.cpu_policy.value
+
+        devices: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.devices, Unset):
+            devices = []
+            for devices_item_data in self.devices:
+                devices_item = devices_item_data.to_dict()
+                devices.append(devices_item)
 
         disk_gib = self.disk_gib
 
@@ -117,6 +142,14 @@ class VmCreate:
 
         else:
             hosts = self.hosts
+
+        hugepages: None | str | Unset
+        if isinstance(self.hugepages, Unset):
+            hugepages = UNSET
+        elif isinstance(self.hugepages, VmCreateHugepagesType0):
+            hugepages = self.hugepages.value
+        else:
+            hugepages = self.hugepages
 
         image: None | str | Unset
         if isinstance(self.image, Unset):
@@ -197,9 +230,13 @@ class VmCreate:
         else:
             reclaim_policy = self.reclaim_policy
 
+        sgx_epc_mib = self.sgx_epc_mib
+
         ssh_keys: list[str] | Unset = UNSET
         if not isinstance(self.ssh_keys, Unset):
             ssh_keys = self.ssh_keys
+
+        tpm = self.tpm
 
         traits: list[str] | Unset = UNSET
         if not isinstance(self.traits, Unset):
@@ -222,6 +259,10 @@ class VmCreate:
         )
         if arch is not UNSET:
             field_dict["arch"] = arch
+        if cpu_policy is not UNSET:
+            field_dict["cpu_policy"] = cpu_policy
+        if devices is not UNSET:
+            field_dict["devices"] = devices
         if disk_gib is not UNSET:
             field_dict["disk_gib"] = disk_gib
         if disk_storage is not UNSET:
@@ -232,6 +273,8 @@ class VmCreate:
             field_dict["ha"] = ha
         if hosts is not UNSET:
             field_dict["hosts"] = hosts
+        if hugepages is not UNSET:
+            field_dict["hugepages"] = hugepages
         if image is not UNSET:
             field_dict["image"] = image
         if kernel_args is not UNSET:
@@ -260,8 +303,12 @@ class VmCreate:
             field_dict["project_id"] = project_id
         if reclaim_policy is not UNSET:
             field_dict["reclaim_policy"] = reclaim_policy
+        if sgx_epc_mib is not UNSET:
+            field_dict["sgx_epc_mib"] = sgx_epc_mib
         if ssh_keys is not UNSET:
             field_dict["ssh_keys"] = ssh_keys
+        if tpm is not UNSET:
+            field_dict["tpm"] = tpm
         if traits is not UNSET:
             field_dict["traits"] = traits
         if user_data is not UNSET:
@@ -271,6 +318,7 @@ class VmCreate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.device_request_in import DeviceRequestIn  # noqa: PLC0415
         from ..models.nic_create import NicCreate  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -288,6 +336,22 @@ class VmCreate:
             return cast(None | str | Unset, data)
 
         arch = _parse_arch(d.pop("arch", UNSET))
+
+        _cpu_policy = d.pop("cpu_policy", UNSET)
+        cpu_policy: VmCreateCpuPolicy | Unset
+        if isinstance(_cpu_policy, Unset):
+            cpu_policy = UNSET
+        else:
+            cpu_policy = VmCreateCpuPolicy(_cpu_policy)
+
+        _devices = d.pop("devices", UNSET)
+        devices: list[DeviceRequestIn] | Unset = UNSET
+        if _devices is not UNSET:
+            devices = []
+            for devices_item_data in _devices:
+                devices_item = DeviceRequestIn.from_dict(devices_item_data)
+
+                devices.append(devices_item)
 
         disk_gib = d.pop("disk_gib", UNSET)
 
@@ -318,6 +382,23 @@ class VmCreate:
             return cast(list[str] | None | Unset, data)
 
         hosts = _parse_hosts(d.pop("hosts", UNSET))
+
+        def _parse_hugepages(data: object) -> None | Unset | VmCreateHugepagesType0:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                hugepages_type_0 = VmCreateHugepagesType0(data)
+
+                return hugepages_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Unset | VmCreateHugepagesType0, data)
+
+        hugepages = _parse_hugepages(d.pop("hugepages", UNSET))
 
         def _parse_image(data: object) -> None | str | Unset:
             if data is None:
@@ -440,7 +521,11 @@ class VmCreate:
 
         reclaim_policy = _parse_reclaim_policy(d.pop("reclaim_policy", UNSET))
 
+        sgx_epc_mib = d.pop("sgx_epc_mib", UNSET)
+
         ssh_keys = cast(list[str], d.pop("ssh_keys", UNSET))
+
+        tpm = d.pop("tpm", UNSET)
 
         traits = cast(list[str], d.pop("traits", UNSET))
 
@@ -458,11 +543,14 @@ class VmCreate:
             name=name,
             vcpus=vcpus,
             arch=arch,
+            cpu_policy=cpu_policy,
+            devices=devices,
             disk_gib=disk_gib,
             disk_storage=disk_storage,
             guaranteed=guaranteed,
             ha=ha,
             hosts=hosts,
+            hugepages=hugepages,
             image=image,
             kernel_args=kernel_args,
             kvm_only=kvm_only,
@@ -477,7 +565,9 @@ class VmCreate:
             pool_id=pool_id,
             project_id=project_id,
             reclaim_policy=reclaim_policy,
+            sgx_epc_mib=sgx_epc_mib,
             ssh_keys=ssh_keys,
+            tpm=tpm,
             traits=traits,
             user_data=user_data,
         )

@@ -11,6 +11,7 @@ from ..models.vm_state import VmState
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.device_request_in import DeviceRequestIn
     from ..models.nic_out import NicOut
 
 
@@ -47,11 +48,17 @@ class VmOut:
         state_changed_at (datetime.datetime):
         uuid (str): the libvirt domain UUID
         vcpus (int): current vCPUs: what its host's claim counts
+        cpu_policy (str | Unset):  Default: 'shared'.
+        devices (list[DeviceRequestIn] | Unset):
+        hugepages (None | str | Unset):
         idle_since (datetime.datetime | None | Unset): since when its CPU stays under its pool's idle threshold
         idle_warned_at (datetime.datetime | None | Unset): when it was reported idle (idle_since + the pool's
             idle_period_s); with the pool's idle_action reclaim, its reclaim follows idle_warning_s later
         lease_expires_at (datetime.datetime | None | Unset): when its lease ends; null: no lease
+        machine (None | str | Unset): its machine type, from its host
         reclaim_policy (None | str | Unset): applied when the lease ends: stop, delete, snapshot_then_delete
+        sgx_epc_mib (int | Unset):  Default: 0.
+        tpm (bool | Unset):  Default: False.
     """
 
     created_at: datetime.datetime
@@ -80,10 +87,16 @@ class VmOut:
     state_changed_at: datetime.datetime
     uuid: str
     vcpus: int
+    cpu_policy: str | Unset = "shared"
+    devices: list[DeviceRequestIn] | Unset = UNSET
+    hugepages: None | str | Unset = UNSET
     idle_since: datetime.datetime | None | Unset = UNSET
     idle_warned_at: datetime.datetime | None | Unset = UNSET
     lease_expires_at: datetime.datetime | None | Unset = UNSET
+    machine: None | str | Unset = UNSET
     reclaim_policy: None | str | Unset = UNSET
+    sgx_epc_mib: int | Unset = 0
+    tpm: bool | Unset = False
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -151,6 +164,21 @@ class VmOut:
 
         vcpus = self.vcpus
 
+        cpu_policy = self.cpu_policy
+
+        devices: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.devices, Unset):
+            devices = []
+            for devices_item_data in self.devices:
+                devices_item = devices_item_data.to_dict()
+                devices.append(devices_item)
+
+        hugepages: None | str | Unset
+        if isinstance(self.hugepages, Unset):
+            hugepages = UNSET
+        else:
+            hugepages = self.hugepages
+
         idle_since: None | str | Unset
         if isinstance(self.idle_since, Unset):
             idle_since = UNSET
@@ -175,11 +203,21 @@ class VmOut:
         else:
             lease_expires_at = self.lease_expires_at
 
+        machine: None | str | Unset
+        if isinstance(self.machine, Unset):
+            machine = UNSET
+        else:
+            machine = self.machine
+
         reclaim_policy: None | str | Unset
         if isinstance(self.reclaim_policy, Unset):
             reclaim_policy = UNSET
         else:
             reclaim_policy = self.reclaim_policy
+
+        sgx_epc_mib = self.sgx_epc_mib
+
+        tpm = self.tpm
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -213,19 +251,32 @@ class VmOut:
                 "vcpus": vcpus,
             }
         )
+        if cpu_policy is not UNSET:
+            field_dict["cpu_policy"] = cpu_policy
+        if devices is not UNSET:
+            field_dict["devices"] = devices
+        if hugepages is not UNSET:
+            field_dict["hugepages"] = hugepages
         if idle_since is not UNSET:
             field_dict["idle_since"] = idle_since
         if idle_warned_at is not UNSET:
             field_dict["idle_warned_at"] = idle_warned_at
         if lease_expires_at is not UNSET:
             field_dict["lease_expires_at"] = lease_expires_at
+        if machine is not UNSET:
+            field_dict["machine"] = machine
         if reclaim_policy is not UNSET:
             field_dict["reclaim_policy"] = reclaim_policy
+        if sgx_epc_mib is not UNSET:
+            field_dict["sgx_epc_mib"] = sgx_epc_mib
+        if tpm is not UNSET:
+            field_dict["tpm"] = tpm
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.device_request_in import DeviceRequestIn  # noqa: PLC0415
         from ..models.nic_out import NicOut  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -326,6 +377,26 @@ class VmOut:
 
         vcpus = d.pop("vcpus")
 
+        cpu_policy = d.pop("cpu_policy", UNSET)
+
+        _devices = d.pop("devices", UNSET)
+        devices: list[DeviceRequestIn] | Unset = UNSET
+        if _devices is not UNSET:
+            devices = []
+            for devices_item_data in _devices:
+                devices_item = DeviceRequestIn.from_dict(devices_item_data)
+
+                devices.append(devices_item)
+
+        def _parse_hugepages(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        hugepages = _parse_hugepages(d.pop("hugepages", UNSET))
+
         def _parse_idle_since(data: object) -> datetime.datetime | None | Unset:
             if data is None:
                 return data
@@ -377,6 +448,15 @@ class VmOut:
 
         lease_expires_at = _parse_lease_expires_at(d.pop("lease_expires_at", UNSET))
 
+        def _parse_machine(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        machine = _parse_machine(d.pop("machine", UNSET))
+
         def _parse_reclaim_policy(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -385,6 +465,10 @@ class VmOut:
             return cast(None | str | Unset, data)
 
         reclaim_policy = _parse_reclaim_policy(d.pop("reclaim_policy", UNSET))
+
+        sgx_epc_mib = d.pop("sgx_epc_mib", UNSET)
+
+        tpm = d.pop("tpm", UNSET)
 
         vm_out = cls(
             created_at=created_at,
@@ -413,10 +497,16 @@ class VmOut:
             state_changed_at=state_changed_at,
             uuid=uuid,
             vcpus=vcpus,
+            cpu_policy=cpu_policy,
+            devices=devices,
+            hugepages=hugepages,
             idle_since=idle_since,
             idle_warned_at=idle_warned_at,
             lease_expires_at=lease_expires_at,
+            machine=machine,
             reclaim_policy=reclaim_policy,
+            sgx_epc_mib=sgx_epc_mib,
+            tpm=tpm,
         )
 
         vm_out.additional_properties = d

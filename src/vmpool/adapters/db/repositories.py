@@ -26,10 +26,12 @@ from sqlalchemy.orm import Session
 
 from vmpool.adapters.db.tables import (
     ApiTokenRow,
+    CpuPinRow,
     DaemonLeaseRow,
     DiskRow,
     EventRow,
     ForeignDomainRow,
+    HostDeviceRow,
     HostNetworkRow,
     HostRow,
     IdempotencyKeyRow,
@@ -487,6 +489,11 @@ class VmRepository(Scoped):
             select(SnapshotRow).where(SnapshotRow.vm_id == row.id)
         ).scalars():
             self._s.delete(snap)
+        # Its dedicated CPUs and assignable devices are free again (docs/hardware.md).
+        self._s.execute(delete(CpuPinRow).where(CpuPinRow.vm_id == row.id))
+        self._s.execute(
+            update(HostDeviceRow).where(HostDeviceRow.vm_id == row.id).values(vm_id=None)
+        )
         self._s.flush()
         self._s.delete(row)
         self._s.flush()

@@ -242,6 +242,13 @@ class HostRow(Stateful, Base, Host):
     fenced_at: Mapped[datetime | None] = mapped_column(nullable=True)
     fenced_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
     fence_command: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Dedicated CPUs (docs/hardware.md): the operator's split of the host's CPUs, as Nova's
+    # cpu_dedicated_set / cpu_shared_set ("2-7,^4"); None: no CPU is for dedicated VMs.
+    cpu_dedicated_set: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    cpu_shared_set: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # What libvirt reports beyond its size (domain/hardware.py HostHardware, as JSON): NUMA
+    # cells and huge pages, SGX EPC, machine types, its driver's features.
+    hardware: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
     # Reachability, with backoff: when to try an unreachable host again.
     failures: Mapped[int] = mapped_column(Integer, default=0)
     next_check_at: Mapped[datetime | None] = mapped_column(nullable=True)
@@ -258,13 +265,13 @@ class HostRow(Stateful, Base, Host):
             "pool_id", "name", "uri", "cpu_allocation_ratio", "ram_allocation_ratio",
             "disk_allocation_ratio", "reserved_vcpus", "reserved_memory_mib",
             "operator_traits", "migration_address", "peer_uri", "local_disk_path",
-            "shared_disk_path", "fence_command",
+            "shared_disk_path", "fence_command", "cpu_dedicated_set", "cpu_shared_set",
         }
     )  # fmt: skip
     # What the host itself reports (`HostInventory`), written by registration and the sync.
     INVENTORY: ClassVar[tuple[str, ...]] = (
         "host_uuid", "hostname", "arch", "cpus", "memory_mib", "domain_types", "traits",
-        "cpu_model", "libvirt_version", "hypervisor_version",
+        "cpu_model", "libvirt_version", "hypervisor_version", "hardware",
     )  # fmt: skip
 
     foreign_domains: Mapped[list[ForeignDomainRow]] = relationship(
@@ -332,6 +339,16 @@ class VmRow(Stateful, Base, Vm):
     # idle), and when it was warned that it will be reclaimed for it.
     idle_since: Mapped[datetime | None] = mapped_column(nullable=True)
     idle_warned_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Special hardware asked for at create (docs/hardware.md), kept for every later move.
+    tpm: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    sgx_epc_mib: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    cpu_policy: Mapped[str] = mapped_column(String(16), default="shared", server_default="shared")
+    hugepages: Mapped[str | None] = mapped_column(String(4), nullable=True)  # 2M | 1G
+    # Assignable devices asked for (a JSON list of {"alias", "count"}); host_devices holds
+    # the ones it got.
+    devices: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    # The machine type it was defined with (from its host's domain capabilities).
+    machine: Mapped[str | None] = mapped_column(String(64), nullable=True)
     state: Mapped[str] = mapped_column(String(16), index=True)
     state_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -349,6 +366,46 @@ class VmRow(Stateful, Base, Vm):
 
     # Loaded with the VM (one more query for a whole list): a VM's view shows its NICs.
     nics: Mapped[list[NicRow]] = relationship(order_by="NicRow.id", lazy="selectin", viewonly=True)
+
+
+class CpuPinRow(Base):
+    """A host CPU given to a dedicated VM's vCPU (docs/hardware.md): one row per CPU, so that
+    the database itself refuses to give one CPU twice. A VM being migrated holds its target's
+    CPUs too, recorded before the move."""
+
+    __tablename__ = "cpu_pins"
+    __table_args__ = (UniqueConstraint("host_id", "host_cpu"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"), index=True)
+    vm_id: Mapped[int] = mapped_column(ForeignKey("vms.id", ondelete="CASCADE"), index=True)
+    vcpu: Mapped[int] = mapped_column(Integer)
+    host_cpu: Mapped[int] = mapped_column(Integer)
+    numa_cell: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HostDeviceRow(Base):
+    """A PCI device of a host (libvirt's node device API), assignable once an operator gives
+    it an alias; `vm_id` is the VM it is claimed by."""
+
+    __tablename__ = "host_devices"
+    __table_args__ = (UniqueConstraint("host_id", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"), index=True)
+    address: Mapped[str] = mapped_column(String(16))  # 0000:01:00.0
+    vendor_id: Mapped[str] = mapped_column(String(6))
+    product_id: Mapped[str] = mapped_column(String(6))
+    vendor: Mapped[str] = mapped_column(String(255), default="")
+    product: Mapped[str] = mapped_column(String(255), default="")
+    iommu_group: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    numa_node: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    alias: Mapped[str | None] = mapped_column(String(63), nullable=True, index=True)
+    vm_id: Mapped[int | None] = mapped_column(
+        ForeignKey("vms.id", ondelete="SET NULL"), index=True, nullable=True
+    )
+    # Gone from the host's inventory since (kept while a VM holds it).
+    missing_since: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class ImageRow(Stateful, Base, Image):

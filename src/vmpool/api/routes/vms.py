@@ -16,6 +16,7 @@ from vmpool.api.schemas import (
     VmPage,
     VmResize,
 )
+from vmpool.domain.hardware import CpuPolicy, DeviceRequest, HardwareRequest
 from vmpool.domain.seed import FirstBoot
 from vmpool.domain.vm import VmState
 from vmpool.errors import Forbidden
@@ -71,6 +72,13 @@ def create_vm(
         lease_expires_at=body.lease_expires_at,
         lease_s=body.lease_s,
         reclaim_policy=body.reclaim_policy,
+        hardware=HardwareRequest(
+            tpm=body.tpm,
+            sgx_epc_mib=body.sgx_epc_mib,
+            cpu_policy=CpuPolicy(body.cpu_policy),
+            hugepages=body.hugepages,
+            devices=tuple(DeviceRequest(d.alias, d.count) for d in body.devices),
+        ),
     )
     view = vms.create_vm(ctx, cmd, actor=principal.name)
     return for_caller(VmOut.model_validate(view), principal)
