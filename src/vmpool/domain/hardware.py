@@ -14,6 +14,7 @@ import enum
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from vmpool.errors import InvalidInput
@@ -73,6 +74,54 @@ class HostHardware:
 
 
 NO_HARDWARE = HostHardware()
+
+
+def hardware_to_json(hw: HostHardware) -> str:
+    """As the host row stores it (hosts.hardware)."""
+    return json.dumps(
+        {
+            "driver": hw.driver,
+            "cells": [
+                {
+                    "id": c.id,
+                    "cpus": sorted(c.cpus),
+                    "memory_mib": c.memory_mib,
+                    "hugepages": {str(k): list(v) for k, v in sorted(c.hugepages.items())},
+                }
+                for c in hw.cells
+            ],
+            "sgx_epc_mib": hw.sgx_epc_mib,
+            "machine": hw.machine,
+            "machines": list(hw.machines),
+            "features": sorted(hw.features),
+        },
+        sort_keys=True,
+    )
+
+
+@lru_cache(maxsize=4096)
+def hardware_from_json(text: str) -> HostHardware:
+    """The stored inventory (an empty or unreadable one: nothing special)."""
+    try:
+        d = json.loads(text or "{}")
+        return HostHardware(
+            driver=str(d.get("driver", "qemu")),
+            cells=tuple(
+                NumaCell(
+                    id=int(c["id"]),
+                    cpus=frozenset(int(x) for x in c["cpus"]),
+                    memory_mib=int(c["memory_mib"]),
+                    hugepages={int(k): (int(v[0]), int(v[1])) for k, v in c["hugepages"].items()},
+                )
+                for c in d.get("cells", ())
+            ),
+            sgx_epc_mib=int(d.get("sgx_epc_mib", 0)),
+            machine=d.get("machine"),
+            machines=tuple(d.get("machines", ())),
+            features=frozenset(d.get("features", ())),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return NO_HARDWARE
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from vmpool.adapters.db.tables import HostRow
+from vmpool.domain.hardware import hardware_to_json
 from vmpool.domain.host import check_fence_command
 from vmpool.domain.host_uri import check_host_uri
 from vmpool.domain.migration import ACTIVE_MIGRATION_STATES
@@ -108,6 +109,7 @@ def inventory_columns(inv: HostInventory) -> dict[str, object]:
         "cpu_model": inv.cpu_model,
         "libvirt_version": inv.libvirt_version,
         "hypervisor_version": inv.hypervisor_version,
+        "hardware": hardware_to_json(inv.hardware),
     }
 
 

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from vmpool.adapters.db.repositories import HostAllocation
 from vmpool.adapters.db.tables import HostRow, LoadRow, PoolRow
+from vmpool.domain.hardware import NO_USE, HardwareUse, hardware_from_json
 from vmpool.domain.host import HostState
 from vmpool.domain.model import (
     SHARED_STORAGE_TRAIT,
@@ -80,6 +81,7 @@ def placement_host(
     policy: AllocationPolicy,
     alloc: HostAllocation,
     networks: frozenset[str] = frozenset(),
+    hardware_use: HardwareUse = NO_USE,
 ) -> PlacementHost:
     return make_placement_host(
         id=row.id,
@@ -94,6 +96,8 @@ def placement_host(
         domain_types=_parse_domain_types(row.domain_types),
         traits=host_traits(row),
         networks=networks,
+        hardware=hardware_from_json(row.hardware),
+        hardware_use=hardware_use,
     )
 
 
@@ -125,12 +129,13 @@ def placement_hosts(uow: UnitOfWork, pool: PoolRow) -> list[PlacementHost]:
     policy = policy_of(pool)
     allocations = uow.hosts.allocations(pool.id)
     networks = uow.networks.names_on_hosts(pool.id)
+    hardware_use = uow.hosts.hardware_use(pool.id)
     out: list[PlacementHost] = []
     # Positional unpacking: by-name access on 1,000 rows per placement costs milliseconds.
     for (
         host_id, name, state, cpus, memory_mib, disk_gib, arch, domain_types, traits,
         operator_traits, cpu_ratio, ram_ratio, disk_ratio, reserved_vcpus, reserved_memory_mib,
-        shared_disk_path,
+        shared_disk_path, hardware,
     ) in uow.hosts.placement_rows(pool.id):  # fmt: skip
         overrides = (
             _NO_OVERRIDES
@@ -158,6 +163,8 @@ def placement_hosts(uow: UnitOfWork, pool: PoolRow) -> list[PlacementHost]:
                 domain_types=_parse_domain_types(domain_types),
                 traits=_parse_traits(traits, operator_traits, bool(shared_disk_path)),
                 networks=networks.get(host_id, frozenset()),
+                hardware=hardware_from_json(hardware),
+                hardware_use=hardware_use.get(host_id, NO_USE),
             )
         )
     return out

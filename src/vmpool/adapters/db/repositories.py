@@ -49,6 +49,7 @@ from vmpool.adapters.db.tables import (
     UtcDateTime,
     VmRow,
 )
+from vmpool.domain.hardware import HardwareUse
 from vmpool.domain.migration import ACTIVE_MIGRATION_STATES, MigrationState
 from vmpool.domain.model import Resources
 from vmpool.domain.snapshot import BUSY_SNAPSHOT_STATES, SnapshotState
@@ -237,6 +238,7 @@ class HostRepository:
                     h.reserved_vcpus,
                     h.reserved_memory_mib,
                     h.shared_disk_path,
+                    h.hardware,
                 )
                 .where(h.pool_id == pool_id)
                 .order_by(h.id)
@@ -280,6 +282,54 @@ class HostRepository:
     def delete(self, row: HostRow) -> None:
         self._s.delete(row)
         self._s.flush()
+
+    def hardware_use(self, pool_id: int) -> dict[int, HardwareUse]:
+        """Per host of the pool that has any: what is claimed of its special hardware
+        (docs/hardware.md): its pinned CPUs, its SGX EPC, its free assignable devices by
+        alias. Hosts without any are left out (`NO_USE`)."""
+        conn = self._s.connection()
+        pinned: dict[int, set[int]] = {}
+        for host_id, cpu in conn.execute(
+            select(CpuPinRow.host_id, CpuPinRow.host_cpu)
+            .join(HostRow, HostRow.id == CpuPinRow.host_id)
+            .where(HostRow.pool_id == pool_id)
+        ):
+            pinned.setdefault(host_id, set()).add(cpu)
+        epc: dict[int, int] = {
+            int(host_id): int(n or 0)
+            for host_id, n in conn.execute(
+                select(VmRow.host_id, func.sum(VmRow.sgx_epc_mib))
+                .where(VmRow.pool_id == pool_id, VmRow.host_id.is_not(None), VmRow.sgx_epc_mib > 0)
+                .group_by(VmRow.host_id)
+            )
+        }
+        devices: dict[int, dict[str, int]] = {}
+        for host_id, alias, n in conn.execute(
+            select(HostDeviceRow.host_id, HostDeviceRow.alias, func.count())
+            .join(HostRow, HostRow.id == HostDeviceRow.host_id)
+            .where(
+                HostRow.pool_id == pool_id,
+                HostDeviceRow.alias.is_not(None),
+                HostDeviceRow.vm_id.is_(None),
+                HostDeviceRow.missing_since.is_(None),
+            )
+            .group_by(HostDeviceRow.host_id, HostDeviceRow.alias)
+        ):
+            devices.setdefault(host_id, {})[alias] = int(n)
+        hugepages = self.hugepages_use(pool_id)
+        out: dict[int, HardwareUse] = {}
+        for host_id in set(pinned) | set(epc) | set(devices) | set(hugepages):
+            out[host_id] = HardwareUse(
+                pinned_cpus=frozenset(pinned.get(host_id, ())),
+                hugepages_mib=hugepages.get(host_id, {}),
+                sgx_epc_mib=int(epc.get(host_id) or 0),
+                free_devices=devices.get(host_id, {}),
+            )
+        return out
+
+    def hugepages_use(self, pool_id: int) -> dict[int, dict[tuple[int, int], int]]:
+        """Per host: MiB of huge pages claimed by (NUMA cell, page size in KiB)."""
+        return {}  # TODO(issue 16): huge pages
 
     def allocations(self, pool_id: int) -> dict[int, HostAllocation]:
         """Per host of the pool: what VMs claim, shared and dedicated apart.
