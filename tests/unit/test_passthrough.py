@@ -75,6 +75,9 @@ def test_a_nic_is_a_device_and_a_bridge_or_a_net_device_is_not() -> None:
         "0000:42:00.0", "0x15b3", "0xa2d6",
     )  # fmt: skip
     assert parse_pci_device(_xml("pci_0000_00_1c_0_bridge.xml")) is None
+    # A host bridge (class 0x0600, as this machine's lab hosts list one) has no bridge
+    # capability, but is no more assignable.
+    assert parse_pci_device(_xml("pci_0000_00_00_0_host_bridge.xml")) is None
     assert parse_pci_device(_xml("net_eth0.xml")) is None
 
 

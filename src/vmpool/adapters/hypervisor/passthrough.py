@@ -11,8 +11,10 @@ import libvirt
 from vmpool.adapters.hypervisor.base import HostBase
 from vmpool.domain.hardware import PciDevice
 
-# Node devices that are PCI bridges: never assignable, left out of the inventory.
+# Node devices that are bridges (a PCI-to-PCI or CardBus bridge capability, or PCI class
+# 0x06: host, ISA, PCI... bridges): never assignable, left out of the inventory.
 _BRIDGE_CAPS = frozenset({"pci-bridge", "cardbus-bridge"})
+_BRIDGE_CLASS = 0x06
 _UNIT_KIB = {"b": 1 / 1024, "bytes": 1 / 1024, "k": 1, "kib": 1, "m": 1024, "mib": 1024,
              "g": 1024**2, "gib": 1024**3}  # fmt: skip
 
@@ -46,6 +48,9 @@ def parse_pci_device(xml: str) -> PciDevice | None:
     if cap is None:
         return None
     if any(c.get("type") in _BRIDGE_CAPS for c in cap.findall("capability")):
+        return None
+    pci_class = _int(cap.findtext("class"), 16)
+    if pci_class is not None and pci_class >> 16 == _BRIDGE_CLASS:
         return None
     domain, bus = _int(cap.findtext("domain")), _int(cap.findtext("bus"))
     slot, function = _int(cap.findtext("slot")), _int(cap.findtext("function"))
