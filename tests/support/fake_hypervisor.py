@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from vmpool.adapters.hypervisor.domain_xml import snapshot_sizes
+from vmpool.domain.hardware import NO_HARDWARE, HostHardware, PciDevice
 from vmpool.domain.images import DiskFormat, gib_for
 from vmpool.domain.model import DomainType
 from vmpool.domain.ports import (
@@ -223,6 +224,10 @@ class FakeHost:
         self.migration_downtime_ms = 42  # what a completed migration reports
         self.migration_dirty_rate = 4 * MIB  # bytes/s, reported while migrating
         self.busy_fraction = 0.25  # of the host's CPUs, advanced at each load sample
+        # Passthrough (docs/hardware-passthrough.md): the PCI devices its node device API
+        # lists, and its special hardware (SGX EPC...) as its inventory reports them.
+        self.pci_devices: tuple[PciDevice, ...] = ()
+        self.hardware: HostHardware = NO_HARDWARE
         self.folder_capacity: dict[str, int] = {}  # folder -> GiB; else `disk_gib`
         # State, read by tests through the helpers below.
         self.domains: dict[str, FakeDomain] = {}
@@ -270,7 +275,18 @@ class FakeHost:
                 hypervisor_version=self.hypervisor_version,
                 cpu_model=self.cpu_model,
                 traits=self.traits,
+                hardware=self.hardware,
+                pci_devices=self.pci_devices,
             )
+
+    def _check_hostdevs(self, spec: DomainSpec) -> None:
+        """libvirt refuses a <hostdev> of a PCI device the host does not have."""
+        have = {d.address for d in self.pci_devices}
+        for address in spec.hostdevs:
+            if address not in have:
+                raise HypervisorFailure(
+                    f"device not found: no node device with name pci_{address}", uri=self._uri
+                )
 
     def list_domains(self) -> list[DomainInfo]:
         with self._cond:
@@ -296,6 +312,7 @@ class FakeHost:
                     f"unsupported configuration: no emulator for arch '{spec.arch}'",
                     uri=self._uri,
                 )
+            self._check_hostdevs(spec)
             for other in self.domains.values():
                 if other.name == spec.name and other.uuid != spec.uuid:
                     raise AlreadyExists(

@@ -1073,3 +1073,36 @@ class PoolScoreOut(Out):
     hosts: list[HostScoreOut]
     empty_hosts: list[str]
     warnings: list[str]
+
+
+# --- PCI passthrough (docs/hardware-passthrough.md) ----------------------------------------
+
+
+class HostDeviceOut(Out):
+    host_id: int
+    address: str = Field(
+        description="PCI address, domain:bus:slot.function", examples=["0000:3b:00.0"]
+    )
+    vendor_id: str = Field(examples=["0x10de"])
+    product_id: str = Field(examples=["0x20b0"])
+    vendor: str
+    product: str
+    iommu_group: int | None
+    numa_node: int | None
+    alias: str | None = Field(description="assignable to VMs asking for this alias; null: not")
+    vm_id: int | None = Field(description="the VM it is assigned to")
+    vm_name: str | None
+    missing_since: datetime | None = Field(
+        description="no longer listed by the host's libvirt since (kept while a VM holds it)"
+    )
+
+
+class HostDeviceList(BaseModel):
+    items: list[HostDeviceOut]
+
+
+class HostDeviceUpdate(Strict):
+    alias: Trait | None = Field(
+        description="make the device assignable under this alias (e.g. gpu:a100); null: not "
+        "assignable"
+    )

@@ -16,6 +16,7 @@ from vmpool.adapters.db.tables import HostRow, MigrationRow, VmRow
 from vmpool.domain import limits
 from vmpool.domain.disk import check_migration_storage, migration_storage
 from vmpool.domain.migration import MigrationState
+from vmpool.domain.passthrough import migration_blocker
 from vmpool.domain.ports import Metrics, NoMetrics
 from vmpool.domain.snapshot import (
     check_snapshot_migration,
@@ -210,6 +211,7 @@ def _new_migration(
         raise InvalidState(f"VM {vm.name} is already being migrated")
     if not vm.migratable:
         raise InvalidState(f"VM {vm.name} is marked not migratable")
+    check_hardware_migration(vm)
     if vm.host_id is None:
         raise InvalidState(f"VM {vm.name} has no host")
     source = require_reachable(uow.hosts.get(vm.host_id))
@@ -326,3 +328,12 @@ def list_migrations(
             vm_id=vm_id, host_id=host_id, state=state, after_id=after_id, limit=limit
         )
         return [migration_view(m) for m in rows]
+
+
+def check_hardware_migration(vm: VmRow) -> None:
+    """409 for a VM its special hardware keeps on its host (passthrough devices, SGX EPC:
+    domain/passthrough.py migration_blocker)."""
+    hw = vm.hardware_request
+    why = migration_blocker(vm.name, hw.devices, hw.sgx_epc_mib)
+    if why is not None:
+        raise Conflict(why, field="vm")

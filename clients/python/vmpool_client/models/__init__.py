@@ -26,6 +26,9 @@ from .group_out_members import GroupOutMembers
 from .group_policy import GroupPolicy
 from .health import Health
 from .host_create import HostCreate
+from .host_device_list import HostDeviceList
+from .host_device_out import HostDeviceOut
+from .host_device_update import HostDeviceUpdate
 from .host_list import HostList
 from .host_out import HostOut
 from .host_overrides_out import HostOverridesOut
@@ -126,6 +129,9 @@ __all__ = (
     "GroupPolicy",
     "Health",
     "HostCreate",
+    "HostDeviceList",
+    "HostDeviceOut",
+    "HostDeviceUpdate",
     "HostList",
     "HostOut",
     "HostOverridesOut",

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from vmpool.domain.disk import BOOT_TARGET, SEED_TARGET
 from vmpool.domain.names import validate_name
 from vmpool.domain.network import check_mac, validate_bridge
+from vmpool.domain.passthrough import pci_address_parts
 from vmpool.domain.ports import DomainSpec, NetworkSpec, NicSpec
 
 VMPOOL_XMLNS = "https://vmpool.dev/xmlns/vm/1"
@@ -79,8 +80,46 @@ def build_domain_xml(spec: DomainSpec) -> str:
         _sub(console, "target", type="serial", port="0")
     for nic in spec.nics:
         devices.append(nic_element(nic))
+    _add_passthrough(dom, devices, spec)
     _sub(devices, "memballoon", model="virtio")
     return ET.tostring(dom, encoding="unicode")
+
+
+def hostdev_element(address: str) -> ET.Element:
+    """`<hostdev>` of a host PCI device (0000:3b:00.0), managed: libvirt detaches it from
+    its host driver and binds it to vfio-pci when the domain starts, and gives it back
+    after (docs/hardware-passthrough.md)."""
+    domain, bus, slot, function = pci_address_parts(address)
+    el = ET.Element("hostdev", mode="subsystem", type="pci", managed="yes")
+    source = _sub(el, "source")
+    _sub(source, "address", domain=domain, bus=bus, slot=slot, function=function)
+    return el
+
+
+def sgx_epc_element(epc_mib: int) -> ET.Element:
+    """The SGX EPC memory device (libvirt 8.10+): not hot-pluggable memory, so no
+    <maxMemory> is needed beside it."""
+    el = ET.Element("memory", model="sgx-epc")
+    target = _sub(el, "target")
+    _sub(target, "size", str(epc_mib * 1024), unit="KiB")
+    return el
+
+
+def _add_passthrough(dom: ET.Element, devices: ET.Element, spec: DomainSpec) -> None:
+    """The VM's assigned PCI devices and its SGX EPC. A guest sees SGX only through its
+    CPUID: an SGX VM's CPU is the host's (host-passthrough), unless its definition names
+    a CPU already."""
+    for address in spec.hostdevs:
+        devices.append(hostdev_element(address))
+    if spec.sgx_epc_mib > 0:
+        devices.append(sgx_epc_element(spec.sgx_epc_mib))
+        cpu = dom.find("cpu")
+        if cpu is None:
+            cpu = ET.Element("cpu")
+            dom.insert(list(dom).index(dom.find("features")) + 1, cpu)  # type: ignore[arg-type]
+        if cpu.get("mode") is None and cpu.find("model") is None:
+            cpu.set("mode", "host-passthrough")
+            cpu.set("check", "none")
 
 
 def nic_element(nic: NicSpec) -> ET.Element:

@@ -12,6 +12,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from dataclasses import replace
 
 import libvirt
 
@@ -21,6 +22,7 @@ from vmpool.adapters.hypervisor.domain_xml import build_domain_xml, vmpool_vm_id
 from vmpool.adapters.hypervisor.errors import translate
 from vmpool.adapters.hypervisor.event_loop import ensure_event_loop
 from vmpool.adapters.hypervisor.networking import LibvirtNetworking
+from vmpool.adapters.hypervisor.passthrough import LibvirtPassthrough, parse_sgx_epc_mib
 from vmpool.adapters.hypervisor.snapshots import LibvirtSnapshots
 from vmpool.adapters.hypervisor.storage import LibvirtStorage
 from vmpool.adapters.hypervisor.volume_copies import LibvirtVolumeCopies
@@ -72,7 +74,9 @@ def _version(n: int) -> str:
     return f"{n // 1_000_000}.{(n // 1000) % 1000}.{n % 1000}"
 
 
-class LibvirtHypervisor(LibvirtVolumeCopies, LibvirtStorage, LibvirtNetworking, LibvirtSnapshots):
+class LibvirtHypervisor(
+    LibvirtVolumeCopies, LibvirtStorage, LibvirtNetworking, LibvirtSnapshots, LibvirtPassthrough
+):
     """One host. Every method but `migrate` (which runs for the migration's whole length on
     a connection of its own, watched by the migration's own timeout) has a deadline."""
 
@@ -103,7 +107,7 @@ class LibvirtHypervisor(LibvirtVolumeCopies, LibvirtStorage, LibvirtNetworking, 
                 kind = d.get("type", "")
                 if kind in (DomainType.KVM.value, DomainType.QEMU.value):
                     domain_types.add(DomainType(kind))
-        return HostInventory(
+        inventory = HostInventory(
             hostname=hostname,
             host_uuid=caps.findtext("host/uuid") or "",
             arch=arch,
@@ -114,6 +118,26 @@ class LibvirtHypervisor(LibvirtVolumeCopies, LibvirtStorage, LibvirtNetworking, 
             hypervisor_version=hv_version,
             cpu_model=caps.findtext("host/cpu/model") or "",
             traits=frozenset(self._traits(arch, domain_types)),
+        )
+        return self._with_passthrough(inventory, arch, domain_types)
+
+    def _with_passthrough(
+        self, inv: HostInventory, arch: str, domain_types: set[DomainType]
+    ) -> HostInventory:
+        """The inventory with the host's PCI devices and SGX EPC (passthrough.py); the `sgx`
+        trait says the same as the EPC size."""
+        virttype = "kvm" if DomainType.KVM in domain_types else "qemu"
+        try:
+            dcaps = self._conn.getDomainCapabilities(None, arch, None, virttype, 0)
+        except libvirt.libvirtError:
+            dcaps = ""  # as `_traits`: no domain capabilities, nothing special
+        epc = parse_sgx_epc_mib(dcaps)
+        traits = (inv.traits - {"sgx"}) | ({"sgx"} if epc else set())
+        return replace(
+            inv,
+            traits=frozenset(traits),
+            hardware=replace(inv.hardware, sgx_epc_mib=epc),
+            pci_devices=self._pci_devices(),
         )
 
     def _traits(self, arch: str, domain_types: set[DomainType]) -> set[str]:
