@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 
+from vmpool.domain.cpu_pinning import check_resizable
 from vmpool.domain.model import PlacementRequirements
 from vmpool.domain.placement import place
 from vmpool.domain.resize import Sizes, plan_resize
@@ -61,6 +62,7 @@ def resize_vm(
             )
         if vm.host_id is None:
             raise InvalidState(f"VM {vm.name} has no host", state=vm.state)
+        check_resizable(vm.name, vm.cpu_policy, vm.hugepages, plan.before, plan.after)
         host = require_reachable(uow.hosts.get(vm.host_id))
         growth = plan.growth
         if plan.grows:
