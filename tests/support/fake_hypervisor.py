@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from vmpool.adapters.hypervisor.domain_xml import snapshot_sizes
+from vmpool.domain.hardware import NO_HARDWARE, HostHardware
 from vmpool.domain.images import DiskFormat, gib_for
 from vmpool.domain.model import DomainType
 from vmpool.domain.ports import (
@@ -212,6 +213,8 @@ class FakeHost:
         self.disk_gib = disk_gib
         self.domain_types = domain_types
         self.traits = traits
+        # NUMA cells and huge pages (docs/hardware-cpus.md): set by a test, then sync.
+        self.hardware: HostHardware = NO_HARDWARE
         self.cpu_model = cpu_model
         self.libvirt_version = libvirt_version
         self.hypervisor_version = hypervisor_version
@@ -270,6 +273,7 @@ class FakeHost:
                 hypervisor_version=self.hypervisor_version,
                 cpu_model=self.cpu_model,
                 traits=self.traits,
+                hardware=self.hardware,
             )
 
     def list_domains(self) -> list[DomainInfo]:

@@ -341,3 +341,17 @@ def check_resizable(
             "cannot change live",
             field="memory_mib",
         )
+
+
+def migration_blocker(name: str, cpu_policy: str) -> str | None:
+    """Why a VM cannot be live-migrated for its CPUs (None: it can). A dedicated VM's pins
+    are the source host's CPUs, in its live definition: moving it needs the target's own pins
+    in the definition sent with the migration, which vmpool does not do yet; the planner and
+    maintenance leave it where it is, with this reason. Huge pages alone move (the target is
+    placed with the hugepages filter and claims its pages during the move)."""
+    if cpu_policy == CpuPolicy.DEDICATED.value:
+        return (
+            f"VM {name} has dedicated CPUs pinned on its host: vmpool does not live-migrate "
+            "pinned VMs yet (stop and delete it, or create it again elsewhere)"
+        )
+    return None

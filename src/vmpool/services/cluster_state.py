@@ -20,6 +20,7 @@ from vmpool.domain.cluster_state import (
     Strategy,
     with_report,
 )
+from vmpool.domain.cpu_pinning import migration_blocker
 from vmpool.domain.host import HostState
 from vmpool.domain.migration import ACTIVE_MIGRATION_STATES
 from vmpool.domain.model import GroupPolicy
@@ -73,6 +74,8 @@ def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolState:
         if v.id in with_snapshots
         and ((v.disk_path and v.disk_storage != "shared") or data_gib.get(v.id, 0))
     }  # fmt: skip
+    # Dedicated CPUs are not live-migrated (domain/cpu_pinning.py migration_blocker).
+    pinned |= {v.id for v in vms if migration_blocker(v.name, v.cpu_policy) is not None}
     since = now - timedelta(seconds=pool.rebalance_cooldown_s)
     moved = uow.migrations.vms_moved_since(pool.id, since) if pool.rebalance_cooldown_s else set()
     # Where each VM may run at all (its placement requirements), as placement decides it.

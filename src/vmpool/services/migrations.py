@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from vmpool.adapters.db.tables import HostRow, MigrationRow, VmRow
 from vmpool.domain import limits
+from vmpool.domain.cpu_pinning import migration_blocker as pinning_migration_blocker
 from vmpool.domain.disk import check_migration_storage, migration_storage
 from vmpool.domain.migration import MigrationState
 from vmpool.domain.ports import Metrics, NoMetrics
@@ -210,6 +211,8 @@ def _new_migration(
         raise InvalidState(f"VM {vm.name} is already being migrated")
     if not vm.migratable:
         raise InvalidState(f"VM {vm.name} is marked not migratable")
+    if (pinned := pinning_migration_blocker(vm.name, vm.cpu_policy)) is not None:
+        raise InvalidState(pinned, field="cpu_policy")
     if vm.host_id is None:
         raise InvalidState(f"VM {vm.name} has no host")
     source = require_reachable(uow.hosts.get(vm.host_id))

@@ -50,6 +50,11 @@ def resize_vm(
         uow.projects.get_for_update(project_id)  # always the project first, then the pool
         pool = uow.pools.get_for_update(pool_id)
         vm = uow.vms.get_for_update(vm_id)  # afresh, under the locks
+        now, asked = (
+            Sizes(vm.vcpus, vm.memory_mib),
+            Sizes(vcpus or vm.vcpus, memory_mib or vm.memory_mib),
+        )
+        check_resizable(vm.name, vm.cpu_policy, vm.hugepages, now, asked)  # before the maxima
         plan = plan_resize(
             Sizes(vm.vcpus, vm.memory_mib), Sizes(vm.max_vcpus, vm.max_memory_mib),
             vcpus, memory_mib,
@@ -62,7 +67,6 @@ def resize_vm(
             )
         if vm.host_id is None:
             raise InvalidState(f"VM {vm.name} has no host", state=vm.state)
-        check_resizable(vm.name, vm.cpu_policy, vm.hugepages, plan.before, plan.after)
         host = require_reachable(uow.hosts.get(vm.host_id))
         growth = plan.growth
         if plan.grows:
