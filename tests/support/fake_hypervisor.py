@@ -213,6 +213,8 @@ class FakeHost:
         self.disk_gib = disk_gib
         self.domain_types = domain_types
         self.traits = traits
+        # NUMA cells and huge pages (docs/hardware-cpus.md): set by a test, then sync.
+        self.hardware: HostHardware = NO_HARDWARE
         self.cpu_model = cpu_model
         self.libvirt_version = libvirt_version
         self.hypervisor_version = hypervisor_version

@@ -143,6 +143,19 @@ class EvacuationOut(Out):
     items: list[EvacuationItemOut]
 
 
+class HugePagesOut(Out):
+    size_kib: int
+    total: int
+    free: int = Field(description="as libvirt last reported")
+
+
+class NumaCellOut(Out):
+    id: int
+    cpus: list[int]
+    memory_mib: int
+    hugepages: list[HugePagesOut]
+
+
 class HostOut(Out):
     id: int
     pool_id: int
@@ -184,6 +197,14 @@ class HostOut(Out):
         description="domains on the host that vmpool did not define (reported, not adopted)"
     )
     created_at: datetime
+    cpu_dedicated_set: str | None = Field(
+        default=None, description="CPUs for dedicated VMs, one per vCPU (Nova's syntax)"
+    )
+    cpu_shared_set: str | None = Field(
+        default=None, description="CPUs for shared vCPUs and emulator threads (null: the rest)"
+    )
+    pinned_cpus: list[int] = Field(default=[], description="CPUs held by dedicated VMs")
+    numa_cells: list[NumaCellOut] = Field(default=[], description="as libvirt reports them")
 
 
 class HostList(Paged):
@@ -738,6 +759,9 @@ class CapacityOut(BaseModel):
     rejections: list[RejectionOut]
 
 
+CpuSet = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[0-9^,\- ]+$")]
+
+
 class HostUpdate(Strict):
     """Per-host overrides; null clears one (back to the pool's value)."""
 
@@ -765,6 +789,16 @@ class HostUpdate(Strict):
         "e.g. a fence agent; run without a shell, with VMPOOL_HOST_NAME and VMPOOL_HOST_URI, "
         "once the host has not answered for fence_after_s; exit 0 fences it. null or [] "
         "removes it",
+    )
+    cpu_dedicated_set: CpuSet | None = Field(
+        default=None,
+        description="host CPUs for dedicated VMs (cpu_policy dedicated), e.g. 2-7,^4; null: "
+        "none. A CPU pinned to a VM cannot leave it (409)",
+    )
+    cpu_shared_set: CpuSet | None = Field(
+        default=None,
+        description="host CPUs for shared vCPUs and emulator threads; null: those outside "
+        "cpu_dedicated_set",
     )
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from vmpool.domain.cpu_pinning import NO_SPLIT, HostCpuSets
 from vmpool.domain.hardware import (
     NO_HARDWARE,
     NO_USE,
     PLAIN,
+    CpuPolicy,
     HardwareRequest,
     HardwareUse,
     HostHardware,
@@ -174,6 +176,7 @@ class PlacementHost:
     # Special hardware (domain/hardware.py): what it offers, what is claimed of it.
     hardware: HostHardware = NO_HARDWARE
     hardware_use: HardwareUse = NO_USE
+    cpu_sets: HostCpuSets = NO_SPLIT  # its dedicated and shared CPUs (domain/cpu_pinning.py)
 
     @property
     def free(self) -> Resources:
@@ -196,6 +199,7 @@ def make_placement_host(
     networks: frozenset[str] = frozenset(),
     hardware: HostHardware = NO_HARDWARE,
     hardware_use: HardwareUse = NO_USE,
+    cpu_sets: HostCpuSets = NO_SPLIT,
 ) -> PlacementHost:
     """A placement host from raw figures: `dedicated_use` is what guaranteed VMs asked for."""
     cpu_ratio = _pick(overrides.cpu_allocation_ratio, policy.cpu_allocation_ratio)
@@ -219,6 +223,7 @@ def make_placement_host(
         networks=networks,
         hardware=hardware,
         hardware_use=hardware_use,
+        cpu_sets=cpu_sets,
     )
 
 
@@ -257,6 +262,8 @@ class PlacementRequirements:
     hardware: HardwareRequest = PLAIN  # TPM, SGX, dedicated CPUs, huge pages, devices
 
     def claim_on(self, host: PlacementHost) -> Resources:
-        """What this VM takes from `host`: a guaranteed VM counts at ratio 1.0."""
-        v, m = claim(self.vcpus, self.memory_mib, self.guaranteed, host.cpu_ratio, host.ram_ratio)
+        """What this VM takes from `host`: a guaranteed VM counts at ratio 1.0; a dedicated
+        VM's vCPUs count against the host's dedicated CPUs instead (domain/cpu_pinning.py)."""
+        vcpus = 0 if self.hardware.cpu_policy is CpuPolicy.DEDICATED else self.vcpus
+        v, m = claim(vcpus, self.memory_mib, self.guaranteed, host.cpu_ratio, host.ram_ratio)
         return Resources(v, m, float(self.disk_gib))

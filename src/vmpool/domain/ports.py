@@ -116,6 +116,7 @@ class DomainSpec:
     # Dedicated CPUs: the host CPU of each vCPU, in order, and the CPUs its emulator threads
     # run on (the host's shared set); empty: not pinned.
     vcpu_pins: tuple[int, ...] = ()
+    vcpu_cells: tuple[int, ...] = ()  # the host NUMA cell of each pinned vCPU
     emulator_cpus: tuple[int, ...] = ()
     hugepage_kib: int | None = None  # its memory backed by huge pages of this size
     numa_cells: tuple[int, ...] = ()  # the host NUMA cells its memory is bound to

@@ -11,6 +11,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
+from vmpool.domain.cpu_pinning import migration_blocker as pinning_blocker
 from vmpool.domain.hardware import (
     CpuPolicy,
     HardwareRequest,
@@ -25,6 +26,7 @@ from vmpool.domain.model import (
     PlacementRequirements,
     split_list,
 )
+from vmpool.domain.passthrough import migration_blocker as passthrough_blocker
 from vmpool.errors import InvalidState, InvalidTransition
 
 
@@ -165,6 +167,16 @@ class Vm:
             cpu_policy=CpuPolicy(self.cpu_policy),
             hugepages=self.hugepages,
             devices=devices_from_json(self.devices),
+        )
+
+    def hardware_migration_blocker(self) -> str | None:
+        """Why its special hardware keeps it on its host (None: it may move): passthrough
+        devices and SGX EPC (domain/passthrough.py), dedicated CPUs (domain/cpu_pinning.py).
+        The one rule a migration request, its start, maintenance's evacuation and the
+        rebalance planner ask."""
+        hw = self.hardware_request
+        return passthrough_blocker(self.name, hw.devices, hw.sgx_epc_mib) or pinning_blocker(
+            self.name, hw.cpu_policy.value
         )
 
     def set_hardware(self, req: HardwareRequest) -> None:

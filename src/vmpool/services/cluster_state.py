@@ -20,11 +20,9 @@ from vmpool.domain.cluster_state import (
     Strategy,
     with_report,
 )
-from vmpool.domain.hardware import devices_from_json
 from vmpool.domain.host import HostState
 from vmpool.domain.migration import ACTIVE_MIGRATION_STATES
 from vmpool.domain.model import GroupPolicy
-from vmpool.domain.passthrough import migration_blocker
 from vmpool.domain.placement import meets_requirements
 from vmpool.domain.vm import VmState
 from vmpool.services.placement_hosts import NO_ALLOCATION, overrides_of, placement_host, policy_of
@@ -75,12 +73,9 @@ def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolState:
         if v.id in with_snapshots
         and ((v.disk_path and v.disk_storage != "shared") or data_gib.get(v.id, 0))
     }  # fmt: skip
-    # Nor one its special hardware keeps on its host (domain/passthrough.py
-    # migration_blocker: passthrough devices, SGX EPC).
-    pinned |= {
-        v.id for v in vms
-        if migration_blocker(v.name, devices_from_json(v.devices), v.sgx_epc_mib) is not None
-    }  # fmt: skip
+    # Nor one its special hardware keeps on its host (Vm.hardware_migration_blocker:
+    # passthrough devices, SGX EPC, dedicated CPUs).
+    pinned |= {v.id for v in vms if v.hardware_migration_blocker() is not None}
     since = now - timedelta(seconds=pool.rebalance_cooldown_s)
     moved = uow.migrations.vms_moved_since(pool.id, since) if pool.rebalance_cooldown_s else set()
     # Where each VM may run at all (its placement requirements), as placement decides it.

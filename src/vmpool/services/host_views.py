@@ -19,7 +19,14 @@ from vmpool.services.placement_hosts import (
 )
 from vmpool.services.preconditions import etag
 from vmpool.services.unit_of_work import UnitOfWork
-from vmpool.services.views import Evacuation, EvacuationItem, ForeignDomainView, HostView
+from vmpool.services.views import (
+    Evacuation,
+    EvacuationItem,
+    ForeignDomainView,
+    HostView,
+    HugePagesView,
+    NumaCellView,
+)
 
 EVACUATION = "evacuation"  # the reason of the migrations maintenance asks for
 
@@ -70,6 +77,18 @@ def host_view(uow: UnitOfWork, row: HostRow) -> HostView:
         ],
         created_at=row.created_at,
         etag=etag(row),
+        cpu_dedicated_set=row.cpu_dedicated_set,
+        cpu_shared_set=row.cpu_shared_set,
+        pinned_cpus=sorted(uow.hosts.pinned_cpus(row.id)),
+        numa_cells=[
+            NumaCellView(
+                c.id,
+                sorted(c.cpus),
+                c.memory_mib,
+                [HugePagesView(k, t, f) for k, (t, f) in sorted(c.hugepages.items())],
+            )
+            for c in snap.hardware.cells
+        ],
     )
 
 

@@ -20,7 +20,6 @@ from functools import partial
 from vmpool.adapters.db.tables import MigrationRow, VmRow
 from vmpool.domain.migration import RUNNING_MIGRATION_STATES, MigrationState
 from vmpool.domain.model import completion_timeout_s, downtime_steps
-from vmpool.domain.passthrough import migration_blocker
 from vmpool.domain.ports import Hypervisor, JobProgress, MigrationRequest
 from vmpool.domain.snapshot import snapshot_migration_blocker
 from vmpool.domain.vm import VmState
@@ -315,11 +314,7 @@ def _start(ctx: ServiceContext, migration_id: int) -> _Plan | None:
             why := snapshot_migration_blocker(vm.name, uow.snapshots.count_of_vm(vm.id), m.storage)
         ) is not None:
             m.fail(now, why)  # a snapshot taken since it was queued
-        elif (
-            why := migration_blocker(
-                vm.name, vm.hardware_request.devices, vm.hardware_request.sgx_epc_mib
-            )
-        ) is not None:
+        elif (why := vm.hardware_migration_blocker()) is not None:
             m.fail(now, why)  # queued before the rule (an upgrade): never started
         else:
             plan = _plan_of(uow, m, vm)

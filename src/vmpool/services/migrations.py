@@ -16,7 +16,6 @@ from vmpool.adapters.db.tables import HostRow, MigrationRow, VmRow
 from vmpool.domain import limits
 from vmpool.domain.disk import check_migration_storage, migration_storage
 from vmpool.domain.migration import MigrationState
-from vmpool.domain.passthrough import migration_blocker
 from vmpool.domain.ports import Metrics, NoMetrics
 from vmpool.domain.snapshot import (
     check_snapshot_migration,
@@ -331,9 +330,6 @@ def list_migrations(
 
 
 def check_hardware_migration(vm: VmRow) -> None:
-    """409 for a VM its special hardware keeps on its host (passthrough devices, SGX EPC:
-    domain/passthrough.py migration_blocker)."""
-    hw = vm.hardware_request
-    why = migration_blocker(vm.name, hw.devices, hw.sgx_epc_mib)
-    if why is not None:
+    """409 for a VM its special hardware keeps on its host (Vm.hardware_migration_blocker)."""
+    if (why := vm.hardware_migration_blocker()) is not None:
         raise Conflict(why, field="vm")

@@ -73,6 +73,21 @@ class Evacuation:
 
 
 @dataclass(frozen=True)
+class HugePagesView:
+    size_kib: int
+    total: int
+    free: int  # as libvirt last reported (claims are counted from total)
+
+
+@dataclass(frozen=True)
+class NumaCellView:
+    id: int
+    cpus: list[int]
+    memory_mib: int
+    hugepages: list[HugePagesView]
+
+
+@dataclass(frozen=True)
 class HostView:
     id: int
     pool_id: int
@@ -111,6 +126,12 @@ class HostView:
     foreign_domains: list[ForeignDomainView]
     created_at: datetime
     etag: str  # of what an operator sets (services/preconditions.py)
+    # Dedicated CPUs and NUMA (docs/hardware-cpus.md): the operator's split, the CPUs
+    # pinned to dedicated VMs, and the cells with their huge pages as libvirt reported them.
+    cpu_dedicated_set: str | None = None
+    cpu_shared_set: str | None = None
+    pinned_cpus: list[int] = field(default_factory=list)
+    numa_cells: list[NumaCellView] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 from vmpool.adapters.db.tables import VmRow
 from vmpool.domain.model import DomainType
 from vmpool.domain.ports import BootImage, DomainSpec
-from vmpool.services import nics
+from vmpool.services import cpu_pins, nics
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 
 
@@ -56,6 +56,7 @@ def domain_spec(
         nics=tuple(nics.nic_spec(n) for n in nic_rows),
         max_vcpus=row.max_vcpus,
         max_memory_mib=row.max_memory_mib,
+        **cpu_pins.spec_fields(uow, row),  # dedicated CPUs, huge pages, NUMA
     )
     return with_passthrough(uow, row, spec)
 

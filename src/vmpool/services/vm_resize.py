@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 
+from vmpool.domain.cpu_pinning import check_resizable
 from vmpool.domain.model import PlacementRequirements
 from vmpool.domain.placement import place
 from vmpool.domain.resize import Sizes, plan_resize
@@ -49,6 +50,11 @@ def resize_vm(
         uow.projects.get_for_update(project_id)  # always the project first, then the pool
         pool = uow.pools.get_for_update(pool_id)
         vm = uow.vms.get_for_update(vm_id)  # afresh, under the locks
+        now, asked = (
+            Sizes(vm.vcpus, vm.memory_mib),
+            Sizes(vcpus or vm.vcpus, memory_mib or vm.memory_mib),
+        )
+        check_resizable(vm.name, vm.cpu_policy, vm.hugepages, now, asked)  # before the maxima
         plan = plan_resize(
             Sizes(vm.vcpus, vm.memory_mib), Sizes(vm.max_vcpus, vm.max_memory_mib),
             vcpus, memory_mib,

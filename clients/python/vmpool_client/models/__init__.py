@@ -36,6 +36,7 @@ from .host_room_out import HostRoomOut
 from .host_score_out import HostScoreOut
 from .host_state import HostState
 from .host_update import HostUpdate
+from .huge_pages_out import HugePagesOut
 from .image_list import ImageList
 from .image_out import ImageOut
 from .lease_renew import LeaseRenew
@@ -54,6 +55,7 @@ from .nic_create import NicCreate
 from .nic_create_model import NicCreateModel
 from .nic_list import NicList
 from .nic_out import NicOut
+from .numa_cell_out import NumaCellOut
 from .placement_strategy import PlacementStrategy
 from .plan_create import PlanCreate
 from .plan_list import PlanList
@@ -139,6 +141,7 @@ __all__ = (
     "HostScoreOut",
     "HostState",
     "HostUpdate",
+    "HugePagesOut",
     "ImageList",
     "ImageOut",
     "LeaseRenew",
@@ -157,6 +160,7 @@ __all__ = (
     "NicCreateModel",
     "NicList",
     "NicOut",
+    "NumaCellOut",
     "PlacementStrategy",
     "PlanCreate",
     "PlanList",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from vmpool.domain.cpu_pinning import format_cpu_set, guest_cells
 from vmpool.domain.disk import BOOT_TARGET, SEED_TARGET
 from vmpool.domain.names import validate_name
 from vmpool.domain.network import check_mac, validate_bridge
@@ -40,6 +41,8 @@ def build_domain_xml(spec: DomainSpec) -> str:
         _sub(dom, "vcpu", str(max_vcpus), placement="static", current=str(spec.vcpus))
     else:
         _sub(dom, "vcpu", str(spec.vcpus), placement="static")
+
+    cpu_and_memory_tuning(dom, spec)
 
     os_el = _sub(dom, "os")
     _sub(os_el, "type", "hvm", arch=spec.arch, machine="pc")
@@ -120,6 +123,39 @@ def _add_passthrough(dom: ET.Element, devices: ET.Element, spec: DomainSpec) -> 
         if cpu.get("mode") is None and cpu.find("model") is None:
             cpu.set("mode", "host-passthrough")
             cpu.set("check", "none")
+
+
+def cpu_and_memory_tuning(dom: ET.Element, spec: DomainSpec) -> None:
+    """Dedicated CPUs, huge pages and NUMA (docs/hardware-cpus.md): each vCPU pinned to its
+    host CPU, the emulator threads to the shared CPUs, the memory from huge pages and from
+    the host cells of its CPUs (strict), and a guest NUMA cell per host cell it spans."""
+    if spec.vcpu_pins:
+        cputune = _sub(dom, "cputune")
+        for vcpu, cpu in enumerate(spec.vcpu_pins):
+            _sub(cputune, "vcpupin", vcpu=str(vcpu), cpuset=str(int(cpu)))
+        if spec.emulator_cpus:
+            _sub(cputune, "emulatorpin", cpuset=format_cpu_set(spec.emulator_cpus))
+    if spec.hugepage_kib is not None:
+        backing = _sub(dom, "memoryBacking")
+        pages = _sub(backing, "hugepages")
+        _sub(pages, "page", size=str(int(spec.hugepage_kib)), unit="KiB")
+    cells = (
+        guest_cells(spec.vcpu_cells, spec.memory_mib, spec.hugepage_kib or 4)
+        if spec.vcpu_cells
+        else ()
+    )
+    if spec.numa_cells:
+        numatune = _sub(dom, "numatune")
+        _sub(numatune, "memory", mode="strict", nodeset=format_cpu_set(spec.numa_cells))
+        if len(cells) > 1:
+            for cell in cells:
+                _sub(numatune, "memnode", cellid=str(cell.id), mode="strict",
+                     nodeset=str(cell.host_cell))  # fmt: skip
+    if len(cells) > 1:
+        numa = _sub(_sub(dom, "cpu"), "numa")
+        for cell in cells:
+            _sub(numa, "cell", id=str(cell.id), cpus=format_cpu_set(cell.vcpus),
+                 memory=str(cell.memory_mib), unit="MiB")  # fmt: skip
 
 
 def nic_element(nic: NicSpec) -> ET.Element:

@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import libvirt
@@ -22,10 +22,12 @@ from vmpool.adapters.hypervisor.domain_xml import build_domain_xml, vmpool_vm_id
 from vmpool.adapters.hypervisor.errors import translate
 from vmpool.adapters.hypervisor.event_loop import ensure_event_loop
 from vmpool.adapters.hypervisor.networking import LibvirtNetworking
+from vmpool.adapters.hypervisor.numa import FreeCounts, numa_cells, numa_traits
 from vmpool.adapters.hypervisor.passthrough import LibvirtPassthrough, parse_sgx_epc_mib
 from vmpool.adapters.hypervisor.snapshots import LibvirtSnapshots
 from vmpool.adapters.hypervisor.storage import LibvirtStorage
 from vmpool.adapters.hypervisor.volume_copies import LibvirtVolumeCopies
+from vmpool.domain.hardware import HostHardware, NumaCell
 from vmpool.domain.model import DomainType
 from vmpool.domain.ports import (
     DomainInfo,
@@ -97,6 +99,7 @@ class LibvirtHypervisor(
             hostname = self._conn.getHostname()
             libvirt_version = _version(self._conn.getLibVersion())
             hv_version = _version(self._conn.getVersion())
+        cells = self._numa_cells(caps)
         arch = caps.findtext("host/cpu/arch") or str(info[0])
         domain_types: set[DomainType] = set()
         for guest in caps.findall("guest"):
@@ -117,7 +120,8 @@ class LibvirtHypervisor(
             libvirt_version=libvirt_version,
             hypervisor_version=hv_version,
             cpu_model=caps.findtext("host/cpu/model") or "",
-            traits=frozenset(self._traits(arch, domain_types)),
+            traits=frozenset(self._traits(arch, domain_types) | numa_traits(cells)),
+            hardware=HostHardware(cells=cells),
         )
         return self._with_passthrough(inventory, arch, domain_types)
 
@@ -140,6 +144,13 @@ class LibvirtHypervisor(
             pci_devices=self._pci_devices(),
         )
 
+    def _numa_cells(self, caps: ET.Element) -> tuple[NumaCell, ...]:
+        def free_pages(sizes: Sequence[int], start: int, count: int) -> FreeCounts:
+            with self._guard():
+                return self._conn.getFreePages(list(sizes), start, count, 0) or {}
+
+        return numa_cells(caps, free_pages)
+
     def _traits(self, arch: str, domain_types: set[DomainType]) -> set[str]:
         """Host features libvirt reports, as placement traits."""
         traits: set[str] = set()
@@ -152,8 +163,6 @@ class LibvirtHypervisor(
             traits.add("tpm")
         if dcaps.find("features/sgx[@supported='yes']") is not None:
             traits.add("sgx")
-        if dcaps.find("memoryBacking[@supported='yes']") is not None:
-            traits.add("hugepages")
         if virttype == "kvm":
             traits.add("kvm")
         return traits
