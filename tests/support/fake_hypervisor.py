@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from vmpool.adapters.hypervisor.domain_xml import snapshot_sizes
+from vmpool.domain.hardware import NO_HARDWARE, HostHardware
 from vmpool.domain.images import DiskFormat, gib_for
 from vmpool.domain.model import DomainType
 from vmpool.domain.ports import (
@@ -215,6 +216,9 @@ class FakeHost:
         self.cpu_model = cpu_model
         self.libvirt_version = libvirt_version
         self.hypervisor_version = hypervisor_version
+        # What its hypervisor offers beyond its size (its driver and features: a test may
+        # set another, e.g. HostHardware(driver="bhyve")).
+        self.hardware: HostHardware = NO_HARDWARE
         # Switches a test may flip at any time.
         self.unreachable = False
         self.guests_obey_acpi = True  # a shutdown powers the guest off (at once, here)
@@ -270,6 +274,7 @@ class FakeHost:
                 hypervisor_version=self.hypervisor_version,
                 cpu_model=self.cpu_model,
                 traits=self.traits,
+                hardware=self.hardware,
             )
 
     def list_domains(self) -> list[DomainInfo]:

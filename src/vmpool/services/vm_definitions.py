@@ -55,6 +55,8 @@ def domain_spec(
         nics=tuple(nics.nic_spec(n) for n in nic_rows),
         max_vcpus=row.max_vcpus,
         max_memory_mib=row.max_memory_mib,
+        machine=row.machine,
+        tpm=row.tpm,
     )
 
 

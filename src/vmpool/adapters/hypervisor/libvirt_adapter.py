@@ -20,10 +20,12 @@ from vmpool.adapters.hypervisor.deadline import DEFAULT_TIMEOUT_S, HostCalls
 from vmpool.adapters.hypervisor.domain_xml import build_domain_xml, vmpool_vm_id
 from vmpool.adapters.hypervisor.errors import translate
 from vmpool.adapters.hypervisor.event_loop import ensure_event_loop
+from vmpool.adapters.hypervisor.host_hardware import domcaps_virttype, hypervisor_hardware
 from vmpool.adapters.hypervisor.networking import LibvirtNetworking
 from vmpool.adapters.hypervisor.snapshots import LibvirtSnapshots
 from vmpool.adapters.hypervisor.storage import LibvirtStorage
 from vmpool.adapters.hypervisor.volume_copies import LibvirtVolumeCopies
+from vmpool.domain.hardware import HostHardware
 from vmpool.domain.model import DomainType
 from vmpool.domain.ports import (
     DomainInfo,
@@ -88,7 +90,8 @@ class LibvirtHypervisor(LibvirtVolumeCopies, LibvirtStorage, LibvirtNetworking, 
     @bounded
     def inventory(self) -> HostInventory:
         with self._guard():
-            caps = ET.fromstring(self._conn.getCapabilities())
+            caps_xml = self._conn.getCapabilities()
+            caps = ET.fromstring(caps_xml)
             info = self._conn.getInfo()
             hostname = self._conn.getHostname()
             libvirt_version = _version(self._conn.getLibVersion())
@@ -114,7 +117,21 @@ class LibvirtHypervisor(LibvirtVolumeCopies, LibvirtStorage, LibvirtNetworking, 
             hypervisor_version=hv_version,
             cpu_model=caps.findtext("host/cpu/model") or "",
             traits=frozenset(self._traits(arch, domain_types)),
+            hardware=self._hypervisor_hardware(caps_xml, arch),
         )
+
+    def _hypervisor_hardware(self, caps_xml: str, arch: str) -> HostHardware:
+        """Its driver, machine types and features (docs/hardware.md)."""
+        domcaps: str | None = None
+        virttype = domcaps_virttype(caps_xml, arch)
+        try:
+            with self._guard():
+                domcaps = self._conn.getDomainCapabilities(None, arch, None, virttype, 0)
+        except HostUnreachable:
+            raise
+        except VmpoolError:
+            domcaps = None  # a driver without domain capabilities (test://): none offered
+        return hypervisor_hardware(self._uri, caps_xml, domcaps, arch)
 
     def _traits(self, arch: str, domain_types: set[DomainType]) -> set[str]:
         """Host features libvirt reports, as placement traits."""
