@@ -213,11 +213,13 @@ class FakeHost:
         self.disk_gib = disk_gib
         self.domain_types = domain_types
         self.traits = traits
-        # NUMA cells and huge pages (docs/hardware-cpus.md): set by a test, then sync.
-        self.hardware: HostHardware = NO_HARDWARE
         self.cpu_model = cpu_model
         self.libvirt_version = libvirt_version
         self.hypervisor_version = hypervisor_version
+        # What its hypervisor offers beyond its size (docs/hardware.md): NUMA cells and huge
+        # pages, SGX EPC, its driver and features; a test sets another (e.g.
+        # HostHardware(driver="bhyve")), then syncs.
+        self.hardware: HostHardware = NO_HARDWARE
         # Switches a test may flip at any time.
         self.unreachable = False
         self.guests_obey_acpi = True  # a shutdown powers the guest off (at once, here)
@@ -226,10 +228,8 @@ class FakeHost:
         self.migration_downtime_ms = 42  # what a completed migration reports
         self.migration_dirty_rate = 4 * MIB  # bytes/s, reported while migrating
         self.busy_fraction = 0.25  # of the host's CPUs, advanced at each load sample
-        # Passthrough (docs/hardware-passthrough.md): the PCI devices its node device API
-        # lists, and its special hardware (SGX EPC...) as its inventory reports them.
+        # Passthrough (docs/hardware-passthrough.md): the PCI devices its node device API lists.
         self.pci_devices: tuple[PciDevice, ...] = ()
-        self.hardware: HostHardware = NO_HARDWARE
         self.folder_capacity: dict[str, int] = {}  # folder -> GiB; else `disk_gib`
         # State, read by tests through the helpers below.
         self.domains: dict[str, FakeDomain] = {}

@@ -139,6 +139,8 @@ class HardwareRequest:
     cpu_policy: CpuPolicy = CpuPolicy.SHARED
     hugepages: str | None = None  # a key of HUGEPAGE_SIZES_KIB
     devices: tuple[DeviceRequest, ...] = ()
+    # The machine type it was created with (vms.machine): a host must offer it.
+    machine: str | None = None
 
     @property
     def special(self) -> bool:

@@ -151,6 +151,7 @@ class Vm:
         cpu_policy: str
         hugepages: str | None
         devices: str  # a JSON list of {"alias", "count"}
+        machine: str | None  # the machine type of its host's hypervisor at create
         lost_state: str | None  # the state it had when its host was lost
         state: str
         state_changed_at: datetime
@@ -167,6 +168,7 @@ class Vm:
             cpu_policy=CpuPolicy(self.cpu_policy),
             hugepages=self.hugepages,
             devices=devices_from_json(self.devices),
+            machine=self.machine,
         )
 
     def hardware_migration_blocker(self) -> str | None:

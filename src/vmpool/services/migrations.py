@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from vmpool.adapters.db.tables import HostRow, MigrationRow, VmRow
 from vmpool.domain import limits
 from vmpool.domain.disk import check_migration_storage, migration_storage
+from vmpool.domain.hypervisor_features import LIVE_MIGRATION
 from vmpool.domain.migration import MigrationState
 from vmpool.domain.ports import Metrics, NoMetrics
 from vmpool.domain.snapshot import (
@@ -25,7 +26,7 @@ from vmpool.domain.vm import VmState
 from vmpool.errors import Conflict, Forbidden, InvalidInput, InvalidState, NotFound, VmpoolError
 from vmpool.services.group_rules import group_of_vm
 from vmpool.services.hosts import require_reachable
-from vmpool.services.placement_hosts import timed_place
+from vmpool.services.placement_hosts import require_host_feature, timed_place
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 
 _NO_METRICS = NoMetrics()
@@ -214,6 +215,7 @@ def _new_migration(
     if vm.host_id is None:
         raise InvalidState(f"VM {vm.name} has no host")
     source = require_reachable(uow.hosts.get(vm.host_id))
+    require_host_feature(source, LIVE_MIGRATION, f"live-migrate VM {vm.name}")
     requested: frozenset[str] | None = None
     if opts.target_host_id is not None:
         target = uow.hosts.find(opts.target_host_id)
@@ -240,6 +242,7 @@ def _new_migration(
     request = replace(needs, excluded_hosts=frozenset({source.name}))
     chosen = timed_place(metrics, "migrate", uow, pool, request)
     target = uow.hosts.get(chosen.id)
+    require_host_feature(target, LIVE_MIGRATION, f"live-migrate VM {vm.name} to {target.name}")
     if has_shared and target.shared_disk_path != source.shared_disk_path:
         raise Conflict(
             f"host {target.name} mounts shared storage at {target.shared_disk_path}, "

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from vmpool.adapters.db.repositories import HostAllocation
 from vmpool.adapters.db.tables import HostRow, LoadRow, PoolRow
+from vmpool.domain import hypervisor_features
 from vmpool.domain.cpu_pinning import HostCpuSets, host_cpu_sets
 from vmpool.domain.hardware import NO_USE, HardwareUse, hardware_from_json
 from vmpool.domain.host import HostState
@@ -208,3 +209,11 @@ def timed_place(
         return place_or_refuse(placement_hosts(uow, pool), request, policy_of(pool))
     finally:
         metrics.placement_timed(use, time.perf_counter() - start)
+
+
+def require_host_feature(host: HostRow, feature: str, action: str) -> None:
+    """409 when `host`'s hypervisor lacks `feature` (docs/hardware.md: one rule, in the
+    domain, for every service that needs one)."""
+    hypervisor_features.require_feature(
+        hardware_from_json(host.hardware), feature, action, host=host.name
+    )

@@ -57,6 +57,8 @@ def domain_spec(
         max_vcpus=row.max_vcpus,
         max_memory_mib=row.max_memory_mib,
         **cpu_pins.spec_fields(uow, row),  # dedicated CPUs, huge pages, NUMA
+        machine=row.machine,
+        tpm=row.tpm,
     )
     return with_passthrough(uow, row, spec)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 
 from vmpool.domain.cpu_pinning import check_resizable
+from vmpool.domain.hypervisor_features import HOTPLUG
 from vmpool.domain.model import PlacementRequirements
 from vmpool.domain.placement import place
 from vmpool.domain.resize import Sizes, plan_resize
@@ -25,7 +26,7 @@ from vmpool.domain.vm import VM_TRANSITIONS, VmState
 from vmpool.errors import HypervisorOperationInvalid, InvalidState, NoCapacity, VmpoolError
 from vmpool.services import projects
 from vmpool.services.hosts import require_reachable
-from vmpool.services.placement_hosts import placement_hosts, policy_of
+from vmpool.services.placement_hosts import placement_hosts, policy_of, require_host_feature
 from vmpool.services.unit_of_work import ServiceContext
 from vmpool.services.views import VmView, vm_view
 
@@ -68,6 +69,8 @@ def resize_vm(
         if vm.host_id is None:
             raise InvalidState(f"VM {vm.name} has no host", state=vm.state)
         host = require_reachable(uow.hosts.get(vm.host_id))
+        if vm.vm_state is VmState.RUNNING:  # a stopped VM's definition changes anywhere
+            require_host_feature(host, HOTPLUG, f"resize running VM {vm.name}")
         growth = plan.growth
         if plan.grows:
             projects.claim_quota(uow, project_id, vcpus=growth.vcpus, memory_mib=growth.memory_mib)

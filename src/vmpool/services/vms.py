@@ -166,6 +166,7 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
         host_row = uow.hosts.get(chosen.id)
         row.host_id = chosen.id
         row.domain_type = domain_type.value
+        row.machine = chosen.hardware.machine  # kept for its migrations and redefinitions
         if disk_gib > 0:
             folder = (
                 host_row.shared_disk_path

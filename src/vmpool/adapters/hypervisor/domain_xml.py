@@ -45,7 +45,10 @@ def build_domain_xml(spec: DomainSpec) -> str:
     cpu_and_memory_tuning(dom, spec)
 
     os_el = _sub(dom, "os")
-    _sub(os_el, "type", "hvm", arch=spec.arch, machine="pc")
+    # The machine type recorded at create (from its host's domain capabilities); none:
+    # libvirt picks its default for the arch.
+    machine = {"machine": spec.machine} if spec.machine else {}
+    _sub(os_el, "type", "hvm", arch=spec.arch, **machine)
     if spec.boot is not None:
         _sub(os_el, "kernel", spec.boot.kernel)
         _sub(os_el, "initrd", spec.boot.initrd)
@@ -72,7 +75,7 @@ def build_domain_xml(spec: DomainSpec) -> str:
         cdrom = _sub(devices, "disk", type="file", device="cdrom")
         _sub(cdrom, "driver", name="qemu", type="raw")
         _sub(cdrom, "source", file=spec.seed_path)
-        _sub(cdrom, "target", dev=SEED_TARGET, bus="ide")  # machine pc: IDE is built in
+        _sub(cdrom, "target", dev=SEED_TARGET, bus=cdrom_bus(spec.machine))
         _sub(cdrom, "readonly")
     if spec.serial_log is not None:
         serial = _sub(devices, "serial", type="file")
@@ -84,6 +87,8 @@ def build_domain_xml(spec: DomainSpec) -> str:
     for nic in spec.nics:
         devices.append(nic_element(nic))
     _add_passthrough(dom, devices, spec)
+    if spec.tpm:
+        devices.append(tpm_element())
     _sub(devices, "memballoon", model="virtio")
     return ET.tostring(dom, encoding="unicode")
 
@@ -156,6 +161,20 @@ def cpu_and_memory_tuning(dom: ET.Element, spec: DomainSpec) -> None:
         for cell in cells:
             _sub(numa, "cell", id=str(cell.id), cpus=format_cpu_set(cell.vcpus),
                  memory=str(cell.memory_mib), unit="MiB")  # fmt: skip
+
+
+def cdrom_bus(machine: str | None) -> str:
+    """The bus of the seed CD-ROM: IDE is built into i440fx (`pc`, libvirt's default), a q35
+    machine has none (its CD-ROMs go on the AHCI controller: sata)."""
+    return "sata" if machine is not None and "q35" in machine else "ide"
+
+
+def tpm_element() -> ET.Element:
+    """An emulated TPM 2.0 (swtpm, started by libvirt with the domain; its state is kept by
+    the host and migrated in QEMU's migration stream: docs/hardware.md)."""
+    el = ET.Element("tpm", model="tpm-crb")
+    _sub(el, "backend", type="emulator", version="2.0")
+    return el
 
 
 def nic_element(nic: NicSpec) -> ET.Element:

@@ -21,6 +21,7 @@ from vmpool.adapters.hypervisor.deadline import DEFAULT_TIMEOUT_S, HostCalls
 from vmpool.adapters.hypervisor.domain_xml import build_domain_xml, vmpool_vm_id
 from vmpool.adapters.hypervisor.errors import translate
 from vmpool.adapters.hypervisor.event_loop import ensure_event_loop
+from vmpool.adapters.hypervisor.host_hardware import domcaps_virttype, hypervisor_hardware
 from vmpool.adapters.hypervisor.networking import LibvirtNetworking
 from vmpool.adapters.hypervisor.numa import FreeCounts, numa_cells, numa_traits
 from vmpool.adapters.hypervisor.passthrough import LibvirtPassthrough, parse_sgx_epc_mib
@@ -94,7 +95,8 @@ class LibvirtHypervisor(
     @bounded
     def inventory(self) -> HostInventory:
         with self._guard():
-            caps = ET.fromstring(self._conn.getCapabilities())
+            caps_xml = self._conn.getCapabilities()
+            caps = ET.fromstring(caps_xml)
             info = self._conn.getInfo()
             hostname = self._conn.getHostname()
             libvirt_version = _version(self._conn.getLibVersion())
@@ -121,7 +123,7 @@ class LibvirtHypervisor(
             hypervisor_version=hv_version,
             cpu_model=caps.findtext("host/cpu/model") or "",
             traits=frozenset(self._traits(arch, domain_types) | numa_traits(cells)),
-            hardware=HostHardware(cells=cells),
+            hardware=replace(self._hypervisor_hardware(caps_xml, arch), cells=cells),
         )
         return self._with_passthrough(inventory, arch, domain_types)
 
@@ -150,6 +152,19 @@ class LibvirtHypervisor(
                 return self._conn.getFreePages(list(sizes), start, count, 0) or {}
 
         return numa_cells(caps, free_pages)
+
+    def _hypervisor_hardware(self, caps_xml: str, arch: str) -> HostHardware:
+        """Its driver, machine types and features (docs/hardware.md)."""
+        domcaps: str | None = None
+        virttype = domcaps_virttype(caps_xml, arch)
+        try:
+            with self._guard():
+                domcaps = self._conn.getDomainCapabilities(None, arch, None, virttype, 0)
+        except HostUnreachable:
+            raise
+        except VmpoolError:
+            domcaps = None  # a driver without domain capabilities (test://): none offered
+        return hypervisor_hardware(self._uri, caps_xml, domcaps, arch)
 
     def _traits(self, arch: str, domain_types: set[DomainType]) -> set[str]:
         """Host features libvirt reports, as placement traits."""
