@@ -187,6 +187,16 @@ def test_the_sync_marks_devices_missing_and_back(api: Api) -> None:
     assert found[GPU_2.address]["alias"] == "gpu:a100"  # kept while it was gone
 
 
+def test_a_host_that_cannot_list_its_devices_keeps_what_is_recorded(api: Api) -> None:
+    _mark_gpus(api)
+    before = api.devices()
+    api.fake.pci_devices = None  # its node device API failed this time (the host answers)
+    api.sync()
+    assert api.devices() == before  # nothing marked missing, no alias lost
+    r = api.client.get(f"/v1/hosts/{api.gpu_host}")
+    assert r.status_code == 200 and r.json()["state"] == "up"
+
+
 def test_a_vm_with_devices_or_sgx_stays_on_its_host(api: Api) -> None:
     _mark_gpus(api)
     gpu = api.create("gpu-1", **GPU_VM).json()

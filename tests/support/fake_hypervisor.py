@@ -229,7 +229,7 @@ class FakeHost:
         self.migration_dirty_rate = 4 * MIB  # bytes/s, reported while migrating
         self.busy_fraction = 0.25  # of the host's CPUs, advanced at each load sample
         # Passthrough (docs/hardware-passthrough.md): the PCI devices its node device API lists.
-        self.pci_devices: tuple[PciDevice, ...] = ()
+        self.pci_devices: tuple[PciDevice, ...] | None = ()  # None: its listing fails
         self.folder_capacity: dict[str, int] = {}  # folder -> GiB; else `disk_gib`
         # State, read by tests through the helpers below.
         self.domains: dict[str, FakeDomain] = {}
@@ -283,7 +283,7 @@ class FakeHost:
 
     def _check_hostdevs(self, spec: DomainSpec) -> None:
         """libvirt refuses a <hostdev> of a PCI device the host does not have."""
-        have = {d.address for d in self.pci_devices}
+        have = {d.address for d in self.pci_devices or ()}
         for address in spec.hostdevs:
             if address not in have:
                 raise HypervisorFailure(

@@ -31,7 +31,8 @@ class HostInventory:
     # Special hardware (domain/hardware.py): NUMA cells and huge pages, SGX, machine types,
     # the hypervisor's features; and its PCI devices (node device API).
     hardware: HostHardware = NO_HARDWARE
-    pci_devices: tuple[PciDevice, ...] = ()
+    # None: the host could not list them this time (what is recorded stays as it is).
+    pci_devices: tuple[PciDevice, ...] | None = ()
 
 
 class PowerState:

@@ -68,7 +68,7 @@ def register_host(
         row.disk_gib = disk_gib
         row.last_seen_at = ctx.clock()
         uow.hosts.add(row)
-        uow.host_devices.record(row.id, inventory.pci_devices, ctx.clock())
+        uow.host_devices.record(row.id, inventory.pci_devices or (), ctx.clock())
         uow.events.record(actor, "host.registered", f"host/{row.id}", uri=uri, name=host_name)
         host_id = row.id
         uow.commit()

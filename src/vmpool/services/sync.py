@@ -404,7 +404,8 @@ class _HostFacts:
         host.shared_disk_gib = self.shared_gib
         if self.offered is not None:
             uow.networks.set_on_host(host.id, self.offered, now)
-        uow.host_devices.record(host.id, self.inventory.pci_devices, now)
+        if self.inventory.pci_devices is not None:
+            uow.host_devices.record(host.id, self.inventory.pci_devices, now)
 
     def columns(self) -> dict[str, object]:
         """The host row's columns these facts set (`HostRepository.record_facts`)."""
@@ -423,7 +424,8 @@ class _HostFacts:
 
     def devices_recorded(self, known: _Known) -> bool:
         """Whether the host's PCI devices are recorded as it lists them (passthrough)."""
-        return frozenset(facts_of(d) for d in self.inventory.pci_devices) == known.devices
+        devices = self.inventory.pci_devices
+        return devices is None or frozenset(facts_of(d) for d in devices) == known.devices
 
 
 def _host_facts(ctx: ServiceContext, hv: Hypervisor, uri: str, known: _Known) -> _HostFacts:

@@ -104,3 +104,17 @@ def hypervisor_hardware(
             tpm_emulator_offered(dcaps),
         ),
     )
+
+
+def domcaps_traits(domcaps_xml: str | None, virttype: str | None, hw: HostHardware) -> set[str]:
+    """Host features as placement traits: `tpm` (domain capabilities offer a TPM device),
+    `sgx` (it has SGX EPC), `kvm` (hardware virtualization)."""
+    traits: set[str] = set()
+    root = _parse(domcaps_xml) if domcaps_xml else None
+    if root is not None and root.find("devices/tpm[@supported='yes']") is not None:
+        traits.add("tpm")
+    if hw.sgx_epc_mib > 0:
+        traits.add("sgx")
+    if virttype == "kvm":
+        traits.add("kvm")
+    return traits

@@ -21,14 +21,18 @@ from vmpool.adapters.hypervisor.deadline import DEFAULT_TIMEOUT_S, HostCalls
 from vmpool.adapters.hypervisor.domain_xml import build_domain_xml, vmpool_vm_id
 from vmpool.adapters.hypervisor.errors import translate
 from vmpool.adapters.hypervisor.event_loop import ensure_event_loop
-from vmpool.adapters.hypervisor.host_hardware import domcaps_virttype, hypervisor_hardware
+from vmpool.adapters.hypervisor.host_hardware import (
+    domcaps_traits,
+    domcaps_virttype,
+    hypervisor_hardware,
+)
 from vmpool.adapters.hypervisor.networking import LibvirtNetworking
 from vmpool.adapters.hypervisor.numa import FreeCounts, numa_cells, numa_traits
 from vmpool.adapters.hypervisor.passthrough import LibvirtPassthrough, parse_sgx_epc_mib
 from vmpool.adapters.hypervisor.snapshots import LibvirtSnapshots
 from vmpool.adapters.hypervisor.storage import LibvirtStorage
 from vmpool.adapters.hypervisor.volume_copies import LibvirtVolumeCopies
-from vmpool.domain.hardware import HostHardware, NumaCell
+from vmpool.domain.hardware import NumaCell, PciDevice
 from vmpool.domain.model import DomainType
 from vmpool.domain.ports import (
     DomainInfo,
@@ -112,7 +116,14 @@ class LibvirtHypervisor(
                 kind = d.get("type", "")
                 if kind in (DomainType.KVM.value, DomainType.QEMU.value):
                     domain_types.add(DomainType(kind))
-        inventory = HostInventory(
+        virttype = domcaps_virttype(caps_xml, arch)
+        domcaps = self._domain_capabilities(arch, virttype)
+        hardware = replace(
+            hypervisor_hardware(self._uri, caps_xml, domcaps, arch),
+            cells=cells,
+            sgx_epc_mib=parse_sgx_epc_mib(domcaps or ""),
+        )
+        return HostInventory(
             hostname=hostname,
             host_uuid=caps.findtext("host/uuid") or "",
             arch=arch,
@@ -122,29 +133,35 @@ class LibvirtHypervisor(
             libvirt_version=libvirt_version,
             hypervisor_version=hv_version,
             cpu_model=caps.findtext("host/cpu/model") or "",
-            traits=frozenset(self._traits(arch, domain_types) | numa_traits(cells)),
-            hardware=replace(self._hypervisor_hardware(caps_xml, arch), cells=cells),
+            traits=frozenset(domcaps_traits(domcaps, virttype, hardware) | numa_traits(cells)),
+            hardware=hardware,
+            pci_devices=self._pci_devices_or_none(),
         )
-        return self._with_passthrough(inventory, arch, domain_types)
 
-    def _with_passthrough(
-        self, inv: HostInventory, arch: str, domain_types: set[DomainType]
-    ) -> HostInventory:
-        """The inventory with the host's PCI devices and SGX EPC (passthrough.py); the `sgx`
-        trait says the same as the EPC size."""
-        virttype = "kvm" if DomainType.KVM in domain_types else "qemu"
+    def _domain_capabilities(self, arch: str, virttype: str | None) -> str | None:
+        """The host's domain capabilities for `arch` (one fetch per inventory: the traits,
+        machine types, features and SGX all come from it); None for a driver without them
+        (test://)."""
         try:
-            dcaps = self._conn.getDomainCapabilities(None, arch, None, virttype, 0)
-        except libvirt.libvirtError:
-            dcaps = ""  # as `_traits`: no domain capabilities, nothing special
-        epc = parse_sgx_epc_mib(dcaps)
-        traits = (inv.traits - {"sgx"}) | ({"sgx"} if epc else set())
-        return replace(
-            inv,
-            traits=frozenset(traits),
-            hardware=replace(inv.hardware, sgx_epc_mib=epc),
-            pci_devices=self._pci_devices(),
-        )
+            with self._guard():
+                caps: str = self._conn.getDomainCapabilities(None, arch, None, virttype, 0)
+                return caps
+        except HostUnreachable:
+            raise
+        except VmpoolError:
+            return None
+
+    def _pci_devices_or_none(self) -> tuple[PciDevice, ...] | None:
+        """Its PCI devices; None when the node device API fails on its own (the host answers
+        otherwise): its recorded devices stay as they are, rather than the whole inventory
+        failing and the host being taken for unreachable."""
+        try:
+            return self._pci_devices()
+        except HostUnreachable:
+            raise
+        except VmpoolError:
+            log.warning("host %s: its PCI devices could not be listed", self._uri, exc_info=True)
+            return None
 
     def _numa_cells(self, caps: ET.Element) -> tuple[NumaCell, ...]:
         def free_pages(sizes: Sequence[int], start: int, count: int) -> FreeCounts:
@@ -152,35 +169,6 @@ class LibvirtHypervisor(
                 return self._conn.getFreePages(list(sizes), start, count, 0) or {}
 
         return numa_cells(caps, free_pages)
-
-    def _hypervisor_hardware(self, caps_xml: str, arch: str) -> HostHardware:
-        """Its driver, machine types and features (docs/hardware.md)."""
-        domcaps: str | None = None
-        virttype = domcaps_virttype(caps_xml, arch)
-        try:
-            with self._guard():
-                domcaps = self._conn.getDomainCapabilities(None, arch, None, virttype, 0)
-        except HostUnreachable:
-            raise
-        except VmpoolError:
-            domcaps = None  # a driver without domain capabilities (test://): none offered
-        return hypervisor_hardware(self._uri, caps_xml, domcaps, arch)
-
-    def _traits(self, arch: str, domain_types: set[DomainType]) -> set[str]:
-        """Host features libvirt reports, as placement traits."""
-        traits: set[str] = set()
-        virttype = "kvm" if DomainType.KVM in domain_types else "qemu"
-        try:
-            dcaps = ET.fromstring(self._conn.getDomainCapabilities(None, arch, None, virttype, 0))
-        except libvirt.libvirtError:
-            return traits
-        if dcaps.find("devices/tpm[@supported='yes']") is not None:
-            traits.add("tpm")
-        if dcaps.find("features/sgx[@supported='yes']") is not None:
-            traits.add("sgx")
-        if virttype == "kvm":
-            traits.add("kvm")
-        return traits
 
     def _lookup(self, uuid: str) -> libvirt.virDomain:
         with self._guard():
