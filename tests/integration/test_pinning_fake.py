@@ -89,7 +89,9 @@ def test_host_cpu_split_is_checked_and_shown(api: Api) -> None:
     before = api.host()
     assert before["cpu_dedicated_set"] is None and before["pinned_cpus"] == []
     assert [c["cpus"] for c in before["numa_cells"]] == [[0, 1, 2, 3], [4, 5, 6, 7]]
-    assert before["numa_cells"][0]["hugepages"] == [{"size_kib": 2048, "total": 256, "free": 256}]
+    assert before["numa_cells"][0]["hugepages"] == [
+        {"size_kib": 2048, "total": 256, "free": 256, "claimed": 0}
+    ]
     assert "hugepages" not in before["traits"]  # the fake reports traits itself
     for bad, word in [
         ({"cpu_dedicated_set": "4-9"}, "CPU 8-9 is not on this host"),

@@ -147,6 +147,14 @@ class HugePagesOut(Out):
     size_kib: int
     total: int
     free: int = Field(description="as libvirt last reported")
+    claimed: int = Field(0, description="pages claimed on this cell by VMs bound to it")
+
+
+class HostHugePagesOut(Out):
+    size_kib: int
+    total: int = Field(description="pages of this size on the host, as libvirt last reported")
+    claimed: int = Field(description="pages claimed by vmpool's VMs, bound to a cell or not")
+    available: int = Field(description="total - claimed: what placement offers")
 
 
 class NumaCellOut(Out):
@@ -205,6 +213,10 @@ class HostOut(Out):
     )
     pinned_cpus: list[int] = Field(default=[], description="CPUs held by dedicated VMs")
     numa_cells: list[NumaCellOut] = Field(default=[], description="as libvirt reports them")
+    hugepages: list[HostHugePagesOut] = Field(
+        default=[],
+        description="huge pages by size, all cells; their memory is left out of capacity",
+    )
 
 
 class HostList(Paged):

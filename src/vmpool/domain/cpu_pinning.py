@@ -355,3 +355,28 @@ def migration_blocker(name: str, cpu_policy: str) -> str | None:
             "pinned VMs yet (stop and delete it, or create it again elsewhere)"
         )
     return None
+
+
+# --- Huge pages against the host's memory (docs/hardware-hugepages.md) ----------------------
+# Memory the kernel holds as huge pages is not ordinary memory: only VMs backed by huge pages
+# can use it. So a host's ordinary memory capacity leaves out what its huge pages take (every
+# size, every cell: total pages x size, as its inventory reports them), and a VM backed by huge
+# pages takes its memory from its pages (hugepages_reason, hugepage_claims), not from the
+# ordinary memory. Nova leaves the first half to the operator (reserved_host_memory_mb must
+# cover the pages); here it follows from the inventory.
+
+
+def hugepages_held_mib(cells: Sequence[NumaCell]) -> int:
+    """MiB a host's huge pages take, all sizes and cells (total pages x size)."""
+    return sum(total * kib // 1024 for c in cells for kib, (total, _free) in c.hugepages.items())
+
+
+def ordinary_memory_mib(physical_mib: float, cells: Sequence[NumaCell]) -> float:
+    """A host's memory that ordinary VMs can have: its physical memory less its huge pages."""
+    return max(0.0, physical_mib - hugepages_held_mib(cells))
+
+
+def ordinary_memory_claim_mib(memory_mib: int, hugepages: str | None) -> int:
+    """What a VM takes from its host's ordinary memory: all its memory, or nothing when huge
+    pages back it (its pages are claimed instead)."""
+    return 0 if hugepages is not None else memory_mib

@@ -5,7 +5,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from vmpool.domain.cpu_pinning import NO_SPLIT, HostCpuSets
+from vmpool.domain.cpu_pinning import (
+    NO_SPLIT,
+    HostCpuSets,
+    ordinary_memory_claim_mib,
+    ordinary_memory_mib,
+)
 from vmpool.domain.hardware import (
     NO_HARDWARE,
     NO_USE,
@@ -201,7 +206,9 @@ def make_placement_host(
     hardware_use: HardwareUse = NO_USE,
     cpu_sets: HostCpuSets = NO_SPLIT,
 ) -> PlacementHost:
-    """A placement host from raw figures: `dedicated_use` is what guaranteed VMs asked for."""
+    """A placement host from raw figures: `dedicated_use` is what guaranteed VMs asked for;
+    `physical` memory includes the huge pages its `hardware` reports, which are left out of
+    its ordinary memory capacity here (and only here)."""
     cpu_ratio = _pick(overrides.cpu_allocation_ratio, policy.cpu_allocation_ratio)
     ram_ratio = _pick(overrides.ram_allocation_ratio, policy.ram_allocation_ratio)
     if dedicated_use.vcpus or dedicated_use.memory_mib or dedicated_use.disk_gib:
@@ -209,6 +216,12 @@ def make_placement_host(
         used = shared_use + Resources(v, m, dedicated_use.disk_gib)
     else:
         used = shared_use
+    if hardware.cells:
+        # the memory its huge pages hold is not ordinary memory (domain/cpu_pinning.py)
+        physical = Resources(
+            physical.vcpus, ordinary_memory_mib(physical.memory_mib, hardware.cells),
+            physical.disk_gib,
+        )  # fmt: skip
     return PlacementHost(
         id=id,
         name=name,
@@ -261,9 +274,16 @@ class PlacementRequirements:
     group: GroupRule | None = None
     hardware: HardwareRequest = PLAIN  # TPM, SGX, dedicated CPUs, huge pages, devices
 
-    def claim_on(self, host: PlacementHost) -> Resources:
-        """What this VM takes from `host`: a guaranteed VM counts at ratio 1.0; a dedicated
-        VM's vCPUs count against the host's dedicated CPUs instead (domain/cpu_pinning.py)."""
+    def ordinary_need(self) -> tuple[int, int]:
+        """(vCPUs, MiB) this VM takes from a host's vCPU and ordinary memory capacity, before
+        ratios: a dedicated VM's vCPUs count against the host's dedicated CPUs instead, a
+        huge-page VM's memory against its huge pages (domain/cpu_pinning.py)."""
         vcpus = 0 if self.hardware.cpu_policy is CpuPolicy.DEDICATED else self.vcpus
-        v, m = claim(vcpus, self.memory_mib, self.guaranteed, host.cpu_ratio, host.ram_ratio)
+        return vcpus, ordinary_memory_claim_mib(self.memory_mib, self.hardware.hugepages)
+
+    def claim_on(self, host: PlacementHost) -> Resources:
+        """What this VM takes from `host`: a guaranteed VM counts at ratio 1.0; see
+        `ordinary_need` for dedicated CPUs and huge pages."""
+        vcpus, memory = self.ordinary_need()
+        v, m = claim(vcpus, memory, self.guaranteed, host.cpu_ratio, host.ram_ratio)
         return Resources(v, m, float(self.disk_gib))

@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vmpool.domain.hardware import HARDWARE_FILTER_NAMES, CpuPolicy, hardware_filters
+from vmpool.domain.hardware import HARDWARE_FILTER_NAMES, hardware_filters
 from vmpool.domain.host import HostState
 from vmpool.domain.model import (
     AllocationPolicy,
@@ -147,9 +147,9 @@ def place(
     strategy = policy.strategy
     full_filter = _needs_full_filter(request)
     soft_rule = request.group is not None and not request.group.hard
-    # A dedicated VM's vCPUs are counted by the dedicated_cpus filter, not here (no double count).
-    dedicated = request.hardware.cpu_policy is CpuPolicy.DEDICATED
-    need_v, need_m = 0.0 if dedicated else float(request.vcpus), float(request.memory_mib)
+    # A dedicated VM's vCPUs are counted by the dedicated_cpus filter, a huge-page VM's memory
+    # by the hugepages filter, not here (no double count).
+    need_v, need_m = request.ordinary_need()
     need_d = float(request.disk_gib)
     guaranteed = request.guaranteed
     up = HostState.UP

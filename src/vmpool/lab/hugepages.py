@@ -1,8 +1,8 @@
 """Huge pages for the lab (docs/hardware-cpus.md): the lab hosts share this machine's kernel,
 so `/proc/sys/vm/nr_hugepages` gives every lab host the same 2 MiB pages, which each host's
 libvirt then reports in its capabilities. `lab_hugepages` sets a count and gives the pages
-back (the count found) when done. Booting a guest on them also needs a hugetlbfs mount in the
-host's mount namespace, which the lab does not make yet."""
+back (the count found) when done. Each lab host mounts hugetlbfs in its own mount namespace
+(vmpool.lab.hosts, qemu.conf hugetlbfs_mount), so guests boot on these pages."""
 
 from __future__ import annotations
 

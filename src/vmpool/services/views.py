@@ -77,6 +77,17 @@ class HugePagesView:
     size_kib: int
     total: int
     free: int  # as libvirt last reported (claims are counted from total)
+    claimed: int = 0  # pages claimed on this cell by vmpool's VMs bound to it (dedicated)
+
+
+@dataclass(frozen=True)
+class HostHugePagesView:
+    """A host's huge pages of one size, all cells: what placement counts."""
+
+    size_kib: int
+    total: int  # as libvirt last reported
+    claimed: int  # by vmpool's VMs (bound to a cell or not), running, stopped or arriving
+    available: int  # total - claimed: what the hugepages filter offers
 
 
 @dataclass(frozen=True)
@@ -132,6 +143,7 @@ class HostView:
     cpu_shared_set: str | None = None
     pinned_cpus: list[int] = field(default_factory=list)
     numa_cells: list[NumaCellView] = field(default_factory=list)
+    hugepages: list[HostHugePagesView] = field(default_factory=list)  # by size, all cells
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from .host_create import HostCreate
 from .host_device_list import HostDeviceList
 from .host_device_out import HostDeviceOut
 from .host_device_update import HostDeviceUpdate
+from .host_huge_pages_out import HostHugePagesOut
 from .host_list import HostList
 from .host_out import HostOut
 from .host_overrides_out import HostOverridesOut
@@ -134,6 +135,7 @@ __all__ = (
     "HostDeviceList",
     "HostDeviceOut",
     "HostDeviceUpdate",
+    "HostHugePagesOut",
     "HostList",
     "HostOut",
     "HostOverridesOut",

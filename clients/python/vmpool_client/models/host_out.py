@@ -13,6 +13,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.evacuation_out import EvacuationOut
     from ..models.foreign_domain_out import ForeignDomainOut
+    from ..models.host_huge_pages_out import HostHugePagesOut
     from ..models.host_overrides_out import HostOverridesOut
     from ..models.numa_cell_out import NumaCellOut
     from ..models.resources_out import ResourcesOut
@@ -63,6 +64,7 @@ class HostOut:
         vm_count (int):
         cpu_dedicated_set (None | str | Unset): CPUs for dedicated VMs, one per vCPU (Nova's syntax)
         cpu_shared_set (None | str | Unset): CPUs for shared vCPUs and emulator threads (null: the rest)
+        hugepages (list[HostHugePagesOut] | Unset): huge pages by size, all cells; their memory is left out of capacity
         numa_cells (list[NumaCellOut] | Unset): as libvirt reports them
         pinned_cpus (list[int] | Unset): CPUs held by dedicated VMs
     """
@@ -105,6 +107,7 @@ class HostOut:
     vm_count: int
     cpu_dedicated_set: None | str | Unset = UNSET
     cpu_shared_set: None | str | Unset = UNSET
+    hugepages: list[HostHugePagesOut] | Unset = UNSET
     numa_cells: list[NumaCellOut] | Unset = UNSET
     pinned_cpus: list[int] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -230,6 +233,13 @@ class HostOut:
         else:
             cpu_shared_set = self.cpu_shared_set
 
+        hugepages: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.hugepages, Unset):
+            hugepages = []
+            for hugepages_item_data in self.hugepages:
+                hugepages_item = hugepages_item_data.to_dict()
+                hugepages.append(hugepages_item)
+
         numa_cells: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.numa_cells, Unset):
             numa_cells = []
@@ -287,6 +297,8 @@ class HostOut:
             field_dict["cpu_dedicated_set"] = cpu_dedicated_set
         if cpu_shared_set is not UNSET:
             field_dict["cpu_shared_set"] = cpu_shared_set
+        if hugepages is not UNSET:
+            field_dict["hugepages"] = hugepages
         if numa_cells is not UNSET:
             field_dict["numa_cells"] = numa_cells
         if pinned_cpus is not UNSET:
@@ -298,6 +310,7 @@ class HostOut:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.evacuation_out import EvacuationOut  # noqa: PLC0415
         from ..models.foreign_domain_out import ForeignDomainOut  # noqa: PLC0415
+        from ..models.host_huge_pages_out import HostHugePagesOut  # noqa: PLC0415
         from ..models.host_overrides_out import HostOverridesOut  # noqa: PLC0415
         from ..models.numa_cell_out import NumaCellOut  # noqa: PLC0415
         from ..models.resources_out import ResourcesOut  # noqa: PLC0415
@@ -506,6 +519,15 @@ class HostOut:
 
         cpu_shared_set = _parse_cpu_shared_set(d.pop("cpu_shared_set", UNSET))
 
+        _hugepages = d.pop("hugepages", UNSET)
+        hugepages: list[HostHugePagesOut] | Unset = UNSET
+        if _hugepages is not UNSET:
+            hugepages = []
+            for hugepages_item_data in _hugepages:
+                hugepages_item = HostHugePagesOut.from_dict(hugepages_item_data)
+
+                hugepages.append(hugepages_item)
+
         _numa_cells = d.pop("numa_cells", UNSET)
         numa_cells: list[NumaCellOut] | Unset = UNSET
         if _numa_cells is not UNSET:
@@ -556,6 +578,7 @@ class HostOut:
             vm_count=vm_count,
             cpu_dedicated_set=cpu_dedicated_set,
             cpu_shared_set=cpu_shared_set,
+            hugepages=hugepages,
             numa_cells=numa_cells,
             pinned_cpus=pinned_cpus,
         )

@@ -6,6 +6,8 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="HugePagesOut")
 
 
@@ -16,11 +18,13 @@ class HugePagesOut:
         free (int): as libvirt last reported
         size_kib (int):
         total (int):
+        claimed (int | Unset): pages claimed on this cell by VMs bound to it Default: 0.
     """
 
     free: int
     size_kib: int
     total: int
+    claimed: int | Unset = 0
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -29,6 +33,8 @@ class HugePagesOut:
         size_kib = self.size_kib
 
         total = self.total
+
+        claimed = self.claimed
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -39,6 +45,8 @@ class HugePagesOut:
                 "total": total,
             }
         )
+        if claimed is not UNSET:
+            field_dict["claimed"] = claimed
 
         return field_dict
 
@@ -51,10 +59,13 @@ class HugePagesOut:
 
         total = d.pop("total")
 
+        claimed = d.pop("claimed", UNSET)
+
         huge_pages_out = cls(
             free=free,
             size_kib=size_kib,
             total=total,
+            claimed=claimed,
         )
 
         huge_pages_out.additional_properties = d

@@ -415,13 +415,16 @@ class HostRepository:
         being migrated also holds a claim on its target until the migration ends.
         """
         g = VmRow.guaranteed
-        # A dedicated VM's vCPUs are its pinned CPUs (cpu_pins), not vCPU capacity.
+        # A dedicated VM's vCPUs are its pinned CPUs (cpu_pins), not vCPU capacity; a huge-page
+        # VM's memory is its pages (hugepages_use), not ordinary memory (domain/cpu_pinning.py
+        # ordinary_memory_claim_mib).
         vcpus = case((VmRow.cpu_policy == "dedicated", 0), else_=VmRow.vcpus)
+        memory = case((VmRow.hugepages.is_not(None), 0), else_=VmRow.memory_mib)
         sums = (
             func.sum(case((g, 0), else_=vcpus)),
-            func.sum(case((g, 0), else_=VmRow.memory_mib)),
+            func.sum(case((g, 0), else_=memory)),
             func.sum(case((g, vcpus), else_=0)),
-            func.sum(case((g, VmRow.memory_mib), else_=0)),
+            func.sum(case((g, memory), else_=0)),
             # A host's disk holds the boot disks local to it (shared ones are elsewhere).
             func.sum(case((VmRow.disk_storage == "shared", 0), else_=VmRow.disk_gib)),
             func.count(),
