@@ -35,7 +35,7 @@ import threading
 import time
 import uuid as uuidlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from vmpool.adapters.hypervisor.domain_xml import snapshot_sizes
@@ -1069,7 +1069,7 @@ class FakeHost:
                 arch=dom.arch,
                 state=PowerState.PAUSED,
                 vmpool_vm_id=dom.vmpool_vm_id,
-                spec=dom.spec,
+                spec=_dest_spec(dom.spec, request),
                 disk_path=dom.disk_path,
                 nics=dict(dom.nics),
                 incoming=True,
@@ -1167,6 +1167,7 @@ class FakeHost:
             iteration=job.done_steps,
             downtime_ms=self.migration_downtime_ms,
         )
+        dom.spec = _dest_spec(dom.spec, job.request)  # DEST_XML / PERSIST_XML
         job.target.domains[job.uuid] = dom  # PERSIST_DEST: it replaces the incoming one
         # Copied disks went into the volumes vmpool made on the target; the source keeps
         # its own until vmpool removes them.
@@ -1307,3 +1308,18 @@ class FakeCloud:
 def _conforms(cloud: FakeCloud, host: FakeHost) -> tuple[HypervisorConnector, Hypervisor]:
     """Never called: mypy checks here that the fakes implement the ports."""
     return cloud, host
+
+
+def _dest_spec(spec: DomainSpec | None, request: MigrationRequest) -> DomainSpec | None:
+    """The definition the target gets: the source's, pinned to the target's CPUs when the
+    migration sends them (as libvirt's VIR_MIGRATE_PARAM_DEST_XML / PERSIST_XML)."""
+    cpus = request.dest_cpus
+    if spec is None or cpus is None:
+        return spec
+    return replace(
+        spec,
+        vcpu_pins=cpus.vcpu_pins,
+        vcpu_cells=cpus.vcpu_cells,
+        emulator_cpus=cpus.emulator_cpus,
+        numa_cells=tuple(sorted(set(cpus.vcpu_cells))),
+    )

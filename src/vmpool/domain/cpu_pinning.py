@@ -264,8 +264,17 @@ def check_fixed_size(
         )
 
 
-def host_allocation(host: PlacementHost, vcpus: int) -> CpuAllocation | None:
-    """What `allocate_cpus` gives a dedicated VM on this placement host."""
+def host_allocation(
+    host: PlacementHost, vcpus: int, moving_cells: Sequence[int] = ()
+) -> CpuAllocation | None:
+    """What `allocate_cpus` gives a dedicated VM on this placement host; for a VM moving
+    live (`moving_cells`: its vCPUs' cells on the source), `allocate_like` keeps its guest
+    NUMA cells."""
+    if moving_cells:
+        return allocate_like(
+            moving_cells, host.cpu_sets.dedicated, host.hardware_use.pinned_cpus,
+            host.hardware.cells,
+        )  # fmt: skip
     return allocate_cpus(
         vcpus, host.cpu_sets.dedicated, host.hardware_use.pinned_cpus, host.hardware.cells
     )
@@ -281,7 +290,7 @@ def dedicated_reason(host: PlacementHost, req: PlacementRequirements) -> str | N
     free = len(dedicated - host.hardware_use.pinned_cpus)
     if free < req.vcpus:
         return f"{req.vcpus} dedicated CPUs needed, {free} of {len(dedicated)} free"
-    return None
+    return moving_reason(host, req)
 
 
 def _pages_mib(cells: Sequence[NumaCell], kib: int) -> dict[int, int]:
@@ -312,7 +321,7 @@ def hugepages_reason(host: PlacementHost, req: PlacementRequirements) -> str | N
     if host_free < req.memory_mib:
         return f"{req.memory_mib} MiB of {size} huge pages needed, {max(0, host_free)} MiB free"
     if req.hardware.cpu_policy is CpuPolicy.DEDICATED:
-        alloc = host_allocation(host, req.vcpus)
+        alloc = host_allocation(host, req.vcpus, req.hardware.moving_cells)
         if alloc is None:
             return None  # the dedicated_cpus filter says why
         for (cell, _), mib in hugepage_claims(req.memory_mib, kib, alloc.cells).items():
@@ -343,20 +352,6 @@ def check_resizable(
         )
 
 
-def migration_blocker(name: str, cpu_policy: str) -> str | None:
-    """Why a VM cannot be live-migrated for its CPUs (None: it can). A dedicated VM's pins
-    are the source host's CPUs, in its live definition: moving it needs the target's own pins
-    in the definition sent with the migration, which vmpool does not do yet; the planner and
-    maintenance leave it where it is, with this reason. Huge pages alone move (the target is
-    placed with the hugepages filter and claims its pages during the move)."""
-    if cpu_policy == CpuPolicy.DEDICATED.value:
-        return (
-            f"VM {name} has dedicated CPUs pinned on its host: vmpool does not live-migrate "
-            "pinned VMs yet (stop and delete it, or create it again elsewhere)"
-        )
-    return None
-
-
 # --- Huge pages against the host's memory (docs/hardware-hugepages.md) ----------------------
 # Memory the kernel holds as huge pages is not ordinary memory: only VMs backed by huge pages
 # can use it. So a host's ordinary memory capacity leaves out what its huge pages take (every
@@ -380,3 +375,59 @@ def ordinary_memory_claim_mib(memory_mib: int, hugepages: str | None) -> int:
     """What a VM takes from its host's ordinary memory: all its memory, or nothing when huge
     pages back it (its pages are claimed instead)."""
     return 0 if hugepages is not None else memory_mib
+
+
+# --- live migration of a dedicated VM (docs/hardware-pinmigrate.md) ---------------------
+
+
+def cell_groups(vcpu_cells: Sequence[int]) -> tuple[tuple[int, ...], ...]:
+    """A pinned VM's guest NUMA cells as its vCPUs: one group per host cell its vCPUs are on,
+    in host cell order (the same grouping `guest_cells` gives its XML)."""
+    return tuple(
+        tuple(v for v, c in enumerate(vcpu_cells) if c == cell) for cell in sorted(set(vcpu_cells))
+    )
+
+
+def allocate_like(
+    vcpu_cells: Sequence[int],
+    dedicated: frozenset[int],
+    pinned: frozenset[int],
+    cells: Sequence[NumaCell] = (),
+) -> CpuAllocation | None:
+    """The target's CPUs for a dedicated VM moving live (None: this host cannot). Its guest
+    sees the same NUMA cells after the move (a running guest's topology cannot change, and
+    libvirt refuses a destination definition that changes it): each guest cell (the vCPUs
+    of one source cell, `cell_groups`) gets a host cell of its own with room for all its
+    vCPUs. Largest guest cell first, each in the fullest host cell that fits (packing, as
+    `allocate_cpus`); lowest CPU numbers first."""
+    groups = cell_groups(vcpu_cells)
+    if not groups:
+        return None
+    cell_of = _cell_of(cells)
+    by_cell: dict[int, list[int]] = {}
+    for cpu in sorted(dedicated - pinned):
+        by_cell.setdefault(cell_of.get(cpu, 0), []).append(cpu)
+    pins: dict[int, tuple[int, int]] = {}
+    used: set[int] = set()
+    for group in sorted(groups, key=lambda g: (-len(g), g)):
+        fitting = [c for c, cpus in by_cell.items() if c not in used and len(cpus) >= len(group)]
+        if not fitting:
+            return None
+        cell = min(fitting, key=lambda c: (len(by_cell[c]), c))
+        used.add(cell)
+        for vcpu, cpu in zip(group, by_cell[cell], strict=False):
+            pins[vcpu] = (cpu, cell)
+    order = range(len(vcpu_cells))
+    return CpuAllocation(tuple(pins[v][0] for v in order), tuple(pins[v][1] for v in order))
+
+
+def moving_reason(host: PlacementHost, req: PlacementRequirements) -> str | None:
+    """Why `host` cannot take a dedicated VM moving live with its guest NUMA cells."""
+    moving = req.hardware.moving_cells
+    if not moving or host_allocation(host, req.vcpus, moving) is not None:
+        return None
+    sizes = "+".join(str(len(g)) for g in cell_groups(moving))
+    many = len(cell_groups(moving)) > 1
+    return f"its guest NUMA cells need {sizes} dedicated CPUs free in " + (
+        "as many different NUMA cells" if many else "one NUMA cell"
+    )

@@ -141,6 +141,9 @@ class HardwareRequest:
     devices: tuple[DeviceRequest, ...] = ()
     # The machine type it was created with (vms.machine): a host must offer it.
     machine: str | None = None
+    # A dedicated VM moving live: the host NUMA cell of each of its vCPUs on the source.
+    # The target must give it the same guest NUMA cells (domain/cpu_pinning.py allocate_like).
+    moving_cells: tuple[int, ...] = ()
 
     @property
     def special(self) -> bool:

@@ -125,6 +125,16 @@ class DomainSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class CpuPlacement:
+    """A dedicated VM's CPUs on a host (docs/hardware-pinmigrate.md): the host CPU and NUMA
+    cell of each vCPU, in order, and the CPUs its emulator threads run on."""
+
+    vcpu_pins: tuple[int, ...]
+    vcpu_cells: tuple[int, ...]
+    emulator_cpus: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class MigrationRequest:
     """How to move a domain: libvirt managed peer-to-peer live migration."""
 
@@ -140,6 +150,9 @@ class MigrationRequest:
     # let libvirt refuse a file system it does not recognise as shared (VIR_MIGRATE_UNSAFE).
     trust_shared_storage: bool = False
     tls: bool = False  # QEMU encrypts the migration stream (VIR_MIGRATE_TLS)
+    # A dedicated VM: the target's CPUs, recorded before the move. The definition sent with
+    # the migration (live and persistent) is its own, pinned to them instead of the source's.
+    dest_cpus: CpuPlacement | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,6 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
-from vmpool.domain.cpu_pinning import migration_blocker as pinning_blocker
 from vmpool.domain.hardware import (
     CpuPolicy,
     HardwareRequest,
@@ -173,13 +172,12 @@ class Vm:
 
     def hardware_migration_blocker(self) -> str | None:
         """Why its special hardware keeps it on its host (None: it may move): passthrough
-        devices and SGX EPC (domain/passthrough.py), dedicated CPUs (domain/cpu_pinning.py).
+        devices and SGX EPC (domain/passthrough.py). Dedicated CPUs and huge pages move
+        (the target's CPUs are allocated with the migration: docs/hardware-pinmigrate.md).
         The one rule a migration request, its start, maintenance's evacuation and the
         rebalance planner ask."""
         hw = self.hardware_request
-        return passthrough_blocker(self.name, hw.devices, hw.sgx_epc_mib) or pinning_blocker(
-            self.name, hw.cpu_policy.value
-        )
+        return passthrough_blocker(self.name, hw.devices, hw.sgx_epc_mib)
 
     def set_hardware(self, req: HardwareRequest) -> None:
         self.tpm = req.tpm

@@ -24,6 +24,7 @@ from vmpool.domain.snapshot import (
 )
 from vmpool.domain.vm import VmState
 from vmpool.errors import Conflict, Forbidden, InvalidInput, InvalidState, NotFound, VmpoolError
+from vmpool.services import cpu_pins
 from vmpool.services.group_rules import group_of_vm
 from vmpool.services.hosts import require_reachable
 from vmpool.services.placement_hosts import require_host_feature, timed_place
@@ -239,7 +240,13 @@ def _new_migration(
         local_data_gib=uow.disks.local_gib(vm.id),
         networks=uow.nics.network_names(vm.id),
     )
-    request = replace(needs, excluded_hosts=frozenset({source.name}))
+    # A dedicated VM: the target gives its guest NUMA cells again (docs/hardware-pinmigrate.md).
+    moving = cpu_pins.moving_cells_of(uow, vm, source.id)
+    request = replace(
+        needs,
+        excluded_hosts=frozenset({source.name}),
+        hardware=replace(needs.hardware, moving_cells=moving),
+    )
     chosen = timed_place(metrics, "migrate", uow, pool, request)
     target = uow.hosts.get(chosen.id)
     require_host_feature(target, LIVE_MIGRATION, f"live-migrate VM {vm.name} to {target.name}")
@@ -265,7 +272,11 @@ def _new_migration(
         completion_timeout_s_per_gib=opts.completion_timeout_s_per_gib,
         storage=storage,
     )
-    return uow.migrations.add(row)
+    added = uow.migrations.add(row)
+    # Its dedicated CPUs on the target, under the pool lock the target claim is taken with:
+    # held by it (beside the source's) until the outcome (cpu_pins.settle_migration).
+    cpu_pins.pin_on(uow, vm, chosen, moving)
+    return added
 
 
 def record_refusal(
@@ -301,6 +312,7 @@ def cancel_migration(ctx: ServiceContext, migration_id: int, actor: str = "api")
         # Not started: it ends now (the claim on the target goes with the state); started:
         # the worker aborts the libvirt job.
         m.request_cancel(ctx.clock())
+        cpu_pins.settle_migration(uow, m)  # not started: the target's CPUs go with it
         uow.events.record(actor, "migration.cancel", f"migration/{m.id}")
         view = migration_view(m)
         uow.commit()

@@ -29,12 +29,14 @@ from vmpool.adapters.hypervisor.host_hardware import (
 from vmpool.adapters.hypervisor.networking import LibvirtNetworking
 from vmpool.adapters.hypervisor.numa import FreeCounts, numa_cells, numa_traits
 from vmpool.adapters.hypervisor.passthrough import LibvirtPassthrough, parse_sgx_epc_mib
+from vmpool.adapters.hypervisor.pin_migration import repinned_xml
 from vmpool.adapters.hypervisor.snapshots import LibvirtSnapshots
 from vmpool.adapters.hypervisor.storage import LibvirtStorage
 from vmpool.adapters.hypervisor.volume_copies import LibvirtVolumeCopies
 from vmpool.domain.hardware import NumaCell, PciDevice
 from vmpool.domain.model import DomainType
 from vmpool.domain.ports import (
+    CpuPlacement,
     DomainInfo,
     DomainLoad,
     DomainSpec,
@@ -348,6 +350,8 @@ class LibvirtHypervisor(
         if request.bandwidth_mib_s is not None:
             params[libvirt.VIR_MIGRATE_PARAM_BANDWIDTH] = request.bandwidth_mib_s
         with self._guard():
+            if request.dest_cpus is not None:
+                params.update(_dest_definitions(dom, request.dest_cpus))
             if request.max_downtime_ms is not None:
                 dom.migrateSetMaxDowntime(request.max_downtime_ms, 0)
             dom.migrateToURI3(request.dest_uri, params, flags)
@@ -629,3 +633,20 @@ class LibvirtConnector:
             conn.close()
         except libvirt.libvirtError:
             log.debug("closing a broken libvirt connection failed", exc_info=True)
+
+
+def _dest_definitions(dom: libvirt.virDomain, cpus: CpuPlacement) -> dict[str, object]:
+    """A dedicated VM's definitions for its target (docs/hardware-pinmigrate.md): its live
+    XML (VIR_MIGRATE_PARAM_DEST_XML) and its persistent one (PERSIST_XML, else libvirt
+    defines the source's on the target with PERSIST_DEST), pinned to the target's CPUs."""
+    flags = libvirt.VIR_DOMAIN_XML_MIGRATABLE | libvirt.VIR_DOMAIN_XML_SECURE
+    try:
+        params: dict[str, object] = {
+            libvirt.VIR_MIGRATE_PARAM_DEST_XML: repinned_xml(dom.XMLDesc(flags), cpus)
+        }
+        if dom.isPersistent():
+            persistent = dom.XMLDesc(flags | libvirt.VIR_DOMAIN_XML_INACTIVE)
+            params[libvirt.VIR_MIGRATE_PARAM_PERSIST_XML] = repinned_xml(persistent, cpus)
+    except ValueError as exc:
+        raise HypervisorFailure(f"cannot pin the target's definition: {exc}") from exc
+    return params
