@@ -1,4 +1,4 @@
-"""Huge pages against a host's memory (docs/hardware-hugepages.md) through the API on fake
+"""Huge pages against a host's memory (docs/hardware.md) through the API on fake
 hosts, on SQLite and PostgreSQL: the memory a host's huge pages hold is left out of its
 ordinary memory capacity, a huge-page VM claims its pages and none of the ordinary memory,
 the host view shows the claim, and the rebalance planner's view counts the same."""

@@ -1,4 +1,4 @@
-"""Hypervisors beyond KVM and the vTPM through the API on fake hosts (docs/hardware-tpm.md):
+"""Hypervisors beyond KVM and the vTPM through the API on fake hosts (docs/hardware.md):
 a host's driver and features come from its inventory, and what it lacks is refused with a
 409 that names its driver (live migration from or to it, a snapshot, a live resize), a TPM
 VM goes only where a TPM can be emulated (else 409 with placement's reason), and a VM keeps

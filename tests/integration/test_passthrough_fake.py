@@ -1,5 +1,5 @@
 """PCI passthrough and SGX on the fake cloud, once on SQLite and once on PostgreSQL
-(docs/hardware-passthrough.md): the inventory recorded by registration and the sync, the
+(docs/hardware.md): the inventory recorded by registration and the sync, the
 operator's aliases through the API, claims at create (two VMs never share a device; a
 refusal or a failed create leaves nothing claimed), delete frees, and a VM with devices or
 SGX EPC is kept on its host: live migration refused (409), maintenance reports it, the

@@ -1,4 +1,4 @@
-"""PCI passthrough and SGX on real lab hosts (docs/hardware-passthrough.md). This machine has
+"""PCI passthrough and SGX on real lab hosts (docs/hardware.md). This machine has
 no IOMMU and no SGX, so no device is ever assigned here: what runs is the real libvirt node
 device inventory of a lab host (parsed, recorded, listed by the API), and the refusal of
 what no lab host can give (a device alias none has, SGX EPC), with placement's explanation

@@ -1,4 +1,4 @@
-"""Live migration of dedicated VMs (docs/hardware-pinmigrate.md) on fake hosts, on SQLite and
+"""Live migration of dedicated VMs (docs/hardware.md) on fake hosts, on SQLite and
 PostgreSQL, with the real migration runner: the target's CPUs recorded with the migration
 before it moves (and sent with it), the source's released once it arrived, the target's
 released on failure and cancel, crash recovery settling them from where the VM runs, the

@@ -1,5 +1,5 @@
 """A dedicated VM live-migrated between two real lab hosts (issue 16,
-docs/hardware-pinmigrate.md). This machine has 2 CPUs: lab1 is split dedicated "1", shared
+docs/hardware.md). This machine has 2 CPUs: lab1 is split dedicated "1", shared
 "0", lab2 the other way round (dedicated "0", shared "1"), so that the target's pins differ
 from the source's and only a definition rewritten for the target can pass. One dedicated tiny
 guest (1 vCPU, 128 MiB, TCG) boots on lab1 and moves to lab2: the target's CPU is recorded

@@ -1,4 +1,4 @@
-"""Dedicated CPUs and huge pages (docs/hardware-cpus.md) through the API on fake hosts, on
+"""Dedicated CPUs and huge pages (docs/hardware.md) through the API on fake hosts, on
 SQLite and PostgreSQL: the operator's CPU split (422 when wrong, 409 when a pinned CPU would
 leave it), pins recorded at create and shown in the definition, the filters' refusals with
 their reasons, huge pages claimed per cell, hot-plug refused, migration to a host without

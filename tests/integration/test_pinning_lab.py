@@ -1,13 +1,13 @@
-"""Dedicated CPUs and huge pages on a real lab host (issue 16, docs/hardware-cpus.md,
-docs/hardware-hugepages.md). This machine has 2 CPUs: the host is split dedicated "1", shared
-"0". One dedicated tiny guest (1 vCPU, 128 MiB, TCG) backed by 2M huge pages boots (the lab
-hosts mount hugetlbfs in their mount namespaces); libvirt's vcpuPinInfo/emulatorPinInfo and
-the kernel's affinity of the QEMU threads (/proc/<pid>/task/*/status Cpus_allowed_list) show
-the vCPU on CPU 1 and the rest on CPU 0, as recorded; its memory is a mapping of the host's
-hugetlbfs and HugePages_Free drops by its 64 pages while it runs, back after delete; the host
-view shows the claim and leaves the pages out of the ordinary memory; a second dedicated VM
-is refused (dedicated_cpus), a huge-page VM needing more pages than are left too (hugepages).
-Its live migration: test_pinmigrate_lab.py."""
+"""Dedicated CPUs and huge pages on a real lab host (issue 16, docs/hardware.md). This
+machine has 2 CPUs: the host is split dedicated "1", shared "0". One dedicated tiny guest
+(1 vCPU, 128 MiB, TCG) backed by 2M huge pages boots (the lab hosts mount hugetlbfs in their
+mount namespaces); libvirt's vcpuPinInfo/emulatorPinInfo and the kernel's affinity of the QEMU
+threads (/proc/<pid>/task/*/status Cpus_allowed_list) show the vCPU on CPU 1 and the rest on
+CPU 0, as recorded; its memory is a mapping of the host's hugetlbfs and HugePages_Free drops
+by its 64 pages while it runs, back after delete; the host view shows the claim and leaves
+the pages out of the ordinary memory; a second dedicated VM is refused (dedicated_cpus), a
+huge-page VM needing more pages than are left too (hugepages). Its live migration:
+test_pinmigrate_lab.py."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The vTPM on real lab hosts (docs/hardware-tpm.md): the hosts' inventory (read from
+"""The vTPM on real lab hosts (docs/hardware.md): the hosts' inventory (read from
 libvirt 9.0's capabilities) offers an emulated TPM 2.0 and names the machine type; a VM made
 with `tpm: true` gets swtpm and the tpm-crb device, keeps its host's machine type, and its
 guest sees /dev/tpm0 and /dev/tpmrm0. The guest extends PCR 16 once at boot; after a live

@@ -228,7 +228,7 @@ class FakeHost:
         self.migration_downtime_ms = 42  # what a completed migration reports
         self.migration_dirty_rate = 4 * MIB  # bytes/s, reported while migrating
         self.busy_fraction = 0.25  # of the host's CPUs, advanced at each load sample
-        # Passthrough (docs/hardware-passthrough.md): the PCI devices its node device API lists.
+        # Passthrough (docs/hardware.md): the PCI devices its node device API lists.
         self.pci_devices: tuple[PciDevice, ...] | None = ()  # None: its listing fails
         self.folder_capacity: dict[str, int] = {}  # folder -> GiB; else `disk_gib`
         # State, read by tests through the helpers below.

@@ -23,7 +23,7 @@ ACCEPTED = [
     (LAB, "qemu+tcp://127.0.0.1:16510/system"),
     (HostUriPolicy(allow_no_verify=True), "qemu+tls://hv1/system?no_verify=1"),
     (HostUriPolicy(allow_test_driver=True), "test:///default"),
-    # libvirt's other VM drivers (docs/hardware-tpm.md)
+    # libvirt's other VM drivers (docs/hardware.md)
     (STRICT, "xen:///system"),
     (STRICT, "xen+ssh://root@xen1.example.com/system"),
     (STRICT, "xen+tls://xen1/"),

@@ -1,4 +1,4 @@
-"""Huge pages against a host's memory (docs/hardware-hugepages.md): the memory a host's huge
+"""Huge pages against a host's memory (docs/hardware.md): the memory a host's huge
 pages hold is not ordinary memory, and a VM backed by huge pages takes its memory from its
 pages only. Pure rules, placement and the planner's view of the same figures."""
 

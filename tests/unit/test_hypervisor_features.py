@@ -1,4 +1,4 @@
-"""Hypervisors beyond KVM and the vTPM (docs/hardware-tpm.md): each host's driver, machine
+"""Hypervisors beyond KVM and the vTPM (docs/hardware.md): each host's driver, machine
 types and features, read from recorded capabilities XML (the lab's QEMU 7.2 / libvirt 9.0
 host; Xen, bhyve and Cloud Hypervisor written after libvirt's own test data), the placement
 filter and the 409 the services raise."""

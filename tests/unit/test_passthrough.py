@@ -1,4 +1,4 @@
-"""PCI passthrough and SGX (docs/hardware-passthrough.md), without I/O: the inventory parsed
+"""PCI passthrough and SGX (docs/hardware.md), without I/O: the inventory parsed
 from recorded libvirt XML (tests/unit/data/passthrough, shaped as libvirt's own test data:
 tests/nodedevschemadata/pci_*.xml, tests/domaincapsdata with <sgx>), placement's filters and
 explanations, the migration rule, and the domain XML against golden files."""

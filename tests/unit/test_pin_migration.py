@@ -1,4 +1,4 @@
-"""Live migration of dedicated VMs (docs/hardware-pinmigrate.md), pure parts: the target's
+"""Live migration of dedicated VMs (docs/hardware.md), pure parts: the target's
 CPUs keep the guest's NUMA cells (`allocate_like`), and the definition sent with the
 migration is the domain's own with only the host side of its pins rewritten."""
 

@@ -1121,7 +1121,7 @@ class PoolScoreOut(Out):
     warnings: list[str]
 
 
-# --- PCI passthrough (docs/hardware-passthrough.md) ----------------------------------------
+# --- PCI passthrough (docs/hardware.md) ----------------------------------------
 
 
 class HostDeviceOut(Out):

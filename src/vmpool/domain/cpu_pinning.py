@@ -1,4 +1,4 @@
-"""Dedicated CPUs, huge pages and NUMA (docs/hardware-cpus.md): which host CPUs a dedicated VM
+"""Dedicated CPUs, huge pages and NUMA (docs/hardware.md): which host CPUs a dedicated VM
 gets, which huge pages back its memory, and on which NUMA cells. Pure rules; the services
 record the allocation under the same lock as placement's claims.
 
@@ -352,7 +352,7 @@ def check_resizable(
         )
 
 
-# --- Huge pages against the host's memory (docs/hardware-hugepages.md) ----------------------
+# --- Huge pages against the host's memory (docs/hardware.md) ----------------------
 # Memory the kernel holds as huge pages is not ordinary memory: only VMs backed by huge pages
 # can use it. So a host's ordinary memory capacity leaves out what its huge pages take (every
 # size, every cell: total pages x size, as its inventory reports them), and a VM backed by huge
@@ -377,7 +377,7 @@ def ordinary_memory_claim_mib(memory_mib: int, hugepages: str | None) -> int:
     return 0 if hugepages is not None else memory_mib
 
 
-# --- live migration of a dedicated VM (docs/hardware-pinmigrate.md) ---------------------
+# --- live migration of a dedicated VM (docs/hardware.md) ---------------------
 
 
 def cell_groups(vcpu_cells: Sequence[int]) -> tuple[tuple[int, ...], ...]:

@@ -1,4 +1,4 @@
-"""PCI passthrough and SGX (docs/hardware-passthrough.md): assignable devices by alias, and
+"""PCI passthrough and SGX (docs/hardware.md): assignable devices by alias, and
 SGX EPC, as resources placement filters on and claims. Pure rules.
 
 A host's PCI devices come from libvirt's node device API; an operator makes one assignable

@@ -126,7 +126,7 @@ class DomainSpec:
 
 @dataclass(frozen=True, slots=True)
 class CpuPlacement:
-    """A dedicated VM's CPUs on a host (docs/hardware-pinmigrate.md): the host CPU and NUMA
+    """A dedicated VM's CPUs on a host (docs/hardware.md): the host CPU and NUMA
     cell of each vCPU, in order, and the CPUs its emulator threads run on."""
 
     vcpu_pins: tuple[int, ...]

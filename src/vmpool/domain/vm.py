@@ -173,11 +173,22 @@ class Vm:
     def hardware_migration_blocker(self) -> str | None:
         """Why its special hardware keeps it on its host (None: it may move): passthrough
         devices and SGX EPC (domain/passthrough.py). Dedicated CPUs and huge pages move
-        (the target's CPUs are allocated with the migration: docs/hardware-pinmigrate.md).
+        (the target's CPUs are allocated with the migration: docs/hardware.md).
         The one rule a migration request, its start, maintenance's evacuation and the
         rebalance planner ask."""
         hw = self.hardware_request
         return passthrough_blocker(self.name, hw.devices, hw.sgx_epc_mib)
+
+    def planner_leaves_it(self) -> bool:
+        """Whether the rebalance planner leaves it where it is for its special hardware: what
+        cannot move at all (`hardware_migration_blocker`), and what moves only by request or
+        evacuation, placed through placement's filters, because the planner does not model
+        it: huge pages per host, dedicated CPUs per NUMA cell (docs/hardware.md)."""
+        return (
+            self.hardware_migration_blocker() is not None
+            or self.hugepages is not None
+            or self.cpu_policy == CpuPolicy.DEDICATED.value
+        )
 
     def set_hardware(self, req: HardwareRequest) -> None:
         self.tpm = req.tpm

@@ -1,4 +1,4 @@
-"""Huge pages for the lab (docs/hardware-cpus.md): the lab hosts share this machine's kernel,
+"""Huge pages for the lab (docs/hardware.md): the lab hosts share this machine's kernel,
 so `/proc/sys/vm/nr_hugepages` gives every lab host the same 2 MiB pages, which each host's
 libvirt then reports in its capabilities. `lab_hugepages` sets a count and gives the pages
 back (the count found) when done. Each lab host mounts hugetlbfs in its own mount namespace

@@ -21,7 +21,7 @@ from vmpool.domain.cluster_state import (
     with_report,
 )
 from vmpool.domain.cpu_pinning import ordinary_memory_claim_mib, ordinary_memory_mib
-from vmpool.domain.hardware import CpuPolicy, hardware_from_json
+from vmpool.domain.hardware import hardware_from_json
 from vmpool.domain.host import HostState
 from vmpool.domain.migration import ACTIVE_MIGRATION_STATES
 from vmpool.domain.model import GroupPolicy
@@ -75,17 +75,8 @@ def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolState:
         if v.id in with_snapshots
         and ((v.disk_path and v.disk_storage != "shared") or data_gib.get(v.id, 0))
     }  # fmt: skip
-    # Nor one its special hardware keeps on its host (Vm.hardware_migration_blocker:
-    # passthrough devices, SGX EPC).
-    pinned |= {v.id for v in vms if v.hardware_migration_blocker() is not None}
-    # Nor one backed by huge pages: the planner counts ordinary memory only, not the pages of
-    # each host (placement's hugepages filter does), so it would not know where its pages are.
-    # It may still move by request or evacuation, which place it through that filter.
-    pinned |= {v.id for v in vms if v.hugepages is not None}
-    # A dedicated VM may move (a request, maintenance), but the planner does not model which
-    # CPUs are free per host and cell: it leaves such VMs where they are
-    # (docs/hardware-pinmigrate.md).
-    pinned |= {v.id for v in vms if v.cpu_policy == CpuPolicy.DEDICATED.value}
+    # Nor one its special hardware keeps where it is (Vm.planner_leaves_it).
+    pinned |= {v.id for v in vms if v.planner_leaves_it()}
     since = now - timedelta(seconds=pool.rebalance_cooldown_s)
     moved = uow.migrations.vms_moved_since(pool.id, since) if pool.rebalance_cooldown_s else set()
     # Where each VM may run at all (its placement requirements), as placement decides it.

@@ -1,4 +1,4 @@
-"""Dedicated CPUs and huge pages of a VM (docs/hardware-cpus.md): its pinned CPUs recorded in
+"""Dedicated CPUs and huge pages of a VM (docs/hardware.md): its pinned CPUs recorded in
 the caller's transaction, under the pool lock placement's claims are taken with, and what
 its domain definition says of them."""
 
@@ -97,7 +97,7 @@ def check_vm_sizes(vm: VmRow) -> None:
     )
 
 
-# --- live migration (docs/hardware-pinmigrate.md) ----------------------------------------
+# --- live migration (docs/hardware.md) ----------------------------------------
 
 
 def moving_cells_of(uow: UnitOfWork, vm: VmRow, source_id: int) -> tuple[int, ...]:

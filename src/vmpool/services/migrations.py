@@ -240,7 +240,7 @@ def _new_migration(
         local_data_gib=uow.disks.local_gib(vm.id),
         networks=uow.nics.network_names(vm.id),
     )
-    # A dedicated VM: the target gives its guest NUMA cells again (docs/hardware-pinmigrate.md).
+    # A dedicated VM: the target gives its guest NUMA cells again (docs/hardware.md).
     moving = cpu_pins.moving_cells_of(uow, vm, source.id)
     request = replace(
         needs,

@@ -1,4 +1,4 @@
-"""PCI passthrough (docs/hardware-passthrough.md): each host's PCI devices as its libvirt
+"""PCI passthrough (docs/hardware.md): each host's PCI devices as its libvirt
 lists them, the operator's aliases that make them assignable, and the claims of VMs on them.
 
 SGX EPC needs no service of its own: a VM's `sgx_epc_mib` on its row is its claim on its host

@@ -137,7 +137,7 @@ class HostView:
     foreign_domains: list[ForeignDomainView]
     created_at: datetime
     etag: str  # of what an operator sets (services/preconditions.py)
-    # Dedicated CPUs and NUMA (docs/hardware-cpus.md): the operator's split, the CPUs
+    # Dedicated CPUs and NUMA (docs/hardware.md): the operator's split, the CPUs
     # pinned to dedicated VMs, and the cells with their huge pages as libvirt reported them.
     cpu_dedicated_set: str | None = None
     cpu_shared_set: str | None = None

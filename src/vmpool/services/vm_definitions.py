@@ -65,7 +65,7 @@ def domain_spec(
 
 def with_passthrough(uow: UnitOfWork, row: VmRow, spec: DomainSpec) -> DomainSpec:
     """`spec` with the VM's assigned PCI devices (claimed on its host) and its SGX EPC
-    (docs/hardware-passthrough.md)."""
+    (docs/hardware.md)."""
     hostdevs = uow.host_devices.addresses_of_vm(row.id)
     return replace(spec, hostdevs=hostdevs, sgx_epc_mib=row.sgx_epc_mib)
 

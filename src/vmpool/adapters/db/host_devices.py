@@ -1,4 +1,4 @@
-"""The host_devices table (docs/hardware-passthrough.md): the PCI devices of each host as
+"""The host_devices table (docs/hardware.md): the PCI devices of each host as
 its libvirt lists them, the operator's alias that makes one assignable, and the VM that holds
 it. Never commits."""
 

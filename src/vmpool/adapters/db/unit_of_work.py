@@ -115,7 +115,7 @@ class SqlAlchemyUnitOfWork:
         self.projects = ProjectRepository(s, p)
         self.idempotency = IdempotencyRepository(s)
         self.snapshots = SnapshotRepository(s, p)
-        self.host_devices = HostDeviceRepository(s)  # docs/hardware-passthrough.md
+        self.host_devices = HostDeviceRepository(s)  # docs/hardware.md
         return self
 
     def __exit__(

@@ -96,7 +96,7 @@ def build_domain_xml(spec: DomainSpec) -> str:
 def hostdev_element(address: str) -> ET.Element:
     """`<hostdev>` of a host PCI device (0000:3b:00.0), managed: libvirt detaches it from
     its host driver and binds it to vfio-pci when the domain starts, and gives it back
-    after (docs/hardware-passthrough.md)."""
+    after (docs/hardware.md)."""
     domain, bus, slot, function = pci_address_parts(address)
     el = ET.Element("hostdev", mode="subsystem", type="pci", managed="yes")
     source = _sub(el, "source")
@@ -131,7 +131,7 @@ def _add_passthrough(dom: ET.Element, devices: ET.Element, spec: DomainSpec) -> 
 
 
 def cpu_and_memory_tuning(dom: ET.Element, spec: DomainSpec) -> None:
-    """Dedicated CPUs, huge pages and NUMA (docs/hardware-cpus.md): each vCPU pinned to its
+    """Dedicated CPUs, huge pages and NUMA (docs/hardware.md): each vCPU pinned to its
     host CPU, the emulator threads to the shared CPUs, the memory from huge pages and from
     the host cells of its CPUs (strict), and a guest NUMA cell per host cell it spans."""
     if spec.vcpu_pins:

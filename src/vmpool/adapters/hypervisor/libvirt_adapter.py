@@ -636,7 +636,7 @@ class LibvirtConnector:
 
 
 def _dest_definitions(dom: libvirt.virDomain, cpus: CpuPlacement) -> dict[str, object]:
-    """A dedicated VM's definitions for its target (docs/hardware-pinmigrate.md): its live
+    """A dedicated VM's definitions for its target (docs/hardware.md): its live
     XML (VIR_MIGRATE_PARAM_DEST_XML) and its persistent one (PERSIST_XML, else libvirt
     defines the source's on the target with PERSIST_DEST), pinned to the target's CPUs."""
     flags = libvirt.VIR_DOMAIN_XML_MIGRATABLE | libvirt.VIR_DOMAIN_XML_SECURE

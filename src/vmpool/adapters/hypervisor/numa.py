@@ -1,4 +1,4 @@
-"""A host's NUMA cells and huge pages, as libvirt reports them (docs/hardware-cpus.md):
+"""A host's NUMA cells and huge pages, as libvirt reports them (docs/hardware.md):
 `getCapabilities()` host/topology/cells (each cell's CPUs, memory and <pages> totals) and
 `getFreePages()` for how many of each huge page size are free now."""
 

@@ -1,4 +1,4 @@
-"""PCI devices and SGX of a libvirt host (docs/hardware-passthrough.md): its PCI devices
+"""PCI devices and SGX of a libvirt host (docs/hardware.md): its PCI devices
 through the node device API, its SGX EPC from its domain capabilities. The parsing is pure
 (tested on libvirt's recorded XML: tests/unit/data/passthrough)."""
 

@@ -1,4 +1,4 @@
-"""A dedicated VM's definition for its migration target (docs/hardware-pinmigrate.md).
+"""A dedicated VM's definition for its migration target (docs/hardware.md).
 
 The domain's own XML (live, or persistent) with only the host side of its CPUs rewritten:
 each `<vcpupin>` to the target's CPU, `<emulatorpin>` to the target's shared CPUs,
