@@ -16,13 +16,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.integration.live_server import serve_in_thread
-from tests.support.fake_hypervisor import FakeCloud, FakeHost
-from vmpool.adapters.db.migrations import upgrade
+from tests.support.fake_hypervisor import FakeHost
+from tests.support.fake_world import fake_runtime
 from vmpool.api.app import create_app
-from vmpool.config import Settings
 from vmpool.services import disks, hosts, sync, vms
 from vmpool.services.tokens import Role, create_token
-from vmpool.wiring import Runtime, build_runtime
+from vmpool.wiring import Runtime
 
 
 @dataclass
@@ -39,27 +38,17 @@ class Api:
 @pytest.fixture
 def api(migrated_url: str, tmp_path: Path) -> Iterator[Api]:
     """vmpool on the fake cloud (SQLite and PostgreSQL), with a host, a VM and a data disk."""
-    cloud = FakeCloud()
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        database_url=migrated_url,
-        image_dir=tmp_path / "images",
-        serial_log_dir=tmp_path / "serial",
-    )
-    runtime = build_runtime(settings, connector=cloud)
-    upgrade(runtime.engine)
-    uri = "qemu+tls://a.example/system"
-    fake = cloud.add_host(uri, hostname="a.example", cpus=16, memory_mib=65536)
-    host_id = hosts.register_host(runtime.ctx, uri, "a").id
-    vm = vms.create_vm(runtime.ctx, vms.CreateVm(name="web", vcpus=1, memory_mib=64))
-    disk = disks.add_disk(runtime.ctx, vm.id, 5)
-    token = create_token(runtime.ctx, Role.ADMIN, "admin")
-    client = TestClient(create_app(runtime.ctx), raise_server_exceptions=False)
-    client.headers["Authorization"] = f"Bearer {token}"
-    yield Api(runtime, client, token, host_id, fake, vm.id, disk.id)
-    client.close()
-    cloud.release_all()
-    runtime.close()
+    with fake_runtime(tmp_path, migrated_url) as (runtime, cloud):
+        uri = "qemu+tls://a.example/system"
+        fake = cloud.add_host(uri, hostname="a.example", cpus=16, memory_mib=65536)
+        host_id = hosts.register_host(runtime.ctx, uri, "a").id
+        vm = vms.create_vm(runtime.ctx, vms.CreateVm(name="web", vcpus=1, memory_mib=64))
+        disk = disks.add_disk(runtime.ctx, vm.id, 5)
+        token = create_token(runtime.ctx, Role.ADMIN, "admin")
+        client = TestClient(create_app(runtime.ctx), raise_server_exceptions=False)
+        client.headers["Authorization"] = f"Bearer {token}"
+        yield Api(runtime, client, token, host_id, fake, vm.id, disk.id)
+        client.close()
 
 
 @dataclass(frozen=True)

@@ -14,16 +14,13 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from tests.integration.live_server import serve_in_thread
-from tests.support.fake_hypervisor import FakeCloud
-from vmpool.adapters.db.migrations import upgrade
+from tests.support.fake_world import fake_runtime
 from vmpool.api.app import create_app
 from vmpool.cli import app
-from vmpool.config import Settings
 from vmpool.domain.hardware import HostHardware, NumaCell, PciDevice
 from vmpool.domain.hypervisor_features import HOTPLUG, LIVE_MIGRATION, SNAPSHOTS, TPM_EMULATOR
 from vmpool.services import hosts
 from vmpool.services.tokens import Role, create_token
-from vmpool.wiring import build_runtime
 
 GPU = PciDevice("0000:3b:00.0", "0x10de", "0x20b0", "NVIDIA Corporation", "GA100", 42, 0)
 NIC = PciDevice("0000:42:00.0", "0x8086", "0x1572", "Intel Corporation", "X710", 7, 0)
@@ -32,27 +29,19 @@ Cli = Callable[..., Result]
 
 @pytest.fixture
 def cli(migrated_url: str, tmp_path: Path) -> Iterator[Cli]:
-    cloud = FakeCloud()
-    settings = Settings(
-        data_dir=tmp_path / "data", database_url=migrated_url, image_dir=tmp_path / "images",
-        serial_log_dir=tmp_path / "serial",
-    )  # fmt: skip
-    runtime = build_runtime(settings, connector=cloud)
-    upgrade(runtime.engine)
-    fake = cloud.add_host("qemu+tls://a.example/system", hostname="a.example", cpus=4)
-    fake.pci_devices = (GPU, NIC)
-    fake.hardware = HostHardware(
-        cells=(NumaCell(0, frozenset(range(4)), 8192),),
-        features=frozenset({LIVE_MIGRATION, SNAPSHOTS, HOTPLUG, TPM_EMULATOR}),
-    )
-    hosts.register_host(runtime.ctx, fake.uri, "a")
-    token = create_token(runtime.ctx, Role.ADMIN, "cli")
-    with serve_in_thread(create_app(runtime.ctx)) as url:
-        env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("VMPOOL_")}
-        env.update(VMPOOL_URL=url, VMPOOL_TOKEN=token, COLUMNS="200")
-        yield lambda *args: CliRunner().invoke(app, list(args), env=env)
-    cloud.release_all()
-    runtime.close()
+    with fake_runtime(tmp_path, migrated_url) as (runtime, cloud):
+        fake = cloud.add_host("qemu+tls://a.example/system", hostname="a.example", cpus=4)
+        fake.pci_devices = (GPU, NIC)
+        fake.hardware = HostHardware(
+            cells=(NumaCell(0, frozenset(range(4)), 8192),),
+            features=frozenset({LIVE_MIGRATION, SNAPSHOTS, HOTPLUG, TPM_EMULATOR}),
+        )
+        hosts.register_host(runtime.ctx, fake.uri, "a")
+        token = create_token(runtime.ctx, Role.ADMIN, "cli")
+        with serve_in_thread(create_app(runtime.ctx)) as url:
+            env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("VMPOOL_")}
+            env.update(VMPOOL_URL=url, VMPOOL_TOKEN=token, COLUMNS="200")
+            yield lambda *args: CliRunner().invoke(app, list(args), env=env)
 
 
 def test_devices_cpus_and_special_vms_through_the_cli(cli: Cli) -> None:

@@ -14,14 +14,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.fake_hypervisor import FakeCloud
-from vmpool.adapters.db.migrations import upgrade
+from tests.support.fake_world import fake_runtime
 from vmpool.api.app import create_app
-from vmpool.config import Settings
 from vmpool.domain.hardware import HostHardware, NumaCell
 from vmpool.services import cluster_state, hosts
 from vmpool.services.tokens import Role, create_token
-from vmpool.wiring import Runtime, build_runtime
+from vmpool.wiring import Runtime
 
 # 4096 MiB of 2M pages (1024 per cell) on a 16384 MiB host
 CELLS = (
@@ -48,33 +46,23 @@ class Api:
 
 @pytest.fixture
 def api(migrated_url: str, tmp_path: Path) -> Iterator[Api]:
-    cloud = FakeCloud()
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        database_url=migrated_url,
-        image_dir=tmp_path / "images",
-        serial_log_dir=tmp_path / "serial",
-    )
-    runtime = build_runtime(settings, connector=cloud)
-    upgrade(runtime.engine)
-    ids: dict[str, int] = {}
-    for name in ("a", "b"):
-        uri = f"qemu+tls://{name}.example/system"
-        fake = cloud.add_host(uri, hostname=f"{name}.example", cpus=8, memory_mib=16384)
-        if name == "a":
-            fake.hardware = HostHardware(cells=CELLS)
-        ids[name] = hosts.register_host(runtime.ctx, uri, name).id
-    client = TestClient(create_app(runtime.ctx), raise_server_exceptions=False)
-    client.headers["Authorization"] = f"Bearer {create_token(runtime.ctx, Role.ADMIN, 'admin')}"
-    for host_id in ids.values():  # plain figures: no reserve, ratio 1
-        r = client.patch(
-            f"/v1/hosts/{host_id}", json={"reserved_memory_mib": 0, "ram_allocation_ratio": 1.0}
-        )
-        assert r.status_code == 200, r.text
-    yield Api(runtime, client, ids)
-    client.close()
-    cloud.release_all()
-    runtime.close()
+    with fake_runtime(tmp_path, migrated_url) as (runtime, cloud):
+        ids: dict[str, int] = {}
+        for name in ("a", "b"):
+            uri = f"qemu+tls://{name}.example/system"
+            fake = cloud.add_host(uri, hostname=f"{name}.example", cpus=8, memory_mib=16384)
+            if name == "a":
+                fake.hardware = HostHardware(cells=CELLS)
+            ids[name] = hosts.register_host(runtime.ctx, uri, name).id
+        client = TestClient(create_app(runtime.ctx), raise_server_exceptions=False)
+        client.headers["Authorization"] = f"Bearer {create_token(runtime.ctx, Role.ADMIN, 'admin')}"
+        for host_id in ids.values():  # plain figures: no reserve, ratio 1
+            r = client.patch(
+                f"/v1/hosts/{host_id}", json={"reserved_memory_mib": 0, "ram_allocation_ratio": 1.0}
+            )
+            assert r.status_code == 200, r.text
+        yield Api(runtime, client, ids)
+        client.close()
 
 
 def test_huge_pages_are_not_ordinary_memory(api: Api) -> None:

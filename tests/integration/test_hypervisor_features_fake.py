@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.fake_hypervisor import FakeCloud, FakeHost
+from tests.support.fake_hypervisor import FakeHost
+from tests.support.fake_world import fake_runtime
 from vmpool.api.app import create_app
-from vmpool.config import Settings
 from vmpool.domain.hardware import HostHardware
 from vmpool.domain.hypervisor_features import HOTPLUG, LIVE_MIGRATION, SNAPSHOTS, TPM_EMULATOR
 from vmpool.services import hosts
 from vmpool.services.tokens import Role, create_token
-from vmpool.wiring import Runtime, build_runtime
+from vmpool.wiring import Runtime
 
 QEMU_72 = ("pc", "pc-i440fx-7.2", "q35", "pc-q35-7.2")
 HOSTS = {
@@ -63,21 +63,16 @@ class Api:
 
 @pytest.fixture
 def api(migrated_url: str, tmp_path: Path) -> Iterator[Api]:
-    cloud = FakeCloud()
-    settings = Settings(data_dir=tmp_path / "data", database_url=migrated_url,
-                        image_dir=tmp_path / "images", migration_poll_s=0.02)  # fmt: skip
-    runtime = build_runtime(settings, connector=cloud)
-    fakes, ids = {}, {}
-    for name, (uri, hardware) in HOSTS.items():
-        fakes[name] = cloud.add_host(uri, hostname=f"{name}.example")
-        fakes[name].hardware = hardware
-        ids[name] = hosts.register_host(runtime.ctx, uri, name).id
-    client = TestClient(create_app(runtime.ctx), raise_server_exceptions=False)
-    client.headers["Authorization"] = f"Bearer {create_token(runtime.ctx, Role.ADMIN, 'admin')}"
-    yield Api(runtime, client, fakes, ids)
-    client.close()
-    cloud.release_all()
-    runtime.close()
+    with fake_runtime(tmp_path, migrated_url, migration_poll_s=0.02) as (runtime, cloud):
+        fakes, ids = {}, {}
+        for name, (uri, hardware) in HOSTS.items():
+            fakes[name] = cloud.add_host(uri, hostname=f"{name}.example")
+            fakes[name].hardware = hardware
+            ids[name] = hosts.register_host(runtime.ctx, uri, name).id
+        client = TestClient(create_app(runtime.ctx), raise_server_exceptions=False)
+        client.headers["Authorization"] = f"Bearer {create_token(runtime.ctx, Role.ADMIN, 'admin')}"
+        yield Api(runtime, client, fakes, ids)
+        client.close()
 
 
 def refused(r: Any, *words: str) -> dict[str, Any]:

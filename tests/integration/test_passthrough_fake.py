@@ -15,14 +15,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.fake_hypervisor import FakeCloud, FakeHost
-from vmpool.adapters.db.migrations import upgrade
+from tests.support.fake_hypervisor import FakeHost
+from tests.support.fake_world import fake_runtime
 from vmpool.api.app import create_app
-from vmpool.config import Settings
 from vmpool.domain.hardware import HostHardware, PciDevice
 from vmpool.services import cluster_state, ha, hosts, sync
 from vmpool.services.tokens import Role, create_token
-from vmpool.wiring import Runtime, build_runtime
+from vmpool.wiring import Runtime
 
 GPU_1 = PciDevice(
     "0000:3b:00.0",
@@ -76,25 +75,17 @@ class Api:
 
 @pytest.fixture
 def api(migrated_url: str, tmp_path: Path) -> Iterator[Api]:
-    cloud = FakeCloud()
-    settings = Settings(
-        data_dir=tmp_path / "data", database_url=migrated_url, image_dir=tmp_path / "images",
-        serial_log_dir=tmp_path / "serial",
-    )  # fmt: skip
-    runtime = build_runtime(settings, connector=cloud)
-    upgrade(runtime.engine)
-    fake = cloud.add_host("qemu+tls://a.example/system", hostname="a.example")
-    fake.pci_devices = (GPU_1, NIC, GPU_2)
-    fake.hardware = HostHardware(sgx_epc_mib=256)
-    cloud.add_host("qemu+tls://b.example/system", hostname="b.example")
-    a = hosts.register_host(runtime.ctx, fake.uri, "a").id
-    b = hosts.register_host(runtime.ctx, "qemu+tls://b.example/system", "b").id
-    client = TestClient(create_app(runtime.ctx), raise_server_exceptions=False)
-    client.headers["Authorization"] = f"Bearer {create_token(runtime.ctx, Role.ADMIN, 'admin')}"
-    yield Api(runtime, client, a, b, fake)
-    client.close()
-    cloud.release_all()
-    runtime.close()
+    with fake_runtime(tmp_path, migrated_url) as (runtime, cloud):
+        fake = cloud.add_host("qemu+tls://a.example/system", hostname="a.example")
+        fake.pci_devices = (GPU_1, NIC, GPU_2)
+        fake.hardware = HostHardware(sgx_epc_mib=256)
+        cloud.add_host("qemu+tls://b.example/system", hostname="b.example")
+        a = hosts.register_host(runtime.ctx, fake.uri, "a").id
+        b = hosts.register_host(runtime.ctx, "qemu+tls://b.example/system", "b").id
+        client = TestClient(create_app(runtime.ctx), raise_server_exceptions=False)
+        client.headers["Authorization"] = f"Bearer {create_token(runtime.ctx, Role.ADMIN, 'admin')}"
+        yield Api(runtime, client, a, b, fake)
+        client.close()
 
 
 def _mark_gpus(api: Api) -> None:

@@ -12,18 +12,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.support.fake_hypervisor import FakeCloud
-from tests.support.fake_world import POLL_S, World, to, wait_until
+from tests.support.fake_world import POLL_S, World, fake_runtime, to, wait_until
 from tests.support.rows import add_migration
-from vmpool.adapters.db.migrations import upgrade
 from vmpool.adapters.db.tables import CpuPinRow
-from vmpool.config import Settings
 from vmpool.domain.hardware import CpuPolicy, HardwareRequest, HostHardware, NumaCell
 from vmpool.domain.ports import MigrationRequest
 from vmpool.errors import Conflict
 from vmpool.services import cluster_state, hosts, maintenance, migration_recovery, migrations, vms
 from vmpool.services.views import VmView
-from vmpool.wiring import build_runtime
 
 CELLS = (
     NumaCell(0, frozenset(range(4)), 8192, {}),
@@ -34,19 +30,8 @@ DEDICATED = HardwareRequest(cpu_policy=CpuPolicy.DEDICATED)
 
 @pytest.fixture
 def world(migrated_url: str, tmp_path: Path) -> Iterator[World]:
-    cloud = FakeCloud()
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        database_url=migrated_url,
-        image_dir=tmp_path / "images",
-        serial_log_dir=tmp_path / "serial",
-        migration_poll_s=POLL_S,
-    )
-    runtime = build_runtime(settings, connector=cloud)
-    upgrade(runtime.engine)
-    yield World(runtime, cloud)
-    cloud.release_all()
-    runtime.close()
+    with fake_runtime(tmp_path, migrated_url, migration_poll_s=POLL_S) as (runtime, cloud):
+        yield World(runtime, cloud)
 
 
 def _hosts(world: World, *splits: str) -> list[int]:

@@ -15,15 +15,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.support.fake_hypervisor import FakeCloud, FakeHost
-from vmpool.adapters.db.migrations import upgrade
+from tests.support.fake_hypervisor import FakeHost
+from tests.support.fake_world import fake_runtime
 from vmpool.adapters.db.tables import CpuPinRow
 from vmpool.api.app import create_app
-from vmpool.config import Settings
 from vmpool.domain.hardware import HostHardware, NumaCell
 from vmpool.services import hosts
 from vmpool.services.tokens import Role, create_token
-from vmpool.wiring import Runtime, build_runtime
+from vmpool.wiring import Runtime
 
 CELLS = (
     NumaCell(0, frozenset(range(4)), 8192, {2048: (256, 256)}),  # 512 MiB of 2M pages each
@@ -60,30 +59,20 @@ class Api:
 
 @pytest.fixture
 def api(migrated_url: str, tmp_path: Path) -> Iterator[Api]:
-    cloud = FakeCloud()
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        database_url=migrated_url,
-        image_dir=tmp_path / "images",
-        serial_log_dir=tmp_path / "serial",
-    )
-    runtime = build_runtime(settings, connector=cloud)
-    upgrade(runtime.engine)
-    ids = []
-    fakes = []
-    for name in ("a", "b"):
-        uri = f"qemu+tls://{name}.example/system"
-        fake = cloud.add_host(uri, hostname=f"{name}.example", cpus=8, memory_mib=16384)
-        if name == "a":
-            fake.hardware = HostHardware(cells=CELLS)
-        fakes.append(fake)
-        ids.append(hosts.register_host(runtime.ctx, uri, name).id)
-    client = TestClient(create_app(runtime.ctx), raise_server_exceptions=False)
-    client.headers["Authorization"] = f"Bearer {create_token(runtime.ctx, Role.ADMIN, 'admin')}"
-    yield Api(runtime, client, fakes[0], ids[0])
-    client.close()
-    cloud.release_all()
-    runtime.close()
+    with fake_runtime(tmp_path, migrated_url) as (runtime, cloud):
+        ids = []
+        fakes = []
+        for name in ("a", "b"):
+            uri = f"qemu+tls://{name}.example/system"
+            fake = cloud.add_host(uri, hostname=f"{name}.example", cpus=8, memory_mib=16384)
+            if name == "a":
+                fake.hardware = HostHardware(cells=CELLS)
+            fakes.append(fake)
+            ids.append(hosts.register_host(runtime.ctx, uri, name).id)
+        client = TestClient(create_app(runtime.ctx), raise_server_exceptions=False)
+        client.headers["Authorization"] = f"Bearer {create_token(runtime.ctx, Role.ADMIN, 'admin')}"
+        yield Api(runtime, client, fakes[0], ids[0])
+        client.close()
 
 
 def test_host_cpu_split_is_checked_and_shown(api: Api) -> None:

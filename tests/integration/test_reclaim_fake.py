@@ -15,18 +15,17 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.fake_hypervisor import FakeCloud, FakeHost, fake_disk_bytes
-from vmpool.adapters.db.migrations import upgrade
+from tests.support.fake_hypervisor import FakeHost, fake_disk_bytes
+from tests.support.fake_world import fake_runtime
 from vmpool.adapters.db.repositories import EventQuery
 from vmpool.adapters.db.tables import LoadRow, SnapshotRow
 from vmpool.api.app import create_app
-from vmpool.config import Settings
 from vmpool.errors import InvalidInput, InvalidState, NotFound
 from vmpool.scheduler import jobs
 from vmpool.services import disks, hosts, images, leases, pools, projects, reclaim, vms
 from vmpool.services.tokens import Role, create_token
 from vmpool.services.unit_of_work import ServiceContext
-from vmpool.wiring import Runtime, build_runtime
+from vmpool.wiring import Runtime
 
 T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 WARNINGS = [86_400, 3_600]
@@ -73,23 +72,13 @@ class W:
 
 @pytest.fixture
 def w(migrated_url: str, tmp_path: Path) -> Iterator[W]:
-    cloud = FakeCloud()
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        database_url=migrated_url,
-        image_dir=tmp_path / "images",
-        serial_log_dir=tmp_path / "serial",
-    )
-    runtime = build_runtime(settings, connector=cloud)
-    upgrade(runtime.engine)
-    clock = Clock()
-    ctx = dataclasses.replace(runtime.ctx, clock=clock)
-    uri = "qemu+tls://a.example/system"
-    fake = cloud.add_host(uri, hostname="a.example", cpus=16, memory_mib=65536)
-    hosts.register_host(ctx, uri, "a")
-    yield W(runtime, ctx, clock, fake)
-    cloud.release_all()
-    runtime.close()
+    with fake_runtime(tmp_path, migrated_url) as (runtime, cloud):
+        clock = Clock()
+        ctx = dataclasses.replace(runtime.ctx, clock=clock)
+        uri = "qemu+tls://a.example/system"
+        fake = cloud.add_host(uri, hostname="a.example", cpus=16, memory_mib=65536)
+        hosts.register_host(ctx, uri, "a")
+        yield W(runtime, ctx, clock, fake)
 
 
 def _vm_count(w: W) -> int:

@@ -13,15 +13,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.fake_hypervisor import FakeCloud, FakeHost
-from tests.support.fake_world import wait_until
-from vmpool.adapters.db.migrations import upgrade
+from tests.support.fake_hypervisor import FakeHost
+from tests.support.fake_world import fake_runtime, wait_until
 from vmpool.api.app import create_app
-from vmpool.config import Settings
 from vmpool.errors import HypervisorFailure, HypervisorOperationInvalid
 from vmpool.services import hosts
 from vmpool.services.tokens import Role, create_token
-from vmpool.wiring import Runtime, build_runtime
+from vmpool.wiring import Runtime
 
 
 @dataclass
@@ -52,28 +50,17 @@ class Api:
 
 @pytest.fixture
 def api(migrated_url: str, tmp_path: Path) -> Iterator[Api]:
-    cloud = FakeCloud()
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        database_url=migrated_url,
-        image_dir=tmp_path / "images",
-        serial_log_dir=tmp_path / "serial",
-        migration_poll_s=0.02,
-    )
-    runtime = build_runtime(settings, connector=cloud)
-    upgrade(runtime.engine)
-    ids = []
-    fakes = []
-    for name in ("a", "b"):
-        uri = f"qemu+tls://{name}.example/system"
-        fakes.append(cloud.add_host(uri, hostname=f"{name}.example", cpus=8, memory_mib=16384))
-        ids.append(hosts.register_host(runtime.ctx, uri, name).id)
-    client = TestClient(create_app(runtime.ctx), raise_server_exceptions=False)
-    client.headers["Authorization"] = f"Bearer {create_token(runtime.ctx, Role.ADMIN, 'admin')}"
-    yield Api(runtime, client, fakes[0], fakes[1], ids[0], ids[1])
-    client.close()
-    cloud.release_all()
-    runtime.close()
+    with fake_runtime(tmp_path, migrated_url, migration_poll_s=0.02) as (runtime, cloud):
+        ids = []
+        fakes = []
+        for name in ("a", "b"):
+            uri = f"qemu+tls://{name}.example/system"
+            fakes.append(cloud.add_host(uri, hostname=f"{name}.example", cpus=8, memory_mib=16384))
+            ids.append(hosts.register_host(runtime.ctx, uri, name).id)
+        client = TestClient(create_app(runtime.ctx), raise_server_exceptions=False)
+        client.headers["Authorization"] = f"Bearer {create_token(runtime.ctx, Role.ADMIN, 'admin')}"
+        yield Api(runtime, client, fakes[0], fakes[1], ids[0], ids[1])
+        client.close()
 
 
 def test_maxima_are_set_at_create_and_shown(api: Api) -> None:

@@ -124,17 +124,31 @@ def open_world(tmp_path: Path, migrated_sqlite: Path) -> Iterator[World]:
     """A world in `tmp_path` (for tests that need more than one)."""
     db = tmp_path / "vmpool.db"
     copy_sqlite(migrated_sqlite, db)
+    with fake_runtime(
+        tmp_path, f"sqlite:///{db}", migration_poll_s=POLL_S, max_image_bytes=MAX_IMAGE_BYTES
+    ) as (runtime, cloud):
+        yield World(runtime, cloud)
+
+
+@contextlib.contextmanager
+def fake_runtime(
+    tmp_path: Path, database_url: str, **settings: Any
+) -> Iterator[tuple[Runtime, FakeCloud]]:
+    """vmpool wired as the daemon wires it, on `database_url` (migrated already: e.g.
+    `migrated_url`), with the fake cloud as its hosts; its folders in `tmp_path`, `settings`
+    on top. Released after: nothing held may block the runner's shutdown."""
     cloud = FakeCloud()
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        database_url=f"sqlite:///{db}",
-        image_dir=tmp_path / "images",
-        serial_log_dir=tmp_path / "serial",
-        migration_poll_s=POLL_S,
-        max_image_bytes=MAX_IMAGE_BYTES,
-    )
-    runtime = build_runtime(settings, connector=cloud)
+    values: dict[str, Any] = {
+        "data_dir": tmp_path / "data",
+        "database_url": database_url,
+        "image_dir": tmp_path / "images",
+        "serial_log_dir": tmp_path / "serial",
+        **settings,
+    }
+    runtime = build_runtime(Settings(**values), connector=cloud)
     upgrade(runtime.engine)  # already at the head: only checked
-    yield World(runtime, cloud)
-    cloud.release_all()  # nothing held may block the runner's shutdown
-    runtime.close()
+    try:
+        yield runtime, cloud
+    finally:
+        cloud.release_all()
+        runtime.close()
