@@ -121,7 +121,8 @@ def _seed_database(url: str, n_hosts: int, n_vms: int) -> None:
         vcpus, mem = vm_sizes(rng)
         vms.append(
             {"pool_id": 1, "host_id": rng.randrange(n_hosts) + 1, "name": f"seed-{j:05d}",
-             "uuid": str(uuid.uuid4()), "vcpus": vcpus, "memory_mib": mem, "disk_gib": 0,
+             "uuid": str(uuid.uuid4()), "vcpus": vcpus, "memory_mib": mem, "max_vcpus": vcpus,
+             "max_memory_mib": mem, "disk_gib": 0,
              "guaranteed": False, "domain_type": "qemu", "state": "running",
              "state_changed_at": now, "created_at": now, "updated_at": now}
         )  # fmt: skip

@@ -73,6 +73,7 @@ OWNED = {"vm_id", "disk_id", "nic_id", "group_id", "migration_id", "project_id",
 BODIES: dict[str, Any] = {
     "register_host": {"uri": "qemu+tls://c.example/system", "name": "c"},
     "update_host": {"operator_traits": ["gpu"]},
+    "update_host_device": {"alias": "gpu:a100"},
     "upload_image": b"\0" * 65536,
     "create_network": {"name": "other", "kind": "bridge", "bridge": "br9"},
     "create_placement_group": {"name": "g2", "policy": "affinity", "hard": False},
@@ -147,7 +148,7 @@ def _seed(world: World) -> Seeded:
         "vm_id": vm.id, "disk_id": disk.id, "nic_id": vm.nics[0].id, "group_id": group.id,
         "migration_id": moved.id, "project_id": a, "host_id": 1, "pool_id": 1,
         "plan_id": 999, "image_id": image.id, "network_id": net.id, "token_id": revoked_id,
-        "name": "dashboard.js",
+        "name": "dashboard.js", "address": "0000:3b:00.0",
     }  # fmt: skip
     return Seeded(client, secrets, ids)
 

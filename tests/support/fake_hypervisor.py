@@ -35,10 +35,11 @@ import threading
 import time
 import uuid as uuidlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from vmpool.adapters.hypervisor.domain_xml import snapshot_sizes
+from vmpool.domain.hardware import NO_HARDWARE, HostHardware, PciDevice
 from vmpool.domain.images import DiskFormat, gib_for
 from vmpool.domain.model import DomainType
 from vmpool.domain.ports import (
@@ -215,6 +216,10 @@ class FakeHost:
         self.cpu_model = cpu_model
         self.libvirt_version = libvirt_version
         self.hypervisor_version = hypervisor_version
+        # What its hypervisor offers beyond its size (docs/hardware.md): NUMA cells and huge
+        # pages, SGX EPC, its driver and features; a test sets another (e.g.
+        # HostHardware(driver="bhyve")), then syncs.
+        self.hardware: HostHardware = NO_HARDWARE
         # Switches a test may flip at any time.
         self.unreachable = False
         self.guests_obey_acpi = True  # a shutdown powers the guest off (at once, here)
@@ -223,6 +228,8 @@ class FakeHost:
         self.migration_downtime_ms = 42  # what a completed migration reports
         self.migration_dirty_rate = 4 * MIB  # bytes/s, reported while migrating
         self.busy_fraction = 0.25  # of the host's CPUs, advanced at each load sample
+        # Passthrough (docs/hardware.md): the PCI devices its node device API lists.
+        self.pci_devices: tuple[PciDevice, ...] | None = ()  # None: its listing fails
         self.folder_capacity: dict[str, int] = {}  # folder -> GiB; else `disk_gib`
         # State, read by tests through the helpers below.
         self.domains: dict[str, FakeDomain] = {}
@@ -270,7 +277,18 @@ class FakeHost:
                 hypervisor_version=self.hypervisor_version,
                 cpu_model=self.cpu_model,
                 traits=self.traits,
+                hardware=self.hardware,
+                pci_devices=self.pci_devices,
             )
+
+    def _check_hostdevs(self, spec: DomainSpec) -> None:
+        """libvirt refuses a <hostdev> of a PCI device the host does not have."""
+        have = {d.address for d in self.pci_devices or ()}
+        for address in spec.hostdevs:
+            if address not in have:
+                raise HypervisorFailure(
+                    f"device not found: no node device with name pci_{address}", uri=self._uri
+                )
 
     def list_domains(self) -> list[DomainInfo]:
         with self._cond:
@@ -296,6 +314,7 @@ class FakeHost:
                     f"unsupported configuration: no emulator for arch '{spec.arch}'",
                     uri=self._uri,
                 )
+            self._check_hostdevs(spec)
             for other in self.domains.values():
                 if other.name == spec.name and other.uuid != spec.uuid:
                     raise AlreadyExists(
@@ -1050,7 +1069,7 @@ class FakeHost:
                 arch=dom.arch,
                 state=PowerState.PAUSED,
                 vmpool_vm_id=dom.vmpool_vm_id,
-                spec=dom.spec,
+                spec=_dest_spec(dom.spec, request),
                 disk_path=dom.disk_path,
                 nics=dict(dom.nics),
                 incoming=True,
@@ -1148,6 +1167,7 @@ class FakeHost:
             iteration=job.done_steps,
             downtime_ms=self.migration_downtime_ms,
         )
+        dom.spec = _dest_spec(dom.spec, job.request)  # DEST_XML / PERSIST_XML
         job.target.domains[job.uuid] = dom  # PERSIST_DEST: it replaces the incoming one
         # Copied disks went into the volumes vmpool made on the target; the source keeps
         # its own until vmpool removes them.
@@ -1288,3 +1308,18 @@ class FakeCloud:
 def _conforms(cloud: FakeCloud, host: FakeHost) -> tuple[HypervisorConnector, Hypervisor]:
     """Never called: mypy checks here that the fakes implement the ports."""
     return cloud, host
+
+
+def _dest_spec(spec: DomainSpec | None, request: MigrationRequest) -> DomainSpec | None:
+    """The definition the target gets: the source's, pinned to the target's CPUs when the
+    migration sends them (as libvirt's VIR_MIGRATE_PARAM_DEST_XML / PERSIST_XML)."""
+    cpus = request.dest_cpus
+    if spec is None or cpus is None:
+        return spec
+    return replace(
+        spec,
+        vcpu_pins=cpus.vcpu_pins,
+        vcpu_cells=cpus.vcpu_cells,
+        emulator_cpus=cpus.emulator_cpus,
+        numa_cells=tuple(sorted(set(cpus.vcpu_cells))),
+    )

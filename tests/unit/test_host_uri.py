@@ -23,6 +23,20 @@ ACCEPTED = [
     (LAB, "qemu+tcp://127.0.0.1:16510/system"),
     (HostUriPolicy(allow_no_verify=True), "qemu+tls://hv1/system?no_verify=1"),
     (HostUriPolicy(allow_test_driver=True), "test:///default"),
+    # libvirt's other VM drivers (docs/hardware.md)
+    (STRICT, "xen:///system"),
+    (STRICT, "xen+ssh://root@xen1.example.com/system"),
+    (STRICT, "xen+tls://xen1/"),
+    (STRICT, "bhyve:///system"),
+    (STRICT, "bhyve+ssh://root@freebsd1/system"),
+    (STRICT, "ch:///system"),
+    (STRICT, "ch+tls://ch1/session"),
+    (STRICT, "vbox:///session"),
+    (STRICT, "vbox+ssh://me@desk/session"),
+    (STRICT, "esx://root@esx1.example.com/"),
+    (STRICT, "esx://esx1.example.com/?no_verify=0&transport=https"),
+    (STRICT, "hyperv://administrator@hyperv1.example.com/?transport=https"),
+    (LAB, "hyperv://hyperv1/?transport=http"),
 ]
 
 # (URI, the part the refusal names)
@@ -47,7 +61,19 @@ REFUSED = [
     ("qemu+tcp://127.0.0.1:16510/system", "scheme"),
     ("test:///default", "scheme"),
     ("test:///etc/passwd", "scheme"),
-    ("xen:///system", "scheme"),
+    ("xen:///session", "path"),
+    ("bhyve:///session", "path"),
+    ("vbox:///system", "path"),
+    ("esx:///", "host"),
+    ("esx://esx1/folder", "path"),
+    ("esx+ssh://esx1/", "scheme"),
+    ("hyperv://hv1/?transport=http", "transport"),
+    ("hyperv://hv1/?transport=smb", "transport"),
+    ("qemu+tls://hv1/system?transport=https", "transport"),
+    ("xen+tcp://xen1/system", "scheme"),
+    ("bhyve+tls://bsd1/system?socket=/var/lib/vmpool-lab/s", "socket"),
+    ("openvz:///system", "scheme"),
+    ("lxc+ssh://hv1/", "scheme"),
     ("qemu+ext://hv1/system?command=/bin/sh", "scheme"),
     ("qemu+libssh2://hv1/system", "scheme"),
     ("lxc:///", "scheme"),
@@ -92,8 +118,8 @@ def test_refused_forms_name_the_part(uri: str, part: str) -> None:
 
 def test_lab_policy_still_refuses_what_runs_programs() -> None:
     for uri, _ in REFUSED:
-        if uri.startswith("qemu+tcp://"):
-            continue
+        if "+tcp://" in uri or uri.endswith("?transport=http"):
+            continue  # what the lab's policy allows
         with pytest.raises(InvalidInput):
             check_host_uri(uri, LAB)
 
@@ -101,3 +127,30 @@ def test_lab_policy_still_refuses_what_runs_programs() -> None:
 def test_no_key_folders_means_no_key_paths() -> None:
     with pytest.raises(InvalidInput, match="none configured"):
         check_host_uri("qemu+ssh://hv1/system?keyfile=/etc/vmpool/keys/k", HostUriPolicy())
+
+
+def test_containers_are_refused_with_the_reason() -> None:
+    for uri in ("lxc:///", "lxc:///system", "lxc+ssh://hv1/system"):
+        with pytest.raises(InvalidInput, match="not virtual machines") as caught:
+            check_host_uri(uri, STRICT)
+        assert caught.value.details["parameter"] == "scheme"
+
+
+def test_the_api_grammar_lets_each_accepted_form_through() -> None:
+    """The schema's pattern is no stricter than the rule (it may be looser)."""
+    import re
+
+    from vmpool.domain.host_uri import HOST_URI_PATTERN
+
+    for _policy, uri in ACCEPTED:
+        assert re.fullmatch(HOST_URI_PATTERN, uri), uri
+    assert re.fullmatch(HOST_URI_PATTERN, "lxc:///")  # to be refused with the reason
+
+
+def test_driver_of_a_uri() -> None:
+    from vmpool.domain.host_uri import driver_of
+
+    assert driver_of("qemu+unix:///system?socket=/x") == "qemu"
+    assert driver_of("xen+ssh://h/system") == "xen"
+    assert driver_of("esx://h/") == "esx"
+    assert driver_of("test:///default") == "test"

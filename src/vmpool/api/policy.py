@@ -48,6 +48,8 @@ POLICY: dict[tuple[str, str], Access] = {
     ("DELETE", "/v1/hosts/{host_id}/maintenance"): A,
     ("POST", "/v1/hosts/{host_id}/fence"): A,
     ("GET", "/v1/hosts/{host_id}/metrics"): A,
+    ("GET", "/v1/hosts/{host_id}/devices"): A,
+    ("PATCH", "/v1/hosts/{host_id}/devices/{address}"): A,
     # images and networks: admins add them (shared, or for one project); projects read
     ("GET", "/v1/images"): R,
     ("POST", "/v1/images"): A,

@@ -143,6 +143,27 @@ class EvacuationOut(Out):
     items: list[EvacuationItemOut]
 
 
+class HugePagesOut(Out):
+    size_kib: int
+    total: int
+    free: int = Field(description="as libvirt last reported")
+    claimed: int = Field(0, description="pages claimed on this cell by VMs bound to it")
+
+
+class HostHugePagesOut(Out):
+    size_kib: int
+    total: int = Field(description="pages of this size on the host, as libvirt last reported")
+    claimed: int = Field(description="pages claimed by vmpool's VMs, bound to a cell or not")
+    available: int = Field(description="total - claimed: what placement offers")
+
+
+class NumaCellOut(Out):
+    id: int
+    cpus: list[int]
+    memory_mib: int
+    hugepages: list[HugePagesOut]
+
+
 class HostOut(Out):
     id: int
     pool_id: int
@@ -184,6 +205,18 @@ class HostOut(Out):
         description="domains on the host that vmpool did not define (reported, not adopted)"
     )
     created_at: datetime
+    cpu_dedicated_set: str | None = Field(
+        default=None, description="CPUs for dedicated VMs, one per vCPU (Nova's syntax)"
+    )
+    cpu_shared_set: str | None = Field(
+        default=None, description="CPUs for shared vCPUs and emulator threads (null: the rest)"
+    )
+    pinned_cpus: list[int] = Field(default=[], description="CPUs held by dedicated VMs")
+    numa_cells: list[NumaCellOut] = Field(default=[], description="as libvirt reports them")
+    hugepages: list[HostHugePagesOut] = Field(
+        default=[],
+        description="huge pages by size, all cells; their memory is left out of capacity",
+    )
 
 
 class HostList(Paged):
@@ -738,6 +771,9 @@ class CapacityOut(BaseModel):
     rejections: list[RejectionOut]
 
 
+CpuSet = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[0-9^,\- ]+$")]
+
+
 class HostUpdate(Strict):
     """Per-host overrides; null clears one (back to the pool's value)."""
 
@@ -765,6 +801,16 @@ class HostUpdate(Strict):
         "e.g. a fence agent; run without a shell, with VMPOOL_HOST_NAME and VMPOOL_HOST_URI, "
         "once the host has not answered for fence_after_s; exit 0 fences it. null or [] "
         "removes it",
+    )
+    cpu_dedicated_set: CpuSet | None = Field(
+        default=None,
+        description="host CPUs for dedicated VMs (cpu_policy dedicated), e.g. 2-7,^4; null: "
+        "none. A CPU pinned to a VM cannot leave it (409)",
+    )
+    cpu_shared_set: CpuSet | None = Field(
+        default=None,
+        description="host CPUs for shared vCPUs and emulator threads; null: those outside "
+        "cpu_dedicated_set",
     )
 
 
@@ -1073,3 +1119,36 @@ class PoolScoreOut(Out):
     hosts: list[HostScoreOut]
     empty_hosts: list[str]
     warnings: list[str]
+
+
+# --- PCI passthrough (docs/hardware.md) ----------------------------------------
+
+
+class HostDeviceOut(Out):
+    host_id: int
+    address: str = Field(
+        description="PCI address, domain:bus:slot.function", examples=["0000:3b:00.0"]
+    )
+    vendor_id: str = Field(examples=["0x10de"])
+    product_id: str = Field(examples=["0x20b0"])
+    vendor: str
+    product: str
+    iommu_group: int | None
+    numa_node: int | None
+    alias: str | None = Field(description="assignable to VMs asking for this alias; null: not")
+    vm_id: int | None = Field(description="the VM it is assigned to")
+    vm_name: str | None
+    missing_since: datetime | None = Field(
+        description="no longer listed by the host's libvirt since (kept while a VM holds it)"
+    )
+
+
+class HostDeviceList(BaseModel):
+    items: list[HostDeviceOut]
+
+
+class HostDeviceUpdate(Strict):
+    alias: Trait | None = Field(
+        description="make the device assignable under this alias (e.g. gpu:a100); null: not "
+        "assignable"
+    )

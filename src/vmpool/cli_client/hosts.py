@@ -112,6 +112,83 @@ def host_delete(host: HostArg, profile: ProfileOpt = None) -> None:
     out(f"deleted host {host}")
 
 
+@app.command("devices")
+def host_devices(host: HostArg, profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
+    """Its PCI devices (passthrough): alias, and the VM that holds each."""
+    from vmpool_client.api.hosts import list_host_devices
+
+    from vmpool.cli_client import render
+
+    with connect(profile) as s:
+        page = s.call(list_host_devices.sync_detailed, s.host_id(host))
+    if as_json:
+        out_json(s.json_of(page))
+    else:
+        out(render.devices_table(page.items) if page.items else "no PCI devices")
+
+
+@app.command("device-alias")
+def host_device_alias(
+    host: HostArg,
+    address: Annotated[str, typer.Argument(help="its PCI address, e.g. 0000:3b:00.0")],
+    alias: Annotated[
+        str | None, typer.Argument(help="e.g. gpu:a100; leave out to make it unassignable")
+    ] = None,
+    profile: ProfileOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Make a PCI device assignable under an alias (VMs ask for it by alias), or not."""
+    from vmpool_client.api.hosts import update_host_device
+    from vmpool_client.models import HostDeviceUpdate
+
+    with connect(profile) as s:
+        d = s.call(
+            update_host_device.sync_detailed,
+            s.host_id(host),
+            address,
+            body=HostDeviceUpdate(alias=alias),
+        )
+    if as_json:
+        out_json(s.json_of(d))
+    else:
+        out(f"{d.address}: {d.alias or 'not assignable'}")
+
+
+@app.command("cpu-sets")
+def host_cpu_sets(
+    host: HostArg,
+    dedicated: Annotated[
+        str | None, typer.Option("--dedicated", help='CPUs for dedicated VMs, e.g. "2-7,^4"')
+    ] = None,
+    shared: Annotated[str | None, typer.Option("--shared", help="CPUs for the others")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="no dedicated CPUs")] = False,
+    profile: ProfileOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Split its CPUs between dedicated VMs (pinned) and the others (Nova's sets)."""
+    from vmpool_client.api.hosts import update_host
+    from vmpool_client.models import HostUpdate
+    from vmpool_client.types import UNSET
+
+    if clear and (dedicated or shared):
+        raise typer.BadParameter("--clear alone", param_hint="--clear")
+    if clear:
+        body = HostUpdate(cpu_dedicated_set=None, cpu_shared_set=None)
+    elif dedicated is None and shared is None:
+        raise typer.BadParameter("give --dedicated, --shared or --clear")
+    else:
+        body = HostUpdate(
+            cpu_dedicated_set=UNSET if dedicated is None else dedicated,
+            cpu_shared_set=UNSET if shared is None else shared,
+        )
+    with connect(profile) as s:
+        h = s.call(update_host.sync_detailed, s.host_id(host), body=body)
+    if as_json:
+        out_json(s.json_of(h))
+    else:
+        out(f"{h.name}: dedicated {h.cpu_dedicated_set or '-'}, shared {h.cpu_shared_set or '-'}")
+
+
 @maintenance_app.command("enter")
 def maintenance_enter(
     host: HostArg,

@@ -18,6 +18,7 @@ from rich.text import Text
 if TYPE_CHECKING:
     from vmpool_client.models import (
         EventOut,
+        HostDeviceOut,
         HostOut,
         MigrationOut,
         PlanOut,
@@ -255,6 +256,17 @@ def host_fields(h: HostOut, now: datetime) -> Text:
     ])  # fmt: skip
 
 
+def devices_table(devices: Sequence[HostDeviceOut]) -> Table:
+    t = table("ADDRESS", "VENDOR:PRODUCT", "NAME", "ALIAS", "VM", "IOMMU", "NODE", free=("NAME",))
+    for d in devices:
+        name = f"{d.vendor} {d.product}".strip() + (" (missing)" if d.missing_since else "")
+        t.add_row(
+            d.address, f"{d.vendor_id}:{d.product_id}", name, text_or_dash(d.alias),
+            text_or_dash(d.vm_name), text_or_dash(d.iommu_group), text_or_dash(d.numa_node),
+        )  # fmt: skip
+    return t
+
+
 def evacuation_table(h: HostOut) -> Table | None:
     if h.evacuation is None:
         return None
@@ -291,8 +303,22 @@ def vm_fields(v: VmOut, now: datetime) -> Text:
         ("flags", ", ".join(f for f, on in (("guaranteed", v.guaranteed), ("ha", v.ha),
                                              ("not migratable", not v.migratable)) if on)
                   or None),
+        ("hardware", _vm_hardware(v)),
         ("nics", nics or None), ("last error", v.last_error), ("created", when(v.created_at)),
     ])  # fmt: skip
+
+
+def _vm_hardware(v: VmOut) -> str | None:
+    """Its special hardware (docs/hardware.md), or None for a plain VM."""
+    parts = [
+        "tpm" if v.tpm else "",
+        "dedicated CPUs" if v.cpu_policy == "dedicated" else "",
+        f"{v.hugepages} huge pages" if isinstance(v.hugepages, str) else "",
+        f"SGX EPC {v.sgx_epc_mib} MiB" if v.sgx_epc_mib else "",
+        *(f"{d.count} x {d.alias}" for d in (v.devices or [])),
+        f"machine {v.machine}" if isinstance(v.machine, str) else "",
+    ]
+    return ", ".join(p for p in parts if p) or None
 
 
 def pools_table(pools: Sequence[PoolOut]) -> Table:

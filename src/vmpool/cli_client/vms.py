@@ -96,6 +96,20 @@ def vm_create(
     guaranteed: Annotated[bool, typer.Option("--guaranteed", help="no overcommit")] = False,
     ha: Annotated[bool, typer.Option("--ha", help="restart elsewhere if its host dies")] = False,
     pinned: Annotated[bool, typer.Option("--pinned", help="never migrate it")] = False,
+    tpm: Annotated[bool, typer.Option("--tpm", help="an emulated TPM 2.0")] = False,
+    cpu_policy: Annotated[
+        str | None, typer.Option("--cpu-policy", help="shared or dedicated (pinned host CPUs)")
+    ] = None,
+    hugepages: Annotated[
+        str | None, typer.Option("--hugepages", help="back its memory with 2M or 1G pages")
+    ] = None,
+    sgx_epc_mib: Annotated[
+        int, typer.Option("--sgx-epc-mib", min=0, help="SGX enclave page cache")
+    ] = 0,
+    device: Annotated[
+        list[str] | None,
+        typer.Option("--device", help="assignable devices: ALIAS or ALIAS=COUNT (repeat)"),
+    ] = None,
     project: Annotated[
         int | None, typer.Option("--project", help="an admin's choice of project id")
     ] = None,
@@ -118,6 +132,7 @@ def vm_create(
         if disk_storage not in ("local", "shared"):
             raise typer.BadParameter("local or shared", param_hint="--disk-storage")
         body["disk_storage"] = VmCreateDiskStorage(disk_storage)
+    body.update(_hardware(tpm, cpu_policy, hugepages, sgx_epc_mib, device or []))
     if user_data is not None:
         body["user_data"] = _read(user_data, "--user-data")
     if ssh_key:
@@ -131,6 +146,36 @@ def vm_create(
     else:
         where = f" on {v.host_name}" if v.host_name else ""
         out(f"created VM {v.name} (id {v.id}){where}: {v.state.value}")
+
+
+def _hardware(
+    tpm: bool, cpu_policy: str | None, hugepages: str | None, sgx_epc_mib: int, devices: list[str]
+) -> dict[str, Any]:
+    """The create body's special hardware (docs/hardware.md), from the options."""
+    from vmpool_client.models import DeviceRequestIn, VmCreateCpuPolicy, VmCreateHugepagesType0
+
+    body: dict[str, Any] = {}
+    if tpm:
+        body["tpm"] = True
+    if cpu_policy is not None:
+        if cpu_policy not in ("shared", "dedicated"):
+            raise typer.BadParameter("shared or dedicated", param_hint="--cpu-policy")
+        body["cpu_policy"] = VmCreateCpuPolicy(cpu_policy)
+    if hugepages is not None:
+        if hugepages not in ("2M", "1G"):
+            raise typer.BadParameter("2M or 1G", param_hint="--hugepages")
+        body["hugepages"] = VmCreateHugepagesType0(hugepages)
+    if sgx_epc_mib:
+        body["sgx_epc_mib"] = sgx_epc_mib
+    wanted = []
+    for d in devices:
+        alias, _, count = d.partition("=")
+        if not alias or (count and not count.isdigit()):
+            raise typer.BadParameter(f"{d!r}: ALIAS or ALIAS=COUNT", param_hint="--device")
+        wanted.append(DeviceRequestIn(alias=alias, count=int(count or 1)))
+    if wanted:
+        body["devices"] = wanted
+    return body
 
 
 def _read(path: Path, option: str) -> str:

@@ -139,6 +139,11 @@ class HardwareRequest:
     cpu_policy: CpuPolicy = CpuPolicy.SHARED
     hugepages: str | None = None  # a key of HUGEPAGE_SIZES_KIB
     devices: tuple[DeviceRequest, ...] = ()
+    # The machine type it was created with (vms.machine): a host must offer it.
+    machine: str | None = None
+    # A dedicated VM moving live: the host NUMA cell of each of its vCPUs on the source.
+    # The target must give it the same guest NUMA cells (domain/cpu_pinning.py allocate_like).
+    moving_cells: tuple[int, ...] = ()
 
     @property
     def special(self) -> bool:

@@ -20,15 +20,32 @@ from urllib.parse import SplitResult, urlsplit
 from vmpool.errors import InvalidInput
 
 MAX_URI_LENGTH = 512
-# The grammar, for the API schema; `check_host_uri` is the rule (hosts, values, settings).
+# The grammar, for the API schema; `check_host_uri` is the rule (hosts, values, settings;
+# lxc:// and openvz:// pass the grammar only to be refused with the reason).
 HOST_URI_PATTERN = (
-    r"^(qemu(\+(ssh|tls|tcp|unix))?://[A-Za-z0-9._@:\[\]-]*/system"
-    r"(\?[a-z_]+=[A-Za-z0-9_./+:-]*(&[a-z_]+=[A-Za-z0-9_./+:-]*)*)?|test:///default)$"
+    r"^((qemu|xen|bhyve|vbox|ch|lxc|openvz)(\+(ssh|tls|tcp|unix))?://[A-Za-z0-9._@:\[\]-]*/(system|session)?"
+    r"|(esx|hyperv)://[A-Za-z0-9._@:\[\]-]+/?"
+    r"|test:///default)(\?[a-z_]+=[A-Za-z0-9_./+:-]*(&[a-z_]+=[A-Za-z0-9_./+:-]*)*)?$"
 )
 
+# libvirt's drivers of virtual machines (docs/hardware.md) and the paths their URIs take
+# (libvirt's drivers pages): the remote driver carries them over ssh, tls, tcp or unix.
+_DRIVER_PATHS: dict[str, frozenset[str]] = {
+    "qemu": frozenset({"/system"}),
+    "xen": frozenset({"/system", "/"}),
+    "bhyve": frozenset({"/system"}),
+    "ch": frozenset({"/system", "/session"}),
+    "vbox": frozenset({"/session"}),
+}
+# Drivers libvirt's client library runs itself, talking HTTPS to the host (VMware ESX's SOAP
+# API, Hyper-V's WinRM): no transport, path "/", and only their `transport` parameter.
+_DIRECT_DRIVERS = frozenset({"esx", "hyperv"})
+# libvirt drivers that run containers, not virtual machines.
+_NOT_VMS = {"lxc": "Linux containers (LXC)", "openvz": "OpenVZ containers", "vz": "Virtuozzo"}
+
 # Transports: scheme -> whether it needs a remote host in the URI.
-_REMOTE = {"qemu+ssh", "qemu+tls", "qemu+tcp"}
-_LOCAL = {"qemu", "qemu+unix"}
+_REMOTE = {f"{d}+{t}" for d in _DRIVER_PATHS for t in ("ssh", "tls", "tcp")}
+_LOCAL = {d for d in _DRIVER_PATHS} | {f"{d}+unix" for d in _DRIVER_PATHS}
 
 _HOSTNAME_RE = re.compile(
     r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -43,6 +60,7 @@ _CHOICES: dict[str, frozenset[str]] = {
     "no_tty": frozenset({"0", "1"}),
     "mode": frozenset({"auto", "legacy", "direct"}),
     "proxy": frozenset({"auto", "native"}),
+    "transport": frozenset({"https", "http"}),  # esx://, hyperv:// only
 }
 # Query parameters that name a file or folder on this machine: allowed only inside
 # the operator's key folders (`host_uri_key_dirs`).
@@ -82,8 +100,8 @@ def _check_authority(parts: SplitResult, scheme: str) -> None:
         raise _refuse(f"{scheme}:// needs a host, e.g. {scheme}://host.example/system", "host")
     user, _, hostport = netloc.rpartition("@")
     if user:
-        if scheme != "qemu+ssh":
-            raise _refuse("a user name is only for qemu+ssh", "user")
+        if not scheme.endswith("+ssh") and scheme not in _DIRECT_DRIVERS:
+            raise _refuse("a user name is only for +ssh, esx:// and hyperv://", "user")
         if not _USER_RE.fullmatch(user):
             raise _refuse("the user name must be a plain login name", "user")
     host, port = hostport, ""
@@ -118,7 +136,11 @@ def _check_query(query: str, scheme: str, policy: HostUriPolicy) -> None:
         seen.add(key)
         if key in _NEVER:
             raise _refuse(f"parameter {key} is not allowed (it acts on this machine)", key)
+        if key == "transport" and scheme not in _DIRECT_DRIVERS:
+            raise _refuse("parameter transport is only for esx:// and hyperv://", key)
         if key in _CHOICES:
+            if key == "transport" and value == "http" and not policy.allow_insecure_tcp:
+                raise _refuse("transport=http is unencrypted (setting allow_insecure_tcp)", key)
             if value not in _CHOICES[key]:
                 allowed = ", ".join(sorted(_CHOICES[key]))
                 raise _refuse(f"parameter {key} must be one of: {allowed}", key)
@@ -136,8 +158,8 @@ def _check_query(query: str, scheme: str, policy: HostUriPolicy) -> None:
                     key,
                 )
         elif key == "socket":
-            if scheme not in ("qemu", "qemu+unix"):
-                raise _refuse("parameter socket is only for qemu+unix", key)
+            if scheme not in _LOCAL:
+                raise _refuse("parameter socket is only for local URIs (qemu+unix)", key)
             if not _inside(value, policy.socket_dirs):
                 shown = ", ".join(policy.socket_dirs) or "none configured"
                 raise _refuse(
@@ -146,6 +168,18 @@ def _check_query(query: str, scheme: str, policy: HostUriPolicy) -> None:
                 )
         else:
             raise _refuse(f"unknown parameter {key[:40]!r}", key[:40])
+
+
+def _split(uri: str) -> SplitResult:
+    try:
+        return urlsplit(uri)
+    except ValueError as exc:
+        raise _refuse("malformed host part", "host") from exc  # e.g. a bad [IPv6] address
+
+
+def driver_of(uri: str) -> str:
+    """The libvirt driver of a host URI (its scheme without the transport): qemu, xen, ..."""
+    return uri.partition("://")[0].partition("+")[0] or "qemu"
 
 
 def check_host_uri(uri: str, policy: HostUriPolicy) -> str:
@@ -161,24 +195,38 @@ def check_host_uri(uri: str, policy: HostUriPolicy) -> str:
         if uri != "test:///default":
             raise _refuse("the only test driver URI is test:///default", "path")
         return uri
-    if scheme not in _REMOTE | _LOCAL:
+    driver = scheme.partition("+")[0]
+    if driver in _NOT_VMS:
         raise _refuse(
-            "the transport must be qemu:///system, qemu+ssh://, qemu+tls://, qemu+unix:/// "
-            "or (when allowed) qemu+tcp://",
+            f"{driver}:// runs {_NOT_VMS[driver]}, not virtual machines: vmpool hosts VMs",
             "scheme",
         )
-    if scheme == "qemu+tcp" and not policy.allow_insecure_tcp:
+    if scheme in _DIRECT_DRIVERS:
+        parts = _split(uri)
+        if not parts.netloc:
+            raise _refuse(f"{scheme}:// needs a host, e.g. {scheme}://host.example/", "host")
+        _check_authority(parts, scheme)
+        if parts.path not in ("", "/"):
+            raise _refuse(f"the path of an {scheme}:// URI must be /", "path")
+        _check_query(parts.query, scheme, policy)
+        return uri
+    if scheme not in _REMOTE | _LOCAL:
         raise _refuse(
-            "qemu+tcp is unencrypted and unauthenticated; use qemu+tls or qemu+ssh "
+            "the transport must be DRIVER:///system, DRIVER+ssh://, DRIVER+tls://, "
+            "DRIVER+unix:/// or (when allowed) DRIVER+tcp://, with DRIVER one of "
+            f"{', '.join(_DRIVER_PATHS)}; or esx://, hyperv://",
+            "scheme",
+        )
+    if scheme.endswith("+tcp") and not policy.allow_insecure_tcp:
+        raise _refuse(
+            f"{scheme} is unencrypted and unauthenticated; use {driver}+tls or {driver}+ssh "
             "(setting allow_insecure_tcp enables it, e.g. for the lab)",
             "scheme",
         )
-    try:
-        parts = urlsplit(uri)
-    except ValueError as exc:
-        raise _refuse("malformed host part", "host") from exc  # e.g. a bad [IPv6] address
+    parts = _split(uri)
     _check_authority(parts, scheme)
-    if parts.path != "/system":
-        raise _refuse("the path must be /system (the system QEMU driver)", "path")
+    if parts.path not in _DRIVER_PATHS[driver]:
+        paths = " or ".join(sorted(_DRIVER_PATHS[driver]))
+        raise _refuse(f"the path of a {driver} URI must be {paths}", "path")
     _check_query(parts.query, scheme, policy)
     return uri

@@ -5,10 +5,17 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from vmpool.domain.cpu_pinning import (
+    NO_SPLIT,
+    HostCpuSets,
+    ordinary_memory_claim_mib,
+    ordinary_memory_mib,
+)
 from vmpool.domain.hardware import (
     NO_HARDWARE,
     NO_USE,
     PLAIN,
+    CpuPolicy,
     HardwareRequest,
     HardwareUse,
     HostHardware,
@@ -174,6 +181,7 @@ class PlacementHost:
     # Special hardware (domain/hardware.py): what it offers, what is claimed of it.
     hardware: HostHardware = NO_HARDWARE
     hardware_use: HardwareUse = NO_USE
+    cpu_sets: HostCpuSets = NO_SPLIT  # its dedicated and shared CPUs (domain/cpu_pinning.py)
 
     @property
     def free(self) -> Resources:
@@ -196,8 +204,11 @@ def make_placement_host(
     networks: frozenset[str] = frozenset(),
     hardware: HostHardware = NO_HARDWARE,
     hardware_use: HardwareUse = NO_USE,
+    cpu_sets: HostCpuSets = NO_SPLIT,
 ) -> PlacementHost:
-    """A placement host from raw figures: `dedicated_use` is what guaranteed VMs asked for."""
+    """A placement host from raw figures: `dedicated_use` is what guaranteed VMs asked for;
+    `physical` memory includes the huge pages its `hardware` reports, which are left out of
+    its ordinary memory capacity here (and only here)."""
     cpu_ratio = _pick(overrides.cpu_allocation_ratio, policy.cpu_allocation_ratio)
     ram_ratio = _pick(overrides.ram_allocation_ratio, policy.ram_allocation_ratio)
     if dedicated_use.vcpus or dedicated_use.memory_mib or dedicated_use.disk_gib:
@@ -205,6 +216,12 @@ def make_placement_host(
         used = shared_use + Resources(v, m, dedicated_use.disk_gib)
     else:
         used = shared_use
+    if hardware.cells:
+        # the memory its huge pages hold is not ordinary memory (domain/cpu_pinning.py)
+        physical = Resources(
+            physical.vcpus, ordinary_memory_mib(physical.memory_mib, hardware.cells),
+            physical.disk_gib,
+        )  # fmt: skip
     return PlacementHost(
         id=id,
         name=name,
@@ -219,6 +236,7 @@ def make_placement_host(
         networks=networks,
         hardware=hardware,
         hardware_use=hardware_use,
+        cpu_sets=cpu_sets,
     )
 
 
@@ -256,7 +274,16 @@ class PlacementRequirements:
     group: GroupRule | None = None
     hardware: HardwareRequest = PLAIN  # TPM, SGX, dedicated CPUs, huge pages, devices
 
+    def ordinary_need(self) -> tuple[int, int]:
+        """(vCPUs, MiB) this VM takes from a host's vCPU and ordinary memory capacity, before
+        ratios: a dedicated VM's vCPUs count against the host's dedicated CPUs instead, a
+        huge-page VM's memory against its huge pages (domain/cpu_pinning.py)."""
+        vcpus = 0 if self.hardware.cpu_policy is CpuPolicy.DEDICATED else self.vcpus
+        return vcpus, ordinary_memory_claim_mib(self.memory_mib, self.hardware.hugepages)
+
     def claim_on(self, host: PlacementHost) -> Resources:
-        """What this VM takes from `host`: a guaranteed VM counts at ratio 1.0."""
-        v, m = claim(self.vcpus, self.memory_mib, self.guaranteed, host.cpu_ratio, host.ram_ratio)
+        """What this VM takes from `host`: a guaranteed VM counts at ratio 1.0; see
+        `ordinary_need` for dedicated CPUs and huge pages."""
+        vcpus, memory = self.ordinary_need()
+        v, m = claim(vcpus, memory, self.guaranteed, host.cpu_ratio, host.ram_ratio)
         return Resources(v, m, float(self.disk_gib))

@@ -147,7 +147,9 @@ def place(
     strategy = policy.strategy
     full_filter = _needs_full_filter(request)
     soft_rule = request.group is not None and not request.group.hard
-    need_v, need_m = float(request.vcpus), float(request.memory_mib)
+    # A dedicated VM's vCPUs are counted by the dedicated_cpus filter, a huge-page VM's memory
+    # by the hugepages filter, not here (no double count).
+    need_v, need_m = request.ordinary_need()
     need_d = float(request.disk_gib)
     guaranteed = request.guaranteed
     up = HostState.UP
@@ -292,7 +294,7 @@ def _capacity_reason(hosts: list[PlacementHost], req: PlacementRequirements) -> 
     if any(f.memory_mib < n.memory_mib for _, n, f in needs):
         best = max(f.memory_mib for _, _, f in needs)
         parts.append(f"not enough memory (need {req.memory_mib} MiB, best has {best:g} MiB free)")
-    if any(f.vcpus < n.vcpus for _, n, f in needs):
+    if any(f.vcpus < n.vcpus for _, n, f in needs) and any(n.vcpus for _, n, _ in needs):
         best = max(f.vcpus for _, _, f in needs)
         parts.append(f"not enough vCPUs (need {req.vcpus}, best has {best:g} free)")
     if any(f.disk_gib < n.disk_gib for _, n, f in needs):

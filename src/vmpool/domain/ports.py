@@ -31,7 +31,8 @@ class HostInventory:
     # Special hardware (domain/hardware.py): NUMA cells and huge pages, SGX, machine types,
     # the hypervisor's features; and its PCI devices (node device API).
     hardware: HostHardware = NO_HARDWARE
-    pci_devices: tuple[PciDevice, ...] = ()
+    # None: the host could not list them this time (what is recorded stays as it is).
+    pci_devices: tuple[PciDevice, ...] | None = ()
 
 
 class PowerState:
@@ -116,10 +117,21 @@ class DomainSpec:
     # Dedicated CPUs: the host CPU of each vCPU, in order, and the CPUs its emulator threads
     # run on (the host's shared set); empty: not pinned.
     vcpu_pins: tuple[int, ...] = ()
+    vcpu_cells: tuple[int, ...] = ()  # the host NUMA cell of each pinned vCPU
     emulator_cpus: tuple[int, ...] = ()
     hugepage_kib: int | None = None  # its memory backed by huge pages of this size
     numa_cells: tuple[int, ...] = ()  # the host NUMA cells its memory is bound to
     hostdevs: tuple[str, ...] = ()  # PCI addresses assigned to it (0000:01:00.0)
+
+
+@dataclass(frozen=True, slots=True)
+class CpuPlacement:
+    """A dedicated VM's CPUs on a host (docs/hardware.md): the host CPU and NUMA
+    cell of each vCPU, in order, and the CPUs its emulator threads run on."""
+
+    vcpu_pins: tuple[int, ...]
+    vcpu_cells: tuple[int, ...]
+    emulator_cpus: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +150,9 @@ class MigrationRequest:
     # let libvirt refuse a file system it does not recognise as shared (VIR_MIGRATE_UNSAFE).
     trust_shared_storage: bool = False
     tls: bool = False  # QEMU encrypts the migration stream (VIR_MIGRATE_TLS)
+    # A dedicated VM: the target's CPUs, recorded before the move. The definition sent with
+    # the migration (live and persistent) is its own, pinned to them instead of the source's.
+    dest_cpus: CpuPlacement | None = None
 
 
 @dataclass(frozen=True, slots=True)

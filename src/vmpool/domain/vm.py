@@ -25,6 +25,7 @@ from vmpool.domain.model import (
     PlacementRequirements,
     split_list,
 )
+from vmpool.domain.passthrough import migration_blocker as passthrough_blocker
 from vmpool.errors import InvalidState, InvalidTransition
 
 
@@ -149,6 +150,7 @@ class Vm:
         cpu_policy: str
         hugepages: str | None
         devices: str  # a JSON list of {"alias", "count"}
+        machine: str | None  # the machine type of its host's hypervisor at create
         lost_state: str | None  # the state it had when its host was lost
         state: str
         state_changed_at: datetime
@@ -165,6 +167,27 @@ class Vm:
             cpu_policy=CpuPolicy(self.cpu_policy),
             hugepages=self.hugepages,
             devices=devices_from_json(self.devices),
+            machine=self.machine,
+        )
+
+    def hardware_migration_blocker(self) -> str | None:
+        """Why its special hardware keeps it on its host (None: it may move): passthrough
+        devices and SGX EPC (domain/passthrough.py). Dedicated CPUs and huge pages move
+        (the target's CPUs are allocated with the migration: docs/hardware.md).
+        The one rule a migration request, its start, maintenance's evacuation and the
+        rebalance planner ask."""
+        hw = self.hardware_request
+        return passthrough_blocker(self.name, hw.devices, hw.sgx_epc_mib)
+
+    def planner_leaves_it(self) -> bool:
+        """Whether the rebalance planner leaves it where it is for its special hardware: what
+        cannot move at all (`hardware_migration_blocker`), and what moves only by request or
+        evacuation, placed through placement's filters, because the planner does not model
+        it: huge pages per host, dedicated CPUs per NUMA cell (docs/hardware.md)."""
+        return (
+            self.hardware_migration_blocker() is not None
+            or self.hugepages is not None
+            or self.cpu_policy == CpuPolicy.DEDICATED.value
         )
 
     def set_hardware(self, req: HardwareRequest) -> None:

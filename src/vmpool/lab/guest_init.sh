@@ -39,6 +39,12 @@
 #   "VMPOOL-SIZE cpus=<count> online=<list> mem_kib=<MemTotal>"
 # after bringing online any CPU that was hot-plugged (the kernel leaves them offline).
 #
+# At start, and every four seconds while it has one, it prints its TPM:
+#   "VMPOOL-TPM present=<0|1> dev=<tpm0,tpmrm0 or -> pcr16=<sha256 PCR 16 in hex, or ->"
+# At boot, once, it extends PCR 16 (the debug PCR) with a fixed digest (TPM2_PCR_Extend
+# written to /dev/tpm0): its value then tells a TPM that kept its state (a live migration
+# carries it) from a fresh one (all zeros). The PCR is read from sysfs (pcr-sha256/16).
+#
 # With virtio disks present it also prints, every two seconds,
 #   "VMPOOL-DISKS <disk>:<size in 512-byte sectors>:<md5 of its first MiB> ..."
 # where <disk> is the disk's serial (vmpool's name for it) or else the guest's.
@@ -242,6 +248,27 @@ ping_peers() {
     done
 }
 
+# TPM2_PCR_Extend of PCR 16, password session, one SHA-256 digest (the bytes 0x01..0x20).
+tpm_extend() {
+    printf '\x80\x02\x00\x00\x00\x41\x00\x00\x01\x82\x00\x00\x00\x10\x00\x00\x00\x09' > /tmp/tpm-extend
+    printf '\x40\x00\x00\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x0b' >> /tmp/tpm-extend
+    printf '\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10' >> /tmp/tpm-extend
+    printf '\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x20' >> /tmp/tpm-extend
+    # one write() of the whole command; the response is left unread (the PCR is extended)
+    dd if=/tmp/tpm-extend of=/dev/tpm0 bs=65 count=1 2>/dev/null
+}
+
+report_tpm() {
+    devs=""
+    for d in tpm0 tpmrm0; do
+        [ -e "/dev/$d" ] && devs="${devs:+$devs,}$d"
+    done
+    pcr=$(cat /sys/class/tpm/tpm0/pcr-sha256/16 2>/dev/null)
+    echo "VMPOOL-TPM present=$([ -n "$devs" ] && echo 1 || echo 0) dev=${devs:--} pcr16=${pcr:--}"
+}
+
+[ -e /dev/tpm0 ] && tpm_extend
+report_tpm
 report_nics
 report_size
 n=0
@@ -255,5 +282,6 @@ while :; do
     [ $((n % 2)) -eq 0 ] && report_size
     [ $((n % 2)) -eq 0 ] && report_nics
     [ $((n % 2)) -eq 0 ] && [ -n "$ping_addrs" ] && ping_peers
+    [ $((n % 4)) -eq 0 ] && [ -e /dev/tpm0 ] && report_tpm
     sleep 1
 done

@@ -36,6 +36,8 @@ Layout of the lab dir::
         libvirtd.log              stdout/stderr of the daemon
         etc/ run/ lib/ log/ cache/  bind-mounted over the libvirt folders
         storage/                  private storage folder (disk copies)
+        hugepages/2M, hugepages/1G  hugetlbfs mounted there in the host's mount namespace
+                                  (qemu.conf hugetlbfs_mount): guests on huge pages
 
 Needs root, ``unshare`` (util-linux), ``ip`` (iproute2) and ``libvirtd``
 (libvirt-daemon-system, qemu-system-x86).
@@ -120,17 +122,27 @@ LIB_SUBDIRS: tuple[str, ...] = (
 CACHE_SUBDIRS: tuple[str, ...] = ("qemu",)
 LOG_SUBDIRS: tuple[str, ...] = ("qemu",)
 
-# Runs inside the new namespaces: "$1" is the hostname, then pairs of
-# (private folder, system folder) to bind-mount.
+# Runs inside the new namespaces: "$1" is the hostname, "$2" the host's huge pages folder,
+# then pairs of (private folder, system folder) to bind-mount.
 _NAMESPACE_SCRIPT = r"""
 set -eu
 name="$1"
-shift
+hugepages="$2"
+shift 2
 while [ "$#" -ge 2 ]; do
     mkdir -p "$2"
     mount --bind "$1" "$2"
     shift 2
 done
+# hugetlbfs for guests backed by huge pages (qemu.conf hugetlbfs_mount names these folders;
+# libvirt checks them when it starts and QEMU, as root, makes its memory files there). The
+# mounts exist in this host's mount namespace only: outside it the folders stay empty.
+mkdir -p "$hugepages/2M"
+mount -t hugetlbfs -o pagesize=2M,mode=0755 vmpool-lab-hugepages "$hugepages/2M"
+if [ -d /sys/kernel/mm/hugepages/hugepages-1048576kB ]; then
+    mkdir -p "$hugepages/1G"
+    mount -t hugetlbfs -o pagesize=1G,mode=0755 vmpool-lab-hugepages "$hugepages/1G"
+fi
 if command -v hostname >/dev/null 2>&1; then
     hostname "$name"
 else
@@ -161,8 +173,9 @@ _NAMESPACE_SCRIPT_LISTEN = _NAMESPACE_SCRIPT.replace(
 
 
 # The version of the hosts' settings: a host started with another is restarted by lab_up.
-LAB_CONFIG = 4  # 2: virtlockd, 3: its log, 4: started unless one answers
+LAB_CONFIG = 5  # 2: virtlockd, 3: its log, 4: started unless one answers, 5: hugetlbfs
 LOCKSPACE = "lockd"  # the folder of virtlockd's leases, in the lab's shared folder
+HUGEPAGES_DIR = "hugepages"  # <host dir>/hugepages/2M (and /1G): its hugetlbfs mounts
 
 
 class LabError(Exception):
@@ -651,7 +664,7 @@ def _prepare_host(lab_dir: Path, index: int, base_port: int, tls: bool) -> dict[
         _copy_system_etc(etc)
     pki = ensure_host_pki(lab_dir, name, [mgmt_address(index), "127.0.0.1"]) if tls else None
     _write_libvirtd_conf(etc, host_uuid, pki, port)
-    _write_qemu_conf(etc, mig_low, mig_high, index, pki)
+    _write_qemu_conf(etc, mig_low, mig_high, index, pki, hugetlbfs_mounts(hdir))
     _write_lockd_conf(etc, lab_dir / "shared" / LOCKSPACE)
 
     # The run dir is kept when a dead daemon is restarted: QEMU processes it
@@ -752,8 +765,22 @@ def _write_libvirtd_conf(etc: Path, host_uuid: str, pki: HostPki | None, port: i
     _set_conf(etc / "libvirtd.conf", Path("/etc/libvirt/libvirtd.conf"), settings)
 
 
+def hugetlbfs_mounts(hdir: Path) -> list[Path]:
+    """The host's hugetlbfs mount points (made in its mount namespace when it starts): 2M
+    pages, and 1G pages when the kernel has them."""
+    base = hdir / HUGEPAGES_DIR
+    one_gib = Path("/sys/kernel/mm/hugepages/hugepages-1048576kB").is_dir()
+    sizes = ["2M", "1G"] if one_gib else ["2M"]
+    return [base / size for size in sizes]
+
+
 def _write_qemu_conf(
-    etc: Path, mig_low: int, mig_high: int, index: int, pki: HostPki | None = None
+    etc: Path,
+    mig_low: int,
+    mig_high: int,
+    index: int,
+    pki: HostPki | None = None,
+    hugetlbfs: list[Path] | None = None,
 ) -> None:
     display_low = 5900 + 100 * (index - 1)
     tls: dict[str, str] = {}
@@ -794,6 +821,11 @@ def _write_qemu_conf(
             "remote_display_port_max": str(display_low + 99),
             "remote_websocket_port_min": str(display_low + 800),
             "remote_websocket_port_max": str(display_low + 899),
+            **(
+                {"hugetlbfs_mount": "[" + ", ".join(f'"{p}"' for p in hugetlbfs) + "]"}
+                if hugetlbfs
+                else {}
+            ),
         },
     )
 
@@ -840,6 +872,7 @@ def _spawn_daemon(lab_dir: Path, name: str, netns: str, listen: bool = False) ->
         _NAMESPACE_SCRIPT_LISTEN if listen else _NAMESPACE_SCRIPT,
         "vmpool-lab-host",
         name,
+        str(hdir / HUGEPAGES_DIR),
     ]
     for system_dir, private in PRIVATE_DIRS:
         args += [str(hdir / private), system_dir]

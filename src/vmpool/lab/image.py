@@ -47,12 +47,15 @@ KERNEL_META_PACKAGE = "linux-image-amd64"
 BUSYBOX_PACKAGE = "busybox-static"
 READY_LINE = "VMPOOL-GUEST-READY"
 HEARTBEAT_PREFIX = "VMPOOL-HEARTBEAT"
-IMAGE_FORMAT = 4  # 2: virtio modules in the initramfs; 3: virtio-net too; 4: virtio-balloon
+# 2: virtio modules in the initramfs; 3: virtio-net too; 4: virtio-balloon; 5: TPM report
+# (tpm_crb and tpm_tis are built into Debian's kernel: no module to add)
+IMAGE_FORMAT = 5
 NICS_PREFIX = "VMPOOL-NICS"
 PING_PREFIX = "VMPOOL-PING"
 SIZE_PREFIX = "VMPOOL-SIZE"  # the CPUs and memory the guest sees
 TOKEN_PREFIX = "VMPOOL-DISK-TOKEN"  # the boot token a disk holds now
 FOUND_PREFIX = "VMPOOL-DISK-FOUND"  # the token a disk held when this boot found it
+TPM_PREFIX = "VMPOOL-TPM"  # present=<0|1> dev=<tpm0,tpmrm0|-> pcr16=<hex|->
 # Loaded by the guest's init, in this order (Debian builds them as modules).
 GUEST_MODULES = (
     "virtio_ring",

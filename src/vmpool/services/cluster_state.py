@@ -20,6 +20,8 @@ from vmpool.domain.cluster_state import (
     Strategy,
     with_report,
 )
+from vmpool.domain.cpu_pinning import ordinary_memory_claim_mib, ordinary_memory_mib
+from vmpool.domain.hardware import hardware_from_json
 from vmpool.domain.host import HostState
 from vmpool.domain.migration import ACTIVE_MIGRATION_STATES
 from vmpool.domain.model import GroupPolicy
@@ -73,6 +75,8 @@ def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolState:
         if v.id in with_snapshots
         and ((v.disk_path and v.disk_storage != "shared") or data_gib.get(v.id, 0))
     }  # fmt: skip
+    # Nor one its special hardware keeps where it is (Vm.planner_leaves_it).
+    pinned |= {v.id for v in vms if v.planner_leaves_it()}
     since = now - timedelta(seconds=pool.rebalance_cooldown_s)
     moved = uow.migrations.vms_moved_since(pool.id, since) if pool.rebalance_cooldown_s else set()
     # Where each VM may run at all (its placement requirements), as placement decides it.
@@ -98,7 +102,8 @@ def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolState:
                 name=v.name,
                 host=host_names[v.host_id],  # type: ignore[index]  # filtered above
                 vcpus=v.vcpus,
-                memory_mib=float(v.memory_mib),
+                # a huge-page VM's memory is its pages, not the host's ordinary memory
+                memory_mib=float(ordinary_memory_claim_mib(v.memory_mib, v.hugepages)),
                 disk_gib=float(needs.disk_gib),
                 cpu_usage=usage if running else 0.0,
                 migratable=v.migratable and running and v.id not in moving | pinned,
@@ -113,7 +118,8 @@ def build(uow: UnitOfWork, pool: PoolRow, now: datetime) -> PoolState:
             ClusterHost(
                 name=h.name,
                 vcpus=h.cpus,
-                memory_mib=float(h.memory_mib),
+                # less the memory its huge pages hold, as placement counts it
+                memory_mib=ordinary_memory_mib(h.memory_mib, hardware_from_json(h.hardware).cells),
                 disk_gib=float(h.disk_gib),
                 state=_HOST_STATE[h.state],
                 overrides=overrides_of(h),

@@ -23,7 +23,7 @@ from vmpool.domain.host import HostState
 from vmpool.domain.ports import Hypervisor
 from vmpool.domain.vm import VmState, ha_blocker
 from vmpool.errors import VmpoolError
-from vmpool.services import images, vm_definitions
+from vmpool.services import cpu_pins, images, passthrough, vm_definitions
 from vmpool.services.group_rules import group_of_vm
 from vmpool.services.host_views import host_view
 from vmpool.services.placement_hosts import timed_place
@@ -162,6 +162,9 @@ def _restart_one(ctx: ServiceContext, vm_id: int) -> tuple[str | None, bool]:
             local = target.local_disk_path or ctx.default_local_disk_path
             vm.seed_path = str(Path(local) / Path(vm.seed_path).name)
         vm.begin_ha_restart(target.id, ctx.clock(), f"restarted after {old.name} was fenced")
+        passthrough.move_devices(uow, vm, target.id)  # its devices: the new host's
+        cpu_pins.release(uow, vm.id, old.id)  # its dedicated CPUs: the new host's now
+        cpu_pins.pin_on(uow, vm, chosen)
         uow.events.record(
             ACTOR, "vm.ha_restart", f"vm/{vm.id}", name=vm.name, source=old.name, target=target.name
         )
@@ -218,6 +221,7 @@ def _undo_restart(
         row = uow.vms.same(vm_id, vm_uuid)
         if row is not None and row.vm_state is VmState.STARTING:
             row.fail_ha_restart(old_host_id, ctx.clock(), f"HA restart failed: {cause.message}")
+            passthrough.move_devices(uow, row, old_host_id, strict=False)
             uow.events.record(ACTOR, "vm.ha_restart_failed", f"vm/{vm_id}", error=cause.message)
         uow.commit()
 

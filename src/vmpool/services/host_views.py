@@ -4,8 +4,11 @@ in maintenance, how the evacuation of its VMs goes."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 
 from vmpool.adapters.db.tables import HostRow, MigrationRow
+from vmpool.domain.cpu_pinning import hugepages_free
+from vmpool.domain.hardware import NumaCell
 from vmpool.domain.migration import MigrationState
 from vmpool.domain.model import split_list
 from vmpool.domain.vm import VmState
@@ -19,7 +22,15 @@ from vmpool.services.placement_hosts import (
 )
 from vmpool.services.preconditions import etag
 from vmpool.services.unit_of_work import UnitOfWork
-from vmpool.services.views import Evacuation, EvacuationItem, ForeignDomainView, HostView
+from vmpool.services.views import (
+    Evacuation,
+    EvacuationItem,
+    ForeignDomainView,
+    HostHugePagesView,
+    HostView,
+    HugePagesView,
+    NumaCellView,
+)
 
 EVACUATION = "evacuation"  # the reason of the migrations maintenance asks for
 
@@ -29,6 +40,7 @@ def host_view(uow: UnitOfWork, row: HostRow) -> HostView:
     allocation = uow.hosts.allocations(row.pool_id).get(row.id, NO_ALLOCATION)
     networks = uow.networks.names_on_host(row.id)
     snap = placement_host(row, policy, allocation, networks)
+    claimed = uow.hosts.hugepages_use(row.pool_id).get(row.id, {})
     return HostView(
         id=row.id,
         pool_id=row.pool_id,
@@ -70,7 +82,39 @@ def host_view(uow: UnitOfWork, row: HostRow) -> HostView:
         ],
         created_at=row.created_at,
         etag=etag(row),
+        cpu_dedicated_set=row.cpu_dedicated_set,
+        cpu_shared_set=row.cpu_shared_set,
+        pinned_cpus=sorted(uow.hosts.pinned_cpus(row.id)),
+        numa_cells=[
+            NumaCellView(
+                c.id,
+                sorted(c.cpus),
+                c.memory_mib,
+                [
+                    HugePagesView(k, t, f, claimed.get((c.id, k), 0) * 1024 // k)
+                    for k, (t, f) in sorted(c.hugepages.items())
+                ],
+            )
+            for c in snap.hardware.cells
+        ],
+        hugepages=host_hugepages(snap.hardware.cells, claimed),
     )
+
+
+def host_hugepages(
+    cells: Sequence[NumaCell], claimed: Mapping[tuple[int, int], int]
+) -> list[HostHugePagesView]:
+    """Per page size, all cells: pages reported, claimed by vmpool's VMs, left for placement
+    (`claimed`: MiB by (cell, page KiB), as HostRepository.hugepages_use gives it)."""
+    out: list[HostHugePagesView] = []
+    for kib in sorted({k for c in cells for k in c.hugepages}):
+        total = sum(c.hugepages.get(kib, (0, 0))[0] for c in cells)
+        if not total:
+            continue
+        free_mib, _ = hugepages_free(cells, claimed, kib)
+        available = max(0, free_mib) * 1024 // kib
+        out.append(HostHugePagesView(kib, total, total - available, available))
+    return out
 
 
 def evacuations(uow: UnitOfWork, host: HostRow) -> dict[int, MigrationRow]:

@@ -12,7 +12,7 @@ from vmpool.domain.migration import ACTIVE_MIGRATION_STATES
 from vmpool.domain.names import is_valid_name, validate_folder, validate_name, validate_trait
 from vmpool.domain.ports import HostInventory
 from vmpool.errors import AlreadyExists, HostUnreachable, InvalidInput, InvalidState
-from vmpool.services import host_networks
+from vmpool.services import cpu_pins, host_networks
 from vmpool.services.host_views import host_view
 from vmpool.services.pools import check_ratios, default_pool
 from vmpool.services.preconditions import IfMatch, check_if_match
@@ -68,6 +68,7 @@ def register_host(
         row.disk_gib = disk_gib
         row.last_seen_at = ctx.clock()
         uow.hosts.add(row)
+        uow.host_devices.record(row.id, inventory.pci_devices or (), ctx.clock())
         uow.events.record(actor, "host.registered", f"host/{row.id}", uri=uri, name=host_name)
         host_id = row.id
         uow.commit()
@@ -183,15 +184,22 @@ def update_host(
         "local_disk_path",
         "shared_disk_path",
         "fence_command",
+        "cpu_dedicated_set",
+        "cpu_shared_set",
     }
     unknown = set(changes) - allowed
     if unknown:
         raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}")
     check_ratios(changes)
     with ctx.uow() as uow:
+        split = "cpu_dedicated_set" in changes or "cpu_shared_set" in changes
+        if split:  # placement's lock first (as create takes it): no CPU is pinned meanwhile
+            uow.pools.get_for_update(uow.hosts.get(host_id).pool_id)
         row = uow.hosts.get_for_update(host_id)
         check_if_match(if_match, row)
         before = {k: getattr(row, k) for k in changes}
+        if split:
+            cpu_pins.check_split(uow, row, changes)
         for key, value in changes.items():
             if key in ("local_disk_path", "shared_disk_path") and value is not None:
                 setattr(row, key, validate_folder(str(value), key))

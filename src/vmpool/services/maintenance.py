@@ -10,7 +10,7 @@ from __future__ import annotations
 from vmpool.domain.migration import MigrationState
 from vmpool.domain.vm import VmState
 from vmpool.errors import VmpoolError
-from vmpool.services import migrations
+from vmpool.services import cpu_pins, migrations
 from vmpool.services.host_views import EVACUATION, evacuations, host_view
 from vmpool.services.unit_of_work import ServiceContext
 from vmpool.services.views import Evacuation, HostView
@@ -81,6 +81,7 @@ def leave_maintenance(ctx: ServiceContext, host_id: int, actor: str) -> HostView
         for m in uow.migrations.page(host_id=host_id, state=MigrationState.QUEUED.value):
             if m.reason == EVACUATION and m.source_host_id == host_id:
                 m.cancel(ctx.clock(), "the host left maintenance")
+                cpu_pins.settle_migration(uow, m)
         uow.events.record(actor, "host.maintenance_ended", f"host/{host_id}", name=host.name)
         uow.commit()
     return get_host_with_evacuation(ctx, host_id)

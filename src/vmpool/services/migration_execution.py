@@ -24,6 +24,7 @@ from vmpool.domain.ports import Hypervisor, JobProgress, MigrationRequest
 from vmpool.domain.snapshot import snapshot_migration_blocker
 from vmpool.domain.vm import VmState
 from vmpool.errors import DomainMissing, HostUnreachable, VmpoolError
+from vmpool.services import cpu_pins
 from vmpool.services.migration_disks import (
     VolumeCopy,
     copies_of,
@@ -283,6 +284,7 @@ def _plan_of(uow: UnitOfWork, m: MigrationRow, vm: VmRow) -> _Plan:
             # (its disks are not copied, whatever the local ones do).
             trust_shared_storage=storage_of(uow, vm)[1],
             tls=uow.pools.get(vm.pool_id).migration_tls,
+            dest_cpus=cpu_pins.dest_cpus(uow, vm, target.id),  # a dedicated VM's, recorded
         ),
         timeout_s=completion_timeout_s(vm.memory_mib, m.completion_timeout_s_per_gib),
         downtimes=downtimes,
@@ -314,12 +316,17 @@ def _start(ctx: ServiceContext, migration_id: int) -> _Plan | None:
             why := snapshot_migration_blocker(vm.name, uow.snapshots.count_of_vm(vm.id), m.storage)
         ) is not None:
             m.fail(now, why)  # a snapshot taken since it was queued
+        elif (why := vm.hardware_migration_blocker()) is not None:
+            m.fail(now, why)  # queued before the rule (an upgrade): never started
+        elif (why := cpu_pins.target_pins_missing(uow, vm, m)) is not None:
+            m.fail(now, why)  # queued before dedicated VMs moved (an upgrade)
         else:
             plan = _plan_of(uow, m, vm)
             m.start(now, plan.downtimes[0])
             vm.begin_migration(now)
             uow.commit()
             return plan
+        cpu_pins.settle_migration(uow, m)
         uow.commit()
         return None
 
@@ -361,6 +368,7 @@ def _not_started(ctx: ServiceContext, migration_id: int, plan: _Plan, error: Vmp
         vm = uow.vms.get(plan.vm_id)
         now = ctx.clock()
         m.fail(now, f"not started: {error.message}", 0)
+        cpu_pins.settle_migration(uow, m)
         if vm.vm_state is VmState.MIGRATING:
             vm.stay(now)
         uow.events.record("migration", "migration.failed", f"migration/{m.id}",
@@ -439,6 +447,7 @@ def _finish(
                 vm.stay(now)  # when unknown: the sync corrects it from the host
             uow.events.record("migration", f"migration.{m.state}", f"migration/{m.id}",
                               vm=vm.name, error=m.error)  # fmt: skip
+        cpu_pins.settle_migration(uow, m)  # dedicated CPUs: only where it runs stay
         uow.commit()
         outcome, took_ms, downtime_ms = m.state, m.total_time_ms, m.downtime_ms
     ctx.metrics.migration_finished(

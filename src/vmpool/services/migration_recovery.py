@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from vmpool.domain.migration import RUNNING_MIGRATION_STATES, MigrationState
 from vmpool.domain.vm import VmState
 from vmpool.errors import HostUnreachable
+from vmpool.services import cpu_pins
 from vmpool.services.migrations import source_of
 from vmpool.services.unit_of_work import ServiceContext
 
@@ -84,6 +85,7 @@ def resolve_unowned(ctx: ServiceContext, owned: Callable[[], set[int]]) -> Unown
                     vm.stay(now)
                 elif migrating:
                     vm.lose(now, "the VM runs on neither host after an interrupted migration")
+            cpu_pins.settle_migration(uow, m)  # dedicated CPUs: those of where it runs stay
             uow.events.record("sync", "migration.settled", f"migration/{mid}", state=m.state)
             uow.commit()
             settled.append(mid)

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from vmpool.adapters.db.tables import HostRow, MigrationRow, VmRow
 from vmpool.domain import limits
 from vmpool.domain.disk import check_migration_storage, migration_storage
+from vmpool.domain.hypervisor_features import LIVE_MIGRATION
 from vmpool.domain.migration import MigrationState
 from vmpool.domain.ports import Metrics, NoMetrics
 from vmpool.domain.snapshot import (
@@ -23,9 +24,10 @@ from vmpool.domain.snapshot import (
 )
 from vmpool.domain.vm import VmState
 from vmpool.errors import Conflict, Forbidden, InvalidInput, InvalidState, NotFound, VmpoolError
+from vmpool.services import cpu_pins
 from vmpool.services.group_rules import group_of_vm
 from vmpool.services.hosts import require_reachable
-from vmpool.services.placement_hosts import timed_place
+from vmpool.services.placement_hosts import require_host_feature, timed_place
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 
 _NO_METRICS = NoMetrics()
@@ -210,9 +212,11 @@ def _new_migration(
         raise InvalidState(f"VM {vm.name} is already being migrated")
     if not vm.migratable:
         raise InvalidState(f"VM {vm.name} is marked not migratable")
+    check_hardware_migration(vm)
     if vm.host_id is None:
         raise InvalidState(f"VM {vm.name} has no host")
     source = require_reachable(uow.hosts.get(vm.host_id))
+    require_host_feature(source, LIVE_MIGRATION, f"live-migrate VM {vm.name}")
     requested: frozenset[str] | None = None
     if opts.target_host_id is not None:
         target = uow.hosts.find(opts.target_host_id)
@@ -236,9 +240,16 @@ def _new_migration(
         local_data_gib=uow.disks.local_gib(vm.id),
         networks=uow.nics.network_names(vm.id),
     )
-    request = replace(needs, excluded_hosts=frozenset({source.name}))
+    # A dedicated VM: the target gives its guest NUMA cells again (docs/hardware.md).
+    moving = cpu_pins.moving_cells_of(uow, vm, source.id)
+    request = replace(
+        needs,
+        excluded_hosts=frozenset({source.name}),
+        hardware=replace(needs.hardware, moving_cells=moving),
+    )
     chosen = timed_place(metrics, "migrate", uow, pool, request)
     target = uow.hosts.get(chosen.id)
+    require_host_feature(target, LIVE_MIGRATION, f"live-migrate VM {vm.name} to {target.name}")
     if has_shared and target.shared_disk_path != source.shared_disk_path:
         raise Conflict(
             f"host {target.name} mounts shared storage at {target.shared_disk_path}, "
@@ -261,7 +272,11 @@ def _new_migration(
         completion_timeout_s_per_gib=opts.completion_timeout_s_per_gib,
         storage=storage,
     )
-    return uow.migrations.add(row)
+    added = uow.migrations.add(row)
+    # Its dedicated CPUs on the target, under the pool lock the target claim is taken with:
+    # held by it (beside the source's) until the outcome (cpu_pins.settle_migration).
+    cpu_pins.pin_on(uow, vm, chosen, moving)
+    return added
 
 
 def record_refusal(
@@ -297,6 +312,7 @@ def cancel_migration(ctx: ServiceContext, migration_id: int, actor: str = "api")
         # Not started: it ends now (the claim on the target goes with the state); started:
         # the worker aborts the libvirt job.
         m.request_cancel(ctx.clock())
+        cpu_pins.settle_migration(uow, m)  # not started: the target's CPUs go with it
         uow.events.record(actor, "migration.cancel", f"migration/{m.id}")
         view = migration_view(m)
         uow.commit()
@@ -326,3 +342,9 @@ def list_migrations(
             vm_id=vm_id, host_id=host_id, state=state, after_id=after_id, limit=limit
         )
         return [migration_view(m) for m in rows]
+
+
+def check_hardware_migration(vm: VmRow) -> None:
+    """409 for a VM its special hardware keeps on its host (Vm.hardware_migration_blocker)."""
+    if (why := vm.hardware_migration_blocker()) is not None:
+        raise Conflict(why, field="vm")

@@ -10,6 +10,8 @@ from typing import NamedTuple
 
 from vmpool.adapters.db.repositories import HostAllocation
 from vmpool.adapters.db.tables import HostRow, LoadRow, PoolRow
+from vmpool.domain import hypervisor_features
+from vmpool.domain.cpu_pinning import HostCpuSets, host_cpu_sets
 from vmpool.domain.hardware import NO_USE, HardwareUse, hardware_from_json
 from vmpool.domain.host import HostState
 from vmpool.domain.model import (
@@ -61,6 +63,13 @@ def host_traits(row: HostRow) -> frozenset[str]:
     return _parse_traits(row.traits, row.operator_traits, bool(row.shared_disk_path))
 
 
+@lru_cache(maxsize=4096)
+def cpu_sets_of(dedicated: str | None, shared: str | None, cpus: int) -> HostCpuSets:
+    """A host's dedicated and shared CPUs as stored (its vCPU capacity is the CPUs outside
+    the dedicated set: dedicated VMs count against that set only)."""
+    return host_cpu_sets(dedicated, shared, cpus)
+
+
 _STATES = {s.value: s for s in HostState}
 _DOMAIN_TYPES = {t.value: t for t in DomainType}
 
@@ -83,11 +92,14 @@ def placement_host(
     networks: frozenset[str] = frozenset(),
     hardware_use: HardwareUse = NO_USE,
 ) -> PlacementHost:
+    cpu_sets = cpu_sets_of(row.cpu_dedicated_set, row.cpu_shared_set, row.cpus)
     return make_placement_host(
         id=row.id,
         name=row.name,
         state=_STATES[row.state],
-        physical=Resources(float(row.cpus), float(row.memory_mib), float(row.disk_gib)),
+        physical=Resources(
+            float(row.cpus - len(cpu_sets.dedicated)), float(row.memory_mib), float(row.disk_gib)
+        ),
         policy=policy,
         overrides=overrides_of(row),
         shared_use=alloc.shared,
@@ -98,6 +110,7 @@ def placement_host(
         networks=networks,
         hardware=hardware_from_json(row.hardware),
         hardware_use=hardware_use,
+        cpu_sets=cpu_sets,
     )
 
 
@@ -135,7 +148,7 @@ def placement_hosts(uow: UnitOfWork, pool: PoolRow) -> list[PlacementHost]:
     for (
         host_id, name, state, cpus, memory_mib, disk_gib, arch, domain_types, traits,
         operator_traits, cpu_ratio, ram_ratio, disk_ratio, reserved_vcpus, reserved_memory_mib,
-        shared_disk_path, hardware,
+        shared_disk_path, hardware, cpu_dedicated_set, cpu_shared_set,
     ) in uow.hosts.placement_rows(pool.id):  # fmt: skip
         overrides = (
             _NO_OVERRIDES
@@ -149,12 +162,15 @@ def placement_hosts(uow: UnitOfWork, pool: PoolRow) -> list[PlacementHost]:
             )
         )
         alloc = allocations.get(host_id, NO_ALLOCATION)
+        cpu_sets = cpu_sets_of(cpu_dedicated_set, cpu_shared_set, cpus)
         out.append(
             make_placement_host(
                 id=host_id,
                 name=name,
                 state=_STATES[state],
-                physical=Resources(float(cpus), float(memory_mib), float(disk_gib)),
+                physical=Resources(
+                    float(cpus - len(cpu_sets.dedicated)), float(memory_mib), float(disk_gib)
+                ),
                 policy=policy,
                 overrides=overrides,
                 shared_use=alloc.shared,
@@ -165,6 +181,7 @@ def placement_hosts(uow: UnitOfWork, pool: PoolRow) -> list[PlacementHost]:
                 networks=networks.get(host_id, frozenset()),
                 hardware=hardware_from_json(hardware),
                 hardware_use=hardware_use.get(host_id, NO_USE),
+                cpu_sets=cpu_sets,
             )
         )
     return out
@@ -192,3 +209,11 @@ def timed_place(
         return place_or_refuse(placement_hosts(uow, pool), request, policy_of(pool))
     finally:
         metrics.placement_timed(use, time.perf_counter() - start)
+
+
+def require_host_feature(host: HostRow, feature: str, action: str) -> None:
+    """409 when `host`'s hypervisor lacks `feature` (docs/hardware.md: one rule, in the
+    domain, for every service that needs one)."""
+    hypervisor_features.require_feature(
+        hardware_from_json(host.hardware), feature, action, host=host.name
+    )

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from vmpool.adapters.db.tables import SnapshotRow, VmRow
 from vmpool.adapters.hypervisor.domain_xml import snapshot_sizes
+from vmpool.domain.hypervisor_features import SNAPSHOTS
 from vmpool.domain.model import PlacementRequirements
 from vmpool.domain.names import validate_name
 from vmpool.domain.placement import place_or_refuse
@@ -35,7 +36,12 @@ from vmpool.domain.vm import OBSERVE_FROM, VmState
 from vmpool.errors import DomainMissing, InvalidState, QuotaExceeded, VmpoolError
 from vmpool.services.hosts import require_reachable
 from vmpool.services.migrations import storage_of
-from vmpool.services.placement_hosts import check_shared_room_in, placement_hosts, policy_of
+from vmpool.services.placement_hosts import (
+    check_shared_room_in,
+    placement_hosts,
+    policy_of,
+    require_host_feature,
+)
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -101,6 +107,7 @@ def _claim(uow: UnitOfWork, vm: VmRow, size_gib: int) -> None:
     if vm.host_id is None:
         raise InvalidState(f"VM {vm.name} has no host")
     host = require_reachable(uow.hosts.get(vm.host_id))
+    require_host_feature(host, SNAPSHOTS, f"snapshot VM {vm.name}")
     has_local, _ = storage_of(uow, vm)
     if not has_local:  # all its disks on shared storage: so is the snapshot
         check_shared_room_in(uow, vm.pool_id, size_gib)

@@ -36,6 +36,7 @@ from typing import Any
 
 from sqlalchemy import Row
 
+from vmpool.adapters.db.host_devices import DeviceFacts, facts_of
 from vmpool.adapters.db.tables import HostRow, VmRow
 from vmpool.domain.host import HostState
 from vmpool.domain.ports import DomainInfo, HostInventory, Hypervisor
@@ -366,6 +367,7 @@ class _Known:
     offered: set[int] = field(default_factory=set)  # the networks recorded on the host
     vms: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # uuid: state, when
     has_foreign: bool = False
+    devices: frozenset[DeviceFacts] = frozenset()  # its PCI devices, as recorded
 
     @property
     def fenced(self) -> bool:
@@ -383,6 +385,7 @@ def _read_known(ctx: ServiceContext, host_id: int, facts: bool) -> _Known:
             offered=uow.networks.ids_on_host(host_id) if facts else set(),
             vms={v.uuid: (v.state, v.state_changed_at) for v in uow.vms.states_on_host(host_id)},
             has_foreign=bool(host.has_foreign),
+            devices=uow.host_devices.present_facts(host_id) if facts else frozenset(),
         )
 
 
@@ -401,6 +404,8 @@ class _HostFacts:
         host.shared_disk_gib = self.shared_gib
         if self.offered is not None:
             uow.networks.set_on_host(host.id, self.offered, now)
+        if self.inventory.pci_devices is not None:
+            uow.host_devices.record(host.id, self.inventory.pci_devices, now)
 
     def columns(self) -> dict[str, object]:
         """The host row's columns these facts set (`HostRepository.record_facts`)."""
@@ -416,6 +421,11 @@ class _HostFacts:
 
     def networks_recorded(self, known: _Known) -> bool:
         return self.offered is None or self.offered == known.offered
+
+    def devices_recorded(self, known: _Known) -> bool:
+        """Whether the host's PCI devices are recorded as it lists them (passthrough)."""
+        devices = self.inventory.pci_devices
+        return devices is None or frozenset(facts_of(d) for d in devices) == known.devices
 
 
 def _host_facts(ctx: ServiceContext, hv: Hypervisor, uri: str, known: _Known) -> _HostFacts:
@@ -451,7 +461,7 @@ def _host_agrees(known: _Known, facts: _HostFacts | None) -> bool:
         return False
     if h.failures or h.next_check_at is not None or h.last_error is not None:
         return False
-    return facts is None or facts.networks_recorded(known)
+    return facts is None or (facts.networks_recorded(known) and facts.devices_recorded(known))
 
 
 def _vms_agree(known: _Known, domains: list[DomainInfo], read_at: datetime) -> bool:

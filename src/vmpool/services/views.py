@@ -73,6 +73,32 @@ class Evacuation:
 
 
 @dataclass(frozen=True)
+class HugePagesView:
+    size_kib: int
+    total: int
+    free: int  # as libvirt last reported (claims are counted from total)
+    claimed: int = 0  # pages claimed on this cell by vmpool's VMs bound to it (dedicated)
+
+
+@dataclass(frozen=True)
+class HostHugePagesView:
+    """A host's huge pages of one size, all cells: what placement counts."""
+
+    size_kib: int
+    total: int  # as libvirt last reported
+    claimed: int  # by vmpool's VMs (bound to a cell or not), running, stopped or arriving
+    available: int  # total - claimed: what the hugepages filter offers
+
+
+@dataclass(frozen=True)
+class NumaCellView:
+    id: int
+    cpus: list[int]
+    memory_mib: int
+    hugepages: list[HugePagesView]
+
+
+@dataclass(frozen=True)
 class HostView:
     id: int
     pool_id: int
@@ -111,6 +137,13 @@ class HostView:
     foreign_domains: list[ForeignDomainView]
     created_at: datetime
     etag: str  # of what an operator sets (services/preconditions.py)
+    # Dedicated CPUs and NUMA (docs/hardware.md): the operator's split, the CPUs
+    # pinned to dedicated VMs, and the cells with their huge pages as libvirt reported them.
+    cpu_dedicated_set: str | None = None
+    cpu_shared_set: str | None = None
+    pinned_cpus: list[int] = field(default_factory=list)
+    numa_cells: list[NumaCellView] = field(default_factory=list)
+    hugepages: list[HostHugePagesView] = field(default_factory=list)  # by size, all cells
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,13 @@ definition needs is recorded (sizes, boot image and kernel arguments, disks, NIC
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from vmpool.adapters.db.tables import VmRow
 from vmpool.domain.model import DomainType
 from vmpool.domain.ports import BootImage, DomainSpec
-from vmpool.services import nics
+from vmpool.services import cpu_pins, nics
 from vmpool.services.unit_of_work import ServiceContext, UnitOfWork
 
 
@@ -40,7 +41,7 @@ def domain_spec(
     defined; see `data_disks`)."""
     nic_rows = uow.nics.of_vm(row.id)
     boot_args = nics.boot_ip_arg(nic_rows) if boot is not None else ()
-    return DomainSpec(
+    spec = DomainSpec(
         vm_id=row.id,
         uuid=row.uuid,
         name=row.name,
@@ -55,7 +56,18 @@ def domain_spec(
         nics=tuple(nics.nic_spec(n) for n in nic_rows),
         max_vcpus=row.max_vcpus,
         max_memory_mib=row.max_memory_mib,
+        **cpu_pins.spec_fields(uow, row),  # dedicated CPUs, huge pages, NUMA
+        machine=row.machine,
+        tpm=row.tpm,
     )
+    return with_passthrough(uow, row, spec)
+
+
+def with_passthrough(uow: UnitOfWork, row: VmRow, spec: DomainSpec) -> DomainSpec:
+    """`spec` with the VM's assigned PCI devices (claimed on its host) and its SGX EPC
+    (docs/hardware.md)."""
+    hostdevs = uow.host_devices.addresses_of_vm(row.id)
+    return replace(spec, hostdevs=hostdevs, sgx_epc_mib=row.sgx_epc_mib)
 
 
 def data_disks(uow: UnitOfWork, row: VmRow) -> list[tuple[str, str]]:

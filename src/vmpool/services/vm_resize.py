@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import logging
 
+from vmpool.domain.cpu_pinning import check_resizable
+from vmpool.domain.hypervisor_features import HOTPLUG
 from vmpool.domain.model import PlacementRequirements
 from vmpool.domain.placement import place
 from vmpool.domain.resize import Sizes, plan_resize
@@ -24,7 +26,7 @@ from vmpool.domain.vm import VM_TRANSITIONS, VmState
 from vmpool.errors import HypervisorOperationInvalid, InvalidState, NoCapacity, VmpoolError
 from vmpool.services import projects
 from vmpool.services.hosts import require_reachable
-from vmpool.services.placement_hosts import placement_hosts, policy_of
+from vmpool.services.placement_hosts import placement_hosts, policy_of, require_host_feature
 from vmpool.services.unit_of_work import ServiceContext
 from vmpool.services.views import VmView, vm_view
 
@@ -49,6 +51,11 @@ def resize_vm(
         uow.projects.get_for_update(project_id)  # always the project first, then the pool
         pool = uow.pools.get_for_update(pool_id)
         vm = uow.vms.get_for_update(vm_id)  # afresh, under the locks
+        now, asked = (
+            Sizes(vm.vcpus, vm.memory_mib),
+            Sizes(vcpus or vm.vcpus, memory_mib or vm.memory_mib),
+        )
+        check_resizable(vm.name, vm.cpu_policy, vm.hugepages, now, asked)  # before the maxima
         plan = plan_resize(
             Sizes(vm.vcpus, vm.memory_mib), Sizes(vm.max_vcpus, vm.max_memory_mib),
             vcpus, memory_mib,
@@ -62,6 +69,8 @@ def resize_vm(
         if vm.host_id is None:
             raise InvalidState(f"VM {vm.name} has no host", state=vm.state)
         host = require_reachable(uow.hosts.get(vm.host_id))
+        if vm.vm_state is VmState.RUNNING:  # a stopped VM's definition changes anywhere
+            require_host_feature(host, HOTPLUG, f"resize running VM {vm.name}")
         growth = plan.growth
         if plan.grows:
             projects.claim_quota(uow, project_id, vcpus=growth.vcpus, memory_mib=growth.memory_mib)

@@ -26,7 +26,7 @@ from vmpool.domain.resize import check_maxima
 from vmpool.domain.seed import FirstBoot, network_config, seed_files
 from vmpool.domain.vm import VmState, ha_blocker
 from vmpool.errors import AlreadyExists, InvalidInput, InvalidState, NotFound, VmpoolError
-from vmpool.services import images, leases, nics, projects, vm_definitions
+from vmpool.services import cpu_pins, images, leases, nics, passthrough, projects, vm_definitions
 from vmpool.services.group_rules import group_to_join
 from vmpool.services.hosts import require_reachable
 from vmpool.services.placement_hosts import (
@@ -144,6 +144,7 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
             state_changed_at=ctx.clock(),
         )
         row.set_hardware(check_hardware_request(cmd.hardware))
+        cpu_pins.check_vm_sizes(row)
         row.lease_expires_at, row.reclaim_policy = leases.for_new_vm(
             ctx.clock(),
             pool,
@@ -165,6 +166,7 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
         host_row = uow.hosts.get(chosen.id)
         row.host_id = chosen.id
         row.domain_type = domain_type.value
+        row.machine = chosen.hardware.machine  # kept for its migrations and redefinitions
         if disk_gib > 0:
             folder = (
                 host_row.shared_disk_path
@@ -174,6 +176,8 @@ def create_vm(ctx: ServiceContext, cmd: CreateVm, actor: str = "api") -> VmView:
             assert folder is not None  # placement required shared storage
             row.disk_path = str(Path(folder) / f"{cmd.name}-{vm_uuid}.qcow2")
         uow.vms.add(row)
+        passthrough.claim_devices(uow, row, chosen.id)  # its devices, under the pool's lock
+        cpu_pins.pin_on(uow, row, chosen)  # its dedicated CPUs, under the same pool lock
         # The VM's `creating` is their intent: its outcome, undo or recovery covers them.
         nic_rows = [nics.allocate(ctx, uow, row.id, r, with_vm=True) for r in cmd.nics]
         first_boot = cmd.first_boot

@@ -26,6 +26,10 @@ from .group_out_members import GroupOutMembers
 from .group_policy import GroupPolicy
 from .health import Health
 from .host_create import HostCreate
+from .host_device_list import HostDeviceList
+from .host_device_out import HostDeviceOut
+from .host_device_update import HostDeviceUpdate
+from .host_huge_pages_out import HostHugePagesOut
 from .host_list import HostList
 from .host_out import HostOut
 from .host_overrides_out import HostOverridesOut
@@ -33,6 +37,7 @@ from .host_room_out import HostRoomOut
 from .host_score_out import HostScoreOut
 from .host_state import HostState
 from .host_update import HostUpdate
+from .huge_pages_out import HugePagesOut
 from .image_list import ImageList
 from .image_out import ImageOut
 from .lease_renew import LeaseRenew
@@ -51,6 +56,7 @@ from .nic_create import NicCreate
 from .nic_create_model import NicCreateModel
 from .nic_list import NicList
 from .nic_out import NicOut
+from .numa_cell_out import NumaCellOut
 from .placement_strategy import PlacementStrategy
 from .plan_create import PlanCreate
 from .plan_list import PlanList
@@ -126,6 +132,10 @@ __all__ = (
     "GroupPolicy",
     "Health",
     "HostCreate",
+    "HostDeviceList",
+    "HostDeviceOut",
+    "HostDeviceUpdate",
+    "HostHugePagesOut",
     "HostList",
     "HostOut",
     "HostOverridesOut",
@@ -133,6 +143,7 @@ __all__ = (
     "HostScoreOut",
     "HostState",
     "HostUpdate",
+    "HugePagesOut",
     "ImageList",
     "ImageOut",
     "LeaseRenew",
@@ -151,6 +162,7 @@ __all__ = (
     "NicCreateModel",
     "NicList",
     "NicOut",
+    "NumaCellOut",
     "PlacementStrategy",
     "PlanCreate",
     "PlanList",

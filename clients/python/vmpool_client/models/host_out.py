@@ -8,11 +8,14 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.host_state import HostState
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.evacuation_out import EvacuationOut
     from ..models.foreign_domain_out import ForeignDomainOut
+    from ..models.host_huge_pages_out import HostHugePagesOut
     from ..models.host_overrides_out import HostOverridesOut
+    from ..models.numa_cell_out import NumaCellOut
     from ..models.resources_out import ResourcesOut
 
 
@@ -59,6 +62,11 @@ class HostOut:
         traits (list[str]): discovered from libvirt, plus operator_traits
         uri (str):
         vm_count (int):
+        cpu_dedicated_set (None | str | Unset): CPUs for dedicated VMs, one per vCPU (Nova's syntax)
+        cpu_shared_set (None | str | Unset): CPUs for shared vCPUs and emulator threads (null: the rest)
+        hugepages (list[HostHugePagesOut] | Unset): huge pages by size, all cells; their memory is left out of capacity
+        numa_cells (list[NumaCellOut] | Unset): as libvirt reports them
+        pinned_cpus (list[int] | Unset): CPUs held by dedicated VMs
     """
 
     allocated: ResourcesOut
@@ -97,6 +105,11 @@ class HostOut:
     traits: list[str]
     uri: str
     vm_count: int
+    cpu_dedicated_set: None | str | Unset = UNSET
+    cpu_shared_set: None | str | Unset = UNSET
+    hugepages: list[HostHugePagesOut] | Unset = UNSET
+    numa_cells: list[NumaCellOut] | Unset = UNSET
+    pinned_cpus: list[int] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -208,6 +221,36 @@ class HostOut:
 
         vm_count = self.vm_count
 
+        cpu_dedicated_set: None | str | Unset
+        if isinstance(self.cpu_dedicated_set, Unset):
+            cpu_dedicated_set = UNSET
+        else:
+            cpu_dedicated_set = self.cpu_dedicated_set
+
+        cpu_shared_set: None | str | Unset
+        if isinstance(self.cpu_shared_set, Unset):
+            cpu_shared_set = UNSET
+        else:
+            cpu_shared_set = self.cpu_shared_set
+
+        hugepages: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.hugepages, Unset):
+            hugepages = []
+            for hugepages_item_data in self.hugepages:
+                hugepages_item = hugepages_item_data.to_dict()
+                hugepages.append(hugepages_item)
+
+        numa_cells: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.numa_cells, Unset):
+            numa_cells = []
+            for numa_cells_item_data in self.numa_cells:
+                numa_cells_item = numa_cells_item_data.to_dict()
+                numa_cells.append(numa_cells_item)
+
+        pinned_cpus: list[int] | Unset = UNSET
+        if not isinstance(self.pinned_cpus, Unset):
+            pinned_cpus = self.pinned_cpus
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -250,6 +293,16 @@ class HostOut:
                 "vm_count": vm_count,
             }
         )
+        if cpu_dedicated_set is not UNSET:
+            field_dict["cpu_dedicated_set"] = cpu_dedicated_set
+        if cpu_shared_set is not UNSET:
+            field_dict["cpu_shared_set"] = cpu_shared_set
+        if hugepages is not UNSET:
+            field_dict["hugepages"] = hugepages
+        if numa_cells is not UNSET:
+            field_dict["numa_cells"] = numa_cells
+        if pinned_cpus is not UNSET:
+            field_dict["pinned_cpus"] = pinned_cpus
 
         return field_dict
 
@@ -257,7 +310,9 @@ class HostOut:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.evacuation_out import EvacuationOut  # noqa: PLC0415
         from ..models.foreign_domain_out import ForeignDomainOut  # noqa: PLC0415
+        from ..models.host_huge_pages_out import HostHugePagesOut  # noqa: PLC0415
         from ..models.host_overrides_out import HostOverridesOut  # noqa: PLC0415
+        from ..models.numa_cell_out import NumaCellOut  # noqa: PLC0415
         from ..models.resources_out import ResourcesOut  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -446,6 +501,44 @@ class HostOut:
 
         vm_count = d.pop("vm_count")
 
+        def _parse_cpu_dedicated_set(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        cpu_dedicated_set = _parse_cpu_dedicated_set(d.pop("cpu_dedicated_set", UNSET))
+
+        def _parse_cpu_shared_set(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        cpu_shared_set = _parse_cpu_shared_set(d.pop("cpu_shared_set", UNSET))
+
+        _hugepages = d.pop("hugepages", UNSET)
+        hugepages: list[HostHugePagesOut] | Unset = UNSET
+        if _hugepages is not UNSET:
+            hugepages = []
+            for hugepages_item_data in _hugepages:
+                hugepages_item = HostHugePagesOut.from_dict(hugepages_item_data)
+
+                hugepages.append(hugepages_item)
+
+        _numa_cells = d.pop("numa_cells", UNSET)
+        numa_cells: list[NumaCellOut] | Unset = UNSET
+        if _numa_cells is not UNSET:
+            numa_cells = []
+            for numa_cells_item_data in _numa_cells:
+                numa_cells_item = NumaCellOut.from_dict(numa_cells_item_data)
+
+                numa_cells.append(numa_cells_item)
+
+        pinned_cpus = cast(list[int], d.pop("pinned_cpus", UNSET))
+
         host_out = cls(
             allocated=allocated,
             arch=arch,
@@ -483,6 +576,11 @@ class HostOut:
             traits=traits,
             uri=uri,
             vm_count=vm_count,
+            cpu_dedicated_set=cpu_dedicated_set,
+            cpu_shared_set=cpu_shared_set,
+            hugepages=hugepages,
+            numa_cells=numa_cells,
+            pinned_cpus=pinned_cpus,
         )
 
         host_out.additional_properties = d

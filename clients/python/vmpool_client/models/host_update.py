@@ -16,6 +16,10 @@ class HostUpdate:
 
     Attributes:
         cpu_allocation_ratio (float | None | Unset):
+        cpu_dedicated_set (None | str | Unset): host CPUs for dedicated VMs (cpu_policy dedicated), e.g. 2-7,^4; null:
+            none. A CPU pinned to a VM cannot leave it (409)
+        cpu_shared_set (None | str | Unset): host CPUs for shared vCPUs and emulator threads; null: those outside
+            cpu_dedicated_set
         disk_allocation_ratio (float | None | Unset):
         fence_command (list[str] | None | Unset): the program (absolute path) and arguments that power this host off,
             e.g. a fence agent; run without a shell, with VMPOOL_HOST_NAME and VMPOOL_HOST_URI, once the host has not
@@ -31,6 +35,8 @@ class HostUpdate:
     """
 
     cpu_allocation_ratio: float | None | Unset = UNSET
+    cpu_dedicated_set: None | str | Unset = UNSET
+    cpu_shared_set: None | str | Unset = UNSET
     disk_allocation_ratio: float | None | Unset = UNSET
     fence_command: list[str] | None | Unset = UNSET
     local_disk_path: None | str | Unset = UNSET
@@ -48,6 +54,18 @@ class HostUpdate:
             cpu_allocation_ratio = UNSET
         else:
             cpu_allocation_ratio = self.cpu_allocation_ratio
+
+        cpu_dedicated_set: None | str | Unset
+        if isinstance(self.cpu_dedicated_set, Unset):
+            cpu_dedicated_set = UNSET
+        else:
+            cpu_dedicated_set = self.cpu_dedicated_set
+
+        cpu_shared_set: None | str | Unset
+        if isinstance(self.cpu_shared_set, Unset):
+            cpu_shared_set = UNSET
+        else:
+            cpu_shared_set = self.cpu_shared_set
 
         disk_allocation_ratio: float | None | Unset
         if isinstance(self.disk_allocation_ratio, Unset):
@@ -120,6 +138,10 @@ class HostUpdate:
         field_dict.update({})
         if cpu_allocation_ratio is not UNSET:
             field_dict["cpu_allocation_ratio"] = cpu_allocation_ratio
+        if cpu_dedicated_set is not UNSET:
+            field_dict["cpu_dedicated_set"] = cpu_dedicated_set
+        if cpu_shared_set is not UNSET:
+            field_dict["cpu_shared_set"] = cpu_shared_set
         if disk_allocation_ratio is not UNSET:
             field_dict["disk_allocation_ratio"] = disk_allocation_ratio
         if fence_command is not UNSET:
@@ -155,6 +177,24 @@ class HostUpdate:
             return cast(float | None | Unset, data)
 
         cpu_allocation_ratio = _parse_cpu_allocation_ratio(d.pop("cpu_allocation_ratio", UNSET))
+
+        def _parse_cpu_dedicated_set(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        cpu_dedicated_set = _parse_cpu_dedicated_set(d.pop("cpu_dedicated_set", UNSET))
+
+        def _parse_cpu_shared_set(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        cpu_shared_set = _parse_cpu_shared_set(d.pop("cpu_shared_set", UNSET))
 
         def _parse_disk_allocation_ratio(data: object) -> float | None | Unset:
             if data is None:
@@ -264,6 +304,8 @@ class HostUpdate:
 
         host_update = cls(
             cpu_allocation_ratio=cpu_allocation_ratio,
+            cpu_dedicated_set=cpu_dedicated_set,
+            cpu_shared_set=cpu_shared_set,
             disk_allocation_ratio=disk_allocation_ratio,
             fence_command=fence_command,
             local_disk_path=local_disk_path,

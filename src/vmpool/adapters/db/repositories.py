@@ -49,7 +49,8 @@ from vmpool.adapters.db.tables import (
     UtcDateTime,
     VmRow,
 )
-from vmpool.domain.hardware import HardwareUse
+from vmpool.domain.cpu_pinning import hugepage_claims
+from vmpool.domain.hardware import HUGEPAGE_SIZES_KIB, HardwareUse
 from vmpool.domain.migration import ACTIVE_MIGRATION_STATES, MigrationState
 from vmpool.domain.model import Resources
 from vmpool.domain.snapshot import BUSY_SNAPSHOT_STATES, SnapshotState
@@ -239,6 +240,8 @@ class HostRepository:
                     h.reserved_memory_mib,
                     h.shared_disk_path,
                     h.hardware,
+                    h.cpu_dedicated_set,
+                    h.cpu_shared_set,
                 )
                 .where(h.pool_id == pool_id)
                 .order_by(h.id)
@@ -328,8 +331,81 @@ class HostRepository:
         return out
 
     def hugepages_use(self, pool_id: int) -> dict[int, dict[tuple[int, int], int]]:
-        """Per host: MiB of huge pages claimed by (NUMA cell, page size in KiB)."""
-        return {}  # TODO(issue 16): huge pages
+        """Per host: MiB of huge pages claimed by (NUMA cell, page size in KiB): by each VM
+        backed by them on its host, and on the target of its migration in progress; per
+        cell of its pinned CPUs there, else from the host as a whole
+        (domain/cpu_pinning.py hugepage_claims)."""
+        conn = self._s.connection()
+        vms = conn.execute(
+            select(VmRow.id, VmRow.host_id, VmRow.memory_mib, VmRow.hugepages).where(
+                VmRow.pool_id == pool_id, VmRow.host_id.is_not(None), VmRow.hugepages.is_not(None)
+            )
+        ).all()
+        if not vms:
+            return {}
+        homes: list[tuple[int, int, int, str]] = [(v, h, m, p) for v, h, m, p in vms]
+        sizes = {v: (m, p) for v, _, m, p in homes}
+        for vm_id, target in conn.execute(
+            select(MigrationRow.vm_id, MigrationRow.target_host_id).where(
+                MigrationRow.vm_id.in_(list(sizes)),
+                MigrationRow.target_host_id.is_not(None),
+                MigrationRow.state.in_([s.value for s in ACTIVE_MIGRATION_STATES]),
+            )
+        ):
+            homes.append((vm_id, target, *sizes[vm_id]))
+        cells: dict[tuple[int, int], list[int]] = {}
+        for vm_id, host_id, _vcpu, cell in conn.execute(
+            select(CpuPinRow.vm_id, CpuPinRow.host_id, CpuPinRow.vcpu, CpuPinRow.numa_cell)
+            .where(CpuPinRow.vm_id.in_(list(sizes)))
+            .order_by(CpuPinRow.vm_id, CpuPinRow.vcpu)
+        ):
+            cells.setdefault((vm_id, host_id), []).append(cell)
+        out: dict[int, dict[tuple[int, int], int]] = {}
+        for vm_id, host_id, memory_mib, size in homes:
+            kib = HUGEPAGE_SIZES_KIB.get(size)
+            if kib is None:
+                continue
+            mine = out.setdefault(host_id, {})
+            bound = cells.get((vm_id, host_id), ())
+            for key, mib in hugepage_claims(memory_mib, kib, bound).items():
+                mine[key] = mine.get(key, 0) + mib
+        return out
+
+    def cpu_pins(self, vm_id: int, host_id: int) -> Sequence[CpuPinRow]:
+        """A dedicated VM's pinned CPUs on a host, in vCPU order."""
+        return (
+            self._s.execute(
+                select(CpuPinRow)
+                .where(CpuPinRow.vm_id == vm_id, CpuPinRow.host_id == host_id)
+                .order_by(CpuPinRow.vcpu)
+            )
+            .scalars()
+            .all()
+        )
+
+    def pinned_cpus(self, host_id: int) -> set[int]:
+        """The host's CPUs given to dedicated VMs (those running there and those coming)."""
+        return set(
+            self._s.execute(select(CpuPinRow.host_cpu).where(CpuPinRow.host_id == host_id))
+            .scalars()
+            .all()
+        )
+
+    def add_cpu_pins(self, pins: Sequence[CpuPinRow]) -> None:
+        """Recorded at once: UNIQUE(host_id, host_cpu) refuses a CPU given twice."""
+        self._s.add_all(pins)
+        self._s.flush()
+
+    def release_cpu_pins(self, vm_id: int, host_id: int | None = None) -> None:
+        """A VM's pinned CPUs on one host (None: on every host other than its own)."""
+        q = delete(CpuPinRow).where(CpuPinRow.vm_id == vm_id)
+        if host_id is not None:
+            q = q.where(CpuPinRow.host_id == host_id)
+        else:
+            own = select(VmRow.host_id).where(VmRow.id == vm_id).scalar_subquery()
+            q = q.where(or_(own.is_(None), CpuPinRow.host_id != own))
+        self._s.execute(q)
+        self._s.flush()
 
     def allocations(self, pool_id: int) -> dict[int, HostAllocation]:
         """Per host of the pool: what VMs claim, shared and dedicated apart.
@@ -339,11 +415,16 @@ class HostRepository:
         being migrated also holds a claim on its target until the migration ends.
         """
         g = VmRow.guaranteed
+        # A dedicated VM's vCPUs are its pinned CPUs (cpu_pins), not vCPU capacity; a huge-page
+        # VM's memory is its pages (hugepages_use), not ordinary memory (domain/cpu_pinning.py
+        # ordinary_memory_claim_mib).
+        vcpus = case((VmRow.cpu_policy == "dedicated", 0), else_=VmRow.vcpus)
+        memory = case((VmRow.hugepages.is_not(None), 0), else_=VmRow.memory_mib)
         sums = (
-            func.sum(case((g, 0), else_=VmRow.vcpus)),
-            func.sum(case((g, 0), else_=VmRow.memory_mib)),
-            func.sum(case((g, VmRow.vcpus), else_=0)),
-            func.sum(case((g, VmRow.memory_mib), else_=0)),
+            func.sum(case((g, 0), else_=vcpus)),
+            func.sum(case((g, 0), else_=memory)),
+            func.sum(case((g, vcpus), else_=0)),
+            func.sum(case((g, memory), else_=0)),
             # A host's disk holds the boot disks local to it (shared ones are elsewhere).
             func.sum(case((VmRow.disk_storage == "shared", 0), else_=VmRow.disk_gib)),
             func.count(),

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from vmpool.adapters.db.engine import database_unavailable
+from vmpool.adapters.db.host_devices import HostDeviceRepository
 from vmpool.adapters.db.repositories import (
     DiskRepository,
     EventRepository,
@@ -114,6 +115,7 @@ class SqlAlchemyUnitOfWork:
         self.projects = ProjectRepository(s, p)
         self.idempotency = IdempotencyRepository(s)
         self.snapshots = SnapshotRepository(s, p)
+        self.host_devices = HostDeviceRepository(s)  # docs/hardware.md
         return self
 
     def __exit__(

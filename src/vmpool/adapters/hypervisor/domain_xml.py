@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from vmpool.domain.cpu_pinning import format_cpu_set, guest_cells
 from vmpool.domain.disk import BOOT_TARGET, SEED_TARGET
 from vmpool.domain.names import validate_name
 from vmpool.domain.network import check_mac, validate_bridge
+from vmpool.domain.passthrough import pci_address_parts
 from vmpool.domain.ports import DomainSpec, NetworkSpec, NicSpec
 
 VMPOOL_XMLNS = "https://vmpool.dev/xmlns/vm/1"
@@ -40,8 +42,13 @@ def build_domain_xml(spec: DomainSpec) -> str:
     else:
         _sub(dom, "vcpu", str(spec.vcpus), placement="static")
 
+    cpu_and_memory_tuning(dom, spec)
+
     os_el = _sub(dom, "os")
-    _sub(os_el, "type", "hvm", arch=spec.arch, machine="pc")
+    # The machine type recorded at create (from its host's domain capabilities); none:
+    # libvirt picks its default for the arch.
+    machine = {"machine": spec.machine} if spec.machine else {}
+    _sub(os_el, "type", "hvm", arch=spec.arch, **machine)
     if spec.boot is not None:
         _sub(os_el, "kernel", spec.boot.kernel)
         _sub(os_el, "initrd", spec.boot.initrd)
@@ -68,7 +75,7 @@ def build_domain_xml(spec: DomainSpec) -> str:
         cdrom = _sub(devices, "disk", type="file", device="cdrom")
         _sub(cdrom, "driver", name="qemu", type="raw")
         _sub(cdrom, "source", file=spec.seed_path)
-        _sub(cdrom, "target", dev=SEED_TARGET, bus="ide")  # machine pc: IDE is built in
+        _sub(cdrom, "target", dev=SEED_TARGET, bus=cdrom_bus(spec.machine))
         _sub(cdrom, "readonly")
     if spec.serial_log is not None:
         serial = _sub(devices, "serial", type="file")
@@ -79,8 +86,95 @@ def build_domain_xml(spec: DomainSpec) -> str:
         _sub(console, "target", type="serial", port="0")
     for nic in spec.nics:
         devices.append(nic_element(nic))
+    _add_passthrough(dom, devices, spec)
+    if spec.tpm:
+        devices.append(tpm_element())
     _sub(devices, "memballoon", model="virtio")
     return ET.tostring(dom, encoding="unicode")
+
+
+def hostdev_element(address: str) -> ET.Element:
+    """`<hostdev>` of a host PCI device (0000:3b:00.0), managed: libvirt detaches it from
+    its host driver and binds it to vfio-pci when the domain starts, and gives it back
+    after (docs/hardware.md)."""
+    domain, bus, slot, function = pci_address_parts(address)
+    el = ET.Element("hostdev", mode="subsystem", type="pci", managed="yes")
+    source = _sub(el, "source")
+    _sub(source, "address", domain=domain, bus=bus, slot=slot, function=function)
+    return el
+
+
+def sgx_epc_element(epc_mib: int) -> ET.Element:
+    """The SGX EPC memory device (libvirt 8.10+): not hot-pluggable memory, so no
+    <maxMemory> is needed beside it."""
+    el = ET.Element("memory", model="sgx-epc")
+    target = _sub(el, "target")
+    _sub(target, "size", str(epc_mib * 1024), unit="KiB")
+    return el
+
+
+def _add_passthrough(dom: ET.Element, devices: ET.Element, spec: DomainSpec) -> None:
+    """The VM's assigned PCI devices and its SGX EPC. A guest sees SGX only through its
+    CPUID: an SGX VM's CPU is the host's (host-passthrough), unless its definition names
+    a CPU already."""
+    for address in spec.hostdevs:
+        devices.append(hostdev_element(address))
+    if spec.sgx_epc_mib > 0:
+        devices.append(sgx_epc_element(spec.sgx_epc_mib))
+        cpu = dom.find("cpu")
+        if cpu is None:
+            cpu = ET.Element("cpu")
+            dom.insert(list(dom).index(dom.find("features")) + 1, cpu)  # type: ignore[arg-type]
+        if cpu.get("mode") is None and cpu.find("model") is None:
+            cpu.set("mode", "host-passthrough")
+            cpu.set("check", "none")
+
+
+def cpu_and_memory_tuning(dom: ET.Element, spec: DomainSpec) -> None:
+    """Dedicated CPUs, huge pages and NUMA (docs/hardware.md): each vCPU pinned to its
+    host CPU, the emulator threads to the shared CPUs, the memory from huge pages and from
+    the host cells of its CPUs (strict), and a guest NUMA cell per host cell it spans."""
+    if spec.vcpu_pins:
+        cputune = _sub(dom, "cputune")
+        for vcpu, cpu in enumerate(spec.vcpu_pins):
+            _sub(cputune, "vcpupin", vcpu=str(vcpu), cpuset=str(int(cpu)))
+        if spec.emulator_cpus:
+            _sub(cputune, "emulatorpin", cpuset=format_cpu_set(spec.emulator_cpus))
+    if spec.hugepage_kib is not None:
+        backing = _sub(dom, "memoryBacking")
+        pages = _sub(backing, "hugepages")
+        _sub(pages, "page", size=str(int(spec.hugepage_kib)), unit="KiB")
+    cells = (
+        guest_cells(spec.vcpu_cells, spec.memory_mib, spec.hugepage_kib or 4)
+        if spec.vcpu_cells
+        else ()
+    )
+    if spec.numa_cells:
+        numatune = _sub(dom, "numatune")
+        _sub(numatune, "memory", mode="strict", nodeset=format_cpu_set(spec.numa_cells))
+        if len(cells) > 1:
+            for cell in cells:
+                _sub(numatune, "memnode", cellid=str(cell.id), mode="strict",
+                     nodeset=str(cell.host_cell))  # fmt: skip
+    if len(cells) > 1:
+        numa = _sub(_sub(dom, "cpu"), "numa")
+        for cell in cells:
+            _sub(numa, "cell", id=str(cell.id), cpus=format_cpu_set(cell.vcpus),
+                 memory=str(cell.memory_mib), unit="MiB")  # fmt: skip
+
+
+def cdrom_bus(machine: str | None) -> str:
+    """The bus of the seed CD-ROM: IDE is built into i440fx (`pc`, libvirt's default), a q35
+    machine has none (its CD-ROMs go on the AHCI controller: sata)."""
+    return "sata" if machine is not None and "q35" in machine else "ide"
+
+
+def tpm_element() -> ET.Element:
+    """An emulated TPM 2.0 (swtpm, started by libvirt with the domain; its state is kept by
+    the host and migrated in QEMU's migration stream: docs/hardware.md)."""
+    el = ET.Element("tpm", model="tpm-crb")
+    _sub(el, "backend", type="emulator", version="2.0")
+    return el
 
 
 def nic_element(nic: NicSpec) -> ET.Element:

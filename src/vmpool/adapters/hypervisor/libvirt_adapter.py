@@ -11,7 +11,8 @@ import logging
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import libvirt
 
@@ -20,12 +21,22 @@ from vmpool.adapters.hypervisor.deadline import DEFAULT_TIMEOUT_S, HostCalls
 from vmpool.adapters.hypervisor.domain_xml import build_domain_xml, vmpool_vm_id
 from vmpool.adapters.hypervisor.errors import translate
 from vmpool.adapters.hypervisor.event_loop import ensure_event_loop
+from vmpool.adapters.hypervisor.host_hardware import (
+    domcaps_traits,
+    domcaps_virttype,
+    hypervisor_hardware,
+)
 from vmpool.adapters.hypervisor.networking import LibvirtNetworking
+from vmpool.adapters.hypervisor.numa import FreeCounts, numa_cells, numa_traits
+from vmpool.adapters.hypervisor.passthrough import LibvirtPassthrough, parse_sgx_epc_mib
+from vmpool.adapters.hypervisor.pin_migration import repinned_xml
 from vmpool.adapters.hypervisor.snapshots import LibvirtSnapshots
 from vmpool.adapters.hypervisor.storage import LibvirtStorage
 from vmpool.adapters.hypervisor.volume_copies import LibvirtVolumeCopies
+from vmpool.domain.hardware import NumaCell, PciDevice
 from vmpool.domain.model import DomainType
 from vmpool.domain.ports import (
+    CpuPlacement,
     DomainInfo,
     DomainLoad,
     DomainSpec,
@@ -72,7 +83,9 @@ def _version(n: int) -> str:
     return f"{n // 1_000_000}.{(n // 1000) % 1000}.{n % 1000}"
 
 
-class LibvirtHypervisor(LibvirtVolumeCopies, LibvirtStorage, LibvirtNetworking, LibvirtSnapshots):
+class LibvirtHypervisor(
+    LibvirtVolumeCopies, LibvirtStorage, LibvirtNetworking, LibvirtSnapshots, LibvirtPassthrough
+):
     """One host. Every method but `migrate` (which runs for the migration's whole length on
     a connection of its own, watched by the migration's own timeout) has a deadline."""
 
@@ -88,11 +101,13 @@ class LibvirtHypervisor(LibvirtVolumeCopies, LibvirtStorage, LibvirtNetworking, 
     @bounded
     def inventory(self) -> HostInventory:
         with self._guard():
-            caps = ET.fromstring(self._conn.getCapabilities())
+            caps_xml = self._conn.getCapabilities()
+            caps = ET.fromstring(caps_xml)
             info = self._conn.getInfo()
             hostname = self._conn.getHostname()
             libvirt_version = _version(self._conn.getLibVersion())
             hv_version = _version(self._conn.getVersion())
+        cells = self._numa_cells(caps)
         arch = caps.findtext("host/cpu/arch") or str(info[0])
         domain_types: set[DomainType] = set()
         for guest in caps.findall("guest"):
@@ -103,6 +118,13 @@ class LibvirtHypervisor(LibvirtVolumeCopies, LibvirtStorage, LibvirtNetworking, 
                 kind = d.get("type", "")
                 if kind in (DomainType.KVM.value, DomainType.QEMU.value):
                     domain_types.add(DomainType(kind))
+        virttype = domcaps_virttype(caps_xml, arch)
+        domcaps = self._domain_capabilities(arch, virttype)
+        hardware = replace(
+            hypervisor_hardware(self._uri, caps_xml, domcaps, arch),
+            cells=cells,
+            sgx_epc_mib=parse_sgx_epc_mib(domcaps or ""),
+        )
         return HostInventory(
             hostname=hostname,
             host_uuid=caps.findtext("host/uuid") or "",
@@ -113,26 +135,42 @@ class LibvirtHypervisor(LibvirtVolumeCopies, LibvirtStorage, LibvirtNetworking, 
             libvirt_version=libvirt_version,
             hypervisor_version=hv_version,
             cpu_model=caps.findtext("host/cpu/model") or "",
-            traits=frozenset(self._traits(arch, domain_types)),
+            traits=frozenset(domcaps_traits(domcaps, virttype, hardware) | numa_traits(cells)),
+            hardware=hardware,
+            pci_devices=self._pci_devices_or_none(),
         )
 
-    def _traits(self, arch: str, domain_types: set[DomainType]) -> set[str]:
-        """Host features libvirt reports, as placement traits."""
-        traits: set[str] = set()
-        virttype = "kvm" if DomainType.KVM in domain_types else "qemu"
+    def _domain_capabilities(self, arch: str, virttype: str | None) -> str | None:
+        """The host's domain capabilities for `arch` (one fetch per inventory: the traits,
+        machine types, features and SGX all come from it); None for a driver without them
+        (test://)."""
         try:
-            dcaps = ET.fromstring(self._conn.getDomainCapabilities(None, arch, None, virttype, 0))
-        except libvirt.libvirtError:
-            return traits
-        if dcaps.find("devices/tpm[@supported='yes']") is not None:
-            traits.add("tpm")
-        if dcaps.find("features/sgx[@supported='yes']") is not None:
-            traits.add("sgx")
-        if dcaps.find("memoryBacking[@supported='yes']") is not None:
-            traits.add("hugepages")
-        if virttype == "kvm":
-            traits.add("kvm")
-        return traits
+            with self._guard():
+                caps: str = self._conn.getDomainCapabilities(None, arch, None, virttype, 0)
+                return caps
+        except HostUnreachable:
+            raise
+        except VmpoolError:
+            return None
+
+    def _pci_devices_or_none(self) -> tuple[PciDevice, ...] | None:
+        """Its PCI devices; None when the node device API fails on its own (the host answers
+        otherwise): its recorded devices stay as they are, rather than the whole inventory
+        failing and the host being taken for unreachable."""
+        try:
+            return self._pci_devices()
+        except HostUnreachable:
+            raise
+        except VmpoolError:
+            log.warning("host %s: its PCI devices could not be listed", self._uri, exc_info=True)
+            return None
+
+    def _numa_cells(self, caps: ET.Element) -> tuple[NumaCell, ...]:
+        def free_pages(sizes: Sequence[int], start: int, count: int) -> FreeCounts:
+            with self._guard():
+                return self._conn.getFreePages(list(sizes), start, count, 0) or {}
+
+        return numa_cells(caps, free_pages)
 
     def _lookup(self, uuid: str) -> libvirt.virDomain:
         with self._guard():
@@ -312,6 +350,8 @@ class LibvirtHypervisor(LibvirtVolumeCopies, LibvirtStorage, LibvirtNetworking, 
         if request.bandwidth_mib_s is not None:
             params[libvirt.VIR_MIGRATE_PARAM_BANDWIDTH] = request.bandwidth_mib_s
         with self._guard():
+            if request.dest_cpus is not None:
+                params.update(_dest_definitions(dom, request.dest_cpus))
             if request.max_downtime_ms is not None:
                 dom.migrateSetMaxDowntime(request.max_downtime_ms, 0)
             dom.migrateToURI3(request.dest_uri, params, flags)
@@ -593,3 +633,20 @@ class LibvirtConnector:
             conn.close()
         except libvirt.libvirtError:
             log.debug("closing a broken libvirt connection failed", exc_info=True)
+
+
+def _dest_definitions(dom: libvirt.virDomain, cpus: CpuPlacement) -> dict[str, object]:
+    """A dedicated VM's definitions for its target (docs/hardware.md): its live
+    XML (VIR_MIGRATE_PARAM_DEST_XML) and its persistent one (PERSIST_XML, else libvirt
+    defines the source's on the target with PERSIST_DEST), pinned to the target's CPUs."""
+    flags = libvirt.VIR_DOMAIN_XML_MIGRATABLE | libvirt.VIR_DOMAIN_XML_SECURE
+    try:
+        params: dict[str, object] = {
+            libvirt.VIR_MIGRATE_PARAM_DEST_XML: repinned_xml(dom.XMLDesc(flags), cpus)
+        }
+        if dom.isPersistent():
+            persistent = dom.XMLDesc(flags | libvirt.VIR_DOMAIN_XML_INACTIVE)
+            params[libvirt.VIR_MIGRATE_PARAM_PERSIST_XML] = repinned_xml(persistent, cpus)
+    except ValueError as exc:
+        raise HypervisorFailure(f"cannot pin the target's definition: {exc}") from exc
+    return params

@@ -1,13 +1,24 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
 
 from vmpool.api.auth import Caller, Scoped, secured
 from vmpool.api.errors import ERROR_RESPONSES, responses
 from vmpool.api.params import AfterCursor, IdFilter, Limit, NameFilter, PathId, next_after
 from vmpool.api.preconditions import ETAG_OK, Conditional, with_etag
-from vmpool.api.schemas import HostCreate, HostList, HostOut, HostUpdate, LoadOut
-from vmpool.services import ha, hosts, maintenance, metrics
+from vmpool.api.schemas import (
+    HostCreate,
+    HostDeviceList,
+    HostDeviceOut,
+    HostDeviceUpdate,
+    HostList,
+    HostOut,
+    HostUpdate,
+    LoadOut,
+)
+from vmpool.services import ha, hosts, maintenance, metrics, passthrough
 from vmpool.services.preconditions import IfMatch
 from vmpool.services.tokens import Principal
 from vmpool.services.unit_of_work import ServiceContext
@@ -160,3 +171,35 @@ def fence_host(
 def get_host_metrics(host_id: PathId, ctx: ServiceContext = Scoped) -> LoadOut:
     """Measured load: the last sample and the smoothed CPU utilisation."""
     return LoadOut.model_validate(metrics.load_of(ctx, "host", host_id, ctx.metrics_window_s))
+
+
+@router.get(
+    "/{host_id}/devices",
+    operation_id="list_host_devices",
+    response_model=HostDeviceList,
+    responses=responses(404),
+)
+def list_host_devices(host_id: PathId, ctx: ServiceContext = Scoped) -> HostDeviceList:
+    """The host's PCI devices as its libvirt lists them (node device API; bridges left out),
+    with the alias that makes each assignable and the VM holding it."""
+    found = passthrough.list_devices(ctx, host_id)
+    return HostDeviceList(items=[HostDeviceOut.model_validate(d) for d in found])
+
+
+@router.patch(
+    "/{host_id}/devices/{address}",
+    operation_id="update_host_device",
+    response_model=HostDeviceOut,
+    responses=responses(404, 409),
+)
+def update_host_device(
+    host_id: PathId,
+    address: Annotated[str, Path(max_length=16, description="0000:3b:00.0")],
+    body: HostDeviceUpdate,
+    ctx: ServiceContext = Scoped,
+    principal: Principal = Caller,
+) -> HostDeviceOut:
+    """Make a PCI device assignable under an alias (VMs ask `devices: [{"alias", "count"}]`),
+    or no longer (null). 409 while a VM holds it."""
+    view = passthrough.set_alias(ctx, host_id, address, body.alias, principal.name)
+    return HostDeviceOut.model_validate(view)

@@ -1,0 +1,243 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error_body import ErrorBody
+from ...models.host_device_out import HostDeviceOut
+from ...models.host_device_update import HostDeviceUpdate
+from ...types import Response
+
+
+def _get_kwargs(
+    host_id: int,
+    address: str,
+    *,
+    body: HostDeviceUpdate,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "patch",
+        "url": "/v1/hosts/{host_id}/devices/{address}".format(
+            host_id=quote(str(host_id), safe=""),
+            address=quote(str(address), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ErrorBody | HostDeviceOut | None:
+    if response.status_code == 200:
+        response_200 = HostDeviceOut.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = ErrorBody.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ErrorBody.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorBody.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = ErrorBody.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = ErrorBody.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = ErrorBody.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 422:
+        response_422 = ErrorBody.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 503:
+        response_503 = ErrorBody.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ErrorBody | HostDeviceOut]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    host_id: int,
+    address: str,
+    *,
+    client: AuthenticatedClient,
+    body: HostDeviceUpdate,
+) -> Response[ErrorBody | HostDeviceOut]:
+    """Update Host Device
+
+     Make a PCI device assignable under an alias (VMs ask `devices: [{"alias", "count"}]`),
+    or no longer (null). 409 while a VM holds it.
+
+    Args:
+        host_id (int):
+        address (str): 0000:3b:00.0
+        body (HostDeviceUpdate):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorBody | HostDeviceOut]
+    """
+
+    kwargs = _get_kwargs(
+        host_id=host_id,
+        address=address,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    host_id: int,
+    address: str,
+    *,
+    client: AuthenticatedClient,
+    body: HostDeviceUpdate,
+) -> ErrorBody | HostDeviceOut | None:
+    """Update Host Device
+
+     Make a PCI device assignable under an alias (VMs ask `devices: [{"alias", "count"}]`),
+    or no longer (null). 409 while a VM holds it.
+
+    Args:
+        host_id (int):
+        address (str): 0000:3b:00.0
+        body (HostDeviceUpdate):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorBody | HostDeviceOut
+    """
+
+    return sync_detailed(
+        host_id=host_id,
+        address=address,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    host_id: int,
+    address: str,
+    *,
+    client: AuthenticatedClient,
+    body: HostDeviceUpdate,
+) -> Response[ErrorBody | HostDeviceOut]:
+    """Update Host Device
+
+     Make a PCI device assignable under an alias (VMs ask `devices: [{"alias", "count"}]`),
+    or no longer (null). 409 while a VM holds it.
+
+    Args:
+        host_id (int):
+        address (str): 0000:3b:00.0
+        body (HostDeviceUpdate):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorBody | HostDeviceOut]
+    """
+
+    kwargs = _get_kwargs(
+        host_id=host_id,
+        address=address,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    host_id: int,
+    address: str,
+    *,
+    client: AuthenticatedClient,
+    body: HostDeviceUpdate,
+) -> ErrorBody | HostDeviceOut | None:
+    """Update Host Device
+
+     Make a PCI device assignable under an alias (VMs ask `devices: [{"alias", "count"}]`),
+    or no longer (null). 409 while a VM holds it.
+
+    Args:
+        host_id (int):
+        address (str): 0000:3b:00.0
+        body (HostDeviceUpdate):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorBody | HostDeviceOut
+    """
+
+    return (
+        await asyncio_detailed(
+            host_id=host_id,
+            address=address,
+            client=client,
+            body=body,
+        )
+    ).parsed
