@@ -10,4 +10,23 @@ bash scripts/install.sh
 .venv/bin/mypy
 .venv/bin/lint-imports  # the layer contracts in pyproject.toml
 # The fixtures start the lab hosts, build the guest image and start PostgreSQL.
-exec .venv/bin/pytest -q "$@"
+if [ $# -gt 0 ]; then
+  exec .venv/bin/pytest -q "$@"
+fi
+# The whole suite in two processes side by side: the lab tests (most of the time: TCG guests
+# booting and migrating) in one, every other test in the other (tests/conftest.py refuses a
+# test that uses the lab unmarked, so the lab is never used by both). Each starts its own
+# PostgreSQL. The other process's output follows the lab's.
+others_log=$(mktemp)
+trap 'rm -f "$others_log"' EXIT
+.venv/bin/pytest -q -m "not lab" -p no:cacheprovider >"$others_log" 2>&1 &
+others=$!
+lab_status=0
+.venv/bin/pytest -q -m lab || lab_status=$?
+others_status=0
+wait "$others" || others_status=$?
+echo
+echo "=== the tests that do not use the lab (run beside the lab tests) ==="
+cat "$others_log"
+echo "lab tests: exit $lab_status; the others: exit $others_status"
+[ "$lab_status" -eq 0 ] && [ "$others_status" -eq 0 ]

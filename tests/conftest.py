@@ -101,3 +101,22 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for path, seconds in sorted(per_file.items(), key=lambda kv: -kv[1])[:40]:
         terminalreporter.write_line(f"{seconds:8.1f}  {path}")
     terminalreporter.write_line(f"{sum(per_file.values()):8.1f}  all files")
+
+
+# Fixtures that use the machine's one test lab (hosts, ports, the guest image cache): a test
+# that asks for one must be marked `lab`, so that scripts/test.sh can run the lab tests in one
+# process and every other test beside it in another, never two on the lab at once.
+LAB_FIXTURES = frozenset({"lab", "tiny_image"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    unmarked = [
+        item.nodeid
+        for item in items
+        if LAB_FIXTURES & set(getattr(item, "fixturenames", ()))
+        and item.get_closest_marker("lab") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "these tests use the lab but are not marked lab: " + ", ".join(unmarked[:10])
+        )
