@@ -16,10 +16,12 @@ fi
 # The whole suite in two processes side by side: the lab tests (most of the time: TCG guests
 # booting and migrating) in one, every other test in the other (tests/conftest.py refuses a
 # test that uses the lab unmarked, so the lab is never used by both). Each starts its own
-# PostgreSQL. The other process's output follows the lab's.
+# PostgreSQL. The other process's output follows the lab's. It runs at a lower priority: the
+# lab's TCG guests and their timeouts feel the contention most, and the others finish in a
+# third of the lab's time anyway (docs/performance.md).
 others_log=$(mktemp)
 trap 'rm -f "$others_log"' EXIT
-.venv/bin/pytest -q -m "not lab" -p no:cacheprovider >"$others_log" 2>&1 &
+nice -n 10 .venv/bin/pytest -q -m "not lab" -p no:cacheprovider >"$others_log" 2>&1 &
 others=$!
 lab_status=0
 .venv/bin/pytest -q -m lab || lab_status=$?
