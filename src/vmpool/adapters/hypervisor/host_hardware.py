@@ -6,6 +6,7 @@ Pure functions of the XML, so that recorded capabilities of drivers the lab does
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 
 from vmpool.domain.hardware import HostHardware
 from vmpool.domain.host_uri import driver_of
@@ -21,18 +22,30 @@ def _parse(text: str | None) -> ET.Element | None:
         return None
 
 
+def guest_arches(caps: ET.Element, arch: str) -> Iterator[ET.Element]:
+    """The `<guest><arch>` elements of its capabilities for `arch` (its domain types and
+    machine types are listed there, one `<guest>` per OS type)."""
+    for guest in caps.findall("guest"):
+        guest_arch = guest.find("arch")
+        if guest_arch is not None and guest_arch.get("name") == arch:
+            yield guest_arch
+
+
+def domain_types_of(caps: ET.Element, arch: str) -> list[str]:
+    """The domain types (kvm, qemu, xen, ...) its capabilities list for `arch`, in order."""
+    return [
+        d.get("type", "") for g in guest_arches(caps, arch) for d in g.findall("domain")
+        if d.get("type")
+    ]  # fmt: skip
+
+
 def domcaps_virttype(caps_xml: str, arch: str) -> str | None:
     """The domain type to ask domain capabilities for: kvm where the host has it, else the
     first its capabilities list for `arch` (qemu, xen, bhyve, ...)."""
     caps = _parse(caps_xml)
     if caps is None:
         return None
-    kinds: list[str] = []
-    for guest in caps.findall("guest"):
-        guest_arch = guest.find("arch")
-        if guest_arch is None or guest_arch.get("name") != arch:
-            continue
-        kinds += [d.get("type", "") for d in guest_arch.findall("domain") if d.get("type")]
+    kinds = domain_types_of(caps, arch)
     if "kvm" in kinds:
         return "kvm"
     return kinds[0] if kinds else None
@@ -41,10 +54,7 @@ def domcaps_virttype(caps_xml: str, arch: str) -> str | None:
 def machines_of(caps: ET.Element, arch: str) -> tuple[str, ...]:
     """Every machine type (and alias) its capabilities list for `arch`, each once, sorted."""
     names: set[str] = set()
-    for guest in caps.findall("guest"):
-        guest_arch = guest.find("arch")
-        if guest_arch is None or guest_arch.get("name") != arch:
-            continue
+    for guest_arch in guest_arches(caps, arch):
         for m in guest_arch.iter("machine"):
             if m.text:
                 names.add(m.text.strip())

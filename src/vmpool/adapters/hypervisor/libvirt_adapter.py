@@ -22,6 +22,7 @@ from vmpool.adapters.hypervisor.domain_xml import build_domain_xml, vmpool_vm_id
 from vmpool.adapters.hypervisor.errors import translate
 from vmpool.adapters.hypervisor.event_loop import ensure_event_loop
 from vmpool.adapters.hypervisor.host_hardware import (
+    domain_types_of,
     domcaps_traits,
     domcaps_virttype,
     hypervisor_hardware,
@@ -109,15 +110,11 @@ class LibvirtHypervisor(
             hv_version = _version(self._conn.getVersion())
         cells = self._numa_cells(caps)
         arch = caps.findtext("host/cpu/arch") or str(info[0])
-        domain_types: set[DomainType] = set()
-        for guest in caps.findall("guest"):
-            guest_arch = guest.find("arch")
-            if guest_arch is None or guest_arch.get("name") != arch:
-                continue
-            for d in guest_arch.findall("domain"):
-                kind = d.get("type", "")
-                if kind in (DomainType.KVM.value, DomainType.QEMU.value):
-                    domain_types.add(DomainType(kind))
+        domain_types = {
+            DomainType(kind)
+            for kind in domain_types_of(caps, arch)
+            if kind in (DomainType.KVM.value, DomainType.QEMU.value)
+        }
         virttype = domcaps_virttype(caps_xml, arch)
         domcaps = self._domain_capabilities(arch, virttype)
         hardware = replace(
