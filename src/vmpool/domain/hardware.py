@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from vmpool.domain import limits
+from vmpool.domain.names import validate_trait
 from vmpool.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -155,9 +157,6 @@ PLAIN = HardwareRequest()
 
 def check_hardware_request(req: HardwareRequest) -> HardwareRequest:
     """The request, checked (a 422 names the field), with each device alias once."""
-    from vmpool.domain import limits
-    from vmpool.domain.names import validate_trait
-
     limits.SGX_EPC_MIB.check(req.sgx_epc_mib, "sgx_epc_mib")
     if req.hugepages is not None and req.hugepages not in HUGEPAGE_SIZES_KIB:
         sizes = ", ".join(HUGEPAGE_SIZES_KIB)
