@@ -125,6 +125,16 @@ def test_a_driver_without_live_migration_is_refused_both_ways(api: Api) -> None:
     assert api.client.get("/v1/migrations").json()["items"] == []
 
 
+def test_placement_chooses_a_migration_target_only_among_hosts_that_migrate_live(
+    api: Api,
+) -> None:
+    vm = api.create("web", "kvm1")
+    api.create("busy", "kvm2")  # kvm2 is fuller than the empty bsd, which spread would pick
+    r = api.client.post(f"/v1/vms/{vm['id']}/migrate", json={})
+    assert r.status_code == 202, r.text
+    assert r.json()["target_host_id"] == api.ids["kvm2"]
+
+
 def test_snapshots_and_live_resize_need_the_driver_to_support_them(api: Api) -> None:
     vm = api.create("freebsd", "bsd", max_vcpus=2, disk_gib=1)
     r = api.client.post(f"/v1/vms/{vm['id']}/snapshots", json={"name": "before"})

@@ -146,6 +146,9 @@ class HardwareRequest:
     # A dedicated VM moving live: the host NUMA cell of each of its vCPUs on the source.
     # The target must give it the same guest NUMA cells (domain/cpu_pinning.py allocate_like).
     moving_cells: tuple[int, ...] = ()
+    # Features of domain/hypervisor_features.py the host must have for this placement (a
+    # live migration's target: live-migration).
+    host_features: frozenset[str] = frozenset()
 
     @property
     def special(self) -> bool:

@@ -146,11 +146,15 @@ def cpu_mode(hardware: HostHardware, domain_type: str) -> str | None:
 
 
 def placement_reason(host: PlacementHost, req: PlacementRequirements) -> str | None:
-    """Why `host`'s hypervisor cannot give the VM what it asks: a TPM, or the machine type
-    it was created with (a migration target must offer it)."""
+    """Why `host`'s hypervisor cannot give the VM what it asks: a TPM, the machine type it
+    was created with (a migration target must offer it), or a feature the move itself needs
+    (live migration, for a target placement chooses)."""
     hw = req.hardware
     if hw.tpm and (why := tpm_reason(host.hardware)) is not None:
         return why
+    for feature in sorted(hw.host_features):
+        if (why := lacks(host.hardware, feature)) is not None:
+            return why
     return machine_reason(host.hardware, hw.machine)
 
 

@@ -245,7 +245,13 @@ def _new_migration(
     request = replace(
         needs,
         excluded_hosts=frozenset({source.name}),
-        hardware=replace(needs.hardware, moving_cells=moving),
+        # Placement chooses only among hosts that migrate live (a target named by the
+        # caller is refused below with its driver's reason).
+        hardware=replace(
+            needs.hardware,
+            moving_cells=moving,
+            host_features=frozenset({LIVE_MIGRATION}) if requested is None else frozenset(),
+        ),
     )
     chosen = timed_place(metrics, "migrate", uow, pool, request)
     target = uow.hosts.get(chosen.id)
