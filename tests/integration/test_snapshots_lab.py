@@ -56,15 +56,18 @@ def beats_after(log: Path, after: int) -> list[int]:
     return [int(n) for n in _BEAT.findall(text_of(log), after)]
 
 
-def boot_tiny(vp: Vmpool, name: str, image: GuestImage, host: LabHost, storage: str) -> Any:
-    """The tiny guest (kernel and initrd, no boot disk) with a 1 GiB qcow2 data disk vdb."""
+def boot_tiny(
+    vp: Vmpool, name: str, image: GuestImage, host: LabHost, storage: str, wait: bool = True
+) -> Any:
+    """The tiny guest (kernel and initrd, no boot disk) with a 1 GiB qcow2 data disk vdb,
+    attached once it has booted (`wait`), or at once while it boots."""
     r = vp.client.post("/v1/vms", json={
         "name": name, "vcpus": 1, "memory_mib": 128, "image": image.name, "hosts": [host.name],
         "kernel_args": ["vmpool.disk_token=vdb"]})  # fmt: skip
     assert r.status_code == 201, r.text
     vm = r.json()
-    log = serial_of(vp, vm)
-    wait_for_line(log, "VMPOOL-GUEST-READY")
+    if wait:
+        wait_for_line(serial_of(vp, vm), "VMPOOL-GUEST-READY")
     r = vp.client.post(f"/v1/vms/{vm['id']}/disks", json={"size_gib": 1, "storage": storage})
     assert r.status_code == 201, r.text
     vm["disk"] = r.json()
@@ -159,7 +162,7 @@ def test_a_memory_snapshot_resumes_the_guest_where_it_was(
     assert refused.status_code == 409 and "include_memory" in refused.text
 
     # Far enough into boot 1 that its counter cannot be mistaken for boot 2's.
-    wait_heartbeat_past(log, 15)
+    wait_heartbeat_past(log, 10)
     before = beats_after(log, 0)[-1]
     t0 = time.monotonic()
     r = vp.client.post(f"/v1/vms/{vm['id']}/snapshots", json={"name": "running"})
@@ -215,9 +218,9 @@ def test_a_snapshot_moves_with_a_shared_storage_migration_and_refuses_a_copy(
         r = vp.client.patch(f"/v1/hosts/{host['id']}", json={"shared_disk_path": shared})
         assert r.status_code == 200, r.text
 
-    # Copy storage: refused at request time, nothing queued.
-    local = boot_tiny(vp, "snap-local", tiny_image, lab[0], "local")
-    wait_match(serial_of(vp, local), _WRITTEN, 0)
+    # Copy storage: refused at request time, nothing queued (what the guest does is not
+    # looked at: its snapshot is taken while it boots).
+    local = boot_tiny(vp, "snap-local", tiny_image, lab[0], "local", wait=False)
     r = vp.client.post(f"/v1/vms/{local['id']}/snapshots", json={"name": "s1"})
     assert r.status_code == 201, r.text
     r = vp.client.post(f"/v1/vms/{local['id']}/migrate", json={})
