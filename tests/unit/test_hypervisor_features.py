@@ -21,12 +21,10 @@ from vmpool.adapters.hypervisor.host_hardware import (
 from vmpool.domain.hardware import HardwareRequest, HostHardware
 from vmpool.domain.hypervisor_features import (
     DRIVER_FEATURES,
-    HOST_MODEL_CPU,
     HOTPLUG,
     LIVE_MIGRATION,
     SNAPSHOTS,
     TPM_EMULATOR,
-    cpu_mode,
     host_features,
     placement_reason,
     require_feature,
@@ -52,7 +50,7 @@ def test_the_lab_qemu_host_has_every_feature_and_its_machine_types() -> None:
     assert hw.driver == "qemu"
     assert hw.machine == "pc-i440fx-7.2"  # the domain capabilities' default
     assert {"pc", "q35", "pc-i440fx-7.2", "pc-q35-7.2"} <= set(hw.machines)
-    assert hw.features == {LIVE_MIGRATION, SNAPSHOTS, HOTPLUG, TPM_EMULATOR, HOST_MODEL_CPU}
+    assert hw.features == {LIVE_MIGRATION, SNAPSHOTS, HOTPLUG, TPM_EMULATOR}
 
 
 def test_a_qemu_host_without_swtpm_offers_no_tpm() -> None:
@@ -196,32 +194,3 @@ def test_the_seed_cdrom_is_on_sata_for_q35_ide_otherwise() -> None:
     root = ET.fromstring(build_domain_xml(spec(machine="q35", seed_path="/v/seed.iso")))
     target = root.find("devices/disk[@device='cdrom']/target")
     assert target is not None and target.get("bus") == "sata"
-
-
-def test_a_kvm_guest_gets_the_hosts_cpu_model_where_offered_a_tcg_guest_the_default() -> None:
-    lab = read("qemu+unix:///system?socket=/x", "qemu-9.0-caps.xml", "qemu-9.0-domcaps.xml")
-    xen = read("xen+ssh://root@xen1/system", "xen-caps.xml", "xen-domcaps.xml")
-    assert HOST_MODEL_CPU in lab.features and HOST_MODEL_CPU not in xen.features
-    assert cpu_mode(lab, "kvm") == "host-model"
-    assert cpu_mode(lab, "qemu") is None  # TCG: libvirt's default model
-    assert cpu_mode(xen, "kvm") is None
-    cpu = ET.fromstring(build_domain_xml(spec(cpu_mode="host-model"))).find("cpu")
-    assert cpu is not None and cpu.get("mode") == "host-model"
-    assert ET.fromstring(build_domain_xml(spec())).find("cpu") is None
-
-
-def test_a_host_model_cpu_carries_a_spanning_guests_numa_cells_in_one_element() -> None:
-    root = ET.fromstring(
-        build_domain_xml(
-            spec(
-                cpu_mode="host-model",
-                vcpus=2,
-                vcpu_pins=(2, 6),
-                vcpu_cells=(0, 1),
-                numa_cells=(0, 1),
-            )
-        )
-    )
-    cpus = root.findall("cpu")
-    assert len(cpus) == 1 and cpus[0].get("mode") == "host-model"
-    assert len(cpus[0].findall("numa/cell")) == 2

@@ -26,11 +26,7 @@ LIVE_MIGRATION = "live-migration"
 SNAPSHOTS = "snapshots"
 HOTPLUG = "hot-plug"  # vCPUs and memory of a running domain, devices attached live
 TPM_EMULATOR = "tpm-emulator"  # an emulated TPM 2.0 (swtpm)
-# Its domain capabilities offer a host-model CPU (`<cpu><mode name='host-model'
-# supported='yes'>`): a KVM guest gets the host's CPU model and features, expanded by libvirt
-# at start and checked by libvirt on a migration's target (Nova's default cpu_mode for KVM).
-HOST_MODEL_CPU = "host-model-cpu"
-FEATURES = (LIVE_MIGRATION, SNAPSHOTS, HOTPLUG, TPM_EMULATOR, HOST_MODEL_CPU)
+FEATURES = (LIVE_MIGRATION, SNAPSHOTS, HOTPLUG, TPM_EMULATOR)
 
 # What the action needing a feature is called in a refusal.
 FEATURE_NAMES = {
@@ -134,15 +130,6 @@ def tpm_reason(hardware: HostHardware) -> str | None:
         f"this host's hypervisor does not support a TPM ({hardware.driver}: its domain "
         "capabilities offer no emulated TPM 2.0, or swtpm is missing)"
     )
-
-
-def cpu_mode(hardware: HostHardware, domain_type: str) -> str | None:
-    """The CPU mode of a VM's definition on this host: `host-model` for a KVM guest where the
-    host's domain capabilities offer it; None (libvirt's default model) otherwise, as for a
-    TCG guest, whose emulated CPU a host model would only slow down."""
-    if domain_type == "kvm" and HOST_MODEL_CPU in hardware.features:
-        return "host-model"
-    return None
 
 
 def placement_reason(host: PlacementHost, req: PlacementRequirements) -> str | None:

@@ -112,7 +112,6 @@ class DomainSpec:
     # Special hardware (docs/hardware.md). The machine type from the host's domain
     # capabilities (None: libvirt's default for the arch).
     machine: str | None = None
-    cpu_mode: str | None = None  # host-model (KVM, where offered); None: libvirt's default
     tpm: bool = False  # an emulated TPM 2.0 (swtpm)
     sgx_epc_mib: int = 0
     # Dedicated CPUs: the host CPU of each vCPU, in order, and the CPUs its emulator threads

@@ -9,8 +9,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from vmpool.adapters.db.tables import VmRow
-from vmpool.domain.hardware import hardware_from_json
-from vmpool.domain.hypervisor_features import cpu_mode
 from vmpool.domain.model import DomainType
 from vmpool.domain.ports import BootImage, DomainSpec
 from vmpool.services import cpu_pins, nics
@@ -60,19 +58,9 @@ def domain_spec(
         max_memory_mib=row.max_memory_mib,
         **cpu_pins.spec_fields(uow, row),  # dedicated CPUs, huge pages, NUMA
         machine=row.machine,
-        cpu_mode=_cpu_mode(uow, row),
         tpm=row.tpm,
     )
     return with_passthrough(uow, row, spec)
-
-
-def _cpu_mode(uow: UnitOfWork, row: VmRow) -> str | None:
-    """The CPU mode on the VM's host (host-model for KVM where its domain capabilities offer
-    it: domain/hypervisor_features.py cpu_mode)."""
-    if row.host_id is None:
-        return None
-    host = uow.hosts.get(row.host_id)
-    return cpu_mode(hardware_from_json(host.hardware), row.domain_type or "")
 
 
 def with_passthrough(uow: UnitOfWork, row: VmRow, spec: DomainSpec) -> DomainSpec:

@@ -42,8 +42,6 @@ def build_domain_xml(spec: DomainSpec) -> str:
     else:
         _sub(dom, "vcpu", str(spec.vcpus), placement="static")
 
-    if spec.cpu_mode is not None:
-        _sub(dom, "cpu", mode=spec.cpu_mode)  # the host's model (domain capabilities)
     cpu_and_memory_tuning(dom, spec)
 
     os_el = _sub(dom, "os")
@@ -127,7 +125,7 @@ def _add_passthrough(dom: ET.Element, devices: ET.Element, spec: DomainSpec) -> 
         if cpu is None:
             cpu = ET.Element("cpu")
             dom.insert(list(dom).index(dom.find("features")) + 1, cpu)  # type: ignore[arg-type]
-        if cpu.get("mode") in (None, "host-model") and cpu.find("model") is None:
+        if cpu.get("mode") is None and cpu.find("model") is None:
             cpu.set("mode", "host-passthrough")
             cpu.set("check", "none")
 
@@ -159,8 +157,7 @@ def cpu_and_memory_tuning(dom: ET.Element, spec: DomainSpec) -> None:
                 _sub(numatune, "memnode", cellid=str(cell.id), mode="strict",
                      nodeset=str(cell.host_cell))  # fmt: skip
     if len(cells) > 1:
-        cpu_el = dom.find("cpu")  # a host-model CPU's, if it has one
-        numa = _sub(cpu_el if cpu_el is not None else _sub(dom, "cpu"), "numa")
+        numa = _sub(_sub(dom, "cpu"), "numa")
         for cell in cells:
             _sub(numa, "cell", id=str(cell.id), cpus=format_cpu_set(cell.vcpus),
                  memory=str(cell.memory_mib), unit="MiB")  # fmt: skip

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from vmpool.domain.hardware import HostHardware
 from vmpool.domain.host_uri import driver_of
-from vmpool.domain.hypervisor_features import HOST_MODEL_CPU, host_features
+from vmpool.domain.hypervisor_features import host_features
 
 
 def _parse(text: str | None) -> ET.Element | None:
@@ -72,14 +72,6 @@ def live_migration_reported(caps: ET.Element) -> bool | None:
     return mf.find("live") is not None
 
 
-def host_model_offered(dcaps: ET.Element | None) -> bool:
-    """Whether its domain capabilities offer a host-model CPU."""
-    if dcaps is None:
-        return False
-    mode = dcaps.find("cpu/mode[@name='host-model']")
-    return mode is not None and mode.get("supported") == "yes"
-
-
 def tpm_emulator_offered(dcaps: ET.Element | None) -> bool:
     """Whether its domain capabilities offer an emulated TPM 2.0: `<tpm supported='yes'>`
     with the `emulator` backend model and, where listed, backend version 2.0."""
@@ -120,8 +112,7 @@ def hypervisor_hardware(
             driver,
             live_migration_reported(caps) if caps is not None else None,
             tpm_emulator_offered(dcaps),
-        )
-        | ({HOST_MODEL_CPU} if host_model_offered(dcaps) else set()),
+        ),
     )
 
 
